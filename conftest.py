@@ -1,0 +1,100 @@
+"""Test set-up shared by the unit tests, the doctests and the notebooks (nbval).
+
+The real data files are served from ``../shared/data/ukgpg`` on 127.0.0.1 and the
+package is pointed at that mirror and at a temporary data folder before anything
+runs, so notebook kernels inherit the same settings. Where ``../shared`` is
+missing (a user's clone), the real URLs are used if the internet is reachable;
+otherwise everything that needs the data is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.servers import FileServer, shared_dir
+
+_STATE: dict[str, object] = {}
+
+
+def _internet_reachable() -> bool:
+    try:
+        socket.create_connection(("raw.githubusercontent.com", 443), timeout=3).close()
+    except OSError:
+        return False
+    return True
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    data_home = Path(tempfile.mkdtemp(prefix="paygap-test-data-"))
+    _STATE["data_home"] = data_home
+    os.environ["PAYGAP_DATA_DIR"] = str(data_home)
+    os.environ.pop("PAYGAP_DATA_URL", None)
+    shared = shared_dir()
+    if shared is not None:
+        server = FileServer(shared / "data" / "ukgpg").start()
+        _STATE["mirror"] = server
+        os.environ["PAYGAP_DATA_URL"] = server.url
+        _STATE["source"] = f"loopback mirror of {shared / 'data' / 'ukgpg'}"
+    elif _internet_reachable():
+        _STATE["source"] = "the pinned URLs on the internet"
+    else:
+        _STATE["skip"] = (
+            "the real data is not available: ../shared/data/ukgpg is missing (set "
+            "PAYGAP_SHARED_DIR to the shared folder) and the internet is not reachable"
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = _STATE.pop("mirror", None)
+    if server is not None:
+        server.stop()
+    data_home = _STATE.pop("data_home", None)
+    if data_home is not None:
+        shutil.rmtree(data_home, ignore_errors=True)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"paygap data: {_STATE.get('source') or _STATE.get('skip')}"
+
+
+def _needs_data(item: pytest.Item) -> bool:
+    if item.get_closest_marker("data") is not None:
+        return True
+    if item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid:
+        return True
+    dtest = getattr(item, "dtest", None)
+    if dtest is not None:
+        return any("fetch(" in ex.source or "load(" in ex.source for ex in dtest.examples)
+    return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = _STATE.get("skip")
+    if not reason:
+        return
+    for item in items:
+        if _needs_data(item):
+            item.add_marker(pytest.mark.skip(reason=str(reason)))
+
+
+@pytest.fixture(scope="session")
+def mirror() -> FileServer:
+    """The loopback server of ``../shared/data/ukgpg`` the session uses (skips without it)."""
+    server = _STATE.get("mirror")
+    if server is None:
+        pytest.skip(str(_STATE.get("skip") or "../shared/data/ukgpg is not available"))
+    return server  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="session")
+def session_data_home() -> Path:
+    """The data folder every test shares unless it sets its own."""
+    return _STATE["data_home"]  # type: ignore[return-value]

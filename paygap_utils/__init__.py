@@ -1,0 +1,58 @@
+"""Helpers for the UK Gender Pay Gap hackathon: fetch, verify, load and plot the data.
+
+Importing the package is free: it touches no network, reads no data and imports
+neither pandas nor any plotting or modelling library; each function imports
+what it needs when it is called.
+
+Examples
+--------
+>>> import paygap_utils
+>>> paygap_utils.available_years()
+['2017-18', '2018-19', '2019-20', '2020-21', '2021-22', '2022-23']
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import (
+    ChecksumMismatchError,
+    DataFormatError,
+    DownloadError,
+    ManifestError,
+    PaygapError,
+)
+from .download import fetch, verify
+from .loader import load
+from .manifest import parse_year, read_manifest
+from .schema import columns
+from .settings import data_dir
+
+__all__ = [
+    "__version__",
+    "available_years",
+    "load",
+    "fetch",
+    "verify",
+    "columns",
+    "read_manifest",
+    "parse_year",
+    "data_dir",
+    "PaygapError",
+    "DownloadError",
+    "ChecksumMismatchError",
+    "DataFormatError",
+    "ManifestError",
+]
+
+
+def available_years() -> list[str]:
+    """Return the reporting years the data covers, oldest first.
+
+    Examples
+    --------
+    >>> import paygap_utils
+    >>> paygap_utils.available_years()[0]
+    '2017-18'
+    """
+    return [f.label for f in read_manifest().files]

@@ -1,0 +1,7 @@
+"""``python -m paygap_utils``: see :mod:`paygap_utils.cli`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,165 @@
+"""The command line: ``python -m paygap_utils <command>`` (or ``paygap <command>``).
+
+Commands
+--------
+fetch    download and verify the data files, and build the cleaned table (what ``postBuild`` runs)
+verify   re-hash the downloaded files; ``--remote`` re-downloads them to check the pinned URLs
+list     years, sizes, rows, as-of dates, and whether each file is downloaded
+doctor   versions, memory, data folder and free space, network, the state of each file
+refresh  for organisers: download the current files and write an updated manifest
+sqlite   write the cleaned table to a SQLite database file, for SQL users
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import PaygapError
+
+__all__ = ["main"]
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from .download import fetch
+    from .loader import load
+    from .manifest import read_manifest
+
+    paths = fetch(args.years or None, progressbar=not args.quiet)
+    for year, path in paths.items():
+        print(f"{read_manifest().file(year).label}  ok  {path}")
+    if not args.years:
+        table = load(progressbar=False)
+        print(f"Cleaned table cached: {len(table):,} rows for {table['year'].nunique()} years.")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .download import check_remote, verify
+
+    statuses = check_remote(args.years or None) if args.remote else verify(args.years or None)
+    for status in statuses:
+        print(f"{status.entry.label}  {status.status}")
+        if status.message:
+            print(f"    {status.message}")
+    bad = [s for s in statuses if s.status != "ok"]
+    if bad:
+        print(f"{len(bad)} of {len(statuses)} file(s) failed the check.", file=sys.stderr)
+        return 1
+    print(f"All {len(statuses)} file(s) match data_manifest.json.")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from .download import cached_years
+    from .manifest import read_manifest
+    from .settings import data_dir
+
+    manifest = read_manifest()
+    cached = set(cached_years(manifest=manifest))
+    print(f"{'year':<8} {'MB':>5} {'rows':>7}  {'as of':<10}  {'layout':<17} downloaded")
+    for f in manifest.files:
+        print(f"{f.label:<8} {f.size / 1e6:>5.1f} {f.rows:>7,}  {f.as_of:<10}  {f.layout:<17} "
+              f"{'yes' if f.year in cached else 'no'}")
+    print(f"Data folder: {data_dir()}")
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from .doctor import doctor
+
+    doctor(check_network=not args.offline)
+    return 0
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from .manifest import read_manifest
+    from .refresh import refresh_manifest, write_manifest
+
+    current = read_manifest(args.manifest) if args.manifest else read_manifest()
+    updated, changes = refresh_manifest(
+        current, args.dest, from_url=args.from_url, publish_url=args.publish_url,
+        progressbar=not args.quiet,
+    )
+    print("\n".join(changes))
+    write_manifest(updated, args.output)
+    print(f"Wrote {args.output}. Files are in {args.dest}.")
+    if not args.publish_url and any("changed" in line for line in changes):
+        print(
+            "Changed files now point at the URL they were downloaded from, which can change "
+            "again. Publish the files somewhere that never changes (see docs/organisers.md) and "
+            "run again with --publish-url.",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _sqlite(args: argparse.Namespace) -> int:
+    from .export import to_sqlite
+    from .loader import load
+
+    path = to_sqlite(load(progressbar=not args.quiet), args.path)
+    print(f"Wrote {path}. Try: sqlite3 {path} 'SELECT year, COUNT(*) FROM paygap GROUP BY year'")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m paygap_utils``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m paygap_utils",
+        description="Fetch, check and describe the UK Gender Pay Gap data.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    fetch = commands.add_parser("fetch", help="download and verify the data, build the cache")
+    fetch.add_argument("years", nargs="*", help="e.g. 2021 or 2021-22 (default: all years)")
+    fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    fetch.set_defaults(run=_fetch)
+
+    verify = commands.add_parser("verify", help="re-hash the downloaded files")
+    verify.add_argument("years", nargs="*", help="years to check (default: all)")
+    verify.add_argument("--remote", action="store_true",
+                        help="download every pinned URL afresh and check it (the cache is untouched)")
+    verify.set_defaults(run=_verify)
+
+    listing = commands.add_parser("list", help="years, sizes, as-of dates, downloaded or not")
+    listing.set_defaults(run=_list)
+
+    doctor = commands.add_parser("doctor", help="check this set-up and report")
+    doctor.add_argument("--offline", action="store_true", help="skip the network check")
+    doctor.set_defaults(run=_doctor)
+
+    refresh = commands.add_parser("refresh", help="organisers: re-download and re-pin the data")
+    refresh.add_argument("--dest", type=Path, required=True, help="folder to download into")
+    refresh.add_argument("--output", type=Path, default=Path("data_manifest.json"),
+                         help="manifest to write (default: ./data_manifest.json)")
+    refresh.add_argument("--manifest", type=Path, help="manifest to start from (default: installed)")
+    refresh.add_argument("--from-url", help="download from this base URL instead of the service")
+    refresh.add_argument("--publish-url",
+                         help="base URL where you will publish the files; changed entries point there")
+    refresh.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    refresh.set_defaults(run=_refresh)
+
+    sqlite = commands.add_parser("sqlite", help="write the cleaned table to a SQLite file")
+    sqlite.add_argument("path", type=Path, nargs="?", default=Path("paygap.sqlite"))
+    sqlite.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sqlite.set_defaults(run=_sqlite)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Errors the user can fix are printed as one message with the next step,
+    without a traceback.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (PaygapError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted; nothing half-written was kept.", file=sys.stderr)
+        return 130

@@ -1,0 +1,218 @@
+"""One clean table for all reporting years: :func:`load`, and what it does across years."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .cache import cache_path, read_cache, write_cache
+from .clean import read_year
+from .download import fetch_file, quiet_pooch, data_lock
+from .manifest import Manifest, read_manifest, year_label
+from .settings import data_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["load", "link_employers", "drop_duplicates"]
+
+logger = logging.getLogger("paygap_utils")
+
+SOURCE_PAGE = "https://gender-pay-gap.service.gov.uk/viewing/download"
+
+
+def load(
+    years: Any = None,
+    *,
+    data_home: str | Path | None = None,
+    progressbar: bool = True,
+    manifest: Manifest | None = None,
+) -> pd.DataFrame:
+    """Load the Gender Pay Gap data for the requested years as one clean table.
+
+    The files are downloaded and verified on first use, cleaned once, and the
+    cleaned table of all years is cached, so later calls read it in a fraction
+    of a second, with no network.
+
+    Parameters
+    ----------
+    years : int, str or list of them, optional
+        Reporting years, e.g. ``2021``, ``"2021-22"`` or ``["2019/20", 2020]``;
+        all years by default.
+    data_home : str or Path, optional
+        Data folder; by default ``$PAYGAP_DATA_DIR`` or the system cache folder.
+    progressbar : bool
+        Show a progress bar while downloading.
+    manifest : Manifest, optional
+        The files to use; the installed ``data_manifest.json`` by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per employer and year. The official columns in snake_case
+        (missing values where a year's layout lacks a column), ``year`` (first
+        year of the reporting year) and derived columns; see
+        :func:`paygap_utils.columns` for what each means. Where an employer filed
+        twice in a year, only its latest submission is kept.
+        ``DataFrame.attrs`` holds the provenance: files, checksums, as-of dates,
+        licence and attribution, and the duplicates removed per year.
+
+    Raises
+    ------
+    ValueError
+        For a year that is not in the data; the message lists the years there are.
+    DownloadError
+        When a file is not cached and cannot be downloaded.
+    ChecksumMismatchError
+        When a downloaded file is not the file the manifest pins.
+
+    Examples
+    --------
+    >>> import paygap_utils
+    >>> df = paygap_utils.load("2021-22", progressbar=False)
+    >>> df["year"].unique().tolist()
+    [2021]
+    >>> df.attrs["licence"]
+    'Open Government Licence v3.0'
+    >>> round(df["diff_median_hourly_percent"].median(), 1)
+    9.6
+    """
+    manifest = manifest or read_manifest()
+    wanted = [f.year for f in manifest.select(years)] if years is not None else None
+    folder = data_dir(data_home)
+    path = cache_path(folder, manifest)
+    table = read_cache(path, wanted)
+    if table is None:
+        with data_lock(folder), quiet_pooch():
+            # Another kernel may have built the cache while this one waited for the lock.
+            table = read_cache(path, wanted)
+            if table is None:
+                full = _build(manifest, folder, progressbar)
+                write_cache(full, path)
+                table = read_cache(path, wanted)
+    table.attrs = _provenance(manifest, table, wanted)
+    return table
+
+
+def _build(manifest: Manifest, folder: Path, progressbar: bool) -> pd.DataFrame:
+    import pandas as pd
+
+    frames = []
+    for entry in manifest.files:
+        path = fetch_file(entry, folder, progressbar)
+        frames.append(read_year(path, entry.year))
+    table = pd.concat(frames, ignore_index=True)
+    table = link_employers(table)
+    table, removed = drop_duplicates(table)
+    table.attrs = {"duplicates_removed": {str(year): n for year, n in removed.items()}}
+    return table
+
+
+def link_employers(table: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``linked_employer_id`` for years whose files do not publish ``employer_id``.
+
+    Rows without an id are matched to the ids of the years that have them, first
+    by ``company_number``, then by ``current_name``; only a match to exactly one
+    id counts, so an ambiguous number or name stays unlinked.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows of several years, as :func:`paygap_utils.clean.read_year` returns them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same table with ``linked_employer_id`` filled where a match is unique.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.loader import link_employers
+    >>> rows = pd.DataFrame({
+    ...     "employer_id": pd.array([None, 7, None], dtype="Int64"),
+    ...     "company_number": ["00000001", "00000001", None],
+    ...     "current_name": ["A LTD", "A LTD", "B LTD"],
+    ... })
+    >>> rows["linked_employer_id"] = rows["employer_id"]
+    >>> link_employers(rows)["linked_employer_id"].tolist()
+    [7, 7, <NA>]
+    """
+    table = table.copy()
+    known = table[table["employer_id"].notna()]
+    linked = table["linked_employer_id"].copy()
+    for key in ("company_number", "current_name"):
+        ids = known.dropna(subset=[key]).groupby(key)["employer_id"].unique()
+        unique_ids = ids[ids.map(len) == 1].map(lambda values: values[0])
+        todo = linked.isna() & table[key].notna()
+        linked[todo] = table.loc[todo, key].map(unique_ids).astype("Int64")
+    table["linked_employer_id"] = linked
+    return table
+
+
+def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
+    """Keep only the latest submission where an employer appears twice in a year.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with ``year``, ``employer_id`` and ``date_submitted``.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Without the earlier duplicates, in the original order.
+    removed : dict
+        Rows removed per year (years without duplicates are left out).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.loader import drop_duplicates
+    >>> rows = pd.DataFrame({
+    ...     "year": [2020, 2020, 2020],
+    ...     "employer_id": pd.array([1, 1, 2], dtype="Int64"),
+    ...     "date_submitted": pd.to_datetime(["2021-05-01", "2021-09-01", "2021-06-01"]),
+    ... })
+    >>> kept, removed = drop_duplicates(rows)
+    >>> kept.index.tolist(), removed
+    ([1, 2], {2020: 1})
+    """
+    has_id = table["employer_id"].notna()
+    order = table[has_id].sort_values(["year", "employer_id", "date_submitted"], kind="stable")
+    earlier = order.index[order.duplicated(["year", "employer_id"], keep="last")]
+    removed = table.loc[earlier, "year"].value_counts().sort_index()
+    for year, n in removed.items():
+        logger.info("%s: removed %d earlier submission(s) of employers that filed twice.",
+                    year_label(int(year)), n)
+    return table.drop(index=earlier), {int(y): int(n) for y, n in removed.items()}
+
+
+def _provenance(manifest: Manifest, table: pd.DataFrame, wanted: list[int] | None) -> dict:
+    from . import __version__
+
+    files = [f for f in manifest.files if wanted is None or f.year in wanted]
+    removed = table.attrs.get("duplicates_removed", {})
+    return {
+        "title": manifest.name,
+        "source": SOURCE_PAGE,
+        "licence": manifest.licence["name"],
+        "licence_url": manifest.licence["url"],
+        "attribution": manifest.licence["attribution"],
+        "files": [
+            {
+                "year": f.label,
+                "file_name": f.file_name,
+                "url": f.url,
+                "sha256": f.sha256,
+                "as_of": f.as_of,
+                "rows": f.rows,
+            }
+            for f in files
+        ],
+        "duplicates_removed": {
+            f.label: int(removed.get(str(f.year), 0)) for f in files
+        },
+        "paygap_utils_version": __version__,
+    }

@@ -1,0 +1,396 @@
+"""The data manifest: which files make up the data set, where they come from, and their checksums.
+
+``data_manifest.json`` at the repository root is the one source of truth for the
+data. Everything else (the download registry, ``postBuild``, the docs' tables, the
+tests) reads it through :func:`read_manifest`. Wheels carry the same file inside the
+package; a checkout reads it from the repository root.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from .errors import ManifestError
+
+__all__ = [
+    "DataFile",
+    "Manifest",
+    "manifest_path",
+    "read_manifest",
+    "parse_manifest",
+    "parse_year",
+    "year_label",
+]
+
+_ENTRY_FIELDS = {
+    "year": str,
+    "file_name": str,
+    "url": str,
+    "source_url": str,
+    "sha256": str,
+    "size": int,
+    "rows": int,
+    "layout": str,
+    "as_of": str,
+    "notes": str,
+}
+_TOP_FIELDS = {"name": str, "description": str, "licence": dict, "files": list}
+_LICENCE_FIELDS = {"name": str, "url": str, "attribution": str}
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One published file: a reporting year of the Gender Pay Gap Service data.
+
+    Attributes
+    ----------
+    year : int
+        First calendar year of the reporting year (2017 for 2017-18).
+    file_name : str
+        The name the service gives the download; also the name in the cache.
+    url : str
+        Immutable download URL whose bytes match ``sha256``.
+    source_url : str
+        The official download address (its file is regenerated hourly).
+    sha256, size, rows, layout, as_of, notes
+        Checksum, bytes, data rows, column layout, latest submission date in the
+        file, and free-text quirks.
+    """
+
+    year: int
+    file_name: str
+    url: str
+    source_url: str
+    sha256: str
+    size: int
+    rows: int
+    layout: str
+    as_of: str
+    notes: str
+
+    @property
+    def label(self) -> str:
+        """The reporting year as people write it, e.g. ``'2017-18'``."""
+        return year_label(self.year)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the entry as it is written in ``data_manifest.json``."""
+        entry = asdict(self)
+        entry["year"] = self.label
+        return entry
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The whole data set: its description, licence and one :class:`DataFile` per year."""
+
+    name: str
+    description: str
+    licence: dict[str, str]
+    files: tuple[DataFile, ...]
+
+    @property
+    def years(self) -> list[int]:
+        """First years of the reporting years, oldest first."""
+        return [f.year for f in self.files]
+
+    def file(self, year: int | str) -> DataFile:
+        """Return the entry for ``year`` (any spelling :func:`parse_year` accepts).
+
+        Raises
+        ------
+        ValueError
+            If the manifest has no such year; the message lists the years it has.
+        """
+        wanted = parse_year(year)
+        for entry in self.files:
+            if entry.year == wanted:
+                return entry
+        raise ValueError(
+            f"There is no data for the reporting year {year_label(wanted)}. "
+            f"Available years: {', '.join(f.label for f in self.files)}."
+        )
+
+    def select(self, years: Any = None) -> list[DataFile]:
+        """Return the entries for ``years`` (``None`` means all), oldest first."""
+        if years is None:
+            return list(self.files)
+        if isinstance(years, (str, int)):
+            years = [years]
+        chosen = {self.file(y).year for y in years}
+        return [f for f in self.files if f.year in chosen]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the manifest as it is written in ``data_manifest.json``."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "licence": dict(self.licence),
+            "files": [f.to_json() for f in self.files],
+        }
+
+
+_YEAR_PATTERNS = (
+    re.compile(r"^(?P<first>\d{4})$"),
+    re.compile(r"^(?P<first>\d{4})\s*[-/]\s*(?P<second>\d{2}|\d{4})$"),
+    re.compile(r"^(?P<first>\d{4})\s+to\s+(?P<second>\d{4})$", re.IGNORECASE),
+)
+
+
+def parse_year(year: int | str) -> int:
+    """Turn any usual spelling of a reporting year into its first calendar year.
+
+    Parameters
+    ----------
+    year : int or str
+        ``2017``, ``"2017"``, ``"2017-18"``, ``"2017/18"``, ``"2017-2018"`` or
+        ``"2017 to 2018"`` all mean the reporting year 2017-18.
+
+    Returns
+    -------
+    int
+        The first calendar year, e.g. ``2017``.
+
+    Raises
+    ------
+    ValueError
+        If ``year`` is not a reporting year in one of those spellings.
+
+    Examples
+    --------
+    >>> from paygap_utils.manifest import parse_year
+    >>> [parse_year(y) for y in (2017, "2017", "2017-18", "2017/18", "2017 to 2018")]
+    [2017, 2017, 2017, 2017, 2017]
+    """
+    if isinstance(year, bool) or not isinstance(year, (int, str)):
+        raise ValueError(
+            f"{year!r} is not a reporting year. Write it as 2017, '2017-18', '2017/18' "
+            "or '2017 to 2018'."
+        )
+    if isinstance(year, int):
+        first = year
+    else:
+        text = year.strip()
+        for pattern in _YEAR_PATTERNS:
+            match = pattern.match(text)
+            if match:
+                break
+        else:
+            raise ValueError(
+                f"{year!r} is not a reporting year. Write it as 2017, '2017-18', '2017/18' "
+                "or '2017 to 2018'."
+            )
+        first = int(match["first"])
+        second = match.groupdict().get("second")
+        if second is not None:
+            expected = str(first + 1)
+            if second not in (expected, expected[2:]):
+                raise ValueError(
+                    f"{year!r} is not a reporting year: a reporting year runs from one year to "
+                    f"the next, e.g. '{first}-{expected[2:]}'."
+                )
+    if not 1000 <= first <= 9998:
+        raise ValueError(f"{year!r} is not a reporting year. Write it as e.g. 2017 or '2017-18'.")
+    return first
+
+
+def year_label(year: int) -> str:
+    """Return the usual label of a reporting year.
+
+    Examples
+    --------
+    >>> from paygap_utils.manifest import year_label
+    >>> year_label(2019)
+    '2019-20'
+    """
+    return f"{year}-{(year + 1) % 100:02d}"
+
+
+def manifest_path() -> Path:
+    """Return the path of ``data_manifest.json`` this installation uses.
+
+    A wheel carries the manifest inside the package; a checkout (including an
+    editable install) reads the one at the repository root.
+
+    Examples
+    --------
+    >>> from paygap_utils.manifest import manifest_path
+    >>> manifest_path().name
+    'data_manifest.json'
+    """
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "data_manifest.json", here.parent / "data_manifest.json"):
+        if candidate.is_file():
+            return candidate
+    raise ManifestError(
+        f"data_manifest.json was not found next to the package ({here}) or at the "
+        "repository root. Reinstall the package (pip install --force-reinstall ...) or "
+        "run from a complete checkout of the repository."
+    )
+
+
+def read_manifest(path: str | Path | None = None) -> Manifest:
+    """Read and validate ``data_manifest.json``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A manifest file; by default the one this installation ships
+        (:func:`manifest_path`).
+
+    Returns
+    -------
+    Manifest
+
+    Raises
+    ------
+    ManifestError
+        If the file is missing, is not JSON, or an entry is malformed; the
+        message names the entry and the field.
+
+    Examples
+    --------
+    >>> from paygap_utils.manifest import read_manifest
+    >>> manifest = read_manifest()
+    >>> manifest.years[0]
+    2017
+    >>> manifest.file("2018/19").file_name
+    'UK Gender Pay Gap Data - 2018 to 2019.csv'
+    """
+    path = Path(path) if path is not None else manifest_path()
+    return _read_manifest_cached(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _read_manifest_cached(path: str, mtime_ns: int) -> Manifest:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ManifestError(f"Cannot read the data manifest {path}: {exc}.") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ManifestError(
+            f"The data manifest {path} is not valid JSON ({exc.msg} at line {exc.lineno}). "
+            "Restore it with `git checkout data_manifest.json` or rewrite it with "
+            "`python -m paygap_utils refresh`."
+        ) from None
+    return parse_manifest(raw, source=path)
+
+
+def _check_fields(obj: Any, fields: dict[str, type], where: str) -> None:
+    if not isinstance(obj, dict):
+        raise ManifestError(f"{where} must be a JSON object, found {type(obj).__name__}.")
+    missing = [name for name in fields if name not in obj]
+    if missing:
+        raise ManifestError(f"{where} is missing the field(s) {', '.join(missing)}.")
+    for name, kind in fields.items():
+        value = obj[name]
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ManifestError(f"{where}: '{name}' must be a whole number, found {value!r}.")
+        if kind is not int and not isinstance(value, kind):
+            raise ManifestError(
+                f"{where}: '{name}' must be a {kind.__name__}, found {type(value).__name__}."
+            )
+
+
+def _check_file_name(name: str, where: str) -> None:
+    # The file name becomes a path inside the cache folder: it must stay there.
+    unsafe = (
+        not name.strip()
+        or name != name.strip()
+        or name in (".", "..")
+        or len(PurePosixPath(name).parts) != 1
+        or len(PureWindowsPath(name).parts) != 1
+        or "\x00" in name
+    )
+    if unsafe:
+        raise ManifestError(
+            f"{where}: file_name {name!r} is not a plain file name; it would be written "
+            "outside the data folder. Use the name the service gives the download."
+        )
+
+
+def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
+    """Validate a manifest already read from JSON and return it as a :class:`Manifest`.
+
+    Parameters
+    ----------
+    raw : dict
+        The decoded JSON.
+    source : str
+        How to name the manifest in error messages.
+
+    Returns
+    -------
+    Manifest
+
+    Raises
+    ------
+    ManifestError
+        On a missing or mistyped field, a duplicate year, a URL that is not https,
+        a bad checksum or date, or a file name that would escape the cache folder.
+
+    Examples
+    --------
+    >>> from paygap_utils.manifest import parse_manifest
+    >>> parse_manifest({"name": "x", "description": "y", "licence": {}, "files": []})
+    Traceback (most recent call last):
+    ...
+    paygap_utils.errors.ManifestError: data_manifest.json: licence is missing the field(s) ...
+    """
+    from .settings import check_url
+
+    _check_fields(raw, _TOP_FIELDS, source)
+    _check_fields(raw["licence"], _LICENCE_FIELDS, f"{source}: licence")
+    if not raw["files"]:
+        raise ManifestError(f"{source}: 'files' is empty; the manifest must list at least one year.")
+    files: list[DataFile] = []
+    seen_years: set[int] = set()
+    seen_names: set[str] = set()
+    for index, entry in enumerate(raw["files"]):
+        label = entry.get("year", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
+        where = f"{source}: entry {label!s}"
+        _check_fields(entry, _ENTRY_FIELDS, where)
+        try:
+            year = parse_year(entry["year"])
+        except ValueError as exc:
+            raise ManifestError(f"{where}: {exc}") from None
+        if year in seen_years:
+            raise ManifestError(f"{where}: the year {year_label(year)} is listed twice.")
+        _check_file_name(entry["file_name"], where)
+        if entry["file_name"] in seen_names:
+            raise ManifestError(f"{where}: the file name {entry['file_name']!r} is listed twice.")
+        for key in ("url", "source_url"):
+            try:
+                check_url(entry[key], what=f"{where}: {key}")
+            except ValueError as exc:
+                raise ManifestError(str(exc)) from None
+        if not re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]):
+            raise ManifestError(
+                f"{where}: sha256 must be 64 lowercase hex digits, found {entry['sha256']!r}."
+            )
+        if entry["size"] <= 0 or entry["rows"] <= 0:
+            raise ManifestError(f"{where}: size and rows must be positive.")
+        try:
+            date.fromisoformat(entry["as_of"])
+        except ValueError:
+            raise ManifestError(
+                f"{where}: as_of must be a date written YYYY-MM-DD, found {entry['as_of']!r}."
+            ) from None
+        seen_years.add(year)
+        seen_names.add(entry["file_name"])
+        files.append(DataFile(**{**{k: entry[k] for k in _ENTRY_FIELDS}, "year": year}))
+    files.sort(key=lambda f: f.year)
+    return Manifest(
+        name=raw["name"],
+        description=raw["description"],
+        licence=dict(raw["licence"]),
+        files=tuple(files),
+    )

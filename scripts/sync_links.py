@@ -1,0 +1,152 @@
+"""Write every Binder and Colab link from the one setting in pyproject.toml.
+
+The setting is ``[tool.paygap-starter]`` (``github = "owner/name"``, ``branch``).
+From it this script writes:
+
+- the badge block and the table of notebooks in README.md (between the
+  ``<!-- links:start -->`` / ``<!-- links:end -->`` and ``<!-- notebooks:start -->`` /
+  ``<!-- notebooks:end -->`` markers);
+- in each notebook, the badges line of the first (markdown) cell and the whole
+  second cell, which installs the package in Colab and does nothing elsewhere.
+
+Usage: ``python scripts/sync_links.py`` rewrites; ``--check`` only reports files
+that are out of step and exits 1 if there are any (the tests run this).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+SETUP_TAG = "colab-setup"
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+
+
+def settings(root: Path = ROOT) -> tuple[str, str]:
+    """Return the (``owner/name``, branch) the repository is published under."""
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["paygap-starter"]
+    return config["github"], config["branch"]
+
+
+def colab_url(repo: str, branch: str, notebook: str) -> str:
+    return f"https://colab.research.google.com/github/{repo}/blob/{branch}/notebooks/{notebook}"
+
+
+def binder_url(repo: str, branch: str, notebook: str | None = None) -> str:
+    target = f"lab/tree/notebooks/{notebook}" if notebook else "lab/tree/notebooks"
+    return f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath={target}"
+
+
+def badges(repo: str, branch: str, notebook: str) -> str:
+    return (
+        f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, notebook)}) "
+        f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch, notebook)})"
+    )
+
+
+def setup_cell_source(repo: str, branch: str) -> str:
+    return (
+        "# In Google Colab, install the helper library (about 20 s); elsewhere it is already there.\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules:\n'
+        f'    %pip install -q "paygap-utils @ git+https://github.com/{repo}@{branch}"'
+    )
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+def notebook_title(path: Path) -> str:
+    """Return the notebook's title: the text of the first heading of its first cell."""
+    cells = json.loads(path.read_text())["cells"]
+    match = re.search(r"^#\s+(.+)$", _source(cells[0]), flags=re.M)
+    if not match:
+        raise SystemExit(f"{path.name}: the first cell must start with a '# Title' heading.")
+    return match["1"].strip()
+
+
+def sync_notebook(path: Path, repo: str, branch: str) -> str:
+    """Return the notebook's JSON text with its badges and set-up cell written from the setting."""
+    notebook = json.loads(path.read_text())
+    cells = notebook["cells"]
+    if len(cells) < 2 or cells[0]["cell_type"] != "markdown" or cells[1]["cell_type"] != "code":
+        raise SystemExit(
+            f"{path.name}: expected a markdown title cell followed by the Colab set-up code cell."
+        )
+    title_lines = _source(cells[0]).split("\n")
+    line = badges(repo, branch, path.name)
+    kept = [ln for ln in title_lines if not ln.startswith("[![Open In Colab]")]
+    kept.insert(1, "")
+    kept.insert(2, line)
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).rstrip("\n")
+    cells[0]["source"] = _lines(text)
+    cells[1]["source"] = _lines(setup_cell_source(repo, branch))
+    cells[1].setdefault("metadata", {})["tags"] = [SETUP_TAG]
+    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def readme_text(text: str, repo: str, branch: str, notebooks: list[Path]) -> str:
+    """Return README.md with its link block and notebook table written from the setting."""
+    links = (
+        f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch)}) "
+        f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, notebooks[0].name)})"
+        if notebooks
+        else f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch)})"
+    )
+    rows = ["| Notebook | Open in |", "| --- | --- |"]
+    for path in notebooks:
+        rows.append(
+            f"| [{notebook_title(path)}](notebooks/{path.name}) | "
+            f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, path.name)}) "
+            f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch, path.name)}) |"
+        )
+    for name, block in (("links", links), ("notebooks", "\n".join(rows))):
+        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", re.S)
+        if not pattern.search(text):
+            raise SystemExit(f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> block.")
+        text = pattern.sub(lambda m, block=block: m[1] + block + m[2], text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="report files out of step; exit 1")
+    args = parser.parse_args(argv)
+    repo, branch = settings()
+    notebooks = sorted(NOTEBOOKS.glob("*.ipynb"))
+    wanted = {path: sync_notebook(path, repo, branch) for path in notebooks}
+    readme = ROOT / "README.md"
+    wanted[readme] = readme_text(readme.read_text(), repo, branch, notebooks)
+    stale = [path for path, text in wanted.items() if path.read_text() != text]
+    if args.check:
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} is out of step with [tool.paygap-starter]")
+        if stale:
+            print("Run `python scripts/sync_links.py` to rewrite them.")
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(wanted[path])
+        print(f"rewrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -119,10 +119,10 @@ def readme_text(text: str, repo: str, branch: str, notebooks: list[Path]) -> str
             f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch, path.name)}) |"
         )
     for name, block in (("links", links), ("notebooks", "\n".join(rows))):
-        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", re.S)
+        pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
             raise SystemExit(f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> block.")
-        text = pattern.sub(lambda m, block=block: m[1] + block + m[2], text)
+        text = pattern.sub(lambda m, block=block: m[1] + block + "\n" + m[2], text)
     return text
 
 

@@ -1,0 +1,395 @@
+"""Reference facts for the raw columns: SIC sections, size bands, postcodes and regions.
+
+The service publishes SIC codes as integers in text, employer sizes as labels and
+addresses as free text. This module turns those into things an analysis can group
+by: a SIC 2007 section letter, an ordered size band, an ONS region and a nation.
+
+The postcode-to-region table ships inside the package as
+``paygap_utils/tables/postcode_regions.csv``, with three columns:
+
+``prefix``
+    A postcode area (the leading letters, e.g. ``SY``) or a postcode district
+    (the outward code, e.g. ``SY23``).
+``region``
+    One of :data:`REGIONS`, empty for the Crown Dependencies.
+``nation``
+    One of :data:`NATIONS`, or ``Crown Dependency`` for Guernsey (``GY``),
+    Jersey (``JE``) and the Isle of Man (``IM``), which are not part of the UK.
+
+There is one row per postcode area, giving the region that holds most of its
+districts, and one row for each district whose region differs from its area's.
+Districts were assigned by where their centre lies (2017 district list), so a
+postcode near a regional boundary can be on the other side of it; the ONS
+Postcode Directory is the authority for full postcodes. A postcode here is the
+employer's latest registered address, not where its staff work.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "SIC_SECTIONS",
+    "PUBLIC_SECTOR_CODE",
+    "EMPLOYER_SIZES",
+    "REGIONS",
+    "REGION_CODES",
+    "NATIONS",
+    "parse_sic_codes",
+    "sic_section",
+    "normalise_postcode",
+    "postcode_from_address",
+    "region_of_postcode",
+    "regions_for_postcodes",
+]
+
+# UK SIC 2007 sections: letter, first and last 2-digit division, ONS name.
+_SIC_STRUCTURE: tuple[tuple[str, int, int, str], ...] = (
+    ("A", 1, 3, "Agriculture, forestry and fishing"),
+    ("B", 5, 9, "Mining and quarrying"),
+    ("C", 10, 33, "Manufacturing"),
+    ("D", 35, 35, "Electricity, gas, steam and air conditioning supply"),
+    ("E", 36, 39, "Water supply; sewerage, waste management and remediation activities"),
+    ("F", 41, 43, "Construction"),
+    ("G", 45, 47, "Wholesale and retail trade; repair of motor vehicles and motorcycles"),
+    ("H", 49, 53, "Transportation and storage"),
+    ("I", 55, 56, "Accommodation and food service activities"),
+    ("J", 58, 63, "Information and communication"),
+    ("K", 64, 66, "Financial and insurance activities"),
+    ("L", 68, 68, "Real estate activities"),
+    ("M", 69, 75, "Professional, scientific and technical activities"),
+    ("N", 77, 82, "Administrative and support service activities"),
+    ("O", 84, 84, "Public administration and defence; compulsory social security"),
+    ("P", 85, 85, "Education"),
+    ("Q", 86, 88, "Human health and social work activities"),
+    ("R", 90, 93, "Arts, entertainment and recreation"),
+    ("S", 94, 96, "Other service activities"),
+    (
+        "T",
+        97,
+        98,
+        "Activities of households as employers; undifferentiated goods- and "
+        "services-producing activities of households for own use",
+    ),
+    ("U", 99, 99, "Activities of extraterritorial organisations and bodies"),
+)
+
+#: Section letter -> name: ``"X"`` (the service's public-sector placeholder), then A-U.
+SIC_SECTIONS: dict[str, str] = {
+    "X": "Public sector",
+    **{letter: name for letter, _, _, name in _SIC_STRUCTURE},
+}
+
+#: The service's placeholder SIC code ``1`` ("public sector"), padded to five digits.
+PUBLIC_SECTOR_CODE: str = "00001"
+
+#: ``EmployerSize`` labels exactly as they appear in the data, smallest band first
+#: after "Not Provided" (the service's enum order). "Not Provided" is a label, not a gap.
+EMPLOYER_SIZES: tuple[str, ...] = (
+    "Not Provided",
+    "Less than 250",
+    "250 to 499",
+    "500 to 999",
+    "1000 to 4999",
+    "5000 to 19,999",
+    "20,000 or more",
+)
+
+#: ONS region -> its GSS code: England's nine regions, then Wales, Scotland, Northern Ireland.
+REGION_CODES: dict[str, str] = {
+    "North East": "E12000001",
+    "North West": "E12000002",
+    "Yorkshire and The Humber": "E12000003",
+    "East Midlands": "E12000004",
+    "West Midlands": "E12000005",
+    "East of England": "E12000006",
+    "London": "E12000007",
+    "South East": "E12000008",
+    "South West": "E12000009",
+    "Wales": "W92000004",
+    "Scotland": "S92000003",
+    "Northern Ireland": "N92000002",
+}
+
+#: The twelve ONS regions (England's nine, then the three other nations), north to south.
+REGIONS: tuple[str, ...] = tuple(REGION_CODES)
+
+#: The four nations of the UK.
+NATIONS: tuple[str, ...] = ("England", "Wales", "Scotland", "Northern Ireland")
+
+_SECTION_OF_DIVISION = {
+    division: letter
+    for letter, first, last, _ in _SIC_STRUCTURE
+    for division in range(first, last + 1)
+}
+_SIC_SEPARATORS = re.compile(r"[,\s]+")
+_SIC_CODE = re.compile(r"[0-9]{1,5}")
+_NOT_ALPHANUMERIC = re.compile(r"[^0-9A-Z]")
+_OUTWARD = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?")
+_INWARD = re.compile(r"[0-9][A-Z]{2}")
+_NORMALISED = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}")
+# A postcode inside free text: not glued to other letters or digits, spaces allowed where
+# people type them ("HP 21 8AL", "SW1A 2 HB", "B706QG"), never across a line break.
+_POSTCODE_IN_TEXT = re.compile(
+    r"(?<![0-9A-Z])[A-Z]{1,2}[ \t]?[0-9][A-Z0-9]?[ \t]*[0-9O][ \t]?[A-Z]{2}(?![0-9A-Z])"
+)
+
+
+def _is_missing(value: object) -> bool:
+    # None, NaN and pandas.NA are the values that do not equal themselves (NA refuses to say).
+    try:
+        return value is None or bool(value != value)
+    except TypeError:
+        return True
+
+
+def parse_sic_codes(text: str | int | float | None) -> list[str]:
+    """Split the service's ``SicCodes`` text into five-digit SIC 2007 codes.
+
+    Parameters
+    ----------
+    text : str, int, NaN or None
+        One cell of ``SicCodes``: codes separated by commas and/or any whitespace
+        (including ``\\r`` and ``\\n``). Codes that lost their leading zero (``1470``)
+        are padded back to five digits; ``1`` becomes :data:`PUBLIC_SECTOR_CODE`.
+        An integer is read as its digits, for a column that was read as numbers.
+
+    Returns
+    -------
+    list of str
+        Five-digit codes in the order listed, each once. A token that is not 1-5
+        digits (a stray letter, a six-digit number) is not a SIC code and is dropped.
+        Empty text and missing values (None, NaN, ``pandas.NA``) give ``[]``.
+
+    Raises
+    ------
+    TypeError
+        For any other value, such as a float: read the column as text with
+        ``pandas.read_csv(..., dtype={"SicCodes": str})``.
+
+    Examples
+    --------
+    >>> parse_sic_codes("93110,\\n93130,\\n93290")
+    ['93110', '93130', '93290']
+    >>> parse_sic_codes("1470,\\r\\n10910")
+    ['01470', '10910']
+    >>> parse_sic_codes("1")
+    ['00001']
+    >>> parse_sic_codes(None)
+    []
+    """
+    if isinstance(text, numbers.Integral) and not isinstance(text, bool):
+        text = str(text)
+    elif not isinstance(text, str):
+        if _is_missing(text):
+            return []
+        raise TypeError(
+            f"parse_sic_codes expects the SicCodes text, e.g. '93110,\\n93130', but got "
+            f"{text!r} ({type(text).__name__}). Read the column as text: "
+            "pandas.read_csv(..., dtype={'SicCodes': str})."
+        )
+    codes = (token.zfill(5) for token in _SIC_SEPARATORS.split(text) if _SIC_CODE.fullmatch(token))
+    return list(dict.fromkeys(codes))
+
+
+def sic_section(code: str) -> str | None:
+    """Return the SIC 2007 section letter of one code.
+
+    Parameters
+    ----------
+    code : str
+        A SIC code of 1-5 digits, as :func:`parse_sic_codes` returns it. Shorter
+        codes are padded with leading zeros first, so ``"1470"`` is ``01470``.
+
+    Returns
+    -------
+    str or None
+        A key of :data:`SIC_SECTIONS`: ``"X"`` for :data:`PUBLIC_SECTOR_CODE`,
+        otherwise the section whose division range holds the code's first two
+        digits. None when that division is not in SIC 2007 (e.g. ``04``, ``34``) or
+        the value is not a code of 1-5 digits.
+
+    Examples
+    --------
+    >>> sic_section("01470"), sic_section("47730"), sic_section("00001")
+    ('A', 'G', 'X')
+    >>> sic_section("1470")
+    'A'
+    >>> sic_section("34000") is None
+    True
+    """
+    if not isinstance(code, str) or not _SIC_CODE.fullmatch(code.strip()):
+        return None
+    padded = code.strip().zfill(5)
+    if padded == PUBLIC_SECTOR_CODE:
+        return "X"
+    return _SECTION_OF_DIVISION.get(int(padded[:2]))
+
+
+def normalise_postcode(text: str | None) -> str | None:
+    """Write a UK postcode the standard way, or return None if it is not one.
+
+    Parameters
+    ----------
+    text : str or None
+        A postcode as typed: any case, spaces and punctuation anywhere
+        (``"hp 21 8al"``, ``"SW1A 2 HB"``, ``"M5 4WT,"``).
+
+    Returns
+    -------
+    str or None
+        Upper case with one space before the three-character inward code,
+        e.g. ``"SW1A 2HB"``. A letter O typed where the inward code's digit belongs
+        is read as zero (``"KT16 OPZ"`` -> ``"KT16 0PZ"``). None when the result does
+        not have the shape of a UK postcode: one or two letters, a digit, an optional
+        letter or digit, then a digit and two letters. Only the shape is checked,
+        not whether the postcode exists.
+
+    Examples
+    --------
+    >>> normalise_postcode("sy23 3fl")
+    'SY23 3FL'
+    >>> normalise_postcode("HP 21 8AL"), normalise_postcode("CM2 OLS")
+    ('HP21 8AL', 'CM2 0LS')
+    >>> normalise_postcode("HM 11") is None
+    True
+    """
+    if not isinstance(text, str):
+        return None
+    if _NORMALISED.fullmatch(text):
+        return text
+    compact = _NOT_ALPHANUMERIC.sub("", text.upper())
+    outward, inward = compact[:-3], compact[-3:]
+    if inward.startswith("O"):
+        inward = "0" + inward[1:]
+    if _OUTWARD.fullmatch(outward) and _INWARD.fullmatch(inward):
+        return f"{outward} {inward}"
+    return None
+
+
+def postcode_from_address(address: str | None) -> str | None:
+    """Find the last UK postcode in a free-text address.
+
+    Parameters
+    ----------
+    address : str or None
+        An ``Address`` cell: lines separated by newlines or commas, sometimes
+        followed by a country ("United Kingdom") or other text.
+
+    Returns
+    -------
+    str or None
+        The last postcode-shaped group whose leading letters are a known postcode
+        area, normalised as by :func:`normalise_postcode`. None when there is none,
+        as for foreign addresses ("Dublin 18, D18 W2X7, Ireland") and addresses
+        without a postcode.
+
+    Examples
+    --------
+    >>> postcode_from_address("Hestercombe House,\\r\\nTaunton,\\r\\nSomerset,\\r\\nTA2 8LG")
+    'TA2 8LG'
+    >>> postcode_from_address("Moat Road, Walsall, WS2 9PS., United Kingdom")
+    'WS2 9PS'
+    >>> postcode_from_address("131 Dartmouth Street, Boston, Ma 02116, United States") is None
+    True
+    """
+    if not isinstance(address, str):
+        return None
+    areas = _postcode_table()
+    for found in reversed(_POSTCODE_IN_TEXT.findall(address.upper())):
+        postcode = normalise_postcode(found)
+        if postcode is not None and _area(postcode) in areas:
+            return postcode
+    return None
+
+
+def region_of_postcode(postcode: str | None) -> tuple[str | None, str | None]:
+    """Return the ONS region and the nation of a UK postcode.
+
+    Parameters
+    ----------
+    postcode : str or None
+        A postcode, normalised or as typed (see :func:`normalise_postcode`).
+
+    Returns
+    -------
+    (str or None, str or None)
+        ``(region, nation)``: one of :data:`REGIONS` and one of :data:`NATIONS`,
+        from the postcode's district (outward code), or from its postcode area when
+        the district is not in the table (new and non-geographic districts such as
+        ``W1A`` or ``BN99``). Guernsey, Jersey and the Isle of Man are not in the UK:
+        they give ``(None, "Crown Dependency")``. A value that is not a postcode, or
+        whose area is unknown, gives ``(None, None)``.
+
+    Examples
+    --------
+    >>> region_of_postcode("SY23 3FL")
+    ('Wales', 'Wales')
+    >>> region_of_postcode("sy1 1aa")
+    ('West Midlands', 'England')
+    >>> region_of_postcode("JE2 3QB")
+    (None, 'Crown Dependency')
+    >>> region_of_postcode("HM 11")
+    (None, None)
+    """
+    normalised = normalise_postcode(postcode)
+    if normalised is None:
+        return None, None
+    table = _postcode_table()
+    place = table.get(normalised[:-4]) or table.get(_area(normalised))
+    return place if place is not None else (None, None)
+
+
+def regions_for_postcodes(postcodes: pd.Series) -> pd.DataFrame:
+    """Look up the region and nation of every postcode in a column.
+
+    Parameters
+    ----------
+    postcodes : pandas.Series
+        Postcodes, normalised or as typed; missing values are allowed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``region`` and ``nation`` with the same index as ``postcodes``,
+        holding what :func:`region_of_postcode` returns for each value (missing
+        where it returns None). Each distinct value is looked up once.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> places = regions_for_postcodes(pd.Series(["CH5 2NS", "ch1 1aa", None], index=[7, 8, 9]))
+    >>> places.loc[7].tolist(), places.loc[8].tolist()
+    (['Wales', 'Wales'], ['North West', 'England'])
+    >>> places.loc[9].isna().tolist()
+    [True, True]
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(postcodes)
+    found = [region_of_postcode(value) for value in uniques]
+    # One extra slot for code -1 (a missing postcode) so that it maps to a missing place.
+    regions = np.array([region for region, _ in found] + [None], dtype=object)
+    nations = np.array([nation for _, nation in found] + [None], dtype=object)
+    return pd.DataFrame({"region": regions[codes], "nation": nations[codes]}, index=postcodes.index)
+
+
+def _area(postcode: str) -> str:
+    return postcode[:2] if postcode[1].isalpha() else postcode[:1]
+
+
+@functools.cache
+def _postcode_table() -> dict[str, tuple[str | None, str]]:
+    import csv
+    from importlib.resources import files
+
+    resource = files("paygap_utils") / "tables" / "postcode_regions.csv"
+    rows = csv.DictReader(resource.read_text(encoding="utf-8").splitlines())
+    return {row["prefix"]: (row["region"] or None, row["nation"]) for row in rows}

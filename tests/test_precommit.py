@@ -1,0 +1,49 @@
+"""The pre-commit hooks enforce what the tests enforce: stripped notebooks and ruff-clean code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+yaml = pytest.importorskip("yaml")
+
+ROOT = Path(__file__).resolve().parents[1]
+PINNED = re.compile(r"v?\d+\.\d+(\.\d+)?")
+
+
+@pytest.fixture(scope="module")
+def repos() -> dict[str, dict[str, Any]]:
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    return {repo["repo"]: repo for repo in config["repos"]}
+
+
+def hooks(repo: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {hook["id"]: hook for hook in repo["hooks"]}
+
+
+def test_every_hook_is_pinned_to_a_release(repos):
+    for url, repo in repos.items():
+        if url in {"local", "meta"}:
+            continue
+        assert PINNED.fullmatch(repo["rev"]), f"{url} rev {repo['rev']!r} is not a release tag"
+
+
+def test_notebooks_lose_outputs_and_execution_counts(repos):
+    nbstripout = hooks(repos["https://github.com/kynan/nbstripout"])["nbstripout"]
+    args = nbstripout.get("args", [])
+    assert "--keep-output" not in args and "--keep-count" not in args
+
+
+def test_ruff_lints_and_formats(repos):
+    ruff = hooks(repos["https://github.com/astral-sh/ruff-pre-commit"])
+    assert {"ruff-check", "ruff-format"} <= set(ruff)
+    assert "--exit-zero" not in ruff["ruff-check"].get("args", [])
+
+
+def test_ruff_settings_come_from_pyproject():
+    tomllib = pytest.importorskip("tomllib")
+    ruff = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]
+    assert "*.ipynb" in ruff.get("extend-include", []), "ruff must also check the notebooks"

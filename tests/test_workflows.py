@@ -1,0 +1,143 @@
+"""The GitHub Actions workflows: valid for GitHub, and running what developers run.
+
+Every file in ``.github/workflows/`` is checked with ``check-jsonschema`` against the GitHub
+workflow schema it ships (no network needed), so a misspelled key fails here instead of as a
+workflow that silently never runs.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+yaml = pytest.importorskip("yaml")
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+WORKFLOW_FILES = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
+TEST_COMMAND = "bash scripts/test"
+
+
+def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``check-jsonschema --builtin-schema <schema> <path>`` with this interpreter."""
+    pytest.importorskip("check_jsonschema")
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def load(name: str) -> dict[str, Any]:
+    """Load a workflow; YAML 1.1 reads the key ``on`` as ``True``, so it is renamed back."""
+    workflow = yaml.safe_load((WORKFLOWS / name).read_text())
+    if True in workflow:
+        workflow["on"] = workflow.pop(True)
+    return workflow
+
+
+def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def run_commands(workflow: dict[str, Any]) -> str:
+    return "\n".join(step.get("run", "") for step in steps(workflow))
+
+
+def test_expected_workflows_exist():
+    names = {path.name for path in WORKFLOW_FILES}
+    assert {"tests.yml", "data-checksums.yml", "binder.yml"} <= names
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_workflow_matches_github_schema(path):
+    result = check_jsonschema("vendor.github-workflows", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_every_job_has_a_timeout(path):
+    # A hung download or browser must not burn six hours of runner time.
+    result = check_jsonschema("custom.github-workflows-require-timeout", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("    runs-on: ubuntu-latest\n", "", "'runs-on' is a required property"),
+        ("    steps:\n", "    step:\n", "'step' was unexpected"),
+        ("    timeout-minutes: 45\n", "    timeout-minutes: forty\n", "is not of type"),
+    ],
+    ids=["runs-on-missing", "misspelled-key", "text-for-number"],
+)
+def test_schema_rejects_broken_workflow(tmp_path, old, new, expected):
+    text = (WORKFLOWS / "tests.yml").read_text()
+    assert old in text, f"tests.yml no longer contains {old!r}; update this test"
+    broken = tmp_path / "tests.yml"
+    broken.write_text(text.replace(old, new, 1))
+    result = check_jsonschema("vendor.github-workflows", broken)
+    assert result.returncode != 0
+    assert expected in result.stdout + result.stderr
+
+
+def test_tests_workflow_runs_the_suite_on_every_change():
+    workflow = load("tests.yml")
+    assert {"push", "pull_request"} <= set(workflow["on"])
+    commands = run_commands(workflow)
+    assert TEST_COMMAND in commands
+    matrix = workflow["jobs"]["test"]["strategy"]["matrix"]["include"]
+    colab = [entry for entry in matrix if entry.get("args") == "--colab"]
+    assert colab, "no job runs the suite in the Colab-like environment"
+
+
+def test_tests_workflow_caches_pip_on_python_311():
+    setups = [s for s in steps(load("tests.yml")) if "actions/setup-python" in s.get("uses", "")]
+    assert setups
+    for setup in setups:
+        assert setup["with"]["python-version"] == "3.11"
+        assert setup["with"]["cache"] == "pip"
+        assert setup["with"]["cache-dependency-path"] == "pyproject.toml"
+
+
+def test_tests_workflow_keeps_artefacts_of_failed_runs():
+    uploads = [s for s in steps(load("tests.yml")) if "upload-artifact" in s.get("uses", "")]
+    assert uploads and all(u["if"] == "always()" for u in uploads)
+    assert all(u["with"]["path"].rstrip("/") == "test-artifacts" for u in uploads)
+
+
+@pytest.mark.parametrize("name", [".ci/run", "README.md"])
+def test_ci_runs_the_same_command_as_developers(name):
+    path = ROOT / name
+    assert path.is_file(), f"{name} is missing"
+    assert TEST_COMMAND in path.read_text(), f"{name} does not mention `{TEST_COMMAND}`"
+
+
+def test_data_checksum_alarm_runs_weekly():
+    workflow = load("data-checksums.yml")
+    assert workflow["on"]["schedule"] and "workflow_dispatch" in workflow["on"]
+    assert "python -m paygap_utils verify --remote" in run_commands(workflow)
+    text = (WORKFLOWS / "data-checksums.yml").read_text()
+    assert "refresh" in text and "docs/organisers.md" in text, "say what to do when it fails"
+
+
+def test_binder_build_follows_pushes_to_main():
+    workflow = load("binder.yml")
+    assert workflow["on"]["push"]["branches"] == ["main"]
+    text = (WORKFLOWS / "binder.yml").read_text()
+    assert "mybinder.org/build/gh/${{ github.repository }}/${{ github.ref_name }}" in text
+
+
+def test_workflows_do_not_repeat_the_repository_name():
+    """The owner/name lives in pyproject.toml; workflows use ${{ github.repository }}."""
+    tomllib = pytest.importorskip("tomllib")
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["paygap-starter"]
+    for path in WORKFLOW_FILES:
+        assert settings["github"] not in path.read_text(), path.name
+        assert not re.search(r"github\.com/[\w.-]+/[\w.-]+", path.read_text()), path.name

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .doctor import doctor
+from .download import fetch, verify
 from .errors import (
     ChecksumMismatchError,
     DataFormatError,
@@ -22,7 +24,6 @@ from .errors import (
     ManifestError,
     PaygapError,
 )
-from .download import fetch, verify
 from .loader import load
 from .manifest import parse_year, read_manifest
 from .schema import columns
@@ -35,6 +36,7 @@ __all__ = [
     "fetch",
     "verify",
     "columns",
+    "doctor",
     "read_manifest",
     "parse_year",
     "data_dir",

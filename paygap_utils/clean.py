@@ -120,7 +120,8 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DataFormatError(
             f"{path.name} could not be read as a CSV file ({type(exc).__name__}: {exc}). It may be "
-            "damaged or re-saved by a spreadsheet: delete it and run `python -m paygap_utils fetch`."
+            "damaged or re-saved by a spreadsheet: delete it and run "
+            "`python -m paygap_utils fetch`."
         ) from None
 
 
@@ -182,13 +183,15 @@ def _company_numbers(values: pd.Series) -> pd.Series:
 def _categorical(values: pd.Series, categories: tuple[str, ...], ordered: bool = False):
     import pandas as pd
 
-    return pd.Categorical(values, categories=list(categories), ordered=ordered)
+    # Values outside the categories (a Crown Dependency is no UK nation) become missing.
+    known = values.where(values.isin(categories))
+    return pd.Categorical(known, categories=list(categories), ordered=ordered)
 
 
 def _map_unique(values: pd.Series, func) -> pd.Series:
     # The same SIC strings and postcodes repeat thousands of times: parse each once.
     uniques = values.dropna().unique()
-    return values.map(dict(zip(uniques, map(func, uniques))))
+    return values.map(dict(zip(uniques, map(func, uniques), strict=True)))
 
 
 def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.DataFrame:

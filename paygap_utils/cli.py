@@ -60,8 +60,10 @@ def _list(args: argparse.Namespace) -> int:
     cached = set(cached_years(manifest=manifest))
     print(f"{'year':<8} {'MB':>5} {'rows':>7}  {'as of':<10}  {'layout':<17} downloaded")
     for f in manifest.files:
-        print(f"{f.label:<8} {f.size / 1e6:>5.1f} {f.rows:>7,}  {f.as_of:<10}  {f.layout:<17} "
-              f"{'yes' if f.year in cached else 'no'}")
+        print(
+            f"{f.label:<8} {f.size / 1e6:>5.1f} {f.rows:>7,}  {f.as_of:<10}  {f.layout:<17} "
+            f"{'yes' if f.year in cached else 'no'}"
+        )
     print(f"Data folder: {data_dir()}")
     return 0
 
@@ -79,7 +81,10 @@ def _refresh(args: argparse.Namespace) -> int:
 
     current = read_manifest(args.manifest) if args.manifest else read_manifest()
     updated, changes = refresh_manifest(
-        current, args.dest, from_url=args.from_url, publish_url=args.publish_url,
+        current,
+        args.dest,
+        from_url=args.from_url,
+        publish_url=args.publish_url,
         progressbar=not args.quiet,
     )
     print("\n".join(changes))
@@ -119,8 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser("verify", help="re-hash the downloaded files")
     verify.add_argument("years", nargs="*", help="years to check (default: all)")
-    verify.add_argument("--remote", action="store_true",
-                        help="download every pinned URL afresh and check it (the cache is untouched)")
+    verify.add_argument(
+        "--remote",
+        action="store_true",
+        help="download every pinned URL afresh and check it (the cache is untouched)",
+    )
     verify.set_defaults(run=_verify)
 
     listing = commands.add_parser("list", help="years, sizes, as-of dates, downloaded or not")
@@ -132,12 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     refresh = commands.add_parser("refresh", help="organisers: re-download and re-pin the data")
     refresh.add_argument("--dest", type=Path, required=True, help="folder to download into")
-    refresh.add_argument("--output", type=Path, default=Path("data_manifest.json"),
-                         help="manifest to write (default: ./data_manifest.json)")
-    refresh.add_argument("--manifest", type=Path, help="manifest to start from (default: installed)")
+    refresh.add_argument(
+        "--output",
+        type=Path,
+        default=Path("data_manifest.json"),
+        help="manifest to write (default: ./data_manifest.json)",
+    )
+    refresh.add_argument(
+        "--manifest", type=Path, help="manifest to start from (default: installed)"
+    )
     refresh.add_argument("--from-url", help="download from this base URL instead of the service")
-    refresh.add_argument("--publish-url",
-                         help="base URL where you will publish the files; changed entries point there")
+    refresh.add_argument(
+        "--publish-url",
+        help="base URL where you will publish the files; changed entries point there",
+    )
     refresh.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     refresh.set_defaults(run=_refresh)
 

@@ -16,8 +16,17 @@ from .settings import DATA_DIR_ENV, DATA_URL_ENV, data_dir, mirror_url
 
 __all__ = ["doctor", "report"]
 
-_PACKAGES = ("paygap-utils", "pandas", "numpy", "pyarrow", "pooch", "requests", "matplotlib",
-             "seaborn", "scikit-learn")
+_PACKAGES = (
+    "paygap-utils",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "pooch",
+    "requests",
+    "matplotlib",
+    "seaborn",
+    "scikit-learn",
+)
 
 
 def _version(package: str) -> str:
@@ -35,9 +44,7 @@ def _memory() -> str:
     """Total and available memory, and the container's limit where there is one (Binder)."""
     parts = []
     try:
-        info = dict(
-            line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines()
-        )
+        info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
         total = int(info["MemTotal"].split()[0]) * 1024
         available = int(info["MemAvailable"].split()[0]) * 1024
         parts.append(f"{_gib(available)} available of {_gib(total)}")
@@ -110,11 +117,16 @@ def report(check_network: bool = True) -> list[str]:
     lines.append("  files")
     statuses = verify(manifest=manifest)
     for status in statuses:
-        state = {"ok": "ok, checksum verified", "missing": "not downloaded",
-                 "mismatch": "WRONG CHECKSUM"}[status.status]
+        state = {
+            "ok": "ok, checksum verified",
+            "missing": "not downloaded",
+            "mismatch": "WRONG CHECKSUM",
+        }[status.status]
         lines.append(f"    {status.entry.label}  {state}")
     cached = cache_path(folder, manifest).is_file()
-    lines.append(f"  clean table   {'cached' if cached else 'not built yet (first load() builds it)'}")
+    lines.append(
+        f"  clean table   {'cached' if cached else 'not built yet (first load() builds it)'}"
+    )
     problems = [s.message for s in statuses if s.status != "ok"]
     lines.append("  verdict       " + ("all good" if not problems else problems[0]))
     return lines

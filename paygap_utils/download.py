@@ -23,7 +23,13 @@ from .manifest import DataFile, Manifest, read_manifest
 from .settings import DATA_URL_ENV, data_dir, mirror_file_url, mirror_url
 
 __all__ = [
-    "fetch", "verify", "check_remote", "cached_years", "file_url", "data_lock", "FileStatus",
+    "fetch",
+    "verify",
+    "check_remote",
+    "cached_years",
+    "file_url",
+    "data_lock",
+    "FileStatus",
 ]
 
 logger = logging.getLogger("paygap_utils")
@@ -282,9 +288,14 @@ def verify(
         path = folder / entry.file_name
         if not path.is_file():
             statuses.append(
-                FileStatus(entry, path, "missing", message=(
-                    f"{entry.label} is not downloaded: run `python -m paygap_utils fetch`."
-                ))
+                FileStatus(
+                    entry,
+                    path,
+                    "missing",
+                    message=(
+                        f"{entry.label} is not downloaded: run `python -m paygap_utils fetch`."
+                    ),
+                )
             )
             continue
         actual = pooch.file_hash(str(path))
@@ -292,7 +303,9 @@ def verify(
             statuses.append(FileStatus(entry, path, "ok", actual))
         else:
             message = _mismatch_message(entry, str(path), actual, downloaded=False)
-            message += f" Delete {path} and run `python -m paygap_utils fetch` to download it again."
+            message += (
+                f" Delete {path} and run `python -m paygap_utils fetch` to download it again."
+            )
             statuses.append(FileStatus(entry, path, "mismatch", actual, message))
     return statuses
 

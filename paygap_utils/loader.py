@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from .cache import cache_path, read_cache, write_cache
 from .clean import read_year
-from .download import fetch_file, quiet_pooch, data_lock
+from .download import data_lock, fetch_file, quiet_pooch
 from .manifest import Manifest, read_manifest, year_label
 from .settings import data_dir
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["load", "link_employers", "drop_duplicates"]
+__all__ = ["load", "link_employers", "fill_places", "drop_duplicates"]
 
 logger = logging.getLogger("paygap_utils")
 
@@ -103,7 +103,7 @@ def _build(manifest: Manifest, folder: Path, progressbar: bool) -> pd.DataFrame:
         path = fetch_file(entry, folder, progressbar)
         frames.append(read_year(path, entry.year))
     table = pd.concat(frames, ignore_index=True)
-    table = link_employers(table)
+    table = fill_places(link_employers(table))
     table, removed = drop_duplicates(table)
     table.attrs = {"duplicates_removed": {str(year): n for year, n in removed.items()}}
     return table
@@ -151,6 +151,38 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def fill_places(table: pd.DataFrame) -> pd.DataFrame:
+    """Give rows without a usable address the region and nation of the same employer in other years.
+
+    An address in these files is the employer's latest one in every year, so a
+    row whose address is blank (281 rows of the 2018-19 Excel copy) or has no
+    recognisable postcode can take the place found for the same
+    ``linked_employer_id`` in the most recent other year that has one.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.loader import fill_places
+    >>> rows = pd.DataFrame({
+    ...     "year": [2018, 2019],
+    ...     "linked_employer_id": pd.array([5, 5], dtype="Int64"),
+    ...     "region": pd.Categorical([None, "Wales"]),
+    ...     "nation": pd.Categorical([None, "Wales"]),
+    ... })
+    >>> fill_places(rows)["region"].tolist()
+    ['Wales', 'Wales']
+    """
+    known = table[table["region"].notna() & table["linked_employer_id"].notna()]
+    latest = known.sort_values("year").drop_duplicates("linked_employer_id", keep="last")
+    latest = latest.set_index("linked_employer_id")
+    todo = table["region"].isna() & table["linked_employer_id"].notna()
+    table = table.copy()
+    for column in ("region", "nation"):
+        filled = table.loc[todo, "linked_employer_id"].map(latest[column])
+        table.loc[todo, column] = filled.astype(object).where(filled.notna(), None)
+    return table
+
+
 def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
     """Keep only the latest submission where an employer appears twice in a year.
 
@@ -184,8 +216,11 @@ def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
     earlier = order.index[order.duplicated(["year", "employer_id"], keep="last")]
     removed = table.loc[earlier, "year"].value_counts().sort_index()
     for year, n in removed.items():
-        logger.info("%s: removed %d earlier submission(s) of employers that filed twice.",
-                    year_label(int(year)), n)
+        logger.info(
+            "%s: removed %d earlier submission(s) of employers that filed twice.",
+            year_label(int(year)),
+            n,
+        )
     return table.drop(index=earlier), {int(y): int(n) for y, n in removed.items()}
 
 
@@ -211,8 +246,6 @@ def _provenance(manifest: Manifest, table: pd.DataFrame, wanted: list[int] | Non
             }
             for f in files
         ],
-        "duplicates_removed": {
-            f.label: int(removed.get(str(f.year), 0)) for f in files
-        },
+        "duplicates_removed": {f.label: int(removed.get(str(f.year), 0)) for f in files},
         "paygap_utils_version": __version__,
     }

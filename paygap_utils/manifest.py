@@ -350,7 +350,9 @@ def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
     _check_fields(raw, _TOP_FIELDS, source)
     _check_fields(raw["licence"], _LICENCE_FIELDS, f"{source}: licence")
     if not raw["files"]:
-        raise ManifestError(f"{source}: 'files' is empty; the manifest must list at least one year.")
+        raise ManifestError(
+            f"{source}: 'files' is empty; the manifest must list at least one year."
+        )
     files: list[DataFile] = []
     seen_years: set[int] = set()
     seen_names: set[str] = set()

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .clean import as_of, detect_layout, read_raw
+from .errors import DownloadError
 from .manifest import DataFile, Manifest, parse_manifest
 from .settings import check_url, mirror_file_url
 
@@ -94,6 +95,7 @@ def refresh_manifest(
         One line per year saying what changed.
     """
     import pooch
+    import requests
 
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
@@ -111,6 +113,12 @@ def refresh_manifest(
         try:
             downloader(url, str(partial), None)
             partial.replace(path)
+        except requests.exceptions.RequestException as exc:
+            raise DownloadError(
+                f"Could not download the {entry.label} data from {url} ({type(exc).__name__}). "
+                "Check the address (--from-url) and your connection, then run refresh again; "
+                "the manifest was not changed."
+            ) from None
         finally:
             partial.unlink(missing_ok=True)
         facts = file_facts(path)

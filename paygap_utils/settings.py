@@ -8,6 +8,10 @@
     Base URL of a mirror that serves every file under its published name, e.g. a
     laptop at the venue running ``python -m http.server``. Replaces each file's
     URL with ``base + URL-encoded file name``.
+``PAYGAP_ALLOW_HTTP``
+    Set to ``1`` to accept a plain-http mirror on the local network (a venue
+    laptop). Downloads are https-only otherwise, except from this computer;
+    every file is still checked against its sha256, so a mirror cannot alter it.
 """
 
 from __future__ import annotations
@@ -17,10 +21,19 @@ import os
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-__all__ = ["DATA_DIR_ENV", "DATA_URL_ENV", "data_dir", "mirror_url", "mirror_file_url", "check_url"]
+__all__ = [
+    "DATA_DIR_ENV",
+    "DATA_URL_ENV",
+    "ALLOW_HTTP_ENV",
+    "data_dir",
+    "mirror_url",
+    "mirror_file_url",
+    "check_url",
+]
 
 DATA_DIR_ENV = "PAYGAP_DATA_DIR"
 DATA_URL_ENV = "PAYGAP_DATA_URL"
+ALLOW_HTTP_ENV = "PAYGAP_ALLOW_HTTP"
 
 
 def data_dir(data_home: str | Path | None = None) -> Path:
@@ -34,7 +47,8 @@ def data_dir(data_home: str | Path | None = None) -> Path:
     Returns
     -------
     pathlib.Path
-        ``data_home`` if given, else ``$PAYGAP_DATA_DIR`` if it is set, else the operating system's cache
+        ``data_home`` if given, else ``$PAYGAP_DATA_DIR`` if it is set, else the
+        operating system's cache
         folder for ``paygap``. The folder may not exist yet.
 
     Examples
@@ -71,7 +85,15 @@ def mirror_url() -> str | None:
     base = os.environ.get(DATA_URL_ENV, "").strip()
     if not base:
         return None
-    check_url(base, what=f"${DATA_URL_ENV}")
+    lan_http = urlsplit(base).scheme == "http" and os.environ.get(ALLOW_HTTP_ENV) == "1"
+    if not lan_http:
+        try:
+            check_url(base, what=f"${DATA_URL_ENV}")
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc} For a venue mirror on the local network, also set {ALLOW_HTTP_ENV}=1 "
+                "(files are still checked against their sha256)."
+            ) from None
     return base if base.endswith("/") else base + "/"
 
 

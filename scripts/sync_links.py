@@ -57,7 +57,7 @@ def badges(repo: str, branch: str, notebook: str) -> str:
 
 def setup_cell_source(repo: str, branch: str) -> str:
     return (
-        "# In Google Colab, install the helper library (about 20 s); elsewhere it is already there.\n"
+        "# In Google Colab, install the helper library; elsewhere it is already installed.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
@@ -121,7 +121,9 @@ def readme_text(text: str, repo: str, branch: str, notebooks: list[Path]) -> str
     for name, block in (("links", links), ("notebooks", "\n".join(rows))):
         pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
-            raise SystemExit(f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> block.")
+            raise SystemExit(
+                f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> block."
+            )
         text = pattern.sub(lambda m, block=block: m[1] + block + "\n" + m[2], text)
     return text
 

@@ -14,7 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def shared_dir() -> Path | None:
-    """Return the read-only ``shared`` folder (``$PAYGAP_SHARED_DIR`` or ``../shared``), if present."""
+    """Return the ``shared`` folder (``$PAYGAP_SHARED_DIR`` or ``../shared``) if present."""
     configured = os.environ.get("PAYGAP_SHARED_DIR")
     folder = Path(configured) if configured else REPO_ROOT.parent / "shared"
     return folder if (folder / "data" / "ukgpg").is_dir() else None

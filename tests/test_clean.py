@@ -1,0 +1,273 @@
+"""Cleaning one raw file: every layout the service has used, read right."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paygap_utils.clean import _dates, detect_layout, read_raw, read_year
+from paygap_utils.errors import DataFormatError
+from paygap_utils.lookups import EMPLOYER_SIZES
+from paygap_utils.manifest import read_manifest
+from paygap_utils.schema import COLUMNS, DERIVED_COLUMNS, LAYOUTS
+from tests.servers import shared_dir
+
+# Every layout, with the real files that use it: (file, first year, layout, data rows).
+FILES = [
+    ("UK Gender Pay Gap Data - 2017 to 2018.csv", 2017, "25-columns-dmy", 10534),
+    ("UK Gender Pay Gap Data - 2018 to 2019.csv", 2018, "25-columns-excel", 10812),
+    ("UK Gender Pay Gap Data - 2019 to 2020.csv", 2019, "27-columns-ymd", 7041),
+    ("UK Gender Pay Gap Data - 2020 to 2021.csv", 2020, "27-columns-ymd", 10383),
+    ("UK Gender Pay Gap Data - 2021 to 2022.csv", 2021, "27-columns-ymd", 10555),
+    ("UK Gender Pay Gap Data - 2022 to 2023.csv", 2022, "27-columns-ymd", 10622),
+    (
+        "snapshots/UK Gender Pay Gap Data - 2017 to 2018__committed-2019-01-20__1mwtt-wod1.csv",
+        2017,
+        "23-columns",
+        10477,
+    ),
+    (
+        "snapshots/UK Gender Pay Gap Data - 2018 to 2019__committed-2019-01-20__1mwtt-wod1.csv",
+        2018,
+        "23-columns",
+        150,
+    ),
+    (
+        "snapshots/UK Gender Pay Gap Data - 2018 to 2019__asof-2019-02-28__anumhirani.csv",
+        2018,
+        "25-columns-dmy",
+        1393,
+    ),
+    (
+        "snapshots/UK Gender Pay Gap Data - 2019 to 2020__asof-2021-03-04__alifensome.csv",
+        2019,
+        "25-columns-quoted",
+        6031,
+    ),
+    (
+        "snapshots/UK Gender Pay Gap Data - 2020 to 2021__asof-2021-05-14__morganwjh.csv",
+        2020,
+        "25-columns-quoted",
+        3294,
+    ),
+    (
+        "snapshots/UK Gender Pay Gap Data - 2020 to 2021__asof-2021-07-23__drsotayo.csv",
+        2020,
+        "27-columns-ymd",
+        4337,
+    ),
+    (
+        "snapshots/UK Gender Pay Gap Data - 2019 to 2020__asof-2023-02-03__kpw1000.csv",
+        2019,
+        "27-columns-ymd",
+        6918,
+    ),
+    (
+        "snapshots/UK Gender Pay Gap Data - 2021 to 2022__asof-2023-02-03__kpw1000.csv",
+        2021,
+        "27-columns-ymd",
+        10498,
+    ),
+    (
+        "snapshots/UK Gender Pay Gap Data - 2023 to 2024__asof-2024-03-04__alifensome.csv",
+        2023,
+        "27-columns-ymd",
+        2351,
+    ),
+]
+TEXT = [c.name for c in COLUMNS if c.kind == "text"]
+
+
+def _path(name: str) -> Path:
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared/data/ukgpg is not available")
+    return shared / "data" / "ukgpg" / name
+
+
+@pytest.fixture(scope="module", params=FILES, ids=[f[0].split("Data - ")[1][:40] for f in FILES])
+def cleaned(request):
+    name, year, layout, rows = request.param
+    path = _path(name)
+    return path, year, layout, rows, read_year(path, year)
+
+
+def test_every_layout_is_recognised(cleaned):
+    path, _, layout, _, _ = cleaned
+    assert detect_layout(path).name == layout
+
+
+def test_every_record_is_read_and_every_column_is_there(cleaned):
+    _, year, _, rows, table = cleaned
+    assert len(table) == rows
+    assert table.columns.tolist() == [c.name for c in COLUMNS + DERIVED_COLUMNS]
+    assert (table["year"] == year).all()
+
+
+def test_columns_absent_from_the_layout_are_missing_values(cleaned):
+    path, _, _, _, table = cleaned
+    header = read_raw(path).columns
+    for column in COLUMNS:
+        if column.official not in header:
+            assert table[column.name].isna().all(), column.name
+
+
+def test_types(cleaned):
+    *_, table = cleaned
+    for column in COLUMNS:
+        kind, values = column.kind, table[column.name]
+        if kind == "float":
+            assert values.dtype == "float64", column.name
+        elif kind == "datetime":
+            assert str(values.dtype) == "datetime64[ns]", column.name
+        elif kind == "bool":
+            assert str(values.dtype) == "boolean", column.name
+        elif kind == "id":
+            assert str(values.dtype) == "Int64", column.name
+    size = table["employer_size"]
+    assert isinstance(size.dtype, pd.CategoricalDtype) and size.dtype.ordered
+    assert list(size.cat.categories) == list(EMPLOYER_SIZES)
+    assert size.notna().all()
+    assert size.cat.categories[2] < size.cat.categories[3]
+
+
+def test_dates_are_never_read_day_for_month(cleaned):
+    path, year, layout, _, table = cleaned
+    if LAYOUTS[layout].date_format is None:
+        return
+    due = set(table["due_date"].dt.strftime("%m-%d"))
+    # Deadlines are 4 April (private) and 30 March (public), or 5 October 2021 in 2020-21.
+    assert due <= {"04-05", "03-31", "10-06"}, due
+    assert (table["due_date"].dt.year == year + 1).all()
+    submitted = table["date_submitted"]
+    assert submitted.notna().all()
+    # Returns can be filed from the snapshot date: 31 March (public sector) or 5 April.
+    assert submitted.min() >= pd.Timestamp(f"{year}-03-31")
+    if "asof-" in path.name:
+        as_of = pd.Timestamp(path.name.split("asof-")[1][:10])
+        assert submitted.max().normalize() == as_of
+
+
+def test_company_numbers_keep_their_leading_zeros(cleaned):
+    *_, table = cleaned
+    numbers = table["company_number"].dropna()
+    digits = numbers[numbers.str.fullmatch(r"\d+")]
+    assert (digits.str.len() == 8).all(), digits[digits.str.len() != 8].head().tolist()
+    assert (numbers == numbers.str.upper()).all()
+
+
+def test_text_has_no_stray_whitespace_or_newlines(cleaned):
+    *_, table = cleaned
+    for column in TEXT:
+        values = table[column].dropna()
+        assert not values.str.contains(r"[\r\n\t]|\s{2,}|^\s|\s$", regex=True).any(), column
+        assert not (values == "").any(), column
+
+
+def test_sic_codes_are_lists_of_five_digit_codes(cleaned):
+    *_, table = cleaned
+    codes = table["sic_codes"].explode().dropna()
+    assert codes.str.fullmatch(r"\d{5}").all()
+    assert table["sic_codes"].map(lambda c: isinstance(c, list)).all()
+
+
+def test_derived_columns_agree_with_their_sources(cleaned):
+    *_, table = cleaned
+    public = table["sic_codes"].map(lambda codes: "00001" in codes)
+    assert (table["is_public_sector"] == public).all()
+    assert ((table["sector"] == "X") == public).all()
+    if table["due_date"].notna().any():
+        late = table["date_submitted"] >= table["due_date"]
+        assert (table["submitted_late"] == late).all()
+    assert table["region"].notna().mean() > 0.96
+
+
+def test_the_excel_resave_reads_like_the_original():
+    excel = read_year(_path(FILES[1][0]), 2018)
+    original = read_year(_path(FILES[8][0]), 2018)  # the service's own early download
+    original["minute"] = original["date_submitted"].dt.floor("min")
+    excel["minute"] = excel["date_submitted"]  # the re-save dropped the seconds
+    both = original.merge(excel, on=["employer_name", "minute"], suffixes=("", "_x"))
+    assert len(both) > 1000
+    for column in (
+        "company_number",
+        "diff_median_hourly_percent",
+        "submitted_after_the_deadline",
+        "female_top_quartile",
+        "employer_size",
+    ):
+        same = (both[column] == both[f"{column}_x"]) | (
+            both[column].isna() & both[f"{column}_x"].isna()
+        )
+        assert same.mean() > 0.99, column
+
+
+def test_a_file_that_is_not_from_the_service_is_named(tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text("Name,Gap\nA,1\n")
+    with pytest.raises(DataFormatError, match=r"mine.csv does not look like .*'Name', 'Gap'"):
+        read_year(path, 2020)
+
+
+def _sample(tmp_path: Path, mutate) -> Path:
+    source = _path(FILES[5][0])
+    raw = read_raw(source).head(20)
+    mutate(raw)
+    path = tmp_path / source.name
+    raw.to_csv(path, index=False)
+    return path
+
+
+def test_a_value_that_is_not_a_number_is_named(tmp_path):
+    path = _sample(tmp_path, lambda raw: raw.__setitem__("DiffMeanHourlyPercent", "n/a"))
+    with pytest.raises(
+        DataFormatError, match=r"2022 to 2023.csv: column DiffMeanHourlyPercent holds 'n/a'"
+    ):
+        read_year(path, 2022)
+
+
+def test_a_date_in_another_format_is_named(tmp_path):
+    def swap(raw):
+        raw.loc[3, "DateSubmitted"] = "31/12/2022 10:00:00"
+
+    with pytest.raises(
+        DataFormatError, match=r"DateSubmitted holds '31/12/2022 10:00:00'.*%Y/%m/%d"
+    ):
+        read_year(_sample(tmp_path, swap), 2022)
+
+
+def test_an_unknown_size_band_is_named(tmp_path):
+    path = _sample(tmp_path, lambda raw: raw.__setitem__("EmployerSize", "Huge"))
+    with pytest.raises(DataFormatError, match=r"EmployerSize holds 'Huge'"):
+        read_year(path, 2022)
+
+
+def test_a_damaged_file_says_what_to_do(tmp_path):
+    path = tmp_path / "UK Gender Pay Gap Data - 2022 to 2023.csv"
+    path.write_bytes(b'EmployerName,Address\n"\xff\xfe broken\n')
+    with pytest.raises(DataFormatError, match=r"could not be read.*python -m paygap_utils fetch"):
+        read_raw(path)
+
+
+@pytest.mark.parametrize("layout", [name for name, layout in LAYOUTS.items() if layout.date_format])
+@settings(max_examples=200, deadline=None)
+@given(moment=st.datetimes(min_value=datetime(2017, 1, 1), max_value=datetime(2030, 12, 31)))
+def test_dates_round_trip_in_every_layout(layout, moment):
+    layout = LAYOUTS[layout]
+    if "%S" not in layout.date_format:
+        moment = moment.replace(second=0)
+    moment = moment.replace(microsecond=0)
+    text = pd.Series([moment.strftime(layout.date_format), ""])
+    parsed = _dates(text, layout, "file.csv", "DateSubmitted")
+    assert parsed.iloc[0] == pd.Timestamp(moment)
+    assert pd.isna(parsed.iloc[1])
+
+
+def test_manifest_layouts_are_the_detected_ones():
+    for entry in read_manifest().files:
+        assert detect_layout(_path(entry.file_name)).name == entry.layout

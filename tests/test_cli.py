@@ -1,0 +1,172 @@
+"""python -m paygap_utils: fetch, verify, list, doctor, refresh, sqlite."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from paygap_utils.clean import read_raw
+from paygap_utils.cli import main
+from paygap_utils.manifest import read_manifest
+from tests.servers import REPO_ROOT, FileServer, shared_dir
+
+pytestmark = pytest.mark.data
+
+MANIFEST = read_manifest()
+SMALLEST = min(MANIFEST.files, key=lambda f: f.size)
+
+
+@pytest.fixture
+def cold(monkeypatch, tmp_path) -> Path:
+    folder = tmp_path / "data"
+    monkeypatch.setenv("PAYGAP_DATA_DIR", str(folder))
+    return folder
+
+
+def test_fetch_some_years_then_list(mirror, cold, capsys):
+    assert main(["fetch", "-q", "2019-20"]) == 0
+    out = capsys.readouterr().out
+    assert f"2019-20  ok  {cold / SMALLEST.file_name}" in out
+    assert main(["list"]) == 0
+    listing = capsys.readouterr().out
+    assert "2019-20    2.9   7,041  2024-03-12  27-columns-ymd    yes" in listing
+    assert "2017-18    3.9  10,534  2018-11-21  25-columns-dmy    no" in listing
+
+
+def test_fetch_everything_builds_the_cleaned_table(mirror, cold, capsys):
+    assert main(["fetch", "-q"]) == 0
+    assert "Cleaned table cached: 59,943 rows for 6 years." in capsys.readouterr().out
+    assert len(list(cold.glob("paygap-clean-*.parquet"))) == 1
+
+
+def test_verify_exits_non_zero_on_a_mismatch(mirror, cold, capsys):
+    assert main(["fetch", "-q", "2019"]) == 0
+    assert main(["verify", "2019"]) == 0
+    path = cold / SMALLEST.file_name
+    path.write_bytes(path.read_bytes() + b"\n")
+    capsys.readouterr()
+    assert main(["verify", "2019"]) == 1
+    captured = capsys.readouterr()
+    assert "2019-20  mismatch" in captured.out and SMALLEST.sha256 in captured.out
+    assert "1 of 1 file(s) failed" in captured.err
+    assert main(["verify"]) == 1  # the other years are missing
+
+
+def test_verify_remote_checks_the_served_files(mirror, cold, capsys):
+    assert main(["verify", "--remote", "2019", "2022"]) == 0
+    assert "All 2 file(s) match" in capsys.readouterr().out
+    assert not cold.exists() or not any(cold.iterdir())
+
+
+def test_doctor_reports_each_file_and_the_network(mirror, cold, capsys):
+    main(["fetch", "-q", "2019"])
+    capsys.readouterr()
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert f"data folder   {cold} ($PAYGAP_DATA_DIR)" in out
+    assert f"mirror        {mirror.url}" in out
+    assert "reachable (HTTP 200)" in out
+    assert "2019-20  ok, checksum verified" in out and "2017-18  not downloaded" in out
+    assert "pandas" in out and "memory" in out and "free space" in out
+
+
+def test_doctor_offline_says_the_mirror_is_down(monkeypatch, cold, capsys):
+    monkeypatch.setenv("PAYGAP_DATA_URL", "http://127.0.0.1:9/")
+    assert main(["doctor"]) == 0
+    assert "NOT reachable (ConnectionError)" in capsys.readouterr().out
+
+
+def test_beginner_mistakes_get_one_line_not_a_traceback():
+    out = subprocess.run(
+        [sys.executable, "-m", "paygap_utils", "fetch", "2031"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: There is no data for the reporting year 2031-32.")
+    assert "Traceback" not in out.stderr
+
+
+def test_sqlite_writes_a_database_for_sql_users(mirror, tmp_path, capsys):
+    path = tmp_path / "paygap.sqlite"
+    assert main(["sqlite", "-q", str(path)]) == 0
+    with sqlite3.connect(path) as con:
+        rows = dict(con.execute("SELECT year, COUNT(*) FROM paygap GROUP BY year").fetchall())
+        codes = con.execute(
+            "SELECT sic_codes FROM paygap WHERE sic_codes LIKE '%,%' LIMIT 1"
+        ).fetchone()[0]
+    assert rows[2022] == 10622 and rows[2019] == 7040
+    assert all(len(code) == 5 for code in codes.split(","))
+
+
+def test_refresh_repins_a_changed_file(tmp_path, capsys):
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared/data/ukgpg is not available")
+    served = tmp_path / "served"
+    shutil.copytree(shared / "data" / "ukgpg", served, ignore=shutil.ignore_patterns("snapshots"))
+    changed = served / SMALLEST.file_name
+    # The service regenerated the file without one employer.
+    read_raw(changed).iloc[1:].to_csv(
+        changed, index=False, quoting=csv.QUOTE_ALL, lineterminator="\n"
+    )
+    output = tmp_path / "data_manifest.json"
+    with FileServer(served) as server:
+        status = main(
+            [
+                "refresh",
+                "-q",
+                "--dest",
+                str(tmp_path / "files"),
+                "--from-url",
+                server.url,
+                "--publish-url",
+                "https://data.example.org/paygap/",
+                "--output",
+                str(output),
+            ]
+        )
+    assert status == 0
+    old, new = read_manifest(), read_manifest(output)
+    for before, after in zip(old.files, new.files, strict=True):
+        if before.year != SMALLEST.year:
+            assert after == before
+    after = new.file(SMALLEST.year)
+    assert after.rows == SMALLEST.rows - 1
+    assert after.sha256 != SMALLEST.sha256 and after.size < SMALLEST.size
+    assert after.url == "https://data.example.org/paygap/" + quote(SMALLEST.file_name)
+    assert (tmp_path / "files" / SMALLEST.file_name).read_bytes() == changed.read_bytes()
+    assert "2019-20: changed, 7041 -> 7040 rows" in capsys.readouterr().out
+    assert (
+        json.loads(output.read_text())["licence"]
+        == json.loads((REPO_ROOT / "data_manifest.json").read_text())["licence"]
+    )
+
+
+def test_refresh_from_an_unreachable_source_fails_cleanly(tmp_path, capsys):
+    status = main(
+        [
+            "refresh",
+            "-q",
+            "--dest",
+            str(tmp_path / "files"),
+            "--from-url",
+            "http://127.0.0.1:9/",
+            "--output",
+            str(tmp_path / "m.json"),
+        ]
+    )
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "Could not download" in err and "http://127.0.0.1:9/" in err
+    assert not (tmp_path / "m.json").exists()
+    assert not list((tmp_path / "files").glob("*"))

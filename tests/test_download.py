@@ -1,0 +1,258 @@
+"""Fetching: real downloads over HTTP from a loopback mirror, and each failure a beginner meets."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import paygap_utils
+from paygap_utils.download import check_remote, fetch, file_url, verify
+from paygap_utils.errors import ChecksumMismatchError, DownloadError
+from paygap_utils.manifest import read_manifest
+from tests.servers import REPO_ROOT, FileServer
+
+pytestmark = pytest.mark.data
+
+MANIFEST = read_manifest()
+SMALLEST = min(MANIFEST.files, key=lambda f: f.size)
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".paygap.lock"))
+
+
+@pytest.fixture
+def cold(monkeypatch, tmp_path) -> Path:
+    """An empty data folder for this test only."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("PAYGAP_DATA_DIR", str(folder))
+    return folder
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _no_network(monkeypatch) -> list[tuple]:
+    attempts: list[tuple] = []
+
+    def refuse(self, address, *args, **kwargs):
+        attempts.append(address)
+        raise OSError("network disabled by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    return attempts
+
+
+def test_fetch_downloads_verifies_and_shows_progress(mirror, cold, capfd):
+    before = mirror.requests[SMALLEST.file_name]
+    paths = fetch(SMALLEST.year)
+    path = paths[SMALLEST.year]
+    assert path == cold / SMALLEST.file_name
+    assert path.stat().st_size == SMALLEST.size
+    assert mirror.requests[SMALLEST.file_name] == before + 1
+    assert "100%" in capfd.readouterr().err
+    assert _leftovers(cold) == [SMALLEST.file_name]
+
+
+def test_a_second_fetch_does_not_download_again(mirror, cold):
+    fetch(SMALLEST.year, progressbar=False)
+    before = mirror.requests[SMALLEST.file_name]
+    fetch(SMALLEST.year, progressbar=False)
+    assert mirror.requests[SMALLEST.file_name] == before
+
+
+def test_checksum_mismatch_names_file_and_hashes_and_keeps_nothing(monkeypatch, cold, tmp_path):
+    import hashlib
+
+    served = tmp_path / "served"
+    served.mkdir()
+    bad = b"EmployerName,Address\nnot the real file\n"
+    (served / SMALLEST.file_name).write_bytes(bad)
+    with FileServer(served) as server:
+        monkeypatch.setenv("PAYGAP_DATA_URL", server.url)
+        with pytest.raises(ChecksumMismatchError) as caught:
+            fetch(SMALLEST.year, progressbar=False)
+        assert server.requests[SMALLEST.file_name] == 1, "a mismatch is reported, not retried"
+    message = str(caught.value)
+    assert SMALLEST.file_name in message
+    assert SMALLEST.sha256 in message
+    assert hashlib.sha256(bad).hexdigest() in message
+    assert "nothing was kept" in message and "PAYGAP_DATA_URL" in message
+    assert _leftovers(cold) == []
+
+
+def test_no_network_and_nothing_cached_fails_fast_naming_the_url(monkeypatch, cold):
+    monkeypatch.setenv("PAYGAP_DATA_URL", f"http://127.0.0.1:{_closed_port()}/")
+    start = time.monotonic()
+    with pytest.raises(DownloadError) as caught:
+        fetch(SMALLEST.year, progressbar=False)
+    assert time.monotonic() - start < 10
+    message = str(caught.value)
+    assert file_url(SMALLEST) in message
+    assert "no connection" in message and "PAYGAP_DATA_URL" in message
+    assert _leftovers(cold) == []
+
+
+def test_offline_without_a_mirror_says_how_to_get_the_data(monkeypatch, cold):
+    monkeypatch.delenv("PAYGAP_DATA_URL", raising=False)
+    _no_network(monkeypatch)
+    monkeypatch.setattr(
+        socket, "getaddrinfo", lambda *a, **k: (_ for _ in ()).throw(socket.gaierror("offline"))
+    )
+    start = time.monotonic()
+    with pytest.raises(DownloadError) as caught:
+        paygap_utils.load(SMALLEST.year, progressbar=False)
+    assert time.monotonic() - start < 10
+    message = str(caught.value)
+    assert any(f.url in message for f in MANIFEST.files)
+    assert "python -m paygap_utils fetch" in message and "PAYGAP_DATA_URL" in message
+
+
+def test_warm_cache_loads_with_no_network_call_at_all(mirror, monkeypatch, session_data_home):
+    paygap_utils.load(progressbar=False)  # warm the session's cache (a no-op when already warm)
+    attempts = _no_network(monkeypatch)
+    monkeypatch.setenv("PAYGAP_DATA_URL", f"http://127.0.0.1:{_closed_port()}/")
+    table = paygap_utils.load("2021-22", progressbar=False)
+    paths = fetch(progressbar=False)
+    assert attempts == []
+    assert len(table) == MANIFEST.file(2021).rows - table.attrs["duplicates_removed"]["2021-22"]
+    assert set(paths) == set(MANIFEST.years)
+
+
+def test_http_errors_from_a_mirror_say_what_to_check(monkeypatch, cold, tmp_path):
+    with FileServer(tmp_path) as empty:
+        monkeypatch.setenv("PAYGAP_DATA_URL", empty.url)
+        with pytest.raises(DownloadError, match=r"answered 404.*serves 'UK Gender Pay Gap Data"):
+            fetch(SMALLEST.year, progressbar=False)
+
+
+def test_unknown_year_lists_the_available_years(cold):
+    with pytest.raises(ValueError, match=r"Available years: 2017-18, .*, 2022-23"):
+        fetch("2031/32")
+    with pytest.raises(ValueError, match=r"Available years"):
+        paygap_utils.load(2016)
+
+
+def test_a_damaged_cached_file_is_reported_then_replaced(mirror, cold):
+    path = fetch(SMALLEST.year, progressbar=False)[SMALLEST.year]
+    path.write_bytes(path.read_bytes()[:-10])
+    (status,) = verify(SMALLEST.year)
+    assert status.status == "mismatch"
+    assert str(path) in status.message and "python -m paygap_utils fetch" in status.message
+    fetch(SMALLEST.year, progressbar=False)
+    assert [s.status for s in verify(SMALLEST.year)] == ["ok"]
+
+
+def test_verify_reports_missing_files(cold):
+    statuses = verify()
+    assert {s.status for s in statuses} == {"missing"}
+    assert "python -m paygap_utils fetch" in statuses[0].message
+
+
+def test_orphaned_partial_files_are_removed(mirror, cold):
+    cold.mkdir(parents=True)
+    (cold / "tmpab12cd34").write_bytes(b"half a download")
+    (cold / ".paygap-clean-0123.parquet.partial").write_bytes(b"half a table")
+    fetch(SMALLEST.year, progressbar=False)
+    assert _leftovers(cold) == [SMALLEST.file_name]
+
+
+class _SlowHandler(http.server.BaseHTTPRequestHandler):
+    """Sends the headers and a first chunk, then stalls: a download that can be killed midway."""
+
+    def do_GET(self):  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Length", str(SMALLEST.size))
+        self.end_headers()
+        self.wfile.write(b"x" * 65536)
+        self.wfile.flush()
+        time.sleep(30)
+
+    def log_message(self, *args):
+        pass
+
+
+def _run_fetch(env: dict, years: str = "") -> subprocess.Popen:
+    code = f"import paygap_utils; paygap_utils.fetch({years or None}, progressbar=False)"
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_killed_download_leaves_nothing_behind(mirror, cold):
+    slow = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowHandler)
+    threading.Thread(target=slow.serve_forever, daemon=True).start()
+    env = {
+        **os.environ,
+        "PAYGAP_DATA_DIR": str(cold),
+        "PAYGAP_DATA_URL": f"http://127.0.0.1:{slow.server_address[1]}/",
+    }
+    process = _run_fetch(env, str(SMALLEST.year))
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if cold.is_dir() and any(p.name.startswith("tmp") for p in cold.iterdir()):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the download never started")
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        slow.shutdown()
+        slow.server_close()
+    assert any(p.name.startswith("tmp") for p in cold.iterdir()), "the kill left a partial file"
+    fetch(SMALLEST.year, progressbar=False)
+    assert _leftovers(cold) == [SMALLEST.file_name]
+
+
+def test_two_processes_fetching_at_once_download_each_file_once(cold, tmp_path):
+    with FileServer(_mirror_folder()) as server:
+        env = {**os.environ, "PAYGAP_DATA_DIR": str(cold), "PAYGAP_DATA_URL": server.url}
+        first, second = _run_fetch(env), _run_fetch(env)
+        outputs = [p.communicate(timeout=120) for p in (first, second)]
+        assert first.returncode == 0 and second.returncode == 0, outputs
+        assert all(server.requests[f.file_name] == 1 for f in MANIFEST.files), server.requests
+    assert [s.status for s in verify()] == ["ok"] * len(MANIFEST.files)
+    assert _leftovers(cold) == sorted(f.file_name for f in MANIFEST.files)
+
+
+def _mirror_folder() -> Path:
+    from tests.servers import shared_dir
+
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared/data/ukgpg is not available")
+    return shared / "data" / "ukgpg"
+
+
+def test_check_remote_flags_a_file_whose_bytes_changed(monkeypatch, tmp_path):
+    served = tmp_path / "served"
+    shutil.copytree(_mirror_folder(), served, ignore=shutil.ignore_patterns("snapshots"))
+    changed = served / SMALLEST.file_name
+    changed.write_bytes(changed.read_bytes().replace(b"\n", b"\r\n", 1))
+    with FileServer(served) as server:
+        monkeypatch.setenv("PAYGAP_DATA_URL", server.url)
+        results = {r.entry.year: r for r in check_remote()}
+    assert results[SMALLEST.year].status == "mismatch"
+    assert SMALLEST.sha256 in results[SMALLEST.year].message
+    assert {r.status for y, r in results.items() if y != SMALLEST.year} == {"ok"}

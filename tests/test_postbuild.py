@@ -1,0 +1,145 @@
+"""postBuild, run as repo2docker runs it: the image holds the package and the verified data.
+
+The script runs with bash in a temporary HOME, with a fresh virtual environment first on
+PATH (it sees this interpreter's packages, so only the package itself is installed) and
+PAYGAP_DATA_URL pointing at a loopback mirror of ../shared/data/ukgpg. Then the mirror is
+stopped and a new Python process, with no mirror and no network, loads the data from
+$HOME/.cache/paygap, as a notebook in the built image does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import venv
+from pathlib import Path
+
+import pytest
+
+from paygap_utils.manifest import read_manifest
+from tests.servers import FileServer, shared_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTBUILD = ROOT / "postBuild"
+#: Variables of this test session that would point postBuild elsewhere than $HOME/.cache.
+CLEARED = (
+    "PAYGAP_DATA_DIR",
+    "PAYGAP_DATA_URL",
+    "XDG_CACHE_HOME",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PIP_TARGET",
+    "PIP_PREFIX",
+    "PIP_USER",
+    "PIP_REQUIRE_VIRTUALENV",
+)
+
+# What a notebook does in the image, with every network connection refused.
+LOAD_OFFLINE = textwrap.dedent(
+    """
+    import json, socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network used: {args!r}")
+
+    socket.socket.connect = refuse
+    socket.create_connection = refuse
+
+    import paygap_utils
+
+    df = paygap_utils.load(progressbar=False)
+    print(json.dumps({
+        "module": paygap_utils.__file__,
+        "data_dir": str(paygap_utils.data_dir()),
+        "rows": {str(year): int(n) for year, n in df.groupby("year").size().items()},
+        "attrs": df.attrs,
+    }))
+    """
+)
+
+
+def scratch_venv(folder: Path) -> Path:
+    """Create a venv whose python also sees this interpreter's packages; return its bin dir.
+
+    ``--system-site-packages`` would expose the base interpreter's packages, not those of the
+    environment the tests run in, so the latter's site-packages are listed in a .pth file.
+    """
+    venv.EnvBuilder(with_pip=False).create(folder)
+    site_packages = next((folder / "lib").glob("python3*/site-packages"))
+    ours = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    (site_packages / "_test_interpreter.pth").write_text("\n".join(ours) + "\n")
+    return folder / "bin"
+
+
+def test_postbuild_is_an_executable_strict_bash_script():
+    text = POSTBUILD.read_text()
+    assert text.startswith("#!/bin/bash\n")
+    assert "set -euo pipefail" in text
+    assert os.access(POSTBUILD, os.X_OK), "run `chmod +x postBuild` and commit the mode"
+    assert "python -m paygap_utils fetch" in text
+    assert "--no-deps" in text and "pip check" in text
+    assert "-e ." not in text and "--editable" not in text
+
+
+def test_postbuild_bakes_the_verified_data_into_home(tmp_path):
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip(
+            "../shared/data/ukgpg is missing (set PAYGAP_SHARED_DIR): no mirror to fetch from"
+        )
+    manifest = read_manifest()
+    home = tmp_path / "home"
+    home.mkdir()
+    bin_dir = scratch_venv(tmp_path / "venv")
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    env.update(
+        HOME=str(home),
+        PATH=f"{bin_dir}{os.pathsep}{env['PATH']}",
+        VIRTUAL_ENV=str(bin_dir.parent),
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+    )
+
+    with FileServer(shared / "data" / "ukgpg") as mirror:
+        build = subprocess.run(
+            ["bash", str(POSTBUILD)],
+            cwd=ROOT,
+            env={**env, "PAYGAP_DATA_URL": mirror.url},
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        requests = dict(mirror.requests)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    assert "No broken requirements found." in build.stdout
+    assert "Cleaned table cached" in build.stdout
+    assert requests == {f.file_name: 1 for f in manifest.files}, "each file downloaded once"
+
+    cache = home / ".cache" / "paygap"
+    for entry in manifest.files:
+        assert (cache / entry.file_name).stat().st_size == entry.size
+    assert list(cache.glob("paygap-clean-*.parquet")), "postBuild did not build the cleaned cache"
+
+    # The mirror is gone and PAYGAP_DATA_URL unset: everything must come from $HOME/.cache.
+    load = subprocess.run(
+        [str(bin_dir / "python"), "-c", LOAD_OFFLINE],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert load.returncode == 0, load.stderr[-3000:]
+    result = json.loads(load.stdout.strip().splitlines()[-1])
+    assert Path(result["module"]).is_relative_to(bin_dir.parent), "not the installed copy"
+    assert Path(result["data_dir"]) == cache
+    attrs = result["attrs"]
+    expected = {
+        f["year"][:4]: f["rows"] - attrs["duplicates_removed"][f["year"]] for f in attrs["files"]
+    }
+    assert expected.keys() == {str(f.year) for f in manifest.files}
+    assert result["rows"] == expected

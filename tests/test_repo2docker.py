@@ -1,0 +1,82 @@
+"""What mybinder.org builds: the Dockerfile repo2docker writes for this repository.
+
+``jupyter-repo2docker --no-build --debug .`` prints the Dockerfile without a container
+engine, so these checks run anywhere the test dependencies are installed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def repo2docker() -> list[str] | None:
+    """The ``jupyter-repo2docker`` command of this environment, if there is one."""
+    beside = Path(sys.executable).parent / "jupyter-repo2docker"
+    found = str(beside) if beside.is_file() else shutil.which("jupyter-repo2docker")
+    return [found] if found else None
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> str:
+    command = repo2docker()
+    if command is None:
+        pytest.skip("jupyter-repo2docker is not installed: pip install -e '.[test]'")
+    result = subprocess.run(
+        [*command, "--no-build", "--debug", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    if result.returncode != 0 and "FROM " not in output:
+        pytest.skip(f"jupyter-repo2docker cannot run here: {output.strip()[-500:]}")
+    assert result.returncode == 0, output[-3000:]
+    return output
+
+
+def run_lines(dockerfile: str) -> list[str]:
+    return [line.strip() for line in dockerfile.splitlines()]
+
+
+def test_environment_yml_is_built_by_the_conda_buildpack(dockerfile):
+    assert 'env update -p ${NB_PYTHON_PREFIX} --file "environment.yml"' in dockerfile
+
+
+def test_python_312_is_honoured(dockerfile):
+    assert "Building conda environment for python=3.12" in dockerfile
+    assert "Python version unspecified" not in dockerfile
+
+
+def test_postbuild_runs_as_the_notebook_user_after_the_environment(dockerfile):
+    lines = run_lines(dockerfile)
+    assert "RUN ./postBuild" in lines
+    postbuild = lines.index("RUN ./postBuild")
+    environment = next(i for i, line in enumerate(lines) if '--file "environment.yml"' in line)
+    assert environment < postbuild
+    users = [line for line in lines[:postbuild] if line.startswith("USER ")]
+    assert users[-1] == "USER ${NB_USER}", "postBuild must not run as root"
+
+
+def test_home_is_the_notebook_users_at_build_and_run_time(dockerfile):
+    # One ENV line sets HOME for every later build step and for the running container.
+    assert "HOME=/home/${NB_USER}" in dockerfile
+    assert dockerfile.count("HOME=") == 1
+
+
+def test_the_package_is_installed_once_by_postbuild(dockerfile):
+    assert "pip install" not in dockerfile, "something besides postBuild installs packages"
+
+
+@pytest.mark.parametrize("name", ["binder", ".binder"])
+def test_configuration_is_at_the_root(name):
+    # repo2docker ignores root files when one of these folders exists.
+    assert not (ROOT / name).exists(), f"{name}/ would hide environment.yml and postBuild"

@@ -25,6 +25,7 @@ __all__ = ["cache_key", "cache_path", "read_cache", "write_cache"]
 
 _PREFIX = "paygap-clean-"
 _LIST_COLUMNS = ("sic_codes", "sectors")
+_ATTRS_KEY = b"paygap_utils.attrs"
 
 
 @cache
@@ -67,27 +68,46 @@ def cache_path(folder: Path, manifest: Manifest) -> Path:
 
 
 def read_cache(path: Path, years: list[int] | None = None) -> pd.DataFrame | None:
-    """Read the cached table, or return ``None`` if it is absent or unreadable."""
-    import pandas as pd
+    """Read the cached table, or return ``None`` if it is absent or unreadable.
+
+    The table's ``attrs`` are those it was written with.
+    """
+    import numpy as np
+    import pyarrow.parquet as pq
 
     if not path.is_file():
         return None
     filters = [("year", "in", years)] if years is not None else None
     try:
-        table = pd.read_parquet(path, filters=filters)
+        arrow = pq.read_table(path, filters=filters, memory_map=True)
+        table = arrow.to_pandas()
     except Exception:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
         path.unlink(missing_ok=True)
         return None
     for column in _LIST_COLUMNS:
-        # parquet gives lists back as arrays; hand users the lists a fresh parse gives.
-        table[column] = [list(values) for values in table[column]]
-    return table.reset_index(drop=True)
+        # Each distinct list is stored once as joined text; rows share the decoded list.
+        joined = table[column]
+        decoded = np.empty(len(joined.cat.categories) + 1, dtype=object)
+        decoded[:-1] = [text.split(",") if text else [] for text in joined.cat.categories]
+        decoded[-1] = []
+        table[column] = decoded[joined.cat.codes.to_numpy()]
+    table.attrs = json.loads((arrow.schema.metadata or {}).get(_ATTRS_KEY, b"{}"))
+    return table
 
 
 def write_cache(table: pd.DataFrame, path: Path) -> None:
     """Write ``table`` to ``path`` atomically and remove cleaned tables of other keys."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stored = table.copy()
+    for column in _LIST_COLUMNS:
+        stored[column] = stored[column].map(",".join).astype("category")
+    arrow = pa.Table.from_pandas(stored, preserve_index=False)
+    metadata = {**(arrow.schema.metadata or {}), _ATTRS_KEY: json.dumps(table.attrs).encode()}
     partial = path.with_name(f".{path.name}.partial")
-    table.to_parquet(partial, index=False)
+    # lz4 with dictionaries reads fastest here (see docs/performance.md).
+    pq.write_table(arrow.replace_schema_metadata(metadata), partial, compression="lz4")
     os.replace(partial, path)
     for old in path.parent.glob(f"{_PREFIX}*.parquet"):
         if old != path:

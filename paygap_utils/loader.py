@@ -75,8 +75,8 @@ def load(
     [2021]
     >>> df.attrs["licence"]
     'Open Government Licence v3.0'
-    >>> round(df["diff_median_hourly_percent"].median(), 1)
-    9.6
+    >>> print(f"{df['diff_median_hourly_percent'].median():.1f}")
+    9.7
     """
     manifest = manifest or read_manifest()
     wanted = [f.year for f in manifest.select(years)] if years is not None else None

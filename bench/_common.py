@@ -1,0 +1,73 @@
+"""Shared pieces of the benchmarks: the loopback mirror, the machine description, timing."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import FileServer, shared_dir  # noqa: E402
+
+__all__ = ["ROOT", "FileServer", "mirror_folder", "machine", "best_of", "peak_rss_mb"]
+
+
+def mirror_folder() -> Path:
+    shared = shared_dir()
+    if shared is None:
+        raise SystemExit("../shared/data/ukgpg is needed (or set PAYGAP_SHARED_DIR).")
+    return shared / "data" / "ukgpg"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
+        memory = f"{mem:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        memory = "unknown RAM"
+    import pandas
+
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), {memory}, "
+        f"Python {platform.python_version()}, pandas {pandas.__version__}"
+    )
+
+
+def best_of(func: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
+    """Return (median, min) wall seconds of ``repeat`` calls."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), min(times)
+
+
+def peak_rss_mb(code: str, env: dict[str, str] | None = None) -> float:
+    """Run ``code`` in a fresh interpreter and return its peak resident memory in MB."""
+    probe = code + "\nimport resource; print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("PEAK")][-1]
+    return int(line.split()[1]) / 1024

@@ -27,7 +27,6 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
 SETUP_TAG = "colab-setup"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
@@ -80,7 +79,7 @@ def notebook_title(path: Path) -> str:
     match = re.search(r"^#\s+(.+)$", _source(cells[0]), flags=re.M)
     if not match:
         raise SystemExit(f"{path.name}: the first cell must start with a '# Title' heading.")
-    return match["1"].strip()
+    return match[1].strip()
 
 
 def sync_notebook(path: Path, repo: str, branch: str) -> str:
@@ -128,25 +127,26 @@ def readme_text(text: str, repo: str, branch: str, notebooks: list[Path]) -> str
     return text
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
+    """Rewrite (or with ``--check``, report) the files of the repository at ``root``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="report files out of step; exit 1")
     args = parser.parse_args(argv)
-    repo, branch = settings()
-    notebooks = sorted(NOTEBOOKS.glob("*.ipynb"))
+    repo, branch = settings(root)
+    notebooks = sorted((root / "notebooks").glob("*.ipynb"))
     wanted = {path: sync_notebook(path, repo, branch) for path in notebooks}
-    readme = ROOT / "README.md"
+    readme = root / "README.md"
     wanted[readme] = readme_text(readme.read_text(), repo, branch, notebooks)
     stale = [path for path, text in wanted.items() if path.read_text() != text]
     if args.check:
         for path in stale:
-            print(f"{path.relative_to(ROOT)} is out of step with [tool.paygap-starter]")
+            print(f"{path.relative_to(root)} is out of step with [tool.paygap-starter]")
         if stale:
             print("Run `python scripts/sync_links.py` to rewrite them.")
         return 1 if stale else 0
     for path in stale:
         path.write_text(wanted[path])
-        print(f"rewrote {path.relative_to(ROOT)}")
+        print(f"rewrote {path.relative_to(root)}")
     return 0
 
 

@@ -16,7 +16,16 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "use_style", "sample_label", "set_title", "add_source", "new_figure"]
+__all__ = [
+    "PALETTE",
+    "use_style",
+    "sample_label",
+    "set_title",
+    "add_source",
+    "new_figure",
+    "gap_histogram",
+    "by_year",
+]
 
 #: Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
 PALETTE: tuple[str, ...] = (
@@ -151,3 +160,175 @@ def new_figure(ncols: int = 1, nrows: int = 1, **kwargs: Any) -> tuple[Figure, A
 
     use_style()
     return plt.subplots(nrows=nrows, ncols=ncols, **kwargs)
+
+
+def gap_histogram(
+    ax: Axes,
+    values: pd.Series,
+    *,
+    limits: tuple[float, float] = (-40.0, 60.0),
+    binwidth: float = 1.0,
+    color: str | None = None,
+    label: str | None = None,
+    alpha: float = 0.75,
+    mark_median: bool = True,
+    xlabel: str = "Median hourly pay gap (%)",
+) -> Axes:
+    """Draw a histogram of a gap column with 0 marked and the sign convention on the x axis.
+
+    Bins are centred on multiples of ``binwidth``, so with the default width of 1
+    each whole number sits in the middle of its own bin, and with 0.1 the
+    pile-ups at whole numbers show as spikes. Values outside ``limits`` are not
+    drawn but are counted in a note, and the median line uses every value.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    values : pandas.Series
+        The gaps, e.g. ``df["diff_median_hourly_percent"]``; missing values are ignored.
+    limits : (float, float)
+        The range of the x axis.
+    binwidth : float
+        Width of each bin, in percentage points.
+    color : str, optional
+        Bar colour; the first colour of :data:`PALETTE` by default.
+    label : str, optional
+        Legend label; the median line is labelled too.
+    alpha : float
+        Opacity of the bars, so that two histograms on one Axes both show.
+    mark_median : bool
+        Draw a dashed line at the median of ``values``.
+    xlabel : str
+        What the values are; the sign convention is added underneath.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from paygap_utils.plots import gap_histogram, new_figure
+    >>> fig, ax = new_figure()
+    >>> _ = gap_histogram(ax, pd.Series([-3.0, 0.0, 0.0, 5.2, 12.0, 250.0]))
+    >>> ax.texts[0].get_text()
+    '1 value outside -40 to 60 not shown'
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    import numpy as np
+
+    low, high = limits
+    data = values.dropna().astype("float64")
+    shown = data[(data >= low) & (data <= high)]
+    # Edges half a bin either side of each multiple of binwidth: whole numbers are bin centres.
+    first = np.floor(low / binwidth) * binwidth - binwidth / 2
+    edges = np.arange(first, high + binwidth, binwidth)
+    colour = color or PALETTE[0]
+    ax.hist(shown, bins=edges, color=colour, alpha=alpha, label=label, histtype="stepfilled")
+    ax.axvline(0, color="0.2", linewidth=1)
+    if mark_median and len(data):
+        median = float(data.median())
+        ax.axvline(
+            median,
+            color=colour,
+            linestyle="--",
+            linewidth=1.5,
+            label=f"median {median:.1f}" + (f" ({label})" if label else ""),
+        )
+    hidden = len(data) - len(shown)
+    if hidden:
+        ax.text(
+            0.99,
+            0.98,
+            f"{hidden:,} value{'s' if hidden != 1 else ''} outside {low:g} to {high:g} not shown",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=8,
+            color="0.35",
+        )
+    ax.set_xlim(low, high)
+    ax.set_xlabel(f"{xlabel}\n\u2190 women paid more | women paid less \u2192")
+    ax.set_ylabel("Employers")
+    return ax
+
+
+def by_year(
+    ax: Axes,
+    values: pd.Series,
+    *,
+    kind: str = "line",
+    label: str | None = None,
+    color: str | None = None,
+    annotate: str | None = None,
+    from_zero: bool = True,
+) -> Axes:
+    """Plot one number per reporting year, with the years labelled ``2017-18``, ``2018-19`` ...
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    values : pandas.Series
+        Indexed by ``year`` (first calendar year, as in :func:`paygap_utils.load`),
+        e.g. ``df.groupby("year")["diff_median_hourly_percent"].median()``.
+    kind : {"line", "bar"}
+        A line with markers (several series can share an Axes) or bars.
+    label : str, optional
+        Legend label.
+    color : str, optional
+        The first colour of :data:`PALETTE` by default.
+    annotate : str, optional
+        A format such as ``"{:,.0f}"`` or ``"{:.1f}%"``: write each value on the chart.
+    from_zero : bool
+        Start the y axis at 0 (or below, for negative values), so that differences between
+        years are not magnified, and leave room above the highest value for its label.
+        Calling ``by_year`` again on the same Axes extends the range if needed.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from paygap_utils.plots import by_year, new_figure
+    >>> fig, ax = new_figure()
+    >>> _ = by_year(ax, pd.Series({2019: 7040, 2020: 10380}), kind="bar", annotate="{:,}")
+    >>> [t.get_text() for t in ax.get_xticklabels()], [t.get_text() for t in ax.texts]
+    (['2019-20', '2020-21'], ['7,040', '10,380'])
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    if kind not in ("line", "bar"):
+        raise ValueError(f"by_year: kind must be 'line' or 'bar', not {kind!r}.")
+    years = [int(y) for y in values.index]
+    colour = color or PALETTE[0]
+    if kind == "bar":
+        ax.bar(years, values.to_numpy(), color=colour, label=label, width=0.7)
+    else:
+        ax.plot(years, values.to_numpy(), marker="o", color=colour, label=label)
+    if annotate:
+        for year, value in zip(years, values, strict=True):
+            ax.annotate(
+                annotate.format(value),
+                (year, value),
+                textcoords="offset points",
+                xytext=(0, 4),
+                ha="center",
+                va="bottom",
+                fontsize=9,
+            )
+    if from_zero and len(values):
+        low, high = ax.get_ylim()
+        headroom = 1.12 if annotate else 1.05
+        ax.set_ylim(min(0.0, low), max(high, float(values.max()) * headroom))
+    ax.set_xticks(years, [year_label(y) for y in years])
+    ax.set_xlabel("Reporting year")
+    return ax

@@ -1,0 +1,250 @@
+"""Summary statistics of the gap columns: per-group summaries, reporting artefacts, weighting.
+
+Every statistic here is employer-weighted unless it says otherwise: each employer
+counts once, whatever its size, because the data has no headcounts. pandas and
+numpy are imported only when a function here is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "SIZE_BAND_MIDPOINTS",
+    "summarise_gap",
+    "decimal_places",
+    "weighted_quantile",
+    "size_band_midpoints",
+]
+
+#: A crude headcount for each ``employer_size`` band: the middle of the band, and the
+#: lower bound of the open-ended top band. For rough illustrations only: the real
+#: headcounts are not published, and "Not Provided" has no number.
+SIZE_BAND_MIDPOINTS: dict[str, float] = {
+    "Less than 250": 125.0,
+    "250 to 499": 375.0,
+    "500 to 999": 750.0,
+    "1000 to 4999": 3000.0,
+    "5000 to 19,999": 12500.0,
+    "20,000 or more": 20000.0,
+}
+
+# Values closer than this to a rounded number are that number: the data has at most
+# a few decimal places, and floats parsed from text carry tiny binary errors.
+_TOLERANCE = 1e-9
+
+
+def summarise_gap(
+    df: pd.DataFrame,
+    column: str = "diff_median_hourly_percent",
+    by: Hashable | Sequence[Hashable] | None = "year",
+) -> pd.DataFrame:
+    """Summarise one gap column per group: n, median, mean and the shares that reveal artefacts.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Usually :func:`paygap_utils.load`'s result, or any subset of it.
+    column : str
+        The numeric column to summarise, e.g. ``"diff_mean_hourly_percent"``.
+    by : column name, list of them, or None
+        What to group by; ``None`` summarises the whole table in one row
+        (labelled ``"all"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, with columns ``n`` (non-missing values), ``median``,
+        ``mean``, ``share_negative`` (below 0: for a pay gap, women paid more),
+        ``share_zero`` (exactly 0) and ``share_whole`` (a whole number, 0
+        included). Shares are fractions of ``n``, between 0 and 1. Groups with
+        no values have ``n`` 0 and missing statistics.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.stats import summarise_gap
+    >>> rows = pd.DataFrame({
+    ...     "year": [2021, 2021, 2021, 2021, 2022, 2022],
+    ...     "diff_median_hourly_percent": [-2.5, 0.0, 4.0, 10.3, 7.1, None],
+    ... })
+    >>> summarise_gap(rows)
+          n  median  mean  share_negative  share_zero  share_whole
+    year
+    2021  4     2.0  2.95            0.25        0.25          0.5
+    2022  1     7.1  7.10            0.00        0.00          0.0
+
+    With the real data:
+
+    >>> import paygap_utils
+    >>> df = paygap_utils.load("2021-22", progressbar=False)
+    >>> summarise_gap(df).loc[2021, ["n", "median"]].tolist()
+    [10555.0, 9.7]
+    """
+    import pandas as pd
+
+    if column not in df:
+        raise KeyError(
+            f"summarise_gap: the table has no column {column!r}. "
+            "See paygap_utils.columns() for the columns load() returns."
+        )
+    values = pd.to_numeric(df[column], errors="raise").astype("float64")
+    whole = (values - values.round()).abs() < _TOLERANCE
+    parts = pd.DataFrame(
+        {
+            "value": values,
+            "negative": (values < 0).astype("float64"),
+            "zero": (values.abs() < _TOLERANCE).astype("float64"),
+            "whole": whole.astype("float64"),
+        },
+        index=df.index,
+    )
+    parts[["negative", "zero", "whole"]] = parts[["negative", "zero", "whole"]].where(
+        values.notna()
+    )
+    if by is None:
+        keys: Any = pd.Series("all", index=df.index, name="group")
+    elif isinstance(by, str) or not isinstance(by, Sequence):
+        keys = df[by]
+    else:
+        keys = [df[b] for b in by]
+    grouped = parts.groupby(keys, observed=True, sort=True)
+    summary = pd.DataFrame(
+        {
+            "n": grouped["value"].count(),
+            "median": grouped["value"].median(),
+            "mean": grouped["value"].mean(),
+            "share_negative": grouped["negative"].mean(),
+            "share_zero": grouped["zero"].mean(),
+            "share_whole": grouped["whole"].mean(),
+        }
+    )
+    return summary
+
+
+def decimal_places(values: pd.Series, max_places: int = 6) -> pd.Series:
+    """Return the fewest decimal places that write each value exactly (0 for whole numbers).
+
+    A column with far more whole numbers than its other values would suggest
+    has been rounded by many of those who reported it; a change in the number
+    of places between years is a change in how the data was entered or published.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Numbers, e.g. ``df["diff_median_hourly_percent"]``.
+    max_places : int
+        Values that need more places than this are reported as ``max_places``.
+
+    Returns
+    -------
+    pandas.Series
+        Nullable integers (``Int64``), missing where ``values`` is missing, with
+        the index of ``values``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.stats import decimal_places
+    >>> decimal_places(pd.Series([12.0, 3.5, -0.25, None, 1 / 3], name="gap")).tolist()
+    [0, 1, 2, <NA>, 6]
+    """
+    import pandas as pd
+
+    numbers = pd.to_numeric(values, errors="raise").astype("float64")
+    found = pd.Series(max_places, index=numbers.index, dtype="Int64", name=values.name)
+    for places in range(max_places - 1, -1, -1):
+        # Count down so each value ends with the smallest number of places that fits.
+        fits = ((numbers - numbers.round(places)).abs() < _TOLERANCE).to_numpy()
+        found[fits] = places
+    found[numbers.isna().to_numpy()] = pd.NA
+    return found
+
+
+def weighted_quantile(values: Any, weights: Any, q: float = 0.5) -> float:
+    """Return the ``q`` quantile of ``values`` when each value counts ``weights`` times.
+
+    The smallest value whose cumulative share of the total weight reaches ``q``;
+    where that share equals ``q`` exactly, the average of that value and the
+    next, so equal weights give the ordinary median. Pairs with a missing value
+    or weight are left out.
+
+    Parameters
+    ----------
+    values, weights : array-like of numbers
+        Of the same length; weights must not be negative.
+    q : float
+        The quantile, between 0 and 1 (0.5 is the weighted median).
+
+    Returns
+    -------
+    float
+        NaN when no pair has both a value and a positive weight.
+
+    Examples
+    --------
+    >>> from paygap_utils.stats import weighted_quantile
+    >>> weighted_quantile([1, 2, 3, 4], [1, 1, 1, 1])
+    2.5
+    >>> weighted_quantile([1, 2, 3, 4], [1, 1, 1, 10])
+    4.0
+    >>> weighted_quantile([10, 20, 30], [1, 1, 1], q=0.9)
+    30.0
+    """
+    import numpy as np
+
+    if not 0 <= q <= 1:
+        raise ValueError(f"weighted_quantile: q must be between 0 and 1, got {q!r}.")
+    v = np.asarray(values, dtype="float64")
+    w = np.asarray(weights, dtype="float64")
+    if v.shape != w.shape:
+        raise ValueError(
+            f"weighted_quantile: {v.size} values but {w.size} weights; give one weight per value."
+        )
+    if np.any(w < 0):
+        raise ValueError("weighted_quantile: weights must not be negative.")
+    keep = ~(np.isnan(v) | np.isnan(w)) & (w > 0)
+    v, w = v[keep], w[keep]
+    if v.size == 0:
+        return float("nan")
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    cumulative = np.cumsum(w)
+    target = q * cumulative[-1]
+    # Sums of float weights are inexact: a cumulative weight within this of the target is on it.
+    slack = 1e-12 * cumulative[-1]
+    i = min(int(np.searchsorted(cumulative, target - slack, side="left")), v.size - 1)
+    if abs(cumulative[i] - target) <= slack and i + 1 < v.size:
+        return float((v[i] + v[i + 1]) / 2)
+    return float(v[i])
+
+
+def size_band_midpoints(sizes: pd.Series) -> pd.Series:
+    """Turn ``employer_size`` bands into crude headcounts (:data:`SIZE_BAND_MIDPOINTS`).
+
+    Only for rough illustrations of what weighting by size would change: the
+    bands are wide (the 1000 to 4999 band spans a factor of five) and the top
+    band has no upper bound, so these numbers are not employees.
+
+    Parameters
+    ----------
+    sizes : pandas.Series
+        The ``employer_size`` column.
+
+    Returns
+    -------
+    pandas.Series
+        Floats, NaN for "Not Provided" or anything that is not a band.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.stats import size_band_midpoints
+    >>> size_band_midpoints(pd.Series(["250 to 499", "Not Provided", "20,000 or more"])).tolist()
+    [375.0, nan, 20000.0]
+    """
+    return sizes.astype(object).map(SIZE_BAND_MIDPOINTS).astype("float64")

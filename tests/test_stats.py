@@ -1,0 +1,162 @@
+"""Summaries of the gap columns: per-group statistics, rounding artefacts and weighting."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from paygap_utils.lookups import EMPLOYER_SIZES
+from paygap_utils.stats import (
+    SIZE_BAND_MIDPOINTS,
+    decimal_places,
+    size_band_midpoints,
+    summarise_gap,
+    weighted_quantile,
+)
+
+GAP = "diff_median_hourly_percent"
+gaps = st.lists(
+    st.floats(min_value=-500, max_value=200, allow_nan=False).map(lambda x: round(x, 1)),
+    min_size=1,
+    max_size=60,
+)
+
+
+def test_summarise_gap_counts_the_shares_per_year():
+    rows = pd.DataFrame(
+        {"year": [2017, 2017, 2017, 2017, 2018, 2018], GAP: [-1.5, 0.0, 3.0, 8.2, 2.0, np.nan]}
+    )
+    summary = summarise_gap(rows)
+    assert summary.index.tolist() == [2017, 2018]
+    assert summary.columns.tolist() == [
+        "n",
+        "median",
+        "mean",
+        "share_negative",
+        "share_zero",
+        "share_whole",
+    ]
+    assert summary.loc[2017].tolist() == [4, 1.5, 2.425, 0.25, 0.25, 0.5]
+    # Missing values are not counted, neither in n nor in the shares.
+    assert summary.loc[2018].tolist() == [1, 2.0, 2.0, 0.0, 0.0, 1.0]
+
+
+def test_summarise_gap_other_columns_and_groupings():
+    rows = pd.DataFrame(
+        {
+            "year": [2020, 2020, 2021],
+            "sector": pd.Categorical(["K", "K", "P"], categories=["K", "P", "Q"]),
+            "diff_mean_hourly_percent": [10.0, 20.0, -5.0],
+        }
+    )
+    by_sector = summarise_gap(rows, "diff_mean_hourly_percent", by="sector")
+    assert by_sector.index.tolist() == ["K", "P"]  # unobserved categories are left out
+    assert by_sector.loc["K", "mean"] == 15.0
+    both = summarise_gap(rows, "diff_mean_hourly_percent", by=["year", "sector"])
+    assert both.index.tolist() == [(2020, "K"), (2021, "P")]
+    overall = summarise_gap(rows, "diff_mean_hourly_percent", by=None)
+    assert overall.index.tolist() == ["all"]
+    assert overall.loc["all", "n"] == 3
+
+
+def test_summarise_gap_names_a_missing_column():
+    with pytest.raises(KeyError, match="paygap_utils.columns"):
+        summarise_gap(pd.DataFrame({"year": [2020]}), "diff_median_gap")
+
+
+@given(gaps)
+def test_summarise_gap_agrees_with_pandas(values):
+    rows = pd.DataFrame({"year": 2020, GAP: values})
+    row = summarise_gap(rows).loc[2020]
+    series = pd.Series(values)
+    assert row["n"] == len(values)
+    assert row["median"] == pytest.approx(series.median())
+    assert row["share_negative"] == pytest.approx((series < 0).mean())
+    assert row["share_zero"] == pytest.approx((series == 0).mean())
+    assert 0 <= row["share_zero"] <= row["share_whole"] <= 1
+
+
+def test_decimal_places_of_typical_values():
+    values = pd.Series([30.0, 29.5, 12.25, -0.1, 0.0, np.nan, 10.3 + 1e-12], index=list("abcdefg"))
+    places = decimal_places(values)
+    assert places.index.tolist() == list("abcdefg")
+    assert places.tolist() == [0, 1, 2, 1, 0, pd.NA, 1]
+    assert decimal_places(pd.Series([1 / 7]), max_places=3).tolist() == [3]
+
+
+@given(st.integers(-50_000, 50_000), st.integers(0, 3))
+def test_decimal_places_round_trips(scaled, places):
+    value = round(scaled / 10**places, places)
+    found = decimal_places(pd.Series([value])).iloc[0]
+    assert found <= places
+    assert round(value, found) == pytest.approx(value)
+
+
+def test_weighted_quantile_weights_count():
+    assert weighted_quantile([1, 2, 3], [1, 1, 1]) == 2.0
+    assert weighted_quantile([1, 2, 3, 4], [1, 1, 1, 1]) == 2.5
+    assert weighted_quantile([1, 2, 3], [1, 1, 5]) == 3.0
+    assert weighted_quantile([1, 2, 3], [5, 1, 1], q=0.5) == 1.0
+    assert weighted_quantile([5, 1, 3], [1, 1, 1], q=0.0) == 1.0
+    assert weighted_quantile([5, 1, 3], [1, 1, 1], q=1.0) == 5.0
+
+
+def test_weighted_quantile_leaves_out_missing_and_zero_weights():
+    assert weighted_quantile([1, np.nan, 3, 100], [1, 1, 1, 0]) == 2.0
+    assert weighted_quantile(pd.Series([1.0, 2.0]), pd.Series([np.nan, 2.0])) == 2.0
+    # Float weights whose sum is inexact still find the middle.
+    assert weighted_quantile([1, 2, 3, 4], [0.1, 0.1, 0.1, 0.1]) == 2.5
+    assert math.isnan(weighted_quantile([1.0], [0.0]))
+    assert math.isnan(weighted_quantile([], []))
+
+
+@pytest.mark.parametrize(
+    ("values", "weights", "q", "message"),
+    [
+        ([1, 2], [1], 0.5, "one weight per value"),
+        ([1, 2], [1, -1], 0.5, "must not be negative"),
+        ([1, 2], [1, 1], 1.5, "between 0 and 1"),
+    ],
+)
+def test_weighted_quantile_explains_bad_input(values, weights, q, message):
+    with pytest.raises(ValueError, match=message):
+        weighted_quantile(values, weights, q)
+
+
+@given(gaps)
+def test_equal_weights_give_the_ordinary_median(values):
+    assert weighted_quantile(values, [2.5] * len(values)) == pytest.approx(np.median(values))
+
+
+@given(gaps, st.integers(1, 5))
+def test_integer_weights_are_repeated_values(values, times):
+    weights = [times if i % 2 else 1 for i in range(len(values))]
+    repeated = np.repeat(values, weights)
+    assert weighted_quantile(values, weights) == pytest.approx(np.median(repeated))
+
+
+def test_size_band_midpoints_cover_every_band_but_not_provided():
+    sizes = pd.Series(pd.Categorical(list(EMPLOYER_SIZES), categories=EMPLOYER_SIZES, ordered=True))
+    headcounts = size_band_midpoints(sizes)
+    assert math.isnan(headcounts.iloc[0])
+    assert headcounts.iloc[1:].tolist() == [SIZE_BAND_MIDPOINTS[s] for s in EMPLOYER_SIZES[1:]]
+    assert headcounts.iloc[1:].is_monotonic_increasing
+    assert set(SIZE_BAND_MIDPOINTS) == set(EMPLOYER_SIZES) - {"Not Provided"}
+
+
+@pytest.mark.data
+def test_summarise_gap_on_the_real_data():
+    import paygap_utils
+
+    df = paygap_utils.load(progressbar=False)
+    summary = summarise_gap(df)
+    assert summary.index.tolist() == sorted(df["year"].unique().tolist())
+    assert summary["n"].sum() == df[GAP].notna().sum()
+    # Gaps are right-skewed every year: the mean employer's gap exceeds the median employer's.
+    assert (summary["mean"] > summary["median"]).all()
+    assert (summary["share_whole"] > summary["share_zero"]).all()

@@ -25,6 +25,8 @@ __all__ = [
     "new_figure",
     "gap_histogram",
     "by_year",
+    "interval_plot",
+    "bar_by_group",
 ]
 
 #: Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
@@ -331,4 +333,172 @@ def by_year(
         ax.set_ylim(min(0.0, low), max(high, float(values.max()) * headroom))
     ax.set_xticks(years, [year_label(y) for y in years])
     ax.set_xlabel("Reporting year")
+    return ax
+
+
+def interval_plot(
+    ax: Axes,
+    table: pd.DataFrame,
+    *,
+    estimate: str = "median",
+    low: str = "ci_low",
+    high: str = "ci_high",
+    n: str | None = "n",
+    labels: Any = None,
+    color: str | None = None,
+    reference: float | None = 0.0,
+    xlabel: str = "Median hourly pay gap (%)",
+) -> Axes:
+    """Draw one dot and interval per row of ``table``, first row at the top.
+
+    Made for :func:`paygap_utils.stats.median_by_group_with_ci`'s result: a dot
+    at each group's median, a line across its confidence interval and the
+    group's n at the right, so a small group's wide interval is seen at once.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    table : pandas.DataFrame
+        One row per group, in the order to draw them, with the columns below.
+    estimate, low, high : str
+        Columns holding the dot and the two ends of the interval.
+    n : str or None
+        Column holding each group's number of employers, written at the right;
+        None to leave it out.
+    labels : sequence or mapping, optional
+        Tick labels: one per row, or a mapping from the index to a label (e.g.
+        :data:`~paygap_utils.lookups.SIC_SECTIONS`); the index by default.
+    color : str, optional
+        The first colour of :data:`PALETTE` by default.
+    reference : float or None
+        Draw a vertical line here (0: no gap); None for none.
+    xlabel : str
+        What the values are; the sign convention is added underneath.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from paygap_utils.plots import interval_plot, new_figure
+    >>> table = pd.DataFrame({"n": [900, 4], "median": [9.5, 20.0],
+    ...                       "ci_low": [8.9, 3.0], "ci_high": [10.1, 31.0]}, index=["C", "T"])
+    >>> fig, ax = new_figure()
+    >>> _ = interval_plot(ax, table, labels={"C": "Manufacturing", "T": "Households"})
+    >>> [t.get_text() for t in ax.get_yticklabels()], [t.get_text() for t in ax.texts]
+    (['Manufacturing', 'Households'], ['n = 900', 'n = 4'])
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    import numpy as np
+
+    colour = color or PALETTE[0]
+    rows = np.arange(len(table))[::-1]
+    ax.hlines(rows, table[low], table[high], color=colour, linewidth=2, alpha=0.6)
+    ax.plot(table[estimate], rows, "o", color=colour, markersize=6)
+    if reference is not None:
+        ax.axvline(reference, color="0.2", linewidth=1)
+    if labels is None:
+        names = [str(key) for key in table.index]
+    elif hasattr(labels, "get"):  # a dict or a Series: look each index value up
+        names = [str(labels.get(key, key)) for key in table.index]
+    else:
+        names = [str(label) for label in labels]
+    ax.set_yticks(rows, names)
+    ax.set_ylim(-0.7, len(table) - 0.3)
+    ax.grid(axis="y", visible=False)
+    if n is not None:
+        # x in axes coordinates, y in data coordinates: the counts line up at the right edge.
+        place = ax.get_yaxis_transform()
+        for row, count in zip(rows, table[n], strict=True):
+            ax.text(
+                1.01,
+                row,
+                f"n = {count:,.0f}",
+                transform=place,
+                va="center",
+                ha="left",
+                fontsize=8,
+                color="0.35",
+            )
+    ax.set_xlabel(f"{xlabel}\n\u2190 women paid more | women paid less \u2192")
+    return ax
+
+
+def bar_by_group(
+    ax: Axes,
+    values: pd.Series,
+    *,
+    annotate: str | None = "{:.0f}",
+    highlight: Any = (),
+    color: str | None = None,
+    highlight_color: str | None = None,
+    xlabel: str | None = None,
+) -> Axes:
+    """Draw one horizontal bar per group, first group at the top, with its value written on it.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    values : pandas.Series
+        One number per group, in the order to draw them, e.g. a share per size
+        band. The index gives the labels.
+    annotate : str or None
+        A format such as ``"{:.0f}%"`` for the value written at each bar's end;
+        None for none.
+    highlight : collection of index labels
+        Groups drawn in ``highlight_color``, to point at them in the text.
+    color, highlight_color : str, optional
+        The first and second colours of :data:`PALETTE` by default.
+    xlabel : str, optional
+        The x axis label.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from paygap_utils.plots import bar_by_group, new_figure
+    >>> fig, ax = new_figure()
+    >>> share = pd.Series({"250 to 499": 24.5, "20,000 or more": 49.2})
+    >>> _ = bar_by_group(ax, share, annotate="{:.0f}%", highlight=["20,000 or more"])
+    >>> [t.get_text() for t in ax.get_yticklabels()], [t.get_text() for t in ax.texts]
+    (['250 to 499', '20,000 or more'], ['24%', '49%'])
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    import numpy as np
+
+    rows = np.arange(len(values))[::-1]
+    marked = set(highlight)
+    colours = [
+        (highlight_color or PALETTE[1]) if key in marked else (color or PALETTE[0])
+        for key in values.index
+    ]
+    ax.barh(rows, values.to_numpy(dtype="float64"), color=colours, height=0.7)
+    ax.set_yticks(rows, [str(key) for key in values.index])
+    ax.grid(axis="y", visible=False)
+    if annotate:
+        for row, value in zip(rows, values, strict=True):
+            ax.annotate(
+                annotate.format(value),
+                (value, row),
+                textcoords="offset points",
+                xytext=(3, 0),
+                va="center",
+                ha="left",
+                fontsize=9,
+            )
+    if xlabel:
+        ax.set_xlabel(xlabel)
     return ax

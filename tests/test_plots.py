@@ -87,3 +87,50 @@ def test_by_year_can_keep_matplotlibs_own_range():
     plots.by_year(ax, pd.Series({2017: 90.0, 2018: 95.0}), from_zero=False)
     assert ax.get_ylim()[0] > 80
     plt.close(fig)
+
+
+def test_interval_plot_draws_a_dot_and_interval_per_group_with_n():
+    table = pd.DataFrame(
+        {
+            "n": [900, 1234, 4],
+            "median": [9.5, 12.0, 20.0],
+            "ci_low": [8.9, 11.0, 3.0],
+            "ci_high": [10.1, 13.0, 31.0],
+        },
+        index=["C", "K", "T"],
+    )
+    fig, ax = plots.new_figure()
+    plots.interval_plot(ax, table, labels={"C": "Manufacturing"})
+    # The first row sits at the top; a label missing from the mapping falls back to the index.
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Manufacturing", "K", "T"]
+    assert ax.get_yticks().tolist() == [2, 1, 0]
+    assert [t.get_text() for t in ax.texts] == ["n = 900", "n = 1,234", "n = 4"]
+    segments = ax.collections[0].get_segments()
+    assert [tuple(s[:, 0]) for s in segments] == [(8.9, 10.1), (11.0, 13.0), (3.0, 31.0)]
+    assert "women paid less" in ax.get_xlabel()
+    plt.close(fig)
+
+
+def test_interval_plot_takes_a_list_of_labels_and_can_leave_out_n_and_zero():
+    table = pd.DataFrame({"median": [1.0, 2.0], "low": [0.0, 1.0], "high": [2.0, 3.0]})
+    fig, ax = plots.new_figure()
+    plots.interval_plot(
+        ax, table, low="low", high="high", n=None, labels=["a", "b"], reference=None
+    )
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    assert len(ax.texts) == 0 and len(ax.lines) == 1
+    plt.close(fig)
+
+
+def test_bar_by_group_highlights_and_annotates():
+    share = pd.Series({"250 to 499": 24.5, "5000 to 19,999": 25.2, "20,000 or more": 49.2})
+    fig, ax = plots.new_figure()
+    plots.bar_by_group(
+        ax, share, annotate="{:.1f}%", highlight=["20,000 or more"], xlabel="Share in London (%)"
+    )
+    colours = [mpl.colors.to_hex(bar.get_facecolor()) for bar in ax.patches]
+    assert colours == [plots.PALETTE[0].lower(), plots.PALETTE[0].lower(), plots.PALETTE[1].lower()]
+    assert [bar.get_width() for bar in ax.patches] == [24.5, 25.2, 49.2]
+    assert [t.get_text() for t in ax.texts] == ["24.5%", "25.2%", "49.2%"]
+    assert ax.get_xlabel() == "Share in London (%)"
+    plt.close(fig)

@@ -160,3 +160,82 @@ def test_summarise_gap_on_the_real_data():
     # Gaps are right-skewed every year: the mean employer's gap exceeds the median employer's.
     assert (summary["mean"] > summary["median"]).all()
     assert (summary["share_whole"] > summary["share_zero"]).all()
+
+
+def test_bootstrap_median_ci_holds_the_median_and_repeats_with_its_seed():
+    from paygap_utils.stats import bootstrap_median_ci
+
+    values = np.random.default_rng(3).normal(10, 5, size=300)
+    low, high = bootstrap_median_ci(values, n_resamples=500, seed=7)
+    assert low < np.median(values) < high
+    assert bootstrap_median_ci(values, n_resamples=500, seed=7) == (low, high)
+    assert bootstrap_median_ci(values, n_resamples=500, seed=8) != (low, high)
+
+
+def test_bootstrap_median_ci_narrows_with_more_employers_and_less_confidence():
+    from paygap_utils.stats import bootstrap_median_ci
+
+    rng = np.random.default_rng(4)
+    small, large = rng.normal(10, 5, size=20), rng.normal(10, 5, size=2000)
+    width = [high - low for low, high in (bootstrap_median_ci(v) for v in (small, large))]
+    assert width[0] > 3 * width[1]
+    low80, high80 = bootstrap_median_ci(large, confidence=0.8)
+    low95, high95 = bootstrap_median_ci(large, confidence=0.95)
+    assert low95 <= low80 and high80 <= high95
+
+
+def test_bootstrap_median_ci_edge_cases():
+    from paygap_utils.stats import bootstrap_median_ci
+
+    assert bootstrap_median_ci([4.0, np.nan]) == (4.0, 4.0)
+    assert bootstrap_median_ci(pd.Series([1.0, None, 3.0], dtype="Float64"))[0] >= 1.0
+    assert all(math.isnan(x) for x in bootstrap_median_ci([np.nan]))
+    with pytest.raises(ValueError, match="n_resamples"):
+        bootstrap_median_ci([1.0], n_resamples=0)
+    with pytest.raises(ValueError, match="confidence"):
+        bootstrap_median_ci([1.0], confidence=95)
+
+
+def test_bootstrap_median_ci_resamples_large_groups_in_blocks(monkeypatch):
+    from paygap_utils import stats
+
+    values = np.random.default_rng(5).normal(size=1000)
+    whole = stats.bootstrap_median_ci(values, n_resamples=300)
+    monkeypatch.setattr(stats, "_MAX_BLOCK", 10_000)
+    blocks = stats.bootstrap_median_ci(values, n_resamples=300)
+    assert blocks == pytest.approx(whole, abs=0.05)
+
+
+def test_median_by_group_with_ci_keeps_category_order_and_skips_missing():
+    from paygap_utils.stats import median_by_group_with_ci
+
+    sizes = pd.Categorical(
+        ["500 to 999", "250 to 499", "250 to 499", None, "500 to 999"],
+        categories=EMPLOYER_SIZES,
+        ordered=True,
+    )
+    rows = pd.DataFrame({"employer_size": sizes, GAP: [3.0, 1.0, 2.0, 50.0, np.nan]})
+    table = median_by_group_with_ci(rows, "employer_size", n_resamples=100)
+    assert table.index.tolist() == ["250 to 499", "500 to 999"]
+    assert table.index.ordered
+    assert table["n"].tolist() == [2, 1]
+    assert table["median"].tolist() == [1.5, 3.0]
+    assert (table["ci_low"] <= table["median"]).all()
+    assert (table["median"] <= table["ci_high"]).all()
+
+
+def test_median_by_group_with_ci_intervals_do_not_depend_on_other_groups():
+    from paygap_utils.stats import median_by_group_with_ci
+
+    rng = np.random.default_rng(6)
+    rows = pd.DataFrame({"sector": ["A"] * 50 + ["B"] * 50, GAP: rng.normal(size=100)})
+    both = median_by_group_with_ci(rows, "sector")
+    alone = median_by_group_with_ci(rows[rows["sector"] == "B"], "sector")
+    pd.testing.assert_series_equal(both.loc["B"], alone.loc["B"])
+
+
+def test_median_by_group_with_ci_names_a_missing_column():
+    from paygap_utils.stats import median_by_group_with_ci
+
+    with pytest.raises(KeyError, match="'region'"):
+        median_by_group_with_ci(pd.DataFrame({GAP: [1.0]}), "region")

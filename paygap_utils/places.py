@@ -1,0 +1,158 @@
+"""Where employers are registered: why some rows have no region, and who registers where.
+
+``region`` and ``nation`` come from the employer's latest registered address
+(its head office), not from where its staff work. The functions here help say
+what that means for an analysis: why a row has no region, and how the share of
+employers registered in one region differs between groups, such as size bands.
+pandas is imported only when a function here is called.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .lookups import postcode_from_address, region_of_postcode
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["MISSING_REGION_REASONS", "region_missing_reason", "share_in_region"]
+
+#: Why a row has no ``region``, in the order :func:`region_missing_reason` checks them.
+MISSING_REGION_REASONS: tuple[str, ...] = (
+    "no address",
+    "Crown Dependency",
+    "postcode only in the address",
+    "postcode area not recognised",
+    "no UK postcode found",
+)
+
+
+def _reason(address: object, post_code: object) -> str:
+    has_address = isinstance(address, str) and address.strip() != ""
+    has_post_code = isinstance(post_code, str) and post_code.strip() != ""
+    if not has_address and not has_post_code:
+        return "no address"
+    in_address = postcode_from_address(address) if has_address else None
+    postcode = post_code if has_post_code else in_address
+    if postcode is None:
+        return "no UK postcode found"
+    if region_of_postcode(postcode)[1] == "Crown Dependency":
+        return "Crown Dependency"
+    if not has_post_code:
+        return "postcode only in the address"
+    return "postcode area not recognised"
+
+
+def region_missing_reason(df: pd.DataFrame) -> pd.Series:
+    """Say why each row without a ``region`` has none.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows with ``region``, ``address`` and ``post_code``, as
+        :func:`paygap_utils.load` returns them. (``load`` already gives a row
+        without a usable address the region of the same employer in another
+        year where it can; the rows left without one are those explained here.)
+
+    Returns
+    -------
+    pandas.Series
+        A categorical of :data:`MISSING_REGION_REASONS` with the index of ``df``,
+        missing where the row has a region:
+
+        ``"no address"``
+            Neither an address nor a postcode (the 2018-19 file has blank addresses).
+        ``"Crown Dependency"``
+            A Jersey, Guernsey or Isle of Man postcode: not part of the UK.
+        ``"postcode only in the address"``
+            The ``post_code`` field is empty but the address ends with a UK
+            postcode. From 2019-20 the region comes from ``post_code`` alone.
+        ``"postcode area not recognised"``
+            A postcode-shaped ``post_code`` whose area is not a UK postcode area.
+        ``"no UK postcode found"``
+            An address abroad, or one whose postcode is missing or mistyped
+            (e.g. ``S023`` for ``SO23``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.places import region_missing_reason
+    >>> rows = pd.DataFrame({
+    ...     "region": ["Wales", None, None, None, None],
+    ...     "address": ["Aberystwyth, SY23 3FL", None, "St Helier, JE2 3QB",
+    ...                 "7 Rue X, Paris, 75013, France", "70 St Mary Axe, London, EC3A 8BE"],
+    ...     "post_code": ["SY23 3FL", None, "JE2 3QB", None, None],
+    ... })
+    >>> region_missing_reason(rows).tolist()
+    [nan, 'no address', 'Crown Dependency', 'no UK postcode found', 'postcode only in the address']
+
+    With the real data:
+
+    >>> import paygap_utils
+    >>> df = paygap_utils.load("2018-19", progressbar=False)
+    >>> reasons = region_missing_reason(df)
+    >>> int(reasons.notna().sum()) == int(df["region"].isna().sum())
+    True
+    """
+    import pandas as pd
+
+    missing = df["region"].isna()
+    reasons = pd.Series(
+        pd.Categorical([None] * len(df), categories=MISSING_REGION_REASONS),
+        index=df.index,
+        name="reason",
+    )
+    rows = df.loc[missing, ["address", "post_code"]]
+    found = [_reason(a, p) for a, p in zip(rows["address"], rows["post_code"], strict=True)]
+    reasons[missing.to_numpy()] = found
+    return reasons
+
+
+def share_in_region(df: pd.DataFrame, by: str, region: str = "London") -> pd.DataFrame:
+    """Compare groups by the share of their employers registered in one region.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows with ``region`` and ``by``. Rows without a region count in the
+        total, as "not in ``region``": they are mostly addresses abroad.
+    by : str
+        Column to group by, e.g. ``"employer_size"`` or ``"sector"``; rows where
+        it is missing are left out.
+    region : str
+        One of :data:`~paygap_utils.lookups.REGIONS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group (category order for a categorical, else sorted), only
+        groups with employers, with columns ``employers``, ``in_region`` and
+        ``share`` (``in_region / employers``, between 0 and 1).
+
+    Raises
+    ------
+    ValueError
+        For a region that is not one of :data:`~paygap_utils.lookups.REGIONS`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.places import share_in_region
+    >>> rows = pd.DataFrame({"size": ["big", "big", "small", "small", "small", "small"],
+    ...                      "region": ["London", "Wales", "London", None, "Wales", "Wales"]})
+    >>> share_in_region(rows, "size")
+           employers  in_region  share
+    size
+    big            2          1   0.50
+    small          4          1   0.25
+    """
+    from .lookups import REGIONS
+
+    if region not in REGIONS:
+        raise ValueError(f"region must be one of {', '.join(REGIONS)}, but got {region!r}.")
+    rows = df[[by]].assign(in_region=(df["region"] == region).fillna(False).astype("int64"))
+    grouped = rows.dropna(subset=[by]).groupby(by, observed=True, sort=True)["in_region"]
+    table = grouped.agg(employers="count", in_region="sum")
+    table["share"] = table["in_region"] / table["employers"]
+    return table

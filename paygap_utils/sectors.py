@@ -1,0 +1,279 @@
+"""Sectors of employers that list several SIC codes: which section does each count in?
+
+An employer gives up to several SIC 2007 codes, so "the gap in manufacturing"
+depends on a rule for employers that span sections. :func:`sector_membership`
+implements three, and the other functions count and summarise under any of them:
+
+``"first"``
+    Each employer counts once, in the library's ``sector``: the public-sector
+    placeholder ``X`` when listed, otherwise the section of the first listed code.
+``"all"``
+    An employer counts once in *every* section it lists (``sectors``), so an
+    employer listed in three sections counts three times in the total.
+``"fractional"``
+    An employer listed in ``k`` sections counts ``1/k`` in each, so the total is
+    again one per employer; medians are weighted medians.
+
+Employers without a SIC code belong to no section under any rule. pandas and
+numpy are imported only when a function here is called.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .lookups import SIC_SECTIONS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "RULES",
+    "section_label",
+    "sector_membership",
+    "sector_counts",
+    "sector_summary",
+    "compare_rules",
+]
+
+#: The counting rules, in the order the notebooks compare them.
+RULES: tuple[str, ...] = ("first", "all", "fractional")
+
+
+def section_label(section: str, width: int = 40) -> str:
+    """Label a SIC section for a chart: its letter and its name, cut to ``width`` characters.
+
+    Parameters
+    ----------
+    section : str
+        A key of :data:`~paygap_utils.lookups.SIC_SECTIONS` (``"X"`` or ``"A"`` to ``"U"``).
+    width : int
+        The longest label; a longer name is cut and ends with an ellipsis.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from paygap_utils.sectors import section_label
+    >>> section_label("P")
+    'P · Education'
+    >>> section_label("T", width=30)
+    'T · Activities of households…'
+    """
+    label = f"{section} \u00b7 {SIC_SECTIONS[section]}"
+    return label if len(label) <= width else label[: width - 1].rstrip() + "\u2026"
+
+
+def _check_rule(rule: str) -> None:
+    if rule not in RULES:
+        raise ValueError(
+            f"rule must be one of {', '.join(repr(r) for r in RULES)}, but got {rule!r}."
+        )
+
+
+def sector_membership(df: pd.DataFrame, rule: str = "first") -> pd.DataFrame:
+    """List the sections each employer counts in under a counting rule, with its weight.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows with ``sector`` and ``sectors``, as :func:`paygap_utils.load` returns them.
+    rule : {"first", "all", "fractional"}
+        How to count employers listed in several sections (see the module's description).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per employer and section it counts in, indexed by the employer's
+        row label in ``df`` (repeated for an employer in several sections), with
+        columns ``section`` (a categorical of the :data:`~paygap_utils.lookups.SIC_SECTIONS`
+        letters) and ``weight`` (1.0, or ``1/k`` under ``"fractional"``). Employers
+        without a section are left out.
+
+    Raises
+    ------
+    ValueError
+        For a rule that is not one of :data:`RULES`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.sectors import sector_membership
+    >>> rows = pd.DataFrame({"sector": ["C", "X", None], "sectors": [["C", "G"], ["X", "P"], []]})
+    >>> sector_membership(rows, "fractional")
+      section  weight
+    0       C     0.5
+    0       G     0.5
+    1       X     0.5
+    1       P     0.5
+    >>> sector_membership(rows, "first")["section"].tolist()
+    ['C', 'X']
+    """
+    import numpy as np
+    import pandas as pd
+
+    _check_rule(rule)
+    categories = list(SIC_SECTIONS)
+    if rule == "first":
+        first = df["sector"].dropna()
+        return pd.DataFrame(
+            {
+                "section": pd.Categorical(first.astype(object), categories=categories),
+                "weight": np.ones(len(first)),
+            },
+            index=first.index,
+        )
+    lists = df["sectors"].tolist()
+    k = np.fromiter((len(sections) for sections in lists), dtype=np.int64, count=len(lists))
+    letters = [letter for sections in lists for letter in sections]
+    weight = 1.0 / np.maximum(k, 1) if rule == "fractional" else np.ones(len(lists))
+    return pd.DataFrame(
+        {
+            "section": pd.Categorical(letters, categories=categories),
+            "weight": np.repeat(weight, k),
+        },
+        index=df.index.repeat(k),
+    )
+
+
+def sector_counts(df: pd.DataFrame, rule: str = "first") -> pd.Series:
+    """Count the employers in each SIC section under a counting rule.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows with ``sector`` and ``sectors``, e.g. one year of :func:`paygap_utils.load`.
+    rule : {"first", "all", "fractional"}
+        How to count employers listed in several sections (see the module's description).
+
+    Returns
+    -------
+    pandas.Series
+        Named ``employers``, indexed by section letter in the order of
+        :data:`~paygap_utils.lookups.SIC_SECTIONS`, only sections with employers.
+        Floats: whole numbers except under ``"fractional"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.sectors import sector_counts
+    >>> rows = pd.DataFrame({"sector": ["C", "C", "G"], "sectors": [["C", "G"], ["C"], ["G"]]})
+    >>> sector_counts(rows, "all").to_dict()
+    {'C': 2.0, 'G': 2.0}
+    >>> sector_counts(rows, "fractional").to_dict()
+    {'C': 1.5, 'G': 1.5}
+
+    With the real data, every employer with a section counts once under "first":
+
+    >>> import paygap_utils
+    >>> df = paygap_utils.load("2022-23", progressbar=False)
+    >>> int(sector_counts(df).sum()) == int(df["sector"].notna().sum())
+    True
+    """
+    members = sector_membership(df, rule)
+    counts = members.groupby("section", observed=True)["weight"].sum()
+    counts.index = counts.index.astype(object)
+    counts.index.name = "section"
+    return counts.rename("employers")
+
+
+def sector_summary(
+    df: pd.DataFrame, column: str = "diff_median_hourly_percent", rule: str = "first"
+) -> pd.DataFrame:
+    """Summarise one gap column per SIC section under a counting rule.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows with ``sector``, ``sectors`` and ``column``, e.g. one year of
+        :func:`paygap_utils.load`. Rows where ``column`` is missing are left out.
+    column : str
+        The gap to summarise.
+    rule : {"first", "all", "fractional"}
+        How to count employers listed in several sections (see the module's description).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by section letter (order of :data:`~paygap_utils.lookups.SIC_SECTIONS`),
+        only sections with employers, with columns ``name`` (the section's
+        name), ``employers`` (sum of weights), ``median`` (weighted median of
+        ``column``; the ordinary median unless ``rule="fractional"``) and ``rank``
+        (1 for the largest median, ties share the better rank).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.sectors import sector_summary
+    >>> rows = pd.DataFrame({
+    ...     "sector": ["C", "C", "G"],
+    ...     "sectors": [["C", "G"], ["C"], ["G"]],
+    ...     "gap": [10.0, 20.0, 0.0],
+    ... })
+    >>> sector_summary(rows, "gap", "all")[["employers", "median", "rank"]]
+             employers  median  rank
+    section
+    C              2.0    15.0     1
+    G              2.0     5.0     2
+    """
+    import pandas as pd
+
+    from .stats import weighted_quantile
+
+    values = pd.to_numeric(df[column], errors="raise").astype("float64")
+    members = sector_membership(df[values.notna()], rule)
+    members["value"] = values.loc[members.index].to_numpy() if len(members) else []
+    rows = []
+    for section, part in members.groupby("section", observed=True):
+        median = weighted_quantile(part["value"], part["weight"], 0.5)
+        rows.append((section, SIC_SECTIONS[section], part["weight"].sum(), median))
+    table = pd.DataFrame.from_records(rows, columns=["section", "name", "employers", "median"])
+    table["rank"] = table["median"].rank(ascending=False, method="min").astype("int64")
+    return table.set_index("section")
+
+
+def compare_rules(df: pd.DataFrame, column: str = "diff_median_hourly_percent") -> pd.DataFrame:
+    """Put the three counting rules side by side: employers, median gap and rank per section.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows with ``sector``, ``sectors`` and ``column``, e.g. one year of
+        :func:`paygap_utils.load`.
+    column : str
+        The gap to summarise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by section letter, with two-level columns: ``employers``,
+        ``median`` and ``rank``, each for ``"first"``, ``"all"`` and
+        ``"fractional"`` (so ``table["rank"]`` shows the three rankings), as
+        :func:`sector_summary` computes them.
+
+    Examples
+    --------
+    >>> import paygap_utils
+    >>> from paygap_utils.sectors import compare_rules
+    >>> table = compare_rules(paygap_utils.load("2022-23", progressbar=False))
+    >>> table["rank"].columns.tolist()
+    ['first', 'all', 'fractional']
+    >>> bool(table["employers"]["all"].sum() > table["employers"]["first"].sum())
+    True
+    """
+    import pandas as pd
+
+    summaries = {rule: sector_summary(df, column, rule) for rule in RULES}
+    order = [s for s in SIC_SECTIONS if any(s in table.index for table in summaries.values())]
+    parts = {
+        statistic: pd.DataFrame(
+            {rule: table[statistic] for rule, table in summaries.items()}
+        ).reindex(order)
+        for statistic in ("employers", "median", "rank")
+    }
+    parts["rank"] = parts["rank"].astype("Int64")
+    combined = pd.concat(parts, axis=1)
+    combined.index.name = "section"
+    return combined

@@ -60,7 +60,12 @@ def best_of(func: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
 
 def peak_rss_mb(code: str, env: dict[str, str] | None = None) -> float:
     """Run ``code`` in a fresh interpreter and return its peak resident memory in MB."""
-    probe = code + "\nimport resource; print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    # VmHWM, not ru_maxrss: ru_maxrss keeps the parent's peak across fork and exec.
+    probe = code + (
+        "\nfrom pathlib import Path\n"
+        "print('PEAK', [l.split()[1] for l in Path('/proc/self/status').read_text().splitlines()"
+        " if l.startswith('VmHWM')][0])"
+    )
     out = subprocess.run(
         [sys.executable, "-c", probe],
         capture_output=True,

@@ -96,18 +96,30 @@ def read_cache(path: Path, years: list[int] | None = None) -> pd.DataFrame | Non
 
 
 def write_cache(table: pd.DataFrame, path: Path) -> None:
-    """Write ``table`` to ``path`` atomically and remove cleaned tables of other keys."""
+    """Write ``table`` to ``path`` atomically and remove cleaned tables of other keys.
+
+    Each year is converted to Arrow on its own and written as one row group, so
+    the copy never holds more than a year at a time (and a filter on ``year``
+    reads only the row groups it needs).
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    stored = table.copy()
-    for column in _LIST_COLUMNS:
-        stored[column] = stored[column].map(",".join).astype("category")
-    arrow = pa.Table.from_pandas(stored, preserve_index=False)
-    metadata = {**(arrow.schema.metadata or {}), _ATTRS_KEY: json.dumps(table.attrs).encode()}
+    years = sorted(table["year"].unique())
+
+    def arrow_year(year: int, schema: pa.Schema | None = None) -> pa.Table:
+        part = table[table["year"] == year]
+        part = part.assign(**{c: part[c].map(",".join).astype("category") for c in _LIST_COLUMNS})
+        return pa.Table.from_pandas(part, schema=schema, preserve_index=False)
+
+    # A column can be empty in one year (no PostCode before 2019): unify the years' types first.
+    schema = pa.unify_schemas([arrow_year(year).schema for year in years])
+    schema = schema.with_metadata({**schema.metadata, _ATTRS_KEY: json.dumps(table.attrs).encode()})
     partial = path.with_name(f".{path.name}.partial")
     # lz4 with dictionaries reads fastest here (see docs/performance.md).
-    pq.write_table(arrow.replace_schema_metadata(metadata), partial, compression="lz4")
+    with pq.ParquetWriter(partial, schema, compression="lz4") as writer:
+        for year in years:
+            writer.write_table(arrow_year(year, schema))
     os.replace(partial, path)
     for old in path.parent.glob(f"{_PREFIX}*.parquet"):
         if old != path:

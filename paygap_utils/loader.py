@@ -10,6 +10,7 @@ from .cache import cache_path, read_cache, write_cache
 from .clean import read_year
 from .download import data_lock, fetch_file, quiet_pooch
 from .manifest import Manifest, read_manifest, year_label
+from .schema import COLUMNS
 from .settings import data_dir
 
 if TYPE_CHECKING:
@@ -88,9 +89,10 @@ def load(
             # Another kernel may have built the cache while this one waited for the lock.
             table = read_cache(path, wanted)
             if table is None:
-                full = _build(manifest, folder, progressbar)
-                write_cache(full, path)
-                table = read_cache(path, wanted)
+                table = _build(manifest, folder, progressbar)
+                write_cache(table, path)
+                if wanted is not None:
+                    table = table[table["year"].isin(wanted)].reset_index(drop=True)
     table.attrs = _provenance(manifest, table, wanted)
     return table
 
@@ -98,19 +100,30 @@ def load(
 def _build(manifest: Manifest, folder: Path, progressbar: bool) -> pd.DataFrame:
     import pandas as pd
 
-    frames = []
-    for entry in manifest.files:
-        path = fetch_file(entry, folder, progressbar)
-        frames.append(read_year(path, entry.year))
+    frames = [
+        read_year(fetch_file(entry, folder, progressbar), entry.year) for entry in manifest.files
+    ]
     table = pd.concat(frames, ignore_index=True)
-    table = fill_places(link_employers(table))
+    del frames
+    # Columns are set in place: copies of the whole table would double the peak memory.
+    table["linked_employer_id"] = link_employers(table)
+    places = fill_places(table)
+    table["region"] = places["region"]
+    table["nation"] = places["nation"]
     table, removed = drop_duplicates(table)
+    table = table.reset_index(drop=True)
+    # Text columns as the cache gives them back: pandas' default string type, missing as
+    # NaN (pandas 3) or None (pandas 2), so a cold and a warm load return the same table.
+    string = pd.Series(["text"]).dtype
+    for column in (c.name for c in COLUMNS if c.kind == "text"):
+        values = table[column].astype(string)
+        table[column] = values.where(values.notna(), None)
     table.attrs = {"duplicates_removed": {str(year): n for year, n in removed.items()}}
     return table
 
 
-def link_employers(table: pd.DataFrame) -> pd.DataFrame:
-    """Fill ``linked_employer_id`` for years whose files do not publish ``employer_id``.
+def link_employers(table: pd.DataFrame) -> pd.Series:
+    """Find ``linked_employer_id`` for years whose files do not publish ``employer_id``.
 
     Rows without an id are matched to the ids of the years that have them, first
     by ``company_number``, then by ``current_name``; only a match to exactly one
@@ -123,8 +136,9 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
 
     Returns
     -------
-    pandas.DataFrame
-        The same table with ``linked_employer_id`` filled where a match is unique.
+    pandas.Series
+        ``linked_employer_id`` for every row: its ``employer_id`` where published,
+        else the matched id where a match is unique, else missing.
 
     Examples
     --------
@@ -135,29 +149,32 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
     ...     "company_number": ["00000001", "00000001", None],
     ...     "current_name": ["A LTD", "A LTD", "B LTD"],
     ... })
-    >>> rows["linked_employer_id"] = rows["employer_id"]
-    >>> link_employers(rows)["linked_employer_id"].tolist()
+    >>> link_employers(rows).tolist()
     [7, 7, <NA>]
     """
-    table = table.copy()
-    known = table[table["employer_id"].notna()]
-    linked = table["linked_employer_id"].copy()
+    linked = table["employer_id"].copy()
+    published = table["employer_id"].notna()
     for key in ("company_number", "current_name"):
-        ids = known.dropna(subset=[key]).groupby(key)["employer_id"].unique()
+        known = table.loc[published, [key, "employer_id"]].dropna(subset=[key])
+        ids = known.groupby(key)["employer_id"].unique()
         unique_ids = ids[ids.map(len) == 1].map(lambda values: values[0])
         todo = linked.isna() & table[key].notna()
         linked[todo] = table.loc[todo, key].map(unique_ids).astype("Int64")
-    table["linked_employer_id"] = linked
-    return table
+    return linked.rename("linked_employer_id")
 
 
 def fill_places(table: pd.DataFrame) -> pd.DataFrame:
-    """Give rows without a usable address the region and nation of the same employer in other years.
+    """Give rows without a usable address the place of the same employer in other years.
 
     An address in these files is the employer's latest one in every year, so a
     row whose address is blank (281 rows of the 2018-19 Excel copy) or has no
     recognisable postcode can take the place found for the same
     ``linked_employer_id`` in the most recent other year that has one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region`` and ``nation`` for every row of ``table``, filled where possible.
 
     Examples
     --------
@@ -172,15 +189,16 @@ def fill_places(table: pd.DataFrame) -> pd.DataFrame:
     >>> fill_places(rows)["region"].tolist()
     ['Wales', 'Wales']
     """
-    known = table[table["region"].notna() & table["linked_employer_id"].notna()]
+    columns = ["year", "linked_employer_id", "region", "nation"]
+    known = table.loc[table["region"].notna() & table["linked_employer_id"].notna(), columns]
     latest = known.sort_values("year").drop_duplicates("linked_employer_id", keep="last")
     latest = latest.set_index("linked_employer_id")
     todo = table["region"].isna() & table["linked_employer_id"].notna()
-    table = table.copy()
+    places = table[["region", "nation"]].copy()
     for column in ("region", "nation"):
         filled = table.loc[todo, "linked_employer_id"].map(latest[column])
-        table.loc[todo, column] = filled.astype(object).where(filled.notna(), None)
-    return table
+        places.loc[todo, column] = filled.astype(object).where(filled.notna(), None)
+    return places
 
 
 def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
@@ -212,7 +230,8 @@ def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
     ([1, 2], {2020: 1})
     """
     has_id = table["employer_id"].notna()
-    order = table[has_id].sort_values(["year", "employer_id", "date_submitted"], kind="stable")
+    keys = ["year", "employer_id", "date_submitted"]
+    order = table.loc[has_id, keys].sort_values(keys, kind="stable")
     earlier = order.index[order.duplicated(["year", "employer_id"], keep="last")]
     removed = table.loc[earlier, "year"].value_counts().sort_index()
     for year, n in removed.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -86,14 +88,21 @@ def test_years_can_be_chosen_in_any_spelling(table):
     )
 
 
-def test_a_warm_load_reads_the_cache_not_the_csvs(table, monkeypatch):
+def test_cold_and_warm_loads_return_the_same_table(table, session_data_home, tmp_path, monkeypatch):
+    for entry in MANIFEST.files:
+        shutil.copy(session_data_home / entry.file_name, tmp_path)
+    cold = paygap_utils.load(data_home=tmp_path, progressbar=False)
+    assert cache_path(tmp_path, MANIFEST).is_file()
+
     def no_parsing(*args, **kwargs):
         raise AssertionError("the CSVs were parsed again")
 
     monkeypatch.setattr(loader, "read_year", no_parsing)
-    again = paygap_utils.load(progressbar=False)
-    pd.testing.assert_frame_equal(again, table)
-    assert again["sic_codes"].map(type).eq(list).all()
+    warm = paygap_utils.load(data_home=tmp_path, progressbar=False)
+    pd.testing.assert_frame_equal(cold, warm)
+    pd.testing.assert_frame_equal(warm, table)
+    assert cold.attrs == warm.attrs
+    assert warm["sic_codes"].map(type).eq(list).all()
 
 
 def test_a_damaged_cache_is_rebuilt(table, session_data_home):

@@ -27,6 +27,8 @@ __all__ = [
     "by_year",
     "interval_plot",
     "bar_by_group",
+    "quartile_profile",
+    "density",
 ]
 
 #: Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
@@ -502,3 +504,160 @@ def bar_by_group(
     if xlabel:
         ax.set_xlabel(xlabel)
     return ax
+
+
+def quartile_profile(
+    ax: Axes,
+    shares: pd.DataFrame,
+    *,
+    labels: Any = None,
+    reference: float | None = 50.0,
+) -> Axes:
+    """Draw the share of women in each pay quarter, lowest paid at the left, one line per row.
+
+    Made for :func:`paygap_utils.quartiles.women_share_by_quartile`'s result: a
+    line that falls from left to right means women are fewer among the
+    higher paid.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    shares : pandas.DataFrame
+        One row per line, with columns ``lower``, ``lower_middle``,
+        ``upper_middle`` and ``top`` (percent).
+    labels : sequence or mapping, optional
+        Legend labels: one per row, or a mapping from the index; by default the
+        index, with years written as ``2017-18``.
+    reference : float or None
+        Draw a dashed line here (50: as many women as men); None for none.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from paygap_utils.plots import new_figure, quartile_profile
+    >>> shares = pd.DataFrame({"lower": [56.0], "lower_middle": [52.0],
+    ...                        "upper_middle": [47.0], "top": [40.0]}, index=[2021])
+    >>> fig, ax = new_figure()
+    >>> _ = quartile_profile(ax, shares)
+    >>> ax.get_legend_handles_labels()[1], [t.get_text() for t in ax.get_xticklabels()]
+    (['2021-22'], ['Lower', 'Lower middle', 'Upper middle', 'Top'])
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    import numbers
+
+    from .quartiles import QUARTILE_LABELS, QUARTILES
+
+    positions = list(range(len(QUARTILES)))
+    if labels is None:
+        names = [
+            year_label(int(key)) if isinstance(key, numbers.Integral) else str(key)
+            for key in shares.index
+        ]
+    elif hasattr(labels, "get"):  # a dict or a Series: look each index value up
+        names = [str(labels.get(key, key)) for key in shares.index]
+    else:
+        names = [str(label) for label in labels]
+    values = shares[list(QUARTILES)].to_numpy(dtype="float64")
+    for i, (row, name) in enumerate(zip(values, names, strict=True)):
+        ax.plot(positions, row, marker="o", color=PALETTE[i % len(PALETTE)], label=name)
+    if reference is not None:
+        ax.axhline(reference, color="0.2", linewidth=1, linestyle="--")
+    ax.set_xticks(positions, [QUARTILE_LABELS[q] for q in QUARTILES])
+    ax.set_xlabel("Pay quarter, lowest paid at the left")
+    ax.set_ylabel("Women's share of the quarter (%)")
+    return ax
+
+
+def density(
+    ax: Axes,
+    x: pd.Series,
+    y: pd.Series,
+    *,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    gridsize: int = 40,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+) -> Any:
+    """Draw where tens of thousands of employers lie: hexagons shaded by count, on a log scale.
+
+    A scatter plot of this many points is a solid blot; hexagons coloured by
+    how many employers fall in each (the colour-blind-safe ``cividis`` map)
+    show where most are. Points outside ``xlim`` or ``ylim`` are not drawn but
+    are counted in a note, so clipping the view never hides that they exist.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    x, y : pandas.Series
+        The two columns, aligned; rows with a missing value in either are ignored.
+    xlim, ylim : (float, float)
+        The ranges of the axes.
+    gridsize : int
+        Number of hexagons across the x axis.
+    xlabel, ylabel : str, optional
+        Axis labels; the Series' names by default.
+
+    Returns
+    -------
+    matplotlib.collections.PolyCollection
+        The hexagons, e.g. for ``fig.colorbar(..., label="Employers")``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from paygap_utils.plots import density, new_figure
+    >>> fig, ax = new_figure()
+    >>> hexes = density(ax, pd.Series([10.0, 20.0, 30.0, None]), pd.Series([1.0, 2.0, 500.0, 4.0]),
+    ...                 xlim=(0, 100), ylim=(-50, 50))
+    >>> ax.texts[0].get_text()
+    '1 employer outside the axes not shown'
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    import numpy as np
+
+    xs = x.to_numpy(dtype="float64")
+    ys = y.to_numpy(dtype="float64")
+    present = ~(np.isnan(xs) | np.isnan(ys))
+    inside = present & (xs >= xlim[0]) & (xs <= xlim[1]) & (ys >= ylim[0]) & (ys <= ylim[1])
+    hexes = ax.hexbin(
+        xs[inside],
+        ys[inside],
+        gridsize=gridsize,
+        extent=(*xlim, *ylim),
+        bins="log",
+        mincnt=1,
+        cmap="cividis",
+        linewidths=0.2,
+    )
+    hidden = int(present.sum() - inside.sum())
+    if hidden:
+        # Above the hexagons, on a white box, so the note stays readable over dense areas.
+        ax.text(
+            0.99,
+            0.98,
+            f"{hidden:,} employer{'s' if hidden != 1 else ''} outside the axes not shown",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=8,
+            color="0.25",
+            zorder=5,
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 2},
+        )
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel if xlabel is not None else str(x.name))
+    ax.set_ylabel(ylabel if ylabel is not None else str(y.name))
+    return hexes

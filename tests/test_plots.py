@@ -134,3 +134,51 @@ def test_bar_by_group_highlights_and_annotates():
     assert [t.get_text() for t in ax.texts] == ["24.5%", "25.2%", "49.2%"]
     assert ax.get_xlabel() == "Share in London (%)"
     plt.close(fig)
+
+
+def test_quartile_profile_draws_one_line_per_row_across_the_four_quarters():
+    shares = pd.DataFrame(
+        {
+            "lower": [56.0, 54.0],
+            "lower_middle": [52.0, 50.0],
+            "upper_middle": [47.0, 45.0],
+            "top": [40.0, 39.0],
+        },
+        index=[2021, 2022],
+    )
+    fig, ax = plots.new_figure()
+    plots.quartile_profile(ax, shares)
+    assert ax.get_legend_handles_labels()[1] == ["2021-22", "2022-23"]
+    assert ax.lines[0].get_ydata().tolist() == [56.0, 52.0, 47.0, 40.0]
+    assert list(ax.lines[-1].get_ydata()) == [50, 50]  # the reference line
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "Lower",
+        "Lower middle",
+        "Upper middle",
+        "Top",
+    ]
+    plt.close(fig)
+
+
+def test_quartile_profile_takes_labels_and_can_leave_out_the_reference():
+    shares = pd.DataFrame(
+        {"lower": [56.0], "lower_middle": [52.0], "upper_middle": [47.0], "top": [40.0]},
+        index=["all"],
+    )
+    fig, ax = plots.new_figure()
+    plots.quartile_profile(ax, shares, labels={"all": "2017-18 to 2022-23"}, reference=None)
+    assert ax.get_legend_handles_labels()[1] == ["2017-18 to 2022-23"]
+    assert len(ax.lines) == 1
+    plt.close(fig)
+
+
+def test_density_counts_what_it_leaves_out_and_ignores_blanks():
+    x = pd.Series([10.0, 20.0, 30.0, np.nan, 150.0], name="female_top_quartile")
+    y = pd.Series([1.0, 2.0, 500.0, 4.0, 5.0], name="diff_median_hourly_percent")
+    fig, ax = plots.new_figure()
+    hexes = plots.density(ax, x, y, xlim=(0, 100), ylim=(-50, 50), gridsize=10)
+    assert ax.texts[0].get_text() == "2 employers outside the axes not shown"
+    assert hexes.get_array().sum() == pytest.approx(2)
+    assert ax.get_xlim() == (0, 100) and ax.get_ylim() == (-50, 50)
+    assert ax.get_xlabel() == "female_top_quartile"
+    plt.close(fig)

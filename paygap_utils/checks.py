@@ -1,0 +1,529 @@
+"""Data-quality and consistency checks: values that cannot be right, and figures that disagree.
+
+Each check works on :func:`paygap_utils.load`'s table (or any subset of its rows),
+is vectorised, and returns either a table indexed like its input, to pick out
+the rows concerned, or a tidy table of counts. A flagged row is one to look at,
+not one to delete blindly: say in your results what you dropped and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .quartiles import QUARTILES, quartile_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "IMPOSSIBLE_CHECKS",
+    "SIGN_FLAGS",
+    "quartile_sums",
+    "sign_contradictions",
+    "bonus_reporting",
+    "impossible_value_flags",
+    "impossible_values",
+    "normalise_name",
+    "name_changes",
+    "file_formats",
+]
+
+# Floats parsed from text carry tiny binary errors: 49.3 + 50.7 is not exactly 100.
+_EPS = 1e-9
+
+#: The two ways :func:`sign_contradictions` finds the quartiles and the median gap at odds.
+SIGN_FLAGS: tuple[str, ...] = (
+    "quartiles put women higher, gap says women paid less",
+    "quartiles put women lower, gap says women paid more",
+)
+
+_BONUS_PAID_TO: tuple[str, ...] = ("nobody", "women only", "men only", "both", "not stated")
+_GAP_KINDS: tuple[str, ...] = ("blank", "0", "non-zero")
+
+
+def _require(df: pd.DataFrame, columns: list[str], where: str) -> None:
+    missing = [c for c in columns if c not in df]
+    if missing:
+        raise KeyError(
+            f"{where}: the table has no column {missing[0]!r}. Pass the table "
+            "paygap_utils.load() returns, or a subset of its rows."
+        )
+
+
+def quartile_sums(df: pd.DataFrame, tol: float = 0.1) -> pd.DataFrame:
+    """Add up the men's and women's shares of each pay quartile, which should make 100.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        :func:`paygap_utils.load`'s table, or any subset of its rows.
+    tol : float
+        How far from 100 a sum may be, in percentage points, before it counts as
+        a violation. The shares are published with one decimal, so two rounded
+        shares can add up to 99.9 or 100.1 without anything being wrong.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``df``: the sums ``lower``, ``lower_middle``,
+        ``upper_middle`` and ``top``; ``missing`` (True where any of the eight
+        shares is blank) and ``violation`` (True where a sum that could be
+        computed is more than ``tol`` away from 100).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.checks import quartile_sums
+    >>> from paygap_utils.quartiles import quartile_columns
+    >>> women = pd.DataFrame([[60, 50, 40, 30.0], [55, 45, 35, 20.5]],
+    ...                      columns=quartile_columns("female"))
+    >>> men = pd.DataFrame([[40, 50, 60, 70.0], [45, 55, 65, 78.0]],
+    ...                    columns=quartile_columns("male"))
+    >>> quartile_sums(pd.concat([women, men], axis=1))
+       lower  lower_middle  upper_middle    top  missing  violation
+    0  100.0         100.0         100.0  100.0    False      False
+    1  100.0         100.0         100.0   98.5    False       True
+    """
+    import pandas as pd
+
+    if tol < 0:
+        raise ValueError(f"quartile_sums: tol must be 0 or more, not {tol!r}.")
+    women, men = quartile_columns("female"), quartile_columns("male")
+    _require(df, women + men, "quartile_sums")
+    total = df[women].to_numpy(dtype="float64") + df[men].to_numpy(dtype="float64")
+    sums = pd.DataFrame(total, index=df.index, columns=list(QUARTILES))
+    off = (sums - 100).abs() > tol + _EPS
+    sums["missing"] = sums[list(QUARTILES)].isna().any(axis=1)
+    sums["violation"] = off.any(axis=1)
+    return sums
+
+
+def sign_contradictions(
+    df: pd.DataFrame, margin: float = 5.0, min_gap: float = 5.0
+) -> pd.DataFrame:
+    """Flag employers whose quartile mix and median hourly pay gap cannot both be right.
+
+    The rule. Write ``tilt`` for the share of women in the upper two quartiles
+    minus their share in the lower two (percentage points, both shares added
+    over two quarters). The quarters are equal in size, so when ``tilt`` is
+    positive more than half of the women are in the upper half of the pay
+    ranking, and more than half of the men are in the lower half. Every hourly
+    rate in the upper half is at least every rate in the lower half, so the
+    median woman is then paid at least as much as the median man, and the
+    median gap (positive = women paid less) can be at most 0. Likewise a
+    negative ``tilt`` rules out a negative median gap.
+
+    A row is flagged when ``tilt >= margin`` and the median gap is ``>= min_gap``,
+    or when ``tilt <= -margin`` and the gap is ``<= -min_gap``. ``margin`` allows
+    for the shares being rounded and for quarters that differ by one person;
+    ``min_gap`` keeps to clear cases. This is a plausibility flag, not proof of
+    an error: it says the published figures do not fit together, not which of
+    them is wrong (a mistyped sign, swapped columns, quartiles worked out for a
+    different group of staff ...). For very small employers (fewer than 250
+    staff report voluntarily) a quarter holds only a few people, and a few
+    points of ``tilt`` can be rounding alone. The rule holds for medians only:
+    a mean can be pulled anywhere by a few very high earners.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        :func:`paygap_utils.load`'s table, or any subset of its rows.
+    margin : float
+        Minimum size of ``tilt``, in percentage points.
+    min_gap : float
+        Minimum size of the contradicting median gap, in percent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``df``: ``tilt``, ``median_gap`` and ``flag``, a categorical
+        holding one of :data:`SIGN_FLAGS`, or missing where the row is not
+        flagged (or lacks the figures).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.checks import sign_contradictions
+    >>> from paygap_utils.quartiles import quartile_columns
+    >>> rows = pd.DataFrame([[40, 45, 55, 60], [40, 45, 55, 60], [60, 55, 45, 40]],
+    ...                     columns=quartile_columns("female"))
+    >>> rows["diff_median_hourly_percent"] = [-3.0, 12.0, -8.0]
+    >>> result = sign_contradictions(rows)
+    >>> result["tilt"].tolist()
+    [30.0, 30.0, -30.0]
+    >>> result["flag"].tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [nan, 'quartiles put women higher, gap says women paid less',
+     'quartiles put women lower, gap says women paid more']
+    """
+    import numpy as np
+    import pandas as pd
+
+    if margin < 0 or min_gap < 0:
+        raise ValueError(
+            f"sign_contradictions: margin and min_gap must be 0 or more, not {margin!r} "
+            f"and {min_gap!r}."
+        )
+    women = quartile_columns("female")
+    _require(df, [*women, "diff_median_hourly_percent"], "sign_contradictions")
+    shares = df[women].to_numpy(dtype="float64")
+    tilt = shares[:, 2] + shares[:, 3] - shares[:, 0] - shares[:, 1]
+    gap = df["diff_median_hourly_percent"].to_numpy(dtype="float64")
+    # Comparisons with NaN are False, so rows lacking a figure are never flagged.
+    higher = (tilt >= margin - _EPS) & (gap >= min_gap - _EPS)
+    lower = (tilt <= -margin + _EPS) & (gap <= -min_gap + _EPS)
+    codes = np.select([higher, lower], [0, 1], default=-1)
+    return pd.DataFrame(
+        {
+            "tilt": np.round(tilt, 6),
+            "median_gap": gap,
+            "flag": pd.Categorical.from_codes(codes, categories=list(SIGN_FLAGS)),
+        },
+        index=df.index,
+    )
+
+
+def bonus_reporting(df: pd.DataFrame, gap: str = "diff_mean_bonus_percent") -> pd.DataFrame:
+    """Classify each return by who was paid a bonus and how its bonus gap was filled in.
+
+    When nobody is paid a bonus there is no bonus gap to compute, yet some
+    returns leave the gap blank and others enter 0, which reads like "no gap".
+    When men but not women were paid one, the gap is usually entered as 100%;
+    when women but not men were, it is undefined (men's bonus is the divisor)
+    and is left blank or given odd values.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        :func:`paygap_utils.load`'s table, or any subset of its rows.
+    gap : str
+        The bonus gap to look at: ``"diff_mean_bonus_percent"`` or
+        ``"diff_median_bonus_percent"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``df``, two categoricals: ``paid_to`` (``"nobody"``,
+        ``"women only"``, ``"men only"``, ``"both"``, or ``"not stated"`` where a
+        bonus share is blank), from ``male_bonus_percent`` and
+        ``female_bonus_percent``; and ``gap`` (``"blank"``, ``"0"`` or
+        ``"non-zero"``). ``pd.crosstab(result.paid_to, result.gap)`` is the
+        overview.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.checks import bonus_reporting
+    >>> rows = pd.DataFrame({
+    ...     "male_bonus_percent": [0.0, 0.0, 12.0, 0.0, 30.0],
+    ...     "female_bonus_percent": [0.0, 0.0, 0.0, 5.0, 28.0],
+    ...     "diff_mean_bonus_percent": [None, 0.0, 100.0, None, 35.2],
+    ... })
+    >>> bonus_reporting(rows)
+          paid_to       gap
+    0      nobody     blank
+    1      nobody         0
+    2    men only  non-zero
+    3  women only     blank
+    4        both  non-zero
+    """
+    import numpy as np
+    import pandas as pd
+
+    if gap not in ("diff_mean_bonus_percent", "diff_median_bonus_percent"):
+        raise ValueError(
+            "bonus_reporting: gap must be 'diff_mean_bonus_percent' or "
+            f"'diff_median_bonus_percent', not {gap!r}."
+        )
+    _require(df, ["male_bonus_percent", "female_bonus_percent", gap], "bonus_reporting")
+    men = df["male_bonus_percent"].to_numpy(dtype="float64")
+    women = df["female_bonus_percent"].to_numpy(dtype="float64")
+    values = df[gap].to_numpy(dtype="float64")
+    paid_to = np.select(
+        [np.isnan(men) | np.isnan(women), (men == 0) & (women == 0), men == 0, women == 0],
+        ["not stated", "nobody", "women only", "men only"],
+        default="both",
+    )
+    kind = np.select([np.isnan(values), values == 0], ["blank", "0"], default="non-zero")
+    return pd.DataFrame(
+        {
+            "paid_to": pd.Categorical(paid_to, categories=list(_BONUS_PAID_TO)),
+            "gap": pd.Categorical(kind, categories=list(_GAP_KINDS)),
+        },
+        index=df.index,
+    )
+
+
+def _outside(df: pd.DataFrame, columns: list[str], low: float, high: float) -> pd.Series:
+    values = df[columns].astype("float64")
+    return ((values < low - _EPS) | (values > high + _EPS)).any(axis=1)
+
+
+#: The impossible values :func:`impossible_value_flags` looks for, and why each is impossible.
+IMPOSSIBLE_CHECKS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = {
+    "quartile share outside 0-100": (
+        "A share of a quarter's staff is a percentage.",
+        lambda df: _outside(df, quartile_columns("female") + quartile_columns("male"), 0, 100),
+    ),
+    "quartile shares do not add up to 100": (
+        "Everyone in a quarter is a man or a woman in this data (0.1 points allowed for rounding).",
+        lambda df: quartile_sums(df)["violation"],
+    ),
+    "bonus share outside 0-100": (
+        "The share of men (or women) paid a bonus is a percentage.",
+        lambda df: _outside(df, ["male_bonus_percent", "female_bonus_percent"], 0, 100),
+    ),
+    "mean hourly gap of 100% or more": (
+        "A gap of 100% means women's mean hourly pay is 0; above 100%, negative.",
+        lambda df: df["diff_mean_hourly_percent"] >= 100 - _EPS,
+    ),
+    "median hourly gap of 100% or more": (
+        "A gap of 100% means women's median hourly pay is 0; above 100%, negative.",
+        lambda df: df["diff_median_hourly_percent"] >= 100 - _EPS,
+    ),
+    "mean bonus gap above 100%": (
+        "Above 100% women's mean bonus would be negative.",
+        lambda df: df["diff_mean_bonus_percent"] > 100 + _EPS,
+    ),
+    "median bonus gap above 100%": (
+        "Above 100% women's median bonus would be negative.",
+        lambda df: df["diff_median_bonus_percent"] > 100 + _EPS,
+    ),
+}
+
+
+def impossible_value_flags(df: pd.DataFrame) -> pd.DataFrame:
+    """Mark the values that cannot be right, one column per check.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        :func:`paygap_utils.load`'s table, or any subset of its rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``df``, one boolean column per check of
+        :data:`IMPOSSIBLE_CHECKS` (its keys say what each finds). Blank values
+        are never flagged.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.checks import impossible_value_flags
+    >>> from paygap_utils.quartiles import quartile_columns
+    >>> rows = pd.DataFrame([[50.0] * 8] * 2,
+    ...                     columns=quartile_columns("female") + quartile_columns("male"))
+    >>> rows["male_bonus_percent"] = [10.0, 100.4]
+    >>> rows["female_bonus_percent"] = [8.0, 90.0]
+    >>> rows["diff_mean_hourly_percent"] = [12.0, 159.0]
+    >>> rows["diff_median_hourly_percent"] = [9.0, 100.0]
+    >>> rows["diff_mean_bonus_percent"] = [20.0, None]
+    >>> rows["diff_median_bonus_percent"] = [15.0, 3848.2]
+    >>> impossible_value_flags(rows).sum().tolist()
+    [0, 0, 1, 1, 1, 0, 1]
+    """
+    import pandas as pd
+
+    needed = (
+        quartile_columns("female")
+        + quartile_columns("male")
+        + [
+            "male_bonus_percent",
+            "female_bonus_percent",
+            "diff_mean_hourly_percent",
+            "diff_median_hourly_percent",
+            "diff_mean_bonus_percent",
+            "diff_median_bonus_percent",
+        ]
+    )
+    _require(df, needed, "impossible_value_flags")
+    return pd.DataFrame(
+        {name: test(df).to_numpy(dtype=bool) for name, (_, test) in IMPOSSIBLE_CHECKS.items()},
+        index=df.index,
+    )
+
+
+def impossible_values(df: pd.DataFrame) -> pd.DataFrame:
+    """Count the impossible values of each check in each reporting year.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        :func:`paygap_utils.load`'s table, or any subset of its rows; needs ``year``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A tidy table, one row per check and year (zeros included), with
+        columns ``check`` (a categorical in the order of
+        :data:`IMPOSSIBLE_CHECKS`), ``year`` and ``n_rows``.
+        ``.pivot(index="check", columns="year", values="n_rows")`` makes it wide.
+
+    Examples
+    --------
+    >>> import paygap_utils
+    >>> from paygap_utils.checks import impossible_values
+    >>> counts = impossible_values(paygap_utils.load(2017, progressbar=False))
+    >>> counts.columns.tolist()
+    ['check', 'year', 'n_rows']
+    >>> int(counts.loc[counts.check == "median hourly gap of 100% or more", "n_rows"].item())
+    1
+    """
+    import pandas as pd
+
+    _require(df, ["year"], "impossible_values")
+    counts = impossible_value_flags(df).groupby(df["year"]).sum()
+    tidy = (
+        counts.rename_axis("year")
+        .reset_index()
+        .melt(id_vars="year", var_name="check", value_name="n_rows")
+    )
+    tidy["check"] = pd.Categorical(tidy["check"], categories=list(IMPOSSIBLE_CHECKS))
+    tidy["n_rows"] = tidy["n_rows"].astype("int64")
+    tidy = tidy.sort_values(["check", "year"], kind="stable", ignore_index=True)
+    return tidy[["check", "year", "n_rows"]]
+
+
+def normalise_name(names: pd.Series) -> pd.Series:
+    """Reduce employer names to a key that ignores case, punctuation and ``Limited``/``Ltd``.
+
+    Without it, ``'Lead Employer trust'`` and ``'LEAD EMPLOYER TRUST'`` look like
+    two names, and renamings are overcounted.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.checks import normalise_name
+    >>> names = pd.Series(["ACME (UK) Limited", "Acme UK Ltd.", "Smith & Sons PLC"])
+    >>> normalise_name(names).tolist()
+    ['acme uk ltd', 'acme uk ltd', 'smith and sons plc']
+    """
+    return (
+        names.astype("string")
+        .str.casefold()
+        .str.replace("&", " and ", regex=False)
+        .str.replace(r"[^0-9a-z]+", " ", regex=True)
+        .str.replace(r"\bpublic limited company\b", "plc", regex=True)
+        .str.replace(r"\blimited\b", "ltd", regex=True)
+        .str.strip()
+    )
+
+
+def name_changes(df: pd.DataFrame) -> pd.DataFrame:
+    """List every change of ``employer_name`` from one year to the next, per ``linked_employer_id``.
+
+    Names are compared after :func:`normalise_name`, so a change of case or
+    punctuation is not a change. Rows without a ``linked_employer_id`` cannot be
+    followed and are left out.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        :func:`paygap_utils.load`'s table, or any subset of its rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per change: ``linked_employer_id``, ``from_year`` (the last year
+        filed under the old name), ``to_year`` (the first under the new name),
+        ``old_name`` and ``new_name`` as filed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.checks import name_changes
+    >>> rows = pd.DataFrame({
+    ...     "linked_employer_id": pd.array([48, 48, 48, 70], dtype="Int64"),
+    ...     "year": [2017, 2018, 2019, 2017],
+    ...     "employer_name": ["NEOPOST LIMITED", "Neopost Ltd", "QUADIENT UK LIMITED", "X"],
+    ... })
+    >>> name_changes(rows)
+       linked_employer_id  from_year  to_year         old_name             new_name
+    0                  48       2018     2019      Neopost Ltd  QUADIENT UK LIMITED
+    """
+    _require(df, ["linked_employer_id", "year", "employer_name"], "name_changes")
+    rows = df.loc[
+        df["linked_employer_id"].notna() & df["employer_name"].notna(),
+        ["linked_employer_id", "year", "employer_name"],
+    ].sort_values(["linked_employer_id", "year"], kind="stable")
+    rows["key"] = normalise_name(rows["employer_name"])
+    before = rows.groupby("linked_employer_id", sort=False)[["year", "employer_name", "key"]]
+    previous = before.shift()
+    changed = previous["key"].notna() & (rows["key"] != previous["key"])
+    out = rows.loc[changed, ["linked_employer_id", "year", "employer_name"]].rename(
+        columns={"year": "to_year", "employer_name": "new_name"}
+    )
+    out.insert(1, "from_year", previous.loc[changed, "year"].astype("int64"))
+    out.insert(3, "old_name", previous.loc[changed, "employer_name"])
+    return out.reset_index(drop=True)
+
+
+def file_formats(paths: Mapping[int, str | Path]) -> pd.DataFrame:
+    """Describe the raw files: layout, columns, how a date is written, repeated employer ids.
+
+    Each file is read as published (:func:`paygap_utils.clean.read_raw`), so this
+    shows what the cleaning had to cope with.
+
+    Parameters
+    ----------
+    paths : mapping of int to path
+        Year -> file, as :func:`paygap_utils.fetch` returns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per file: ``year`` (e.g. ``"2017-18"``), ``n_columns``, ``layout``
+        (:func:`paygap_utils.clean.detect_layout`), ``date_format`` (the explicit
+        format the library parses its dates with), ``raw_date_submitted`` (the
+        first row's ``DateSubmitted`` as text), ``parsed`` (that value parsed),
+        ``rows`` and ``rows_sharing_an_id`` (rows whose ``EmployerId`` appears more
+        than once in the file; missing where the file has no ``EmployerId``).
+
+    Examples
+    --------
+    >>> import paygap_utils
+    >>> from paygap_utils.checks import file_formats
+    >>> table = file_formats(paygap_utils.fetch([2017, 2019], progressbar=False))
+    >>> table[["year", "n_columns", "raw_date_submitted"]]
+          year  n_columns   raw_date_submitted
+    0  2017-18         25  27/03/2018 11:42:49
+    1  2019-20         27  2020/04/03 14:47:45
+    >>> table["parsed"].dt.strftime("%d %B %Y").tolist()
+    ['27 March 2018', '03 April 2020']
+    """
+    import pandas as pd
+
+    from .clean import detect_layout, read_raw
+    from .manifest import year_label
+
+    rows = []
+    for year, path in sorted(paths.items()):
+        raw = read_raw(path)
+        layout = detect_layout(path, raw)
+        example = raw["DateSubmitted"].iloc[0] if "DateSubmitted" in raw else None
+        parsed = (
+            pd.to_datetime(example, format=layout.date_format)
+            if example and layout.date_format
+            else pd.NaT
+        )
+        repeats = (
+            int(raw["EmployerId"].duplicated(keep=False).sum()) if "EmployerId" in raw else None
+        )
+        rows.append(
+            {
+                "year": year_label(int(year)),
+                "n_columns": raw.shape[1],
+                "layout": layout.name,
+                "date_format": layout.date_format,
+                "raw_date_submitted": example,
+                "parsed": parsed,
+                "rows": len(raw),
+                "rows_sharing_an_id": repeats,
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["parsed"] = pd.to_datetime(table["parsed"])
+    table["rows_sharing_an_id"] = table["rows_sharing_an_id"].astype("Int64")
+    return table

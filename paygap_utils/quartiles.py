@@ -1,0 +1,127 @@
+"""The pay quartiles: which columns hold them, and the share of women in each.
+
+Every employer ranks its full-pay relevant employees by hourly pay, splits them
+into four equal groups (lower, lower middle, upper middle, top) and reports the
+percentage of men and of women in each. The statistics here are
+employer-weighted: each employer counts once, whatever its size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["QUARTILES", "QUARTILE_LABELS", "quartile_columns", "women_share_by_quartile"]
+
+#: The four quarters of the pay distribution, lowest paid first, as named in the columns.
+QUARTILES: tuple[str, ...] = ("lower", "lower_middle", "upper_middle", "top")
+#: Their names for chart labels and tables.
+QUARTILE_LABELS: dict[str, str] = {
+    "lower": "Lower",
+    "lower_middle": "Lower middle",
+    "upper_middle": "Upper middle",
+    "top": "Top",
+}
+
+
+def quartile_columns(sex: str = "female") -> list[str]:
+    """Return the four quartile columns of one sex, lowest-paid quarter first.
+
+    Parameters
+    ----------
+    sex : {"female", "male"}
+        Whose share the columns hold.
+
+    Returns
+    -------
+    list of str
+        Column names of :func:`paygap_utils.load`'s table.
+
+    Examples
+    --------
+    >>> from paygap_utils.quartiles import quartile_columns
+    >>> quartile_columns("male")[0]
+    'male_lower_quartile'
+    >>> quartile_columns()[-1]
+    'female_top_quartile'
+    """
+    if sex not in ("female", "male"):
+        raise ValueError(f"quartile_columns: sex must be 'female' or 'male', not {sex!r}.")
+    return [f"{sex}_{quartile}_quartile" for quartile in QUARTILES]
+
+
+def women_share_by_quartile(
+    df: pd.DataFrame,
+    by: Hashable | Sequence[Hashable] | None = "year",
+    stat: str = "mean",
+) -> pd.DataFrame:
+    """Return the typical share of women in each pay quartile, per group.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        :func:`paygap_utils.load`'s table, or any subset of it.
+    by : column name, list of them, or None
+        What to group by; ``None`` gives one row for the whole table, labelled ``"all"``.
+    stat : {"mean", "median"}
+        How to summarise the employers of a group. Either way each employer
+        counts once (employer-weighted): this is the typical employer, not the
+        share of all women employees, whose numbers are not published.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group; columns ``lower``, ``lower_middle``, ``upper_middle``,
+        ``top`` (percent of the quarter who are women) and ``n`` (employers
+        reporting all four quartiles; the others are left out).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.quartiles import women_share_by_quartile
+    >>> rows = pd.DataFrame({
+    ...     "year": [2021, 2021, 2022],
+    ...     "female_lower_quartile": [60.0, 40.0, 50.0],
+    ...     "female_lower_middle_quartile": [50.0, 40.0, 50.0],
+    ...     "female_upper_middle_quartile": [40.0, 30.0, 50.0],
+    ...     "female_top_quartile": [30.0, 20.0, None],
+    ... })
+    >>> women_share_by_quartile(rows)
+          lower  lower_middle  upper_middle  top  n
+    year
+    2021   50.0          45.0          35.0  25.0  2
+
+    With the real data: in the typical employer of 2021-22, women are a
+    smaller share of the top-paid quarter than of the lowest-paid one.
+
+    >>> import paygap_utils
+    >>> shares = women_share_by_quartile(paygap_utils.load(2021, progressbar=False))
+    >>> bool(shares.loc[2021, "top"] < shares.loc[2021, "lower"])
+    True
+    """
+    import pandas as pd
+
+    if stat not in ("mean", "median"):
+        raise ValueError(f"women_share_by_quartile: stat must be 'mean' or 'median', not {stat!r}.")
+    columns = quartile_columns("female")
+    missing = [c for c in columns if c not in df]
+    if missing:
+        raise KeyError(
+            f"women_share_by_quartile: the table has no column {missing[0]!r}. "
+            "Pass the table paygap_utils.load() returns, or a subset of its rows."
+        )
+    shares = df[columns].set_axis(list(QUARTILES), axis=1)
+    shares = shares[shares.notna().all(axis=1)]
+    if by is None:
+        keys: Any = pd.Series("all", index=shares.index, name="group")
+    elif isinstance(by, str) or not isinstance(by, Sequence):
+        keys = df.loc[shares.index, by]
+    else:
+        keys = [df.loc[shares.index, b] for b in by]
+    grouped = shares.groupby(keys, observed=True, sort=True)
+    summary = grouped.agg(stat)
+    summary["n"] = grouped.size()
+    return summary

@@ -161,11 +161,3 @@ def test_the_colab_cell_installs_the_package_from_the_repository_in_colab(monkey
     pip_lines = [ln for ln in source.splitlines() if "%pip" in ln]
     assert pip_lines and all(ln.startswith("    ") for ln in pip_lines)
     assert 'if "google.colab" in sys.modules:' in source
-
-
-def test_every_notebook_carries_the_setup_cell():
-    repo, branch = sync_links.settings()
-    for path in notebooks(ROOT):
-        assert cell(path, 1) == sync_links.setup_cell_source(repo, branch), path.name
-        tags = json.loads(path.read_text())["cells"][1].get("metadata", {}).get("tags", [])
-        assert sync_links.SETUP_TAG in tags, path.name

@@ -35,7 +35,9 @@ def copy(tmp_path) -> Path:
     """A copy of the files the script reads and writes, with at least one notebook."""
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     shutil.copy(ROOT / "README.md", tmp_path)
-    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks", dirs_exist_ok=True)
+    (tmp_path / "notebooks").mkdir()
+    for path in notebooks(ROOT):
+        shutil.copy(path, tmp_path / "notebooks")
     if not list((tmp_path / "notebooks").glob("*.ipynb")):
         cells = [
             {"cell_type": "markdown", "metadata": {}, "source": ["# 00 · A notebook"]},

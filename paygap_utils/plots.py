@@ -29,6 +29,7 @@ __all__ = [
     "bar_by_group",
     "quartile_profile",
     "density",
+    "change_by_start",
 ]
 
 #: Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
@@ -661,3 +662,67 @@ def density(
     ax.set_xlabel(xlabel if xlabel is not None else str(x.name))
     ax.set_ylabel(ylabel if ylabel is not None else str(y.name))
     return hexes
+
+
+def change_by_start(
+    ax: Axes,
+    table: pd.DataFrame,
+    *,
+    label: str | None = None,
+    color: str | None = None,
+    offset: float = 0.0,
+    xlabel: str = "Median hourly pay gap in the first year (%)",
+    ylabel: str = "Change by the next year (percentage points)",
+) -> Axes:
+    """Draw the median year-on-year change for each starting band, with the middle half of changes.
+
+    Made for :func:`paygap_utils.panel.change_by_start`'s result: one dot per
+    band at its median starting value, a vertical line across the band's 25th
+    to 75th percentile of change, and a line at 0 (no change). Dots above 0 at
+    the left and below 0 at the right are what regression to the mean looks like.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    table : pandas.DataFrame
+        One row per band with ``median_start``, ``median_change``,
+        ``q25_change`` and ``q75_change``; empty bands are skipped.
+    label : str, optional
+        Legend label.
+    color : str, optional
+        The first colour of :data:`PALETTE` by default.
+    offset : float
+        Shift along x, so that two tables drawn on one Axes do not overlap.
+    xlabel, ylabel : str
+        Axis labels.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from paygap_utils.plots import change_by_start, new_figure
+    >>> table = pd.DataFrame({"median_start": [-15.0, 5.0, 45.0],
+    ...                       "median_change": [5.0, 0.0, -2.5],
+    ...                       "q25_change": [0.0, -2.0, -9.0], "q75_change": [15.0, 2.0, 0.5]})
+    >>> fig, ax = new_figure()
+    >>> _ = change_by_start(ax, table, label="2017-18 to 2022-23")
+    >>> ax.lines[0].get_ydata().tolist(), ax.get_legend_handles_labels()[1]
+    ([5.0, 0.0, -2.5], ['2017-18 to 2022-23'])
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    rows = table.dropna(subset=["median_start", "median_change"])
+    colour = color or PALETTE[0]
+    xs = rows["median_start"].to_numpy(dtype="float64") + offset
+    ax.vlines(xs, rows["q25_change"], rows["q75_change"], color=colour, linewidth=2, alpha=0.5)
+    ax.plot(xs, rows["median_change"].to_numpy(dtype="float64"), "o", color=colour, label=label)
+    ax.axhline(0, color="0.2", linewidth=1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax

@@ -182,3 +182,25 @@ def test_density_counts_what_it_leaves_out_and_ignores_blanks():
     assert ax.get_xlim() == (0, 100) and ax.get_ylim() == (-50, 50)
     assert ax.get_xlabel() == "female_top_quartile"
     plt.close(fig)
+
+
+def test_change_by_start_draws_each_band_and_skips_empty_ones():
+    table = pd.DataFrame(
+        {
+            "median_start": [-15.0, np.nan, 5.0, 45.0],
+            "median_change": [5.0, np.nan, 0.0, -2.5],
+            "q25_change": [0.0, np.nan, -2.0, -9.0],
+            "q75_change": [15.0, np.nan, 2.0, 0.5],
+        }
+    )
+    fig, ax = plots.new_figure()
+    plots.change_by_start(ax, table, label="first year", offset=1.0)
+    dots = ax.lines[0]
+    assert dots.get_xdata().tolist() == [-14.0, 6.0, 46.0]
+    assert dots.get_ydata().tolist() == [5.0, 0.0, -2.5]
+    spans = ax.collections[0].get_segments()
+    assert [(s[0][1], s[1][1]) for s in spans] == [(0.0, 15.0), (-2.0, 2.0), (-9.0, 0.5)]
+    assert list(ax.lines[1].get_ydata()) == [0, 0]
+    assert ax.get_legend_handles_labels()[1] == ["first year"]
+    assert "next year" in ax.get_ylabel()
+    plt.close(fig)

@@ -1,0 +1,265 @@
+"""Predicting an employer's median pay gap with scikit-learn, and scoring it honestly.
+
+:func:`features` turns the clean table into a modelling table, :func:`make_pipeline`
+returns a ready scikit-learn pipeline and :func:`cv_scores` cross-validates it with
+every employer's rows kept together in one fold (or, to show why that matters, not).
+scikit-learn is imported only when these functions are called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+__all__ = [
+    "CATEGORICAL",
+    "QUARTILES",
+    "TARGET",
+    "GROUP",
+    "KINDS",
+    "features",
+    "make_pipeline",
+    "cv_scores",
+]
+
+#: Descriptive columns, one-hot encoded.
+CATEGORICAL: tuple[str, ...] = ("sector", "employer_size", "region")
+#: Women's share of each pay quarter (percent), lowest paid first.
+QUARTILES: tuple[str, ...] = (
+    "female_lower_quartile",
+    "female_lower_middle_quartile",
+    "female_upper_middle_quartile",
+    "female_top_quartile",
+)
+#: What is predicted.
+TARGET = "diff_median_hourly_percent"
+#: The employer each row belongs to, for grouped cross-validation.
+GROUP = "employer"
+#: The kinds of model :func:`make_pipeline` builds.
+KINDS: tuple[str, ...] = ("baseline", "linear", "boosting", "nearest")
+
+MISSING_LABEL = "Not known"
+
+
+def features(df: pd.DataFrame) -> pd.DataFrame:
+    """Build the modelling table: predictors, target and the employer each row belongs to.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows as :func:`paygap_utils.load` returns them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per row of ``df`` with a median hourly gap (rows without one are
+        dropped), with the original index and these columns:
+
+        - :data:`CATEGORICAL` (``sector``, ``employer_size``, ``region``) as
+          plain text, a missing value written ``"Not known"``;
+        - :data:`QUARTILES`, the four female quartile shares (percent; missing
+          where the employer did not give them);
+        - :data:`TARGET`, ``diff_median_hourly_percent``;
+        - :data:`GROUP`, ``employer``: ``linked_employer_id``, or for a row that
+          could not be linked a negative number of its own, so that it forms a
+          group by itself;
+        - ``year``.
+
+    Examples
+    --------
+    >>> import paygap_utils
+    >>> from paygap_utils import model
+    >>> table = model.features(paygap_utils.load("2022-23", progressbar=False))
+    >>> table.shape
+    (10622, 10)
+    >>> table.columns.tolist()[:4]
+    ['sector', 'employer_size', 'region', 'female_lower_quartile']
+    >>> int((table["sector"] == "Not known").sum())
+    786
+    """
+    import numpy as np
+    import pandas as pd
+
+    rows = df[df[TARGET].notna()]
+    table = pd.DataFrame(index=rows.index)
+    for column in CATEGORICAL:
+        text = rows[column].astype(object)
+        table[column] = text.where(text.notna(), MISSING_LABEL).astype(object)
+    for column in QUARTILES:
+        table[column] = rows[column].astype("float64")
+    table[TARGET] = rows[TARGET].astype("float64")
+    own = pd.Series(-np.arange(1, len(rows) + 1), index=rows.index, dtype="int64")
+    linked = rows["linked_employer_id"]
+    table[GROUP] = linked.astype("float64").fillna(own).astype("int64")
+    table["year"] = rows["year"].astype("int64")
+    return table
+
+
+def make_pipeline(
+    kind: str = "linear",
+    categorical: Sequence[str] = CATEGORICAL,
+    numeric: Sequence[str] = QUARTILES,
+) -> Pipeline:
+    """Return a scikit-learn pipeline that predicts the median gap from :func:`features` columns.
+
+    Parameters
+    ----------
+    kind : {"baseline", "linear", "boosting", "nearest"}
+        ``"baseline"``: predict the training median for everyone
+        (``DummyRegressor``), the score to beat. ``"linear"``: ridge regression on
+        one-hot encoded categories and standardised shares (missing shares
+        replaced by the training median). ``"boosting"``: a small
+        ``HistGradientBoostingRegressor`` (100 trees, fixed seed), which can
+        pick up interactions and handles missing shares itself. ``"nearest"``:
+        the gap of the one training row most like it (``KNeighborsRegressor``
+        with one neighbour, on the same inputs as ``"linear"``): a model that
+        memorises rather than generalises, to show what a leaky
+        cross-validation rewards.
+    categorical : sequence of str
+        Columns one-hot encoded; a category not seen in training is ignored.
+    numeric : sequence of str
+        Numeric columns used; pass ``()`` to leave the quartile shares out.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Steps ``"prepare"`` (a ``ColumnTransformer``; other columns are dropped)
+        and ``"model"``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``.
+
+    Examples
+    --------
+    >>> import paygap_utils
+    >>> from paygap_utils import model
+    >>> table = model.features(paygap_utils.load("2022-23", progressbar=False))
+    >>> pipe = model.make_pipeline("linear").fit(table, table[model.TARGET])
+    >>> list(pipe.named_steps)
+    ['prepare', 'model']
+    >>> pipe.predict(table.head(3)).shape
+    (3,)
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.dummy import DummyRegressor
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import Ridge
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.pipeline import Pipeline
+    from sklearn.pipeline import make_pipeline as chain
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    if kind not in KINDS:
+        raise ValueError(f"make_pipeline: kind must be one of {KINDS}, not {kind!r}.")
+    categorical, numeric = list(categorical), list(numeric)
+    if kind == "boosting":
+        # The trees need a dense matrix and deal with missing shares themselves.
+        encode = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        scale = "passthrough"
+        estimator = HistGradientBoostingRegressor(
+            max_iter=100, learning_rate=0.1, early_stopping=False, random_state=0
+        )
+    else:
+        # Distances on a sparse matrix are slow; the other models take it as it is.
+        encode = OneHotEncoder(handle_unknown="ignore", sparse_output=kind != "nearest")
+        scale = chain(SimpleImputer(strategy="median"), StandardScaler())
+        estimator = {
+            "baseline": DummyRegressor(strategy="median"),
+            "linear": Ridge(alpha=1.0),
+            "nearest": KNeighborsRegressor(n_neighbors=1),
+        }[kind]
+    steps = [("categories", encode, categorical)]
+    if numeric:
+        steps.append(("shares", scale, numeric))
+    prepare = ColumnTransformer(steps, remainder="drop")
+    return Pipeline([("prepare", prepare), ("model", estimator)])
+
+
+def cv_scores(
+    pipeline: Pipeline,
+    table: pd.DataFrame,
+    *,
+    grouped: bool = True,
+    n_splits: int = 5,
+    target: str = TARGET,
+    group: str = GROUP,
+    train_score: bool = True,
+) -> pd.DataFrame:
+    """Cross-validate a pipeline and return each fold's mean absolute error.
+
+    With several years, most employers appear more than once, and an employer's
+    gap changes little from one year to the next. If its rows are split between
+    training and test folds, the model is tested partly on employers it has
+    already seen, and the score looks better than it will be for a new one.
+    ``grouped=True`` uses ``GroupKFold`` on ``group``, so each employer's rows
+    are all in one fold; ``grouped=False`` uses ``KFold`` to show the
+    difference. Both shuffle with seed 0 (employers, or rows), so the folds are
+    the same in every scikit-learn version from 1.6 on.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        E.g. from :func:`make_pipeline`; it is cloned for each fold.
+    table : pandas.DataFrame
+        From :func:`features`.
+    grouped : bool
+        Keep each employer's rows in one fold.
+    n_splits : int
+        Number of folds.
+    target, group : str
+        Columns holding what is predicted and the employer.
+    train_score : bool
+        Also score the training rows (``train_mae``); costly for ``"nearest"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fold: ``fold`` (from 1), ``train_rows``, ``test_rows``,
+        ``seen_percent`` (% of test rows whose employer also has rows in the
+        training folds), ``mae`` (test mean absolute error, in percentage
+        points) and, with ``train_score``, ``train_mae``.
+
+    Examples
+    --------
+    >>> import paygap_utils
+    >>> from paygap_utils import model
+    >>> table = model.features(paygap_utils.load(["2021-22", "2022-23"], progressbar=False))
+    >>> scores = model.cv_scores(model.make_pipeline("baseline"), table)
+    >>> scores["fold"].tolist(), float(scores["seen_percent"].max())
+    ([1, 2, 3, 4, 5], 0.0)
+    >>> round(float(scores["mae"].mean()), 1)
+    11.9
+    """
+    import pandas as pd
+    from sklearn.base import clone
+    from sklearn.metrics import mean_absolute_error
+    from sklearn.model_selection import GroupKFold, KFold
+
+    y = table[target].to_numpy()
+    groups = table[group].to_numpy()
+    if grouped:
+        splits = GroupKFold(n_splits=n_splits, shuffle=True, random_state=0).split(table, y, groups)
+    else:
+        splits = KFold(n_splits=n_splits, shuffle=True, random_state=0).split(table)
+    rows = []
+    for fold, (train, test) in enumerate(splits, start=1):
+        fitted = clone(pipeline).fit(table.iloc[train], y[train])
+        seen = pd.Series(groups[test]).isin(set(groups[train]))
+        row = {
+            "fold": fold,
+            "train_rows": len(train),
+            "test_rows": len(test),
+            "seen_percent": round(100 * float(seen.mean()), 1),
+            "mae": mean_absolute_error(y[test], fitted.predict(table.iloc[test])),
+        }
+        if train_score:
+            row["train_mae"] = mean_absolute_error(y[train], fitted.predict(table.iloc[train]))
+        rows.append(row)
+    return pd.DataFrame(rows)

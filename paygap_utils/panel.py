@@ -1,0 +1,294 @@
+"""Following the same employers over time: links, balanced panels and year-on-year changes.
+
+An employer is followed through ``linked_employer_id``: the service's ``employer_id``
+where the file publishes it (2019-20 onwards), otherwise the id found by matching
+the company number, then the name, to the later files (see
+:func:`paygap_utils.loader.link_employers`). A handful of 2017-18 and 2018-19 rows
+share a linked id; the functions here treat those ids as ambiguous in that year and
+leave them out rather than guess which row is the employer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["link_summary", "ambiguous_ids", "balanced_panel", "year_on_year", "change_by_start"]
+
+ID_COLUMN = "linked_employer_id"
+
+
+def link_summary(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
+    """Count, per year, the rows that carry a published id and those that could be linked.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows as :func:`paygap_utils.load` returns them (``year``, ``employer_id``
+        and ``id_column``).
+    id_column : str
+        The id used to follow employers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``year``: ``employers`` (rows), ``published_id`` (rows whose file
+        gives ``employer_id``), ``linked`` (rows with an ``id_column``),
+        ``linked_percent`` (``linked`` as a % of ``employers``, one decimal) and
+        ``ambiguous`` (rows whose id is shared by another row of the same year).
+
+    Examples
+    --------
+    >>> import paygap_utils
+    >>> from paygap_utils.panel import link_summary
+    >>> df = paygap_utils.load(["2018-19", "2019-20"], progressbar=False)
+    >>> link_summary(df)[["employers", "published_id", "linked"]]
+          employers  published_id  linked
+    year
+    2018      10812             0    9796
+    2019       7040          7040    7040
+    """
+    import pandas as pd
+
+    grouped = df.groupby("year")
+    summary = pd.DataFrame(
+        {
+            "employers": grouped.size(),
+            "published_id": grouped["employer_id"].count(),
+            "linked": grouped[id_column].count(),
+        }
+    )
+    summary["linked_percent"] = (100 * summary["linked"] / summary["employers"]).round(1)
+    shared = df[id_column].notna() & df.duplicated(["year", id_column], keep=False)
+    summary["ambiguous"] = shared.groupby(df["year"]).sum().reindex(summary.index, fill_value=0)
+    return summary.astype({"ambiguous": "int64"})
+
+
+def ambiguous_ids(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
+    """Return the (year, id) pairs that more than one row of the same year shares.
+
+    These arise in 2017-18 and 2018-19, where the id is found by matching: two
+    filings (say a company and a differently numbered body of the same name) can
+    both match one later employer.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows with ``year`` and ``id_column``.
+    id_column : str
+        The id used to follow employers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``year``, ``id_column`` and ``rows`` (how many rows share it).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.panel import ambiguous_ids
+    >>> rows = pd.DataFrame({
+    ...     "year": [2017, 2017, 2017, 2018],
+    ...     "linked_employer_id": pd.array([5, 5, 6, 5], dtype="Int64"),
+    ... })
+    >>> ambiguous_ids(rows)
+       year  linked_employer_id  rows
+    0  2017                   5     2
+    """
+    counts = df.dropna(subset=[id_column]).groupby(["year", id_column]).size()
+    return counts[counts > 1].rename("rows").reset_index()
+
+
+def _unambiguous(df: pd.DataFrame, id_column: str) -> pd.DataFrame:
+    """Rows with an id that no other row of the same year shares."""
+    with_id = df[df[id_column].notna()]
+    return with_id[~with_id.duplicated(["year", id_column], keep=False)]
+
+
+def balanced_panel(
+    df: pd.DataFrame, years: Iterable[int], id_column: str = ID_COLUMN
+) -> pd.DataFrame:
+    """Keep only the employers that reported in every one of ``years``.
+
+    Comparing all reporters year by year mixes two things: employers changing,
+    and a different set of employers reporting. A balanced panel holds the set
+    fixed, so a change between years is a change in the same employers.
+
+    Rows without an id cannot be followed and are dropped; so are ids shared by
+    two rows of one year (a handful in 2017-18 and 2018-19, see
+    :func:`ambiguous_ids`), since either row could be the employer.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows as :func:`paygap_utils.load` returns them.
+    years : iterable of int
+        First calendar years of the reporting years, e.g. ``[2021, 2022]``.
+    id_column : str
+        The id used to follow employers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``df`` for ``years`` whose employer appears, unambiguously,
+        in all of them: the same number of rows in each year. ``attrs`` are kept.
+
+    Raises
+    ------
+    ValueError
+        If a requested year has no rows in ``df``.
+
+    Examples
+    --------
+    >>> import paygap_utils
+    >>> from paygap_utils.panel import balanced_panel
+    >>> df = paygap_utils.load(["2021-22", "2022-23"], progressbar=False)
+    >>> panel = balanced_panel(df, [2021, 2022])
+    >>> panel.groupby("year").size().tolist()
+    [9808, 9808]
+    """
+    wanted = sorted({int(y) for y in years})
+    missing = sorted(set(wanted) - set(df["year"].unique()))
+    if missing:
+        raise ValueError(
+            f"No rows for year(s) {missing} in this table; load them first, e.g. "
+            f"paygap_utils.load({missing})."
+        )
+    rows = _unambiguous(df[df["year"].isin(wanted)], id_column)
+    present = rows.groupby(id_column)["year"].nunique()
+    keep = present.index[present == len(wanted)]
+    panel = rows[rows[id_column].isin(keep)]
+    panel.attrs = dict(df.attrs)
+    return panel
+
+
+def year_on_year(
+    df: pd.DataFrame,
+    column: str = "diff_median_hourly_percent",
+    id_column: str = ID_COLUMN,
+    keep: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Pair each employer's value in one year with its value in the next year.
+
+    One row per employer and pair of adjacent reporting years in which it
+    reported (``year`` and ``year + 1``); an employer that skipped a year
+    (many did in 2019-20) gives no pair across the gap.
+
+    Rows without an id, or with a missing ``column``, are left out. So are ids
+    shared by two rows of one year (a handful in 2017-18 and 2018-19, where the
+    id comes from matching company numbers and names; see :func:`ambiguous_ids`):
+    either row could be the employer, so that year of that id is dropped. The
+    number of rows dropped that way is in ``attrs["ambiguous_rows_dropped"]``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows as :func:`paygap_utils.load` returns them.
+    column : str
+        The value to follow, e.g. ``"diff_median_hourly_percent"``.
+    id_column : str
+        The id used to follow employers.
+    keep : sequence of str
+        Other columns to carry along, taken from the first year of each pair
+        (e.g. ``["employer_size"]``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id_column``, ``year``, ``next_year``, ``value``,
+        ``next_value``, ``change`` (``next_value - value``) and the ``keep``
+        columns, sorted by year then id. ``attrs`` are those of ``df`` plus
+        ``ambiguous_rows_dropped``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.panel import year_on_year
+    >>> rows = pd.DataFrame({
+    ...     "linked_employer_id": pd.array([1, 1, 1, 2, 2], dtype="Int64"),
+    ...     "year": [2020, 2021, 2022, 2020, 2022],
+    ...     "diff_median_hourly_percent": [10.0, 12.5, 11.0, 3.0, 4.0],
+    ... })
+    >>> year_on_year(rows)
+       linked_employer_id  year  next_year  value  next_value  change
+    0                   1  2020       2021   10.0        12.5     2.5
+    1                   1  2021       2022   12.5        11.0    -1.5
+
+    With the real data:
+
+    >>> import paygap_utils
+    >>> df = paygap_utils.load(["2017-18", "2018-19"], progressbar=False)
+    >>> pairs = year_on_year(df)
+    >>> len(pairs), pairs.attrs["ambiguous_rows_dropped"]
+    (8999, 10)
+    """
+    rows = df[df[id_column].notna() & df[column].notna()]
+    clean = _unambiguous(rows, id_column)
+    dropped = len(rows) - len(clean)
+    base = clean[[id_column, "year", column, *keep]].rename(columns={column: "value"})
+    later = clean[[id_column, "year", column]].rename(
+        columns={"year": "next_year", column: "next_value"}
+    )
+    base = base.assign(next_year=base["year"] + 1)
+    pairs = base.merge(later, on=[id_column, "next_year"], how="inner", validate="one_to_one")
+    pairs["change"] = pairs["next_value"] - pairs["value"]
+    order = [id_column, "year", "next_year", "value", "next_value", "change", *keep]
+    pairs = pairs[order].sort_values(["year", id_column], kind="stable", ignore_index=True)
+    pairs.attrs = {**df.attrs, "ambiguous_rows_dropped": int(dropped)}
+    return pairs
+
+
+def change_by_start(pairs: pd.DataFrame, bins: Sequence[float], by: str = "value") -> pd.DataFrame:
+    """Summarise year-on-year change by the band the employer started in.
+
+    The table behind a "regression to the mean" chart: if employers with extreme
+    values one year move toward the middle the next, the median change is
+    negative in the top band and positive in the bottom band.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        Output of :func:`year_on_year`.
+    bins : sequence of float
+        Band edges for ``by``, e.g. ``[-inf, -10, 0, 10, 20, 30, inf]``; values
+        outside them are left out.
+    by : str
+        Column to band by: ``"value"`` (the first year, the usual choice) or
+        ``"next_value"`` (the second year, which reverses the picture).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per band (an ordered categorical index named ``band``):
+        ``pairs`` (count), ``median_start`` (median of ``by``), ``median_change``,
+        ``q25_change`` and ``q75_change`` (the middle half of the changes).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.panel import change_by_start
+    >>> pairs = pd.DataFrame({"value": [-5.0, 2.0, 25.0, 30.0], "change": [3.0, 1.0, -4.0, -2.0]})
+    >>> change_by_start(pairs, bins=[-50, 0, 20, 50])[["pairs", "median_change"]]
+              pairs  median_change
+    band
+    (-50, 0]      1            3.0
+    (0, 20]       1            1.0
+    (20, 50]      2           -3.0
+    """
+    import pandas as pd
+
+    band = pd.cut(pairs[by], bins=list(bins)).rename("band")
+    grouped = pairs.groupby(band, observed=False)
+    table = pd.DataFrame(
+        {
+            "pairs": grouped.size(),
+            "median_start": grouped[by].median(),
+            "median_change": grouped["change"].median(),
+            "q25_change": grouped["change"].quantile(0.25),
+            "q75_change": grouped["change"].quantile(0.75),
+        }
+    )
+    return table

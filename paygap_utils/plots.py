@@ -111,7 +111,7 @@ def set_title(ax: Axes, title: str, df: pd.DataFrame, unit: str = "employers") -
     >>> from paygap_utils.plots import set_title
     >>> fig, ax = plt.subplots()
     >>> set_title(ax, "Median pay gap", pd.DataFrame({"year": [2021] * 5}))
-    >>> ax.get_title()
+    >>> ax.get_title(loc="left")
     'Median pay gap\\n2021-22, n = 5 employers'
     >>> plt.close(fig)
     """

@@ -1,4 +1,4 @@
-"""Measure the data layer: cold fetch over loopback, warm load() against a naive read, import cost, memory.
+"""Measure the data layer: cold fetch, warm load() against a naive read, import cost, memory.
 
 Run: ``python bench/data_layer.py`` (needs ``../shared/data/ukgpg``). Prints a Markdown
 section for ``docs/performance.md``. Every ratio compares two things measured in this run.
@@ -63,25 +63,37 @@ def main() -> None:
 
     imported = subprocess.run(
         [sys.executable, "-c", "import sys, paygap_utils; print(' '.join(sorted(sys.modules)))"],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     ).stdout.split()
-    heavy = sorted({m.split(".")[0] for m in imported} & {"matplotlib", "seaborn", "sklearn", "pandas"})
+    heavy = sorted(
+        {m.split(".")[0] for m in imported} & {"matplotlib", "seaborn", "sklearn", "pandas"}
+    )
     import_s, _ = best_of(
         lambda: subprocess.run([sys.executable, "-c", "import paygap_utils"], check=True), repeat=5
     )
     python_s, _ = best_of(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), 5)
 
     print(f"Machine: {machine()}")
-    print(f"Rows: {len(table):,}; data: {sum(f.size for f in manifest.files) / 1e6:.1f} MB in 6 CSVs")
+    print(
+        f"Rows: {len(table):,}; data: {sum(f.size for f in manifest.files) / 1e6:.1f} MB in 6 CSVs"
+    )
     print()
     print("| measurement | seconds |")
     print("| --- | ---: |")
     for name, seconds in rows:
         print(f"| {name} | {seconds:.2f} |")
     print(f"| warm `load()` of all years (median of 7) | {warm:.3f} |")
-    print(f"| baseline: naive `pd.read_csv` of the 6 raw files, no cleaning (median of 7) | {base:.3f} |")
+    print(
+        "| baseline: naive `pd.read_csv` of the 6 raw files, no cleaning (median of 7) | "
+        f"{base:.3f} |"
+    )
     print()
-    print(f"Warm `load()` is **{base / warm:.1f}x faster** than the naive read (target: at least 2x).")
+    print(
+        f"Warm `load()` is **{base / warm:.1f}x faster** than the naive read (target: at least 2x)."
+    )
     print()
     print("| memory (peak RSS of a fresh process) | MB |")
     print("| --- | ---: |")
@@ -95,7 +107,8 @@ def main() -> None:
     )
     print()
     print(
-        f"`import paygap_utils`: {import_s * 1000:.0f} ms against {python_s * 1000:.0f} ms for a bare "
+        f"`import paygap_utils`: {import_s * 1000:.0f} ms against {python_s * 1000:.0f} ms for a "
+        "bare "
         f"interpreter ({import_s / python_s:.1f}x); heavy modules imported: {heavy or 'none'}."
     )
 

@@ -107,19 +107,27 @@ def write_cache(table: pd.DataFrame, path: Path) -> None:
 
     years = sorted(table["year"].unique())
 
-    def arrow_year(year: int, schema: pa.Schema | None = None) -> pa.Table:
-        part = table[table["year"] == year]
-        part = part.assign(**{c: part[c].map(",".join).astype("category") for c in _LIST_COLUMNS})
-        return pa.Table.from_pandas(part, schema=schema, preserve_index=False)
+    # Lists are stored as joined text, one dictionary entry per distinct list.
+    joined = {c: table[c].map(",".join).astype("category") for c in _LIST_COLUMNS}
 
-    # A column can be empty in one year (no PostCode before 2019): unify the years' types first.
-    schema = pa.unify_schemas([arrow_year(year).schema for year in years])
+    def stored(rows) -> pd.DataFrame:
+        return table[rows].assign(**{c: values[rows] for c, values in joined.items()})
+
+    # The schema comes from the dtypes alone; text columns held as Python objects give no
+    # type without rows, and are text.
+    schema = pa.Schema.from_pandas(stored(slice(0, 0)), preserve_index=False)
+    for index, field in enumerate(schema):
+        if pa.types.is_null(field.type):
+            schema = schema.set(index, field.with_type(pa.string()))
     schema = schema.with_metadata({**schema.metadata, _ATTRS_KEY: json.dumps(table.attrs).encode()})
     partial = path.with_name(f".{path.name}.partial")
-    # lz4 with dictionaries reads fastest here (see docs/performance.md).
+    # lz4 with dictionaries reads fastest here (see docs/performance.md). One conversion
+    # thread: each extra thread's allocator arena adds tens of MB to the peak.
     with pq.ParquetWriter(partial, schema, compression="lz4") as writer:
         for year in years:
-            writer.write_table(arrow_year(year, schema))
+            part = stored((table["year"] == year).to_numpy())
+            arrow = pa.Table.from_pandas(part, schema=schema, preserve_index=False, nthreads=1)
+            writer.write_table(arrow)
     os.replace(partial, path)
     for old in path.parent.glob(f"{_PREFIX}*.parquet"):
         if old != path:

@@ -50,14 +50,25 @@ def to_sqlite(table: pd.DataFrame, path: str | Path, name: str = "paygap") -> Pa
     from .schema import COLUMNS, DERIVED_COLUMNS
 
     path = Path(path)
-    flat = table.copy()
     lists = {c.name for c in COLUMNS + DERIVED_COLUMNS if c.kind == "codes"}
-    for column in flat.columns:
-        if column in lists:
-            flat[column] = flat[column].map(lambda v: ",".join(v) if isinstance(v, list) else None)
-        elif isinstance(flat[column].dtype, pd.CategoricalDtype):
-            flat[column] = flat[column].astype(object)
+
+    def flat(rows: pd.DataFrame) -> pd.DataFrame:
+        rows = rows.copy()
+        for column in rows.columns:
+            if column in lists:
+                rows[column] = rows[column].map(
+                    lambda v: ",".join(v) if isinstance(v, list) else None
+                )
+            elif isinstance(rows[column].dtype, pd.CategoricalDtype):
+                rows[column] = rows[column].astype(object)
+        return rows
+
+    # A few thousand rows at a time: a flat copy of the whole table would double its memory.
+    step = 5000
     with closing(sqlite3.connect(path)) as connection, connection:
-        flat.to_sql(name, connection, if_exists="replace", index=False)
+        for start in range(0, max(len(table), 1), step):
+            flat(table.iloc[start : start + step]).to_sql(
+                name, connection, if_exists="replace" if start == 0 else "append", index=False
+            )
         connection.execute(f'CREATE INDEX IF NOT EXISTS "{name}_year" ON "{name}" (year)')
     return path

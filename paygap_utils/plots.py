@@ -48,7 +48,7 @@ WOMEN, MEN = PALETTE[3], PALETTE[0]
 
 
 def use_style() -> None:
-    """Apply the project's matplotlib style: readable sizes, light grid, the colour-blind-safe cycle.
+    """Apply the project's matplotlib style: readable sizes, light grid, colour-blind-safe colours.
 
     Examples
     --------

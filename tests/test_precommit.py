@@ -47,3 +47,23 @@ def test_ruff_settings_come_from_pyproject():
     tomllib = pytest.importorskip("tomllib")
     ruff = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]
     assert "*.ipynb" in ruff.get("extend-include", []), "ruff must also check the notebooks"
+
+
+def test_the_test_suite_uses_the_hook_s_ruff(repos):
+    tomllib = pytest.importorskip("tomllib")
+    test_extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["test"]
+    rev = repos["https://github.com/astral-sh/ruff-pre-commit"]["rev"].lstrip("v")
+    assert f"ruff=={rev}" in test_extra
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=" ".join)
+def test_the_repository_is_ruff_clean(command):
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, "."], capture_output=True, text=True, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-1000:]

@@ -322,15 +322,24 @@ def read_year(path: str | Path, year: int) -> pd.DataFrame:
     return clean(raw, detect_layout(path, raw), year, path.name)
 
 
-def as_of(path: str | Path) -> str | None:
+def as_of(path: str | Path, raw: pd.DataFrame | None = None) -> str | None:
     """Return the latest submission date in a file (YYYY-MM-DD): a lower bound on when it was made.
 
-    Returns ``None`` for the 23-column layout, which has no dates.
+    Returns ``None`` for the 23-column layout, which has no dates. ``raw`` is the file
+    already read by :func:`read_raw`, to avoid reading it twice.
+
+    Examples
+    --------
+    >>> import paygap_utils
+    >>> from paygap_utils.clean import as_of
+    >>> as_of(paygap_utils.fetch(2020, progressbar=False)[2020])
+    '2022-02-13'
     """
     path = Path(path)
-    raw = read_raw(path)
-    layout = detect_layout(path, raw)
+    if raw is None:
+        raw = read_raw(path)
     if "DateSubmitted" not in raw.columns:
         return None
+    layout = detect_layout(path, raw)
     latest = _dates(raw["DateSubmitted"], layout, path.name, "DateSubmitted").max()
     return latest.date().isoformat()

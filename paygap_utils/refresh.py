@@ -57,7 +57,7 @@ def file_facts(path: str | Path) -> dict[str, object]:
         "size": path.stat().st_size,
         "rows": len(raw),
         "layout": detect_layout(path, raw).name,
-        "as_of": as_of(path) or "",
+        "as_of": as_of(path, raw) or "",
     }
 
 

@@ -1,25 +1,26 @@
-"""Getting the data files onto this computer: download with pooch, verify, cache, lock.
+"""Getting the data files onto this computer: download, verify, and keep them.
 
-Every file is pinned in ``data_manifest.json`` by its sha256. Downloads go to a
-temporary file in the data folder and are moved into place only when the checksum
-matches, under a lock so that two kernels fetching at once neither download twice
-nor see a half-written file.
+Every file is pinned in ``data_manifest.json`` by its sha256. A download goes to
+a partial file in the data folder's private subfolder (:mod:`paygap_utils.datafolder`)
+and is moved into place only when the checksum matches, under a lock so that two
+kernels fetching at once neither download twice nor see a half-written file.
+Every request goes through :mod:`paygap_utils.network`. A fetch that has nothing
+to download only reads, so it works in a read-only data folder.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
+import hashlib
 import os
-import re
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ChecksumMismatchError, DownloadError
+from .datafolder import data_lock, folder_error, partial_file
+from .errors import ChecksumMismatchError, DownloadError, PaygapError
 from .manifest import DataFile, Manifest, read_manifest
+from .network import MAX_FILE_BYTES, NetworkError, download, server_text
 from .settings import DATA_URL_ENV, data_dir, mirror_file_url, mirror_url
 
 __all__ = [
@@ -28,19 +29,8 @@ __all__ = [
     "check_remote",
     "cached_years",
     "file_url",
-    "data_lock",
     "FileStatus",
 ]
-
-logger = logging.getLogger("paygap_utils")
-
-#: Network retries after a failed attempt (pooch waits 1 s, then 2 s).
-RETRIES = 2
-#: Seconds to wait for a connection, and for each chunk once connected.
-TIMEOUT = (5, 60)
-LOCK_NAME = ".paygap.lock"
-# tempfile's names in the data folder: pooch's partial downloads, our partial parquet files.
-_TEMP_PATTERN = re.compile(r"^(tmp[a-z0-9_]{6,}|\..+\.partial)$")
 
 
 def file_url(entry: DataFile) -> str:
@@ -57,95 +47,68 @@ def file_url(entry: DataFile) -> str:
     return mirror_file_url(base, entry.file_name) if base else entry.url
 
 
-@contextlib.contextmanager
-def data_lock(folder: Path) -> Iterator[Path]:
-    """Hold the data folder's lock, creating the folder; clean up orphaned partial files.
+def sha256(path: str | Path) -> str:
+    """Return the sha256 of the file at ``path``, read 1 MB at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
-    Files left behind by a download or cache write that was killed are removed
-    here, while no other process can be writing them.
 
-    Yields
-    ------
-    pathlib.Path
-        The data folder.
-    """
-    from filelock import FileLock, Timeout
-
+def _is_verified(path: Path, entry: DataFile) -> bool:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DownloadError(
-            f"Cannot create the data folder {folder}: {exc.strerror}. Set PAYGAP_DATA_DIR "
-            "to a folder you can write to and try again."
-        ) from None
-    lock = FileLock(str(folder / LOCK_NAME), timeout=900)
+        return path.is_file() and sha256(path) == entry.sha256
+    except OSError:
+        return False
+
+
+def _looks_like_a_web_page(path: Path) -> bool:
     try:
-        with lock:
-            for leftover in folder.iterdir():
-                if _TEMP_PATTERN.match(leftover.name) and leftover.is_file():
-                    logger.info("Removing %s left by an interrupted download.", leftover)
-                    leftover.unlink(missing_ok=True)
-            yield folder
-    except Timeout:
-        raise DownloadError(
-            f"Another process has held the lock {folder / LOCK_NAME} for 15 minutes. If no other "
-            "notebook or terminal is downloading the data, delete that file and try again."
-        ) from None
+        with open(path, "rb") as handle:
+            start = handle.read(512)
+    except OSError:
+        return False
+    start = start.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return start.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body"))
 
 
-class _CheckedDownloader:
-    """pooch downloader that checks the sha256 itself, so a mismatch is reported, not retried."""
-
-    def __init__(self, entry: DataFile, progressbar: bool):
-        import pooch
-
-        self.entry = entry
-        self._http = pooch.HTTPDownloader(progressbar=progressbar, timeout=TIMEOUT)
-
-    def __call__(self, url: str, output_file: str, pooch_obj: Any) -> None:
-        import pooch
-
-        self._http(url, output_file, pooch_obj)
-        actual = pooch.file_hash(output_file)
-        if actual != self.entry.sha256:
-            raise ChecksumMismatchError(_mismatch_message(self.entry, url, actual, downloaded=True))
-
-
-def _mismatch_message(entry: DataFile, url: str, actual: str, downloaded: bool) -> str:
-    if downloaded:
-        what = f"The file downloaded for {entry.label} from {url}"
-        gone = " The download was deleted; nothing was kept in the cache."
-    else:
-        what = f"The cached file for {entry.label}"
-        gone = ""
+def _advice() -> str:
     if os.environ.get(DATA_URL_ENV):
-        advice = (
+        return (
             f"The mirror in ${DATA_URL_ENV} may serve a different version of the file: ask the "
             f"organiser, or unset {DATA_URL_ENV} to download from the pinned URL."
         )
-    else:
-        advice = (
-            "The file at that URL has changed since the manifest was written. Organisers: run "
-            "`python -m paygap_utils refresh` to re-pin the data (see docs/organisers.md)."
-        )
     return (
-        f"{what} is not the file data_manifest.json pins: '{entry.file_name}' should have "
-        f"sha256 {entry.sha256} but has {actual}.{gone} {advice}"
+        "The file at that URL has changed since the manifest was written. Organisers: run "
+        "`python -m paygap_utils refresh` to re-pin the data (see docs/organisers.md)."
     )
 
 
-def _download_error(entry: DataFile, url: str, exc: Exception) -> DownloadError:
-    import requests
+def _mismatch_message(entry: DataFile, url: str, actual: str, download: Path) -> str:
+    shown = server_text(url, 200)
+    if _looks_like_a_web_page(download):
+        return (
+            f"The server at {shown} sent a web page, not the {entry.label} CSV file (a Wi-Fi "
+            "sign-in page or an error page). Nothing was kept. Open that address in a browser, "
+            "sign in to the Wi-Fi if it asks, and run `python -m paygap_utils fetch` again; "
+            f"if a mirror is set in ${DATA_URL_ENV}, check that it serves '{entry.file_name}'."
+        )
+    return (
+        f"The file downloaded for {entry.label} from {shown} is not the file data_manifest.json "
+        f"pins: '{entry.file_name}' should have sha256 {entry.sha256} but has {actual}. The "
+        f"download was deleted; nothing was kept in the cache. {_advice()}"
+    )
 
-    if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
-        problem = f"the server answered {exc.response.status_code} {exc.response.reason}"
-    elif isinstance(exc, requests.exceptions.Timeout):
-        problem = "the server did not answer in time"
-    else:
-        problem = "there is no connection to the server"
-    if os.environ.get(DATA_URL_ENV):
+
+def _download_error(entry: DataFile, url: str, exc: NetworkError) -> DownloadError:
+    where = server_text(url, 200)
+    if exc.url != url:
+        where += f" (redirected to {server_text(exc.url, 200)})"
+    base = mirror_url()
+    if base:
         advice = (
-            f"Check that the mirror in ${DATA_URL_ENV} is running and serves "
+            f"Check that the mirror in ${DATA_URL_ENV} ({base}) is running and serves "
             f"'{entry.file_name}', or unset {DATA_URL_ENV} to use the internet."
         )
     else:
@@ -155,41 +118,36 @@ def _download_error(entry: DataFile, url: str, exc: Exception) -> DownloadError:
             f"{DATA_URL_ENV} to its address."
         )
     return DownloadError(
-        f"Could not download the {entry.label} data from {url}: {problem}. {advice}"
+        f"Could not download the {entry.label} data from {where}: {exc.problem}. {advice}"
     )
 
 
 def fetch_file(entry: DataFile, folder: Path, progressbar: bool) -> Path:
-    import pooch
-    import requests
+    """Return the verified file of ``entry`` in ``folder``, downloading it if needed.
 
+    The caller holds :func:`~paygap_utils.datafolder.data_lock` on ``folder``. A
+    cached file whose checksum is wrong is replaced.
+    """
+    path = folder / entry.file_name
+    if _is_verified(path, entry):
+        return path
     url = file_url(entry)
-    store = pooch.create(
-        path=folder,
-        base_url="",
-        registry={entry.file_name: f"sha256:{entry.sha256}"},
-        urls={entry.file_name: url},
-        retry_if_failed=RETRIES,
-    )
+    doing = f"Downloading the {entry.label} data"
     try:
-        path = store.fetch(entry.file_name, downloader=_CheckedDownloader(entry, progressbar))
-    except requests.exceptions.RequestException as exc:
-        raise _download_error(entry, url, exc) from None
-    return Path(path)
-
-
-@contextlib.contextmanager
-def quiet_pooch() -> Iterator[None]:
-    # pooch logs every download at INFO; our progress bar and errors say it better.
-    import pooch
-
-    pooch_logger = pooch.get_logger()
-    level = pooch_logger.level
-    pooch_logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        pooch_logger.setLevel(level)
+        with partial_file(folder, entry.file_name, doing) as partial:
+            try:
+                download(url, partial, max_bytes=entry.size, progressbar=progressbar)
+            except NetworkError as exc:
+                raise _download_error(entry, url, exc) from None
+            actual = sha256(partial)
+            if actual != entry.sha256:
+                raise ChecksumMismatchError(_mismatch_message(entry, url, actual, partial))
+            os.replace(partial, path)
+    except PaygapError:
+        raise
+    except OSError as exc:
+        raise folder_error(folder, exc, doing) from None
+    return path
 
 
 def fetch(
@@ -221,12 +179,14 @@ def fetch(
 
     Raises
     ------
-    ValueError
-        For a year that is not in the manifest.
+    YearError
+        (a ``ValueError``) for a year that is not in the manifest.
     DownloadError
         When a file is not cached and cannot be downloaded.
     ChecksumMismatchError
         When a downloaded file is not the file the manifest pins.
+    DataFolderError
+        When the data folder cannot be written (read-only, disk full).
 
     Examples
     --------
@@ -237,13 +197,25 @@ def fetch(
     """
     manifest = manifest or read_manifest()
     entries = manifest.select(years)
-    with data_lock(data_dir(data_home)) as folder, quiet_pooch():
-        return {entry.year: fetch_file(entry, folder, progressbar) for entry in entries}
+    folder = data_dir(data_home)
+    # Checking needs no lock: a file is only ever moved into place whole and verified.
+    todo = [e for e in entries if not _is_verified(folder / e.file_name, e)]
+    if todo:
+        doing = "Downloading " + ", ".join(e.label for e in todo)
+        with data_lock(folder, doing):
+            for entry in todo:
+                fetch_file(entry, folder, progressbar)
+    return {entry.year: folder / entry.file_name for entry in entries}
 
 
 @dataclass(frozen=True)
 class FileStatus:
-    """The state of one data file: ``"ok"``, ``"missing"`` or ``"mismatch"``."""
+    """The state of one data file.
+
+    ``status`` is ``"ok"``, ``"missing"`` or ``"damaged"`` (the local copy changed)
+    from :func:`verify`, and ``"ok"``, ``"changed"`` (the source serves other bytes)
+    or ``"unreachable"`` from :func:`check_remote`; ``message`` says what to do.
+    """
 
     entry: DataFile
     path: Path
@@ -256,6 +228,11 @@ def verify(
     years: Any = None, *, data_home: str | Path | None = None, manifest: Manifest | None = None
 ) -> list[FileStatus]:
     """Re-hash the cached data files against the manifest, without downloading anything.
+
+    A file that fails is the local copy's fault (damaged or edited on this
+    computer) and ``fetch`` repairs it; whether the source itself changed is
+    what :func:`check_remote` tells. Nothing is written, so this works in a
+    read-only data folder.
 
     Parameters
     ----------
@@ -270,7 +247,7 @@ def verify(
     -------
     list of FileStatus
         One per year, oldest first; ``status`` is ``"ok"``, ``"missing"`` or
-        ``"mismatch"`` and ``message`` says what to do about it.
+        ``"damaged"`` and ``message`` says what to do about it.
 
     Examples
     --------
@@ -279,34 +256,33 @@ def verify(
     >>> [s.status for s in paygap_utils.verify(2019)]
     ['ok']
     """
-    import pooch
-
     manifest = manifest or read_manifest()
     folder = data_dir(data_home)
     statuses = []
     for entry in manifest.select(years):
         path = folder / entry.file_name
+        repair = f"Run `python -m paygap_utils fetch {entry.label}` to download it again."
         if not path.is_file():
-            statuses.append(
-                FileStatus(
-                    entry,
-                    path,
-                    "missing",
-                    message=(
-                        f"{entry.label} is not downloaded: run `python -m paygap_utils fetch`."
-                    ),
-                )
-            )
+            message = f"{entry.label} is not downloaded: run `python -m paygap_utils fetch`."
+            statuses.append(FileStatus(entry, path, "missing", message=message))
             continue
-        actual = pooch.file_hash(str(path))
+        try:
+            actual = sha256(path)
+        except OSError as exc:
+            message = f"The downloaded file for {entry.label} ({path}) cannot be read: "
+            message += f"{exc.strerror or exc}. {repair}"
+            statuses.append(FileStatus(entry, path, "damaged", message=message))
+            continue
         if actual == entry.sha256:
             statuses.append(FileStatus(entry, path, "ok", actual))
-        else:
-            message = _mismatch_message(entry, str(path), actual, downloaded=False)
-            message += (
-                f" Delete {path} and run `python -m paygap_utils fetch` to download it again."
-            )
-            statuses.append(FileStatus(entry, path, "mismatch", actual, message))
+            continue
+        message = (
+            f"The downloaded file for {entry.label} ({path}) has changed on this computer since "
+            f"it was downloaded and checked: it should have sha256 {entry.sha256} but has "
+            f"{actual}. The local copy was damaged or edited; the source is not to blame. "
+            f"{repair} (the damaged copy is replaced)."
+        )
+        statuses.append(FileStatus(entry, path, "damaged", actual, message))
     return statuses
 
 
@@ -314,25 +290,44 @@ def check_remote(years: Any = None, *, manifest: Manifest | None = None) -> list
     """Download every file afresh into a temporary folder and compare it with the manifest.
 
     This is the stale-checksum alarm: run it on a schedule so that a pinned URL
-    whose bytes changed is noticed before an event, not during it. The cache is
-    not touched.
+    whose bytes changed is noticed before an event, not during it. The data
+    folder is not touched.
 
     Returns
     -------
     list of FileStatus
-        ``status`` is ``"ok"``, ``"mismatch"`` or ``"unreachable"``.
+        ``status`` is ``"ok"``, ``"changed"`` (the URL serves other bytes:
+        organisers run ``refresh``) or ``"unreachable"``.
+
+    Examples
+    --------
+    >>> from paygap_utils.download import check_remote
+    >>> [s.status for s in check_remote(2019)]
+    ['ok']
     """
     manifest = manifest or read_manifest()
     results = []
     with tempfile.TemporaryDirectory(prefix="paygap-check-") as tmp:
         for entry in manifest.select(years):
+            url = file_url(entry)
+            path = Path(tmp) / f"{entry.year}.csv"
             try:
-                fetch(entry.year, progressbar=False, data_home=tmp, manifest=manifest)
-                results.append(FileStatus(entry, Path(tmp), "ok", entry.sha256))
-            except ChecksumMismatchError as exc:
-                results.append(FileStatus(entry, Path(tmp), "mismatch", message=str(exc)))
-            except DownloadError as exc:
-                results.append(FileStatus(entry, Path(tmp), "unreachable", message=str(exc)))
+                download(url, path, max_bytes=MAX_FILE_BYTES)
+            except NetworkError as exc:
+                error = _download_error(entry, url, exc)
+                results.append(FileStatus(entry, path, "unreachable", message=str(error)))
+                continue
+            actual = sha256(path)
+            if actual == entry.sha256:
+                results.append(FileStatus(entry, path, "ok", actual))
+                continue
+            web_page = " It is a web page, not a CSV file." if _looks_like_a_web_page(path) else ""
+            message = (
+                f"{server_text(url, 200)} now serves other bytes than data_manifest.json pins for "
+                f"{entry.label}: sha256 {actual} instead of {entry.sha256}.{web_page} The source "
+                f"changed, not this computer. {_advice()}"
+            )
+            results.append(FileStatus(entry, path, "changed", actual, message))
     return results
 
 

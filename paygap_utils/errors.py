@@ -13,6 +13,9 @@ __all__ = [
     "DownloadError",
     "ChecksumMismatchError",
     "DataFormatError",
+    "YearError",
+    "SettingsError",
+    "DataFolderError",
 ]
 
 
@@ -34,3 +37,15 @@ class ChecksumMismatchError(PaygapError):
 
 class DataFormatError(PaygapError, ValueError):
     """A data file does not look like any layout the service has used."""
+
+
+class YearError(PaygapError, ValueError):
+    """A value that is not one of the data's reporting years; the message lists those there are."""
+
+
+class SettingsError(PaygapError, ValueError):
+    """An environment setting or a URL the package cannot use (e.g. plain http to the internet)."""
+
+
+class DataFolderError(PaygapError, OSError):
+    """The data folder cannot be written (read-only, disk full) or its lock cannot be taken."""

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from .cache import cache_path, read_cache, write_cache
 from .clean import read_year
-from .download import data_lock, fetch_file, quiet_pooch
+from .datafolder import data_lock
+from .download import fetch_file
 from .manifest import Manifest, read_manifest, year_label
 from .schema import COLUMNS
 from .settings import data_dir
@@ -85,7 +86,7 @@ def load(
     path = cache_path(folder, manifest)
     table = read_cache(path, wanted)
     if table is None:
-        with data_lock(folder), quiet_pooch():
+        with data_lock(folder, "Building the cleaned table"):
             # Another kernel may have built the cache while this one waited for the lock.
             table = read_cache(path, wanted)
             if table is None:

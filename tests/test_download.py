@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import paygap_utils
+from paygap_utils.datafolder import PRIVATE_DIR
 from paygap_utils.download import check_remote, fetch, file_url, verify
 from paygap_utils.errors import ChecksumMismatchError, DownloadError
 from paygap_utils.manifest import read_manifest
@@ -28,7 +29,14 @@ SMALLEST = min(MANIFEST.files, key=lambda f: f.size)
 
 
 def _leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".paygap.lock"))
+    """What is in ``folder``, with the library's private subfolder's partial files."""
+    private = folder / PRIVATE_DIR
+    partials = sorted(f"{PRIVATE_DIR}/{p.name}" for p in private.glob("*.partial"))
+    return sorted(p.name for p in folder.iterdir() if p.name != PRIVATE_DIR) + partials
+
+
+def _partials(folder: Path) -> list[Path]:
+    return list((folder / PRIVATE_DIR).glob("*.partial"))
 
 
 @pytest.fixture
@@ -151,8 +159,9 @@ def test_a_damaged_cached_file_is_reported_then_replaced(mirror, cold):
     path = fetch(SMALLEST.year, progressbar=False)[SMALLEST.year]
     path.write_bytes(path.read_bytes()[:-10])
     (status,) = verify(SMALLEST.year)
-    assert status.status == "mismatch"
+    assert status.status == "damaged"
     assert str(path) in status.message and "python -m paygap_utils fetch" in status.message
+    assert "changed on this computer" in status.message and "refresh" not in status.message
     fetch(SMALLEST.year, progressbar=False)
     assert [s.status for s in verify(SMALLEST.year)] == ["ok"]
 
@@ -163,12 +172,38 @@ def test_verify_reports_missing_files(cold):
     assert "python -m paygap_utils fetch" in statuses[0].message
 
 
-def test_orphaned_partial_files_are_removed(mirror, cold):
+def test_only_the_librarys_own_orphans_are_removed(mirror, cold):
+    from paygap_utils.datafolder import partial_file
+
     cold.mkdir(parents=True)
-    (cold / "tmpab12cd34").write_bytes(b"half a download")
-    (cold / ".paygap-clean-0123.parquet.partial").write_bytes(b"half a table")
-    fetch(SMALLEST.year, progressbar=False)
-    assert _leftovers(cold) == [SMALLEST.file_name]
+    # Look-alikes outside the private subfolder are someone else's.
+    (cold / "tmpab12cd34").write_bytes(b"not ours")
+    (cold / ".paygap-clean-0123.parquet.partial").write_bytes(b"not ours either")
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with partial_file(cold, "a.csv") as template:
+            name = template.name
+        host, _pid, rest = name.split("-", 2)
+        orphan = cold / PRIVATE_DIR / f"{host}-{ended.stdout.strip()}-{rest}"
+        alive = cold / PRIVATE_DIR / f"{host}-{live.pid}-{rest}"
+        stranger = cold / PRIVATE_DIR / "notes.partial"
+        for path in (orphan, alive, stranger):
+            path.write_bytes(b"half a download")
+        fetch(SMALLEST.year, progressbar=False)
+        assert not orphan.exists(), "a partial file of a process that has ended is removed"
+        assert alive.read_bytes() == b"half a download", "another live download is kept"
+        assert stranger.read_bytes() == b"half a download", "a name the library never writes"
+    finally:
+        live.kill()
+        live.wait()
+    assert (cold / "tmpab12cd34").read_bytes() == b"not ours"
+    assert (cold / ".paygap-clean-0123.parquet.partial").read_bytes() == b"not ours either"
 
 
 class _SlowHandler(http.server.BaseHTTPRequestHandler):
@@ -210,7 +245,7 @@ def test_a_killed_download_leaves_nothing_behind(mirror, cold):
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            if cold.is_dir() and any(p.name.startswith("tmp") for p in cold.iterdir()):
+            if cold.is_dir() and _partials(cold):
                 break
             time.sleep(0.05)
         else:
@@ -220,7 +255,7 @@ def test_a_killed_download_leaves_nothing_behind(mirror, cold):
     finally:
         slow.shutdown()
         slow.server_close()
-    assert any(p.name.startswith("tmp") for p in cold.iterdir()), "the kill left a partial file"
+    assert _partials(cold), "the kill left a partial file"
     fetch(SMALLEST.year, progressbar=False)
     assert _leftovers(cold) == [SMALLEST.file_name]
 
@@ -253,6 +288,7 @@ def test_check_remote_flags_a_file_whose_bytes_changed(monkeypatch, tmp_path):
     with FileServer(served) as server:
         monkeypatch.setenv("PAYGAP_DATA_URL", server.url)
         results = {r.entry.year: r for r in check_remote()}
-    assert results[SMALLEST.year].status == "mismatch"
+    assert results[SMALLEST.year].status == "changed"
     assert SMALLEST.sha256 in results[SMALLEST.year].message
+    assert "The source changed, not this computer" in results[SMALLEST.year].message
     assert {r.status for y, r in results.items() if y != SMALLEST.year} == {"ok"}

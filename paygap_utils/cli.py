@@ -167,13 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status.
 
-    Errors the user can fix are printed as one message with the next step,
-    without a traceback.
+    The package's own errors (:class:`~paygap_utils.errors.PaygapError`: every
+    mistake a user can make and fix) are printed as one message with the next
+    step, exit status 2, without a traceback. Anything else is a bug and keeps
+    its traceback, so that it gets reported.
     """
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (PaygapError, ValueError) as exc:
+    except PaygapError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from .cache import cache_path
 from .download import file_url, verify
+from .errors import SettingsError
 from .manifest import read_manifest
+from .network import probe
 from .settings import DATA_DIR_ENV, DATA_URL_ENV, data_dir, mirror_url
 
 __all__ = ["doctor", "report"]
@@ -65,25 +67,14 @@ def _memory() -> str:
     return ", ".join(parts)
 
 
-def _reachable(url: str) -> str:
-    import requests
-
-    try:
-        response = requests.head(url, timeout=5, allow_redirects=True)
-    except requests.exceptions.RequestException as exc:
-        return f"NOT reachable ({type(exc).__name__})"
-    if response.ok:
-        return f"reachable (HTTP {response.status_code})"
-    return f"answered HTTP {response.status_code} {response.reason}"
-
-
 def report(check_network: bool = True) -> list[str]:
     """Return the lines of the ``doctor`` report.
 
     Parameters
     ----------
     check_network : bool
-        Also try the first file's URL (a HEAD request, 5 s at most).
+        Also try the first file's URL (a HEAD request through the package's
+        network rules, bounded by ``PAYGAP_CONNECT_TIMEOUT`` and ``PAYGAP_READ_TIMEOUT``).
 
     Returns
     -------
@@ -108,19 +99,24 @@ def report(check_network: bool = True) -> list[str]:
     lines.append(f"  data folder   {folder} ({source})")
     existing = folder if folder.exists() else next(p for p in folder.parents if p.exists())
     lines.append(f"  free space    {_gib(shutil.disk_usage(existing).free)}")
-    mirror = mirror_url()
-    lines.append(f"  mirror        {mirror or f'none (${DATA_URL_ENV} not set)'}")
+    try:
+        mirror = mirror_url()
+    except SettingsError as exc:
+        lines.append(f"  mirror        UNUSABLE: {exc}")
+        check_network = False
+    else:
+        lines.append(f"  mirror        {mirror or f'none (${DATA_URL_ENV} not set)'}")
     if check_network:
         first = file_url(manifest.files[0])
         lines.append(f"  first URL     {first}")
-        lines.append(f"                {_reachable(first)}")
+        lines.append(f"                {probe(first)}")
     lines.append("  files")
     statuses = verify(manifest=manifest)
     for status in statuses:
         state = {
             "ok": "ok, checksum verified",
             "missing": "not downloaded",
-            "mismatch": "WRONG CHECKSUM",
+            "damaged": "DAMAGED (changed since it was downloaded)",
         }[status.status]
         lines.append(f"    {status.entry.label}  {state}")
     cached = cache_path(folder, manifest).is_file()

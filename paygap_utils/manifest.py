@@ -9,6 +9,7 @@ package; a checkout reads it from the repository root.
 from __future__ import annotations
 
 import json
+import numbers
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -16,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from .errors import ManifestError
+from .errors import ManifestError, YearError
 
 __all__ = [
     "DataFile",
@@ -100,30 +101,59 @@ class Manifest:
         """First years of the reporting years, oldest first."""
         return [f.year for f in self.files]
 
-    def file(self, year: int | str) -> DataFile:
+    def file(self, year: Any) -> DataFile:
         """Return the entry for ``year`` (any spelling :func:`parse_year` accepts).
 
         Raises
         ------
-        ValueError
-            If the manifest has no such year; the message lists the years it has.
+        YearError
+            (a ``ValueError``) if ``year`` is not a reporting year of the
+            manifest; the message lists the years it has.
         """
-        wanted = parse_year(year)
+        available = f"Available years: {', '.join(f.label for f in self.files)}."
+        try:
+            wanted = parse_year(year)
+        except YearError as exc:
+            raise YearError(f"{exc} {available}") from None
         for entry in self.files:
             if entry.year == wanted:
                 return entry
-        raise ValueError(
-            f"There is no data for the reporting year {year_label(wanted)}. "
-            f"Available years: {', '.join(f.label for f in self.files)}."
+        raise YearError(
+            f"There is no data for the reporting year {year_label(wanted)}. {available}"
         )
 
     def select(self, years: Any = None) -> list[DataFile]:
-        """Return the entries for ``years`` (``None`` means all), oldest first."""
+        """Return the entries for ``years``, oldest first.
+
+        Parameters
+        ----------
+        years : year, list of years, or None
+            One year in any spelling :func:`parse_year` accepts (``numpy``
+            integers too), or any collection of them (list, tuple, set, range,
+            array, Series); ``None`` means every year.
+
+        Raises
+        ------
+        YearError
+            For a value that is not a year of the manifest, or an empty collection.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from paygap_utils.manifest import read_manifest
+        >>> [f.label for f in read_manifest().select(np.array([2020, 2019]))]
+        ['2019-20', '2020-21']
+        """
         if years is None:
             return list(self.files)
-        if isinstance(years, (str, int)):
+        if isinstance(years, (str, bytes, numbers.Number)) or not _is_collection(years):
             years = [years]
         chosen = {self.file(y).year for y in years}
+        if not chosen:
+            raise YearError(
+                "No years were given. Pass one or more years, e.g. 2021 or ['2020-21', 2021], "
+                f"or leave years out for all of them: {', '.join(f.label for f in self.files)}."
+            )
         return [f for f in self.files if f.year in chosen]
 
     def to_json(self) -> dict[str, Any]:
@@ -136,6 +166,16 @@ class Manifest:
         }
 
 
+def _is_collection(value: Any) -> bool:
+    if isinstance(value, dict):
+        return False
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
 _YEAR_PATTERNS = (
     re.compile(r"^(?P<first>\d{4})$"),
     re.compile(r"^(?P<first>\d{4})\s*[-/]\s*(?P<second>\d{2}|\d{4})$"),
@@ -143,14 +183,19 @@ _YEAR_PATTERNS = (
 )
 
 
-def parse_year(year: int | str) -> int:
+_SPELLINGS = "Write it as 2017, '2017-18', '2017/18' or '2017 to 2018'."
+
+
+def parse_year(year: Any) -> int:
     """Turn any usual spelling of a reporting year into its first calendar year.
 
     Parameters
     ----------
     year : int or str
         ``2017``, ``"2017"``, ``"2017-18"``, ``"2017/18"``, ``"2017-2018"`` or
-        ``"2017 to 2018"`` all mean the reporting year 2017-18.
+        ``"2017 to 2018"`` all mean the reporting year 2017-18. Any whole-number
+        type works (``numpy.int64(2017)``, a value taken from a DataFrame);
+        floats do not, even ``2017.0``: a year is not a measurement.
 
     Returns
     -------
@@ -159,44 +204,56 @@ def parse_year(year: int | str) -> int:
 
     Raises
     ------
-    ValueError
-        If ``year`` is not a reporting year in one of those spellings.
+    YearError
+        (a ``ValueError``) if ``year`` is not a reporting year in one of those
+        spellings.
 
     Examples
     --------
+    >>> import numpy as np
     >>> from paygap_utils.manifest import parse_year
     >>> [parse_year(y) for y in (2017, "2017", "2017-18", "2017/18", "2017 to 2018")]
     [2017, 2017, 2017, 2017, 2017]
+    >>> parse_year(np.int64(2021))
+    2021
+    >>> parse_year(2017.5)
+    Traceback (most recent call last):
+    ...
+    paygap_utils.errors.YearError: 2017.5 is not a reporting year: ... Write it as 2017, ...
     """
-    if isinstance(year, bool) or not isinstance(year, (int, str)):
-        raise ValueError(
-            f"{year!r} is not a reporting year. Write it as 2017, '2017-18', '2017/18' "
-            "or '2017 to 2018'."
+    shown = repr(year) if len(repr(year)) <= 40 else repr(year)[:37] + "..."
+    if isinstance(year, bool) or type(year).__name__ in ("bool", "bool_"):
+        raise YearError(f"{shown} is not a reporting year: it is True or False. {_SPELLINGS}")
+    if isinstance(year, numbers.Integral):
+        first = int(year)
+    elif isinstance(year, numbers.Number):
+        raise YearError(
+            f"{shown} is not a reporting year: it is a {type(year).__name__}, and a year is a "
+            f"whole number. {_SPELLINGS}"
         )
-    if isinstance(year, int):
-        first = year
-    else:
+    elif isinstance(year, str):
         text = year.strip()
         for pattern in _YEAR_PATTERNS:
             match = pattern.match(text)
             if match:
                 break
         else:
-            raise ValueError(
-                f"{year!r} is not a reporting year. Write it as 2017, '2017-18', '2017/18' "
-                "or '2017 to 2018'."
-            )
+            raise YearError(f"{shown} is not a reporting year. {_SPELLINGS}")
         first = int(match["first"])
         second = match.groupdict().get("second")
         if second is not None:
             expected = str(first + 1)
             if second not in (expected, expected[2:]):
-                raise ValueError(
-                    f"{year!r} is not a reporting year: a reporting year runs from one year to "
+                raise YearError(
+                    f"{shown} is not a reporting year: a reporting year runs from one year to "
                     f"the next, e.g. '{first}-{expected[2:]}'."
                 )
+    else:
+        raise YearError(
+            f"{shown} is not a reporting year: it is a {type(year).__name__}. {_SPELLINGS}"
+        )
     if not 1000 <= first <= 9998:
-        raise ValueError(f"{year!r} is not a reporting year. Write it as e.g. 2017 or '2017-18'.")
+        raise YearError(f"{shown} is not a reporting year. Write it as e.g. 2017 or '2017-18'.")
     return first
 
 

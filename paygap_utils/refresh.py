@@ -6,18 +6,28 @@ current file (from the service or another base URL), records its sha256, size,
 rows, layout and as-of date, and writes an updated manifest. Entries whose bytes
 did not change keep their pinned URL; changed files must be published somewhere
 immutable (``--publish-url``) before the manifest is committed.
+
+Every file is downloaded into the library's private subfolder of ``--dest`` and
+read as a Gender Pay Gap CSV there; only when every year has passed are the
+files moved into ``--dest``, so a failure (an HTML error page, a dropped
+connection) leaves the files already there as they were.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from .clean import as_of, detect_layout, read_raw
-from .errors import DownloadError
+from .datafolder import PRIVATE_DIR, folder_error, partial_file
+from .errors import DataFormatError, DownloadError, PaygapError
 from .manifest import DataFile, Manifest, parse_manifest
+from .network import MAX_FILE_BYTES, NetworkError, download, server_text
 from .settings import check_url, mirror_file_url
 
 __all__ = ["file_facts", "refresh_manifest", "write_manifest"]
@@ -68,6 +78,7 @@ def refresh_manifest(
     from_url: str | None = None,
     publish_url: str | None = None,
     progressbar: bool = True,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> tuple[Manifest, list[str]]:
     """Download every year's current file into ``dest`` and return an updated manifest.
 
@@ -86,6 +97,8 @@ def refresh_manifest(
         point at the URL they were downloaded from, which may change again.
     progressbar : bool
         Show a progress bar for each download.
+    max_bytes : int
+        Stop a download that sends more than this (a server that never stops).
 
     Returns
     -------
@@ -93,35 +106,39 @@ def refresh_manifest(
         The updated manifest (validated).
     changes : list of str
         One line per year saying what changed.
-    """
-    import pooch
-    import requests
 
+    Raises
+    ------
+    DownloadError
+        If a year cannot be downloaded; ``dest`` and the manifest are unchanged.
+    DataFormatError
+        If a download is not a Gender Pay Gap CSV (e.g. an error page); likewise.
+    """
     dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
     if from_url:
         check_url(from_url, what="--from-url")
     if publish_url:
         check_url(publish_url, what="--publish-url")
-    downloader = pooch.HTTPDownloader(progressbar=progressbar, timeout=(5, 120))
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        with contextlib.ExitStack() as partials:
+            staged = [
+                _stage(entry, from_url, dest, partials, progressbar, max_bytes)
+                for entry in manifest.files
+            ]
+            # Every year passed: only now is anything in dest replaced.
+            for entry, _url, partial, _facts in staged:
+                os.replace(partial, dest / entry.file_name)
+    except PaygapError:
+        raise
+    except OSError as exc:
+        raise folder_error(dest, exc, "Refreshing the data") from None
+    finally:
+        with contextlib.suppress(OSError):
+            (dest / PRIVATE_DIR).rmdir()  # only if empty: it may hold another process's files
     files: list[DataFile] = []
     changes: list[str] = []
-    for entry in manifest.files:
-        url = mirror_file_url(from_url, entry.file_name) if from_url else entry.source_url
-        path = dest / entry.file_name
-        partial = dest / f".{entry.file_name}.partial"
-        try:
-            downloader(url, str(partial), None)
-            partial.replace(path)
-        except requests.exceptions.RequestException as exc:
-            raise DownloadError(
-                f"Could not download the {entry.label} data from {url} ({type(exc).__name__}). "
-                "Check the address (--from-url) and your connection, then run refresh again; "
-                "the manifest was not changed."
-            ) from None
-        finally:
-            partial.unlink(missing_ok=True)
-        facts = file_facts(path)
+    for entry, url, _partial, facts in staged:
         if facts["sha256"] == entry.sha256:
             files.append(entry)
             changes.append(f"{entry.label}: unchanged ({entry.rows} rows)")
@@ -136,7 +153,71 @@ def refresh_manifest(
     return parse_manifest(updated.to_json(), source="refreshed manifest"), changes
 
 
+def _stage(
+    entry: DataFile,
+    from_url: str | None,
+    dest: Path,
+    partials: contextlib.ExitStack,
+    progressbar: bool,
+    max_bytes: int,
+) -> tuple[DataFile, str, Path, dict[str, object]]:
+    """Download one year into the private subfolder of ``dest`` and check it is a GPG CSV."""
+    url = mirror_file_url(from_url, entry.file_name) if from_url else entry.source_url
+    doing = f"Refreshing the {entry.label} data"
+    partial = partials.enter_context(partial_file(dest, entry.file_name, doing))
+    unchanged = f"Nothing in {dest} and not the manifest was changed."
+    try:
+        download(url, partial, max_bytes=max_bytes, progressbar=progressbar)
+    except NetworkError as exc:
+        raise DownloadError(
+            f"Could not download the {entry.label} data from {server_text(url, 200)}: "
+            f"{exc.problem}. Check the address (--from-url) and your connection, then run "
+            f"refresh again. {unchanged}"
+        ) from None
+    try:
+        facts = file_facts(partial)
+    except (PaygapError, ValueError, UnicodeError) as exc:
+        raise DataFormatError(
+            f"What {server_text(url, 200)} sent for {entry.label} is not a Gender Pay Gap CSV "
+            f"({server_text(exc, 300)}). {unchanged} Open the address in a browser to see what "
+            "it serves, then run refresh again."
+        ) from None
+    return entry, url, partial, facts
+
+
 def write_manifest(manifest: Manifest, path: str | Path) -> None:
-    """Write ``manifest`` as JSON, two-space indented, ending with a newline."""
+    """Write ``manifest`` as JSON, two-space indented, ending with a newline.
+
+    The file is replaced in one step, so an error leaves the old manifest whole.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> from paygap_utils.manifest import read_manifest
+    >>> from paygap_utils.refresh import write_manifest
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "data_manifest.json"
+    >>> write_manifest(read_manifest(), path)
+    >>> json.loads(path.read_text())["files"][0]["year"]
+    '2017-18'
+    """
+    path = Path(path)
     text = json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n"
-    Path(path).write_text(text, encoding="utf-8")
+    try:
+        handle = tempfile.NamedTemporaryFile(
+            "w",
+            encoding="utf-8",
+            dir=path.parent,
+            prefix=f".{path.name}.",
+            suffix=".partial",
+            delete=False,
+        )
+    except OSError as exc:
+        raise folder_error(path.parent, exc, f"Writing {path}") from None
+    try:
+        with handle:
+            handle.write(text)
+        os.replace(handle.name, path)
+    except OSError as exc:
+        raise folder_error(path.parent, exc, f"Writing {path}") from None
+    finally:
+        Path(handle.name).unlink(missing_ok=True)

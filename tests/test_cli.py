@@ -55,7 +55,7 @@ def test_verify_exits_non_zero_on_a_mismatch(mirror, cold, capsys):
     capsys.readouterr()
     assert main(["verify", "2019"]) == 1
     captured = capsys.readouterr()
-    assert "2019-20  mismatch" in captured.out and SMALLEST.sha256 in captured.out
+    assert "2019-20  damaged" in captured.out and SMALLEST.sha256 in captured.out
     assert "1 of 1 file(s) failed" in captured.err
     assert main(["verify"]) == 1  # the other years are missing
 
@@ -81,7 +81,7 @@ def test_doctor_reports_each_file_and_the_network(mirror, cold, capsys):
 def test_doctor_offline_says_the_mirror_is_down(monkeypatch, cold, capsys):
     monkeypatch.setenv("PAYGAP_DATA_URL", "http://127.0.0.1:9/")
     assert main(["doctor"]) == 0
-    assert "NOT reachable (ConnectionError)" in capsys.readouterr().out
+    assert "NOT reachable (there is no connection to the server)" in capsys.readouterr().out
 
 
 def test_beginner_mistakes_get_one_line_not_a_traceback():

@@ -6,11 +6,12 @@ import copy
 import json
 import re
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paygap_utils.errors import ManifestError
+from paygap_utils.errors import ManifestError, PaygapError, YearError
 from paygap_utils.manifest import manifest_path, parse_manifest, parse_year, read_manifest
 from tests.servers import REPO_ROOT, shared_dir
 
@@ -149,3 +150,46 @@ def test_parse_year_accepts_every_spelling_of_every_year(first, template, as_int
 def test_parse_year_rejects_spans_that_are_not_one_year(first, gap):
     with pytest.raises(ValueError):
         parse_year(f"{first} to {first + gap}")
+
+
+@pytest.mark.parametrize("value", [np.int64(2019), np.int32(2019), np.uint16(2019)])
+def test_numpy_integers_are_years(value):
+    assert parse_year(value) == 2019
+    assert [f.year for f in read_manifest().select(value)] == [2019]
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (2017.5, "a whole number"),
+        (np.float64(2017.0), "a whole number"),
+        (True, "True or False"),
+        (np.bool_(True), "True or False"),
+        ("twenty-seventeen", "Write it as 2017"),
+        ({"year": 2017}, "it is a dict"),
+    ],
+)
+def test_year_like_values_say_which_years_exist(value, why):
+    with pytest.raises(YearError, match=why) as caught:
+        read_manifest().select(value)
+    assert "Available years: 2017-18, " in str(caught.value)
+    assert isinstance(caught.value, PaygapError) and isinstance(caught.value, ValueError)
+
+
+def test_collections_of_years_in_any_shape():
+    import pandas as pd
+
+    manifest = read_manifest()
+    for years in (
+        [2020, "2019-20"],
+        (2019, 2020),
+        {2020, 2019},
+        range(2019, 2021),
+        np.array([2020, 2019]),
+        pd.Series([2019, 2020, 2020]),
+    ):
+        assert [f.year for f in manifest.select(years)] == [2019, 2020], years
+    with pytest.raises(YearError, match="No years were given"):
+        manifest.select([])
+    with pytest.raises(YearError, match=r"2017\.5 is not a reporting year.*Available years"):
+        manifest.select([2019, 2017.5])

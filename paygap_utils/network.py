@@ -107,7 +107,6 @@ def _open(
 
     allowed = http_hosts()
     with requests.Session() as session:
-        session.max_redirects = 0
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             what = "The address" if current == url else "A redirect to"

@@ -225,13 +225,20 @@ def _describe(owner: dict | None) -> str:
     return f"{what} on this computer, since {since}"
 
 
+def _command() -> str:
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    if "ipykernel" in program:
+        return "a notebook kernel"
+    return " ".join([program, *sys.argv[1:3]])
+
+
 def _write_owner(private: Path) -> None:
     owner = {
         "pid": os.getpid(),
         "host": _host_id(),
         "hostname": socket.gethostname(),
         "since": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "command": " ".join([Path(sys.argv[0]).name if sys.argv else "python", *sys.argv[1:3]]),
+        "command": _command(),
     }
     note = private / f"{OWNER_FILE}.{os.getpid()}"
     note.write_text(json.dumps(owner), encoding="utf-8")

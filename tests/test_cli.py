@@ -96,6 +96,26 @@ def test_beginner_mistakes_get_one_line_not_a_traceback():
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize(
+    ("argv", "start"),
+    [
+        (["fetch", "2017.5"], "error: '2017.5' is not a reporting year."),
+        (["verify", "twenty"], "error: 'twenty' is not a reporting year."),
+    ],
+)
+def test_year_mistakes_exit_2_with_the_years_there_are(argv, start, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(start) and "Available years: 2017-18, " in err
+    assert len(err.splitlines()) == 1
+
+
+def test_a_bad_setting_exits_2_naming_the_variable(monkeypatch, cold, capsys):
+    monkeypatch.setenv("PAYGAP_READ_TIMEOUT", "soon")
+    assert main(["fetch", "-q", "2019"]) == 2
+    assert capsys.readouterr().err.startswith("error: $PAYGAP_READ_TIMEOUT is 'soon'")
+
+
 def test_sqlite_writes_a_database_for_sql_users(mirror, tmp_path, capsys):
     path = tmp_path / "paygap.sqlite"
     assert main(["sqlite", "-q", str(path)]) == 0

@@ -19,10 +19,13 @@ from .doctor import doctor
 from .download import fetch, verify
 from .errors import (
     ChecksumMismatchError,
+    DataFolderError,
     DataFormatError,
     DownloadError,
     ManifestError,
     PaygapError,
+    SettingsError,
+    YearError,
 )
 from .loader import load
 from .manifest import parse_year, read_manifest
@@ -45,6 +48,9 @@ __all__ = [
     "ChecksumMismatchError",
     "DataFormatError",
     "ManifestError",
+    "YearError",
+    "SettingsError",
+    "DataFolderError",
 ]
 
 

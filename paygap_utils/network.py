@@ -108,8 +108,8 @@ def _open(
     allowed = http_hosts()
     with requests.Session() as session:
         current = url
-        for _hop in range(MAX_REDIRECTS + 1):
-            what = "The address" if current == url else "A redirect to"
+        for hop in range(MAX_REDIRECTS + 1):
+            what = "A redirect to" if hop else "The address"
             try:
                 # Only the opted-in mirror may be plain http, at the first hop or any other.
                 check_url(current, what=what, http_hosts=allowed)

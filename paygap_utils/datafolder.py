@@ -95,7 +95,7 @@ def folder_error(folder: Path, exc: OSError, doing: str) -> DataFolderError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DataFolderError(
             f"{doing} failed: the disk holding {folder} is full. Nothing half-written was kept. "
-            f"Free some space (the data needs about 30 MB), or set {DATA_DIR_ENV} to a folder on "
+            f"Free some space (the data needs about 40 MB), or set {DATA_DIR_ENV} to a folder on "
             "another disk, and run the command again."
         )
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):

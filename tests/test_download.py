@@ -260,12 +260,12 @@ def test_a_killed_download_leaves_nothing_behind(mirror, cold):
     assert _leftovers(cold) == [SMALLEST.file_name]
 
 
-def test_two_processes_fetching_at_once_download_each_file_once(cold, tmp_path):
+def test_four_processes_fetching_at_once_download_each_file_once(cold, tmp_path):
     with FileServer(_mirror_folder()) as server:
         env = {**os.environ, "PAYGAP_DATA_DIR": str(cold), "PAYGAP_DATA_URL": server.url}
-        first, second = _run_fetch(env), _run_fetch(env)
-        outputs = [p.communicate(timeout=120) for p in (first, second)]
-        assert first.returncode == 0 and second.returncode == 0, outputs
+        processes = [_run_fetch(env) for _ in range(4)]
+        outputs = [p.communicate(timeout=120) for p in processes]
+        assert [p.returncode for p in processes] == [0] * 4, outputs
         assert all(server.requests[f.file_name] == 1 for f in MANIFEST.files), server.requests
     assert [s.status for s in verify()] == ["ok"] * len(MANIFEST.files)
     assert _leftovers(cold) == sorted(f.file_name for f in MANIFEST.files)

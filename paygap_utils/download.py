@@ -86,7 +86,7 @@ def _advice() -> str:
 
 
 def _mismatch_message(entry: DataFile, url: str, actual: str, download: Path) -> str:
-    shown = server_text(url, 200)
+    shown = server_text(url, 500)
     if _looks_like_a_web_page(download):
         return (
             f"The server at {shown} sent a web page, not the {entry.label} CSV file (a Wi-Fi "
@@ -102,7 +102,7 @@ def _mismatch_message(entry: DataFile, url: str, actual: str, download: Path) ->
 
 
 def _download_error(entry: DataFile, url: str, exc: NetworkError) -> DownloadError:
-    where = server_text(url, 200)
+    where = server_text(url, 500)
     if exc.url != url:
         where += f" (redirected to {server_text(exc.url, 200)})"
     base = mirror_url()
@@ -323,7 +323,7 @@ def check_remote(years: Any = None, *, manifest: Manifest | None = None) -> list
                 continue
             web_page = " It is a web page, not a CSV file." if _looks_like_a_web_page(path) else ""
             message = (
-                f"{server_text(url, 200)} now serves other bytes than data_manifest.json pins for "
+                f"{server_text(url, 500)} now serves other bytes than data_manifest.json pins for "
                 f"{entry.label}: sha256 {actual} instead of {entry.sha256}.{web_page} The source "
                 f"changed, not this computer. {_advice()}"
             )

@@ -53,7 +53,7 @@ class NetworkError(DownloadError):
         self.url = url
         self.problem = problem
         self.retry = retry
-        super().__init__(f"{server_text(url, 200)}: {problem}")
+        super().__init__(f"{server_text(url, 500)}: {problem}")
 
 
 def server_text(text: object, limit: int = 80) -> str:

@@ -170,7 +170,7 @@ def _stage(
         download(url, partial, max_bytes=max_bytes, progressbar=progressbar)
     except NetworkError as exc:
         raise DownloadError(
-            f"Could not download the {entry.label} data from {server_text(url, 200)}: "
+            f"Could not download the {entry.label} data from {server_text(url, 500)}: "
             f"{exc.problem}. Check the address (--from-url) and your connection, then run "
             f"refresh again. {unchanged}"
         ) from None
@@ -178,7 +178,7 @@ def _stage(
         facts = file_facts(partial)
     except (PaygapError, ValueError, UnicodeError) as exc:
         raise DataFormatError(
-            f"What {server_text(url, 200)} sent for {entry.label} is not a Gender Pay Gap CSV "
+            f"What {server_text(url, 500)} sent for {entry.label} is not a Gender Pay Gap CSV "
             f"({server_text(exc, 300)}). {unchanged} Open the address in a browser to see what "
             "it serves, then run refresh again."
         ) from None

@@ -513,3 +513,21 @@ def test_a_full_disk_while_downloading_says_so_and_keeps_nothing(mirror, tmp_pat
     listing = [line for line in lines[1:-1] if line and not line.endswith(":")]
     assert listing == [".paygap-tmp", "lock"], result.stdout
     assert int(lines[-1].split()[2]) < 64, "the partial download was removed"
+
+
+def test_every_request_of_the_package_goes_through_the_network_module():
+    import re
+
+    package = REPO_ROOT / "paygap_utils"
+    direct = re.compile(
+        r"\brequests\.(get|head|post|request|Session)\b|urllib\.request|http\.client|urlopen"
+        r"|pooch\.(retrieve|HTTPDownloader|create)\b|\bsocket\.(socket|create_connection)\b"
+    )
+    offenders = [
+        f"{path.name}:{number}"
+        for path in sorted(package.glob("*.py"))
+        if path.name != "network.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if direct.search(line)
+    ]
+    assert offenders == []

@@ -57,6 +57,8 @@ def _host_id() -> str:
 
 
 def _alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # os.kill(pid, 0) would stop the process there: rely on the file's age
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -164,9 +166,9 @@ def remove_orphans(folder: Path) -> list[Path]:
     """Remove partial files in the private subfolder whose writer has gone.
 
     A partial file is an orphan if the process named in it no longer runs on
-    this computer, or, for another computer's file (a shared network folder), if
-    it has not been touched for :data:`ORPHAN_AGE` seconds. Nothing else is
-    touched, inside or outside the subfolder.
+    this computer, or if it has not been touched for :data:`ORPHAN_AGE` seconds
+    (another computer's file in a shared network folder; no download lives that
+    long). Nothing else is touched, inside or outside the subfolder.
 
     Returns
     -------
@@ -193,10 +195,9 @@ def remove_orphans(folder: Path) -> list[Path]:
         match = _PARTIAL.match(path.name)
         if match is None or not path.is_file() or path.is_symlink():
             continue
-        if match["host"] == here:
-            orphan = not _alive(int(match["pid"]))
-        else:
-            orphan = time.time() - path.stat().st_mtime > ORPHAN_AGE
+        # A reused process id only delays the clean-up: the age rule catches it.
+        writer_gone = match["host"] == here and not _alive(int(match["pid"]))
+        orphan = writer_gone or time.time() - path.stat().st_mtime > ORPHAN_AGE
         if orphan:
             logger.info("Removing %s, left by an interrupted download.", path)
             path.unlink(missing_ok=True)

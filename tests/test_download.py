@@ -193,11 +193,18 @@ def test_only_the_librarys_own_orphans_are_removed(mirror, cold):
         orphan = cold / PRIVATE_DIR / f"{host}-{ended.stdout.strip()}-{rest}"
         alive = cold / PRIVATE_DIR / f"{host}-{live.pid}-{rest}"
         stranger = cold / PRIVATE_DIR / "notes.partial"
-        for path in (orphan, alive, stranger):
+        # Another computer's partial files in a shared folder: judged by age alone.
+        old_remote = cold / PRIVATE_DIR / f"0badf00d-{live.pid}-{rest}"
+        new_remote = cold / PRIVATE_DIR / f"0badf00d-1-{rest}"
+        for path in (orphan, alive, stranger, old_remote, new_remote):
             path.write_bytes(b"half a download")
+        two_days_ago = time.time() - 2 * 24 * 3600
+        os.utime(old_remote, (two_days_ago, two_days_ago))
         fetch(SMALLEST.year, progressbar=False)
         assert not orphan.exists(), "a partial file of a process that has ended is removed"
+        assert not old_remote.exists(), "a partial file untouched for two days is removed"
         assert alive.read_bytes() == b"half a download", "another live download is kept"
+        assert new_remote.read_bytes() == b"half a download", "so is another computer's"
         assert stranger.read_bytes() == b"half a download", "a name the library never writes"
     finally:
         live.kill()

@@ -33,7 +33,14 @@ __all__ = ["detect_layout", "read_raw", "clean", "read_year", "as_of"]
 _OFFICIAL = [c.official for c in COLUMNS]
 _BY_KIND = {kind: [c.name for c in COLUMNS if c.kind == kind] for kind in {c.kind for c in COLUMNS}}
 _DATE_COLUMNS = ("DueDate", "DateSubmitted")
-_NO_SECONDS = re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$")
+# How each layout writes DateSubmitted: the layout is recognised by its content, never by
+# the year it holds (a re-save can give any year any of these).
+_DATE_SHAPES = {
+    "27-columns-ymd": re.compile(r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}$"),
+    "27-columns-spreadsheet": re.compile(r"^\d{2}-\d{2}-\d{4} \d{2}:\d{2}$"),
+    "25-columns-excel": re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$"),
+    "25-columns-dmy": re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$"),
+}
 
 
 def _header_line(path: Path) -> str:
@@ -81,21 +88,26 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
         )
     if len(names) == 23:
         return LAYOUTS["23-columns"]
-    if len(names) == 27:
-        return LAYOUTS["27-columns-ymd"]
-    if len(names) == 25:
-        if raw is None:
-            raw = read_raw(path)
-        submitted = raw["DateSubmitted"]
-        sample = submitted[submitted != ""].head(50)
-        if len(sample) and sample.str.match(_NO_SECONDS).all():
-            return LAYOUTS["25-columns-excel"]
-        if header.startswith('"EmployerName"'):
-            return LAYOUTS["25-columns-quoted"]
-        return LAYOUTS["25-columns-dmy"]
+    if len(names) not in (25, 27):
+        raise DataFormatError(
+            f"{path.name} has {len(names)} columns; the service's layouts have 23, 25 or 27. "
+            "Download the file again with `python -m paygap_utils fetch`."
+        )
+    if raw is None:
+        raw = read_raw(path)
+    submitted = raw["DateSubmitted"].str.strip()
+    sample = submitted[submitted != ""].head(50)
+    for name, shape in _DATE_SHAPES.items():
+        if LAYOUTS[name].n_columns == len(names) and len(sample) and sample.str.match(shape).all():
+            if name == "25-columns-dmy" and header.startswith('"EmployerName"'):
+                return LAYOUTS["25-columns-quoted"]
+            return LAYOUTS[name]
+    example = sample.iloc[0] if len(sample) else "nothing"
     raise DataFormatError(
-        f"{path.name} has {len(names)} columns; the service's layouts have 23, 25 or 27. "
-        "Download the file again with `python -m paygap_utils fetch`."
+        f"{path.name}: its {len(names)} columns are a layout of the service's, but DateSubmitted "
+        f"holds {example!r}, a date written in none of its formats "
+        f"({', '.join(sorted({LAYOUTS[n].date_format for n in _DATE_SHAPES}))}). The file may "
+        "have been re-saved by a spreadsheet: delete it and run `python -m paygap_utils fetch`."
     )
 
 

@@ -132,7 +132,7 @@ def refresh_manifest(
             f"{entry.label}: changed, {entry.rows} -> {facts['rows']} rows, "
             f"as of {facts['as_of']}, sha256 {facts['sha256'][:12]}..."
         )
-    updated = Manifest(manifest.name, manifest.description, manifest.licence, tuple(files))
+    updated = replace(manifest, files=tuple(files))
     return parse_manifest(updated.to_json(), source="refreshed manifest"), changes
 
 

@@ -296,6 +296,13 @@ LAYOUTS: dict[str, Layout] = {
             "A 25-column file re-saved by Excel: dates without seconds, TRUE/FALSE, leading "
             "zeros stripped from company numbers.",
         ),
+        Layout(
+            "27-columns-spreadsheet",
+            27,
+            "%d-%m-%Y %H:%M",
+            "A 27-column file re-saved by a spreadsheet program: dates dd-MM-yyyy HH:mm "
+            "(dashes, no seconds), TRUE/FALSE, CRLF record ends, numbers reformatted.",
+        ),
     )
 }
 

@@ -30,12 +30,14 @@ from .loader import load
 from .manifest import parse_year, read_manifest
 from .schema import columns
 from .settings import data_dir
+from .stats import filed_by_deadline
 
 __all__ = [
     "__version__",
     "available_years",
     "missing_years",
     "load",
+    "filed_by_deadline",
     "fetch",
     "verify",
     "columns",

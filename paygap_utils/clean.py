@@ -123,18 +123,25 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
         raw = read_raw(path)
     submitted = raw["DateSubmitted"].str.strip()
     sample = submitted[submitted != ""].head(50)
-    for name, shape in _DATE_SHAPES.items():
-        if LAYOUTS[name].n_columns == len(names) and len(sample) and sample.str.match(shape).all():
-            if name == "25-columns-dmy" and header.startswith('"EmployerName"'):
-                return LAYOUTS["25-columns-quoted"]
-            return LAYOUTS[name]
-    example = sample.iloc[0] if len(sample) else "nothing"
-    raise DataFormatError(
-        f"{path.name}: its {len(names)} columns are a layout of the service's, but DateSubmitted "
-        f"holds {example!r}, a date written in none of its formats "
-        f"({', '.join(sorted({LAYOUTS[n].date_format for n in _DATE_SHAPES}))}). The file may "
-        "have been re-saved by a spreadsheet: delete it and run `python -m paygap_utils fetch`."
-    )
+    # The layout whose date shape most of the first dates have: a stray value in another
+    # shape is then named by the date parser, with the format it should have had.
+    matches = {
+        name: int(sample.str.match(shape).sum())
+        for name, shape in _DATE_SHAPES.items()
+        if LAYOUTS[name].n_columns == len(names)
+    }
+    best = max(matches, key=matches.get)
+    if matches[best] == 0:
+        example = sample.iloc[0] if len(sample) else "nothing"
+        formats = ", ".join(LAYOUTS[name].date_format for name in matches)
+        raise DataFormatError(
+            f"{path.name}: DateSubmitted holds {example!r}, a date written in none of the "
+            f"formats of the service's {len(names)}-column layouts ({formats}). The file may "
+            "have been re-saved by a spreadsheet: delete it and run `python -m paygap_utils fetch`."
+        )
+    if best == "25-columns-dmy" and header.startswith('"EmployerName"'):
+        return LAYOUTS["25-columns-quoted"]
+    return LAYOUTS[best]
 
 
 def read_raw(path: str | Path) -> pd.DataFrame:
@@ -299,9 +306,10 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
     out["public_sector_source"] = source
     out["sector"], out["sector_name"], out["sectors"] = sector_columns(out)
     if "PostCode" in raw.columns:
-        typed = values_or_none(raw["PostCode"])
-        out["post_code_raw"] = typed
-        postcodes = out["post_code"]
+        out["post_code_raw"] = values_or_none(raw["PostCode"])
+        # A blank or unreadable PostCode field: the address ends with the same postcode.
+        in_address = _map_unique(out["address"][out["post_code"].isna()], postcode_from_address)
+        postcodes = out["post_code"].fillna(in_address)
     else:
         out["post_code_raw"] = pd.Series([None] * len(out), index=out.index, dtype=object)
         postcodes = _map_unique(out["address"], postcode_from_address)

@@ -37,13 +37,19 @@ def test_fetch_some_years_then_list(mirror, cold, capsys):
     assert f"2019-20  ok  {cold / SMALLEST.file_name}" in out
     assert main(["list"]) == 0
     listing = capsys.readouterr().out
-    assert "2019-20    2.9   7,041  2024-03-12  27-columns-ymd    yes" in listing
-    assert "2017-18    3.9  10,534  2018-11-21  25-columns-dmy    no" in listing
+    assert "2019-20    2.9   7,041  2024-03-12               1,438  27-columns-ymd         yes" in (
+        listing
+    )
+    assert "2017-18    3.9  10,534  2018-11-21                 231  25-columns-dmy         no" in (
+        listing
+    )
+    assert "2022-23    4.2  10,622  2023-05-22                  48  27-columns-ymd" in listing
+    assert "2023-24  missing: No complete public copy of 2023-24" in listing
 
 
 def test_fetch_everything_builds_the_cleaned_table(mirror, cold, capsys):
     assert main(["fetch", "-q"]) == 0
-    assert "Cleaned table cached: 59,943 rows for 6 years." in capsys.readouterr().out
+    assert "Cleaned table cached: 71,178 rows for 7 years." in capsys.readouterr().out
     assert len(list(cold.glob("paygap-clean-*.parquet"))) == 1
 
 

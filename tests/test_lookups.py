@@ -32,7 +32,7 @@ from paygap_utils.lookups import (
     sic_section,
 )
 
-CROWN_DEPENDENCY = "Crown Dependency"
+CROWN_DEPENDENCY = "Crown Dependencies"
 _DISTRICTS = "postcode_district_to_region.csv"
 
 
@@ -64,7 +64,8 @@ def _read(folder: Path, name: str) -> list[dict[str, str]]:
 
 def _expected_place(region: str, nation: str) -> tuple[str | None, str]:
     # The reference labels the Crown Dependencies' region "Crown Dependencies (not UK regions)".
-    return (None, nation) if nation == CROWN_DEPENDENCY else (region, nation)
+    # Its nation is "Crown Dependency"; the library's is "Crown Dependencies".
+    return (None, CROWN_DEPENDENCY) if nation == "Crown Dependency" else (region, nation)
 
 
 # Constants

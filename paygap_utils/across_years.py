@@ -123,8 +123,10 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
     ...     "current_name": ["A LTD", "A LTD", "A LTD", "B LTD", "B LTD"],
     ... })
     >>> links = link_employers(rows)
-    >>> links["linked_employer_id"].tolist(), links["link_method"].tolist()
-    ([7, <NA>, 7, -1, -1], ['company_number', nan, 'employer_id', 'company_number', 'company_number'])
+    >>> links["linked_employer_id"].tolist()
+    [7, <NA>, 7, -1, -1]
+    >>> links["link_method"].tolist()
+    ['company_number', nan, 'employer_id', 'company_number', 'company_number']
 
     The second row has A LTD's name but another company number, so it is not linked.
     """

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .checks import impossible_value_flags
 from .errors import DataFormatError
 from .lookups import (
     EMPLOYER_SIZES,
@@ -24,7 +25,6 @@ from .lookups import (
     regions_for_postcodes,
     sic_section,
 )
-from .checks import impossible_value_flags
 from .schema import (
     COLUMNS,
     DERIVED_COLUMNS,
@@ -399,7 +399,8 @@ def sector_columns(table: pd.DataFrame):
         for found, is_public in zip(sections, public, strict=True)
     ]
     sectors = pd.Series(sectors, index=table.index, dtype=object)
-    sector = _categorical(sectors.map(lambda found: found[0] if found else None), tuple(SIC_SECTIONS))
+    first = sectors.map(lambda found: found[0] if found else None)
+    sector = _categorical(first, tuple(SIC_SECTIONS))
     names = pd.Series(sector, index=table.index).map(SIC_SECTIONS).astype(object)
     sector_name = _categorical(names, tuple(SIC_SECTIONS.values()))
     return sector, sector_name, sectors

@@ -157,9 +157,7 @@ def _provenance(manifest: Manifest, table: pd.DataFrame, wanted: list[int] | Non
     rows = table["year"].value_counts()
     years = [f.year for f in files]
     missing = [
-        year_label(year)
-        for year in manifest.gaps
-        if years and min(years) < year < max(years)
+        year_label(year) for year in manifest.gaps if years and min(years) < year < max(years)
     ]
     return {
         "title": manifest.name,

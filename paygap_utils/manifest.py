@@ -63,6 +63,8 @@ def deadline(year: int) -> date:
     (datetime.date(2018, 4, 4), datetime.date(2021, 10, 5))
     """
     return _EXTENDED_DEADLINES.get(year, date(year + 1, 4, 4))
+
+
 _LICENCE_FIELDS = {"name": str, "url": str, "attribution": str}
 
 
@@ -164,7 +166,8 @@ class Manifest:
         notes = {parse_year(gap["year"]): gap["notes"] for gap in self.missing}
         years = set(self.years)
         span = range(min(years), max(years) + 1) if years else range(0)
-        return {year: notes.get(year, "not in data_manifest.json") for year in span if year not in years}
+        absent = [year for year in span if year not in years]
+        return {year: notes.get(year, "not in data_manifest.json") for year in absent}
 
     def file(self, year: int | str) -> DataFile:
         """Return the entry for ``year`` (any spelling :func:`parse_year` accepts).

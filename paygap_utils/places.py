@@ -87,8 +87,9 @@ def region_missing_reason(df: pd.DataFrame) -> pd.Series:
     ...                 "7 Rue X, Paris, 75013, France", "70 St Mary Axe, London, EC3A 8BE"],
     ...     "post_code": ["SY23 3FL", None, "JE2 3QB", None, None],
     ... })
-    >>> region_missing_reason(rows).tolist()
-    [nan, 'no address', 'Crown Dependencies', 'no UK postcode found', 'postcode only in the address']
+    >>> region_missing_reason(rows).tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [nan, 'no address', 'Crown Dependencies', 'no UK postcode found',
+     'postcode only in the address']
 
     With the real data:
 

@@ -92,12 +92,14 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
        belongs to exactly one id, and only if the company numbers do not
        conflict (the row has none, the id's rows have none, or they share it).
     4. ``company_number`` again, now against every linked row (a 2017-18 row can
-       join a 2018-19 row linked by name); and rows of the early years that no
-       id reaches but that share a company number with a row of another year
-       (one row per year) get a new negative id of their own.
+       join a 2018-19 row linked by name), never to an id that the row's year
+       already has; and rows of the early years that no id reaches but that
+       share a company number with a row of another year (one row per year) get
+       a new negative id of their own.
 
-    Finally no two rows of one year may share an id: where they would, the rows
-    linked by the weakest rule lose the link (all of them when tied).
+    No two rows of one year may share an id: after rule 3 and at the end, where
+    they would, the rows linked by the weakest rule lose the link (all of them
+    when tied).
 
     Parameters
     ----------
@@ -166,11 +168,17 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
     ]
     link(todo, candidate[~np.array(conflict, dtype=bool)], "name")
 
-    # 4. Company number against every linked row, then new ids for the early years.
+    _one_row_per_year(table["year"], linked, method)
+
+    # 4. Company number against every linked row (never to an id its year already has),
+    # then new ids for the early years.
     has_link = linked.notna() & numbers.notna()
     by_number = _unique_map(numbers[has_link], linked[has_link])
     todo = linked.isna() & numbers.notna()
-    link(todo, numbers[todo].map(by_number), "company_number")
+    found = numbers[todo].map(by_number).dropna()
+    taken = set(zip(table.loc[linked.notna(), "year"], linked.dropna(), strict=True))
+    free = [(y, i) not in taken for y, i in zip(table.loc[found.index, "year"], found, strict=True)]
+    link(todo, found[np.array(free, dtype=bool)], "company_number")
     todo = linked.isna() & numbers.notna()
     rest = table.loc[todo, ["year", "company_number"]]
     per_year = rest.groupby(["company_number", "year"]).size().unstack(fill_value=0)
@@ -178,16 +186,7 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
     new_ids = pd.Series(-np.arange(1, len(shared) + 1), index=sorted(shared))
     link(todo, numbers[todo].map(new_ids), "company_number")
 
-    # 5. One row per id and year: the weaker links give way.
-    strength = method.map(_STRENGTH)
-    keyed = pd.DataFrame({"year": table["year"], "id": linked, "strength": strength})
-    keyed = keyed[linked.notna()]
-    best = keyed.groupby(["year", "id"])["strength"].transform("min")
-    ties = keyed[keyed["strength"] == best].groupby(["year", "id"])["strength"].transform("size")
-    lose = keyed.index[keyed["strength"] > best]
-    lose = lose.union(ties.index[ties > 1])
-    linked.loc[lose] = pd.NA
-    method.loc[lose] = None
+    _one_row_per_year(table["year"], linked, method)
     return pd.DataFrame(
         {
             "linked_employer_id": linked,
@@ -195,6 +194,20 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
         },
         index=table.index,
     )
+
+
+def _one_row_per_year(years: pd.Series, linked: pd.Series, method: pd.Series) -> None:
+    """Where rows of one year share an id, the weaker links give way (all of them on a tie)."""
+    import pandas as pd
+
+    keyed = pd.DataFrame({"year": years, "id": linked, "strength": method.map(_STRENGTH)})
+    keyed = keyed[linked.notna()]
+    best = keyed.groupby(["year", "id"])["strength"].transform("min")
+    strongest = keyed[keyed["strength"] == best]
+    ties = strongest.groupby(["year", "id"])["strength"].transform("size")
+    lose = keyed.index[keyed["strength"] > best].union(ties.index[ties > 1])
+    linked.loc[lose] = pd.NA
+    method.loc[lose] = None
 
 
 def public_sector_from_other_years(table: pd.DataFrame) -> pd.DataFrame:

@@ -27,6 +27,7 @@ __all__ = [
     "parse_year",
     "year_label",
     "deadline",
+    "missing_entries",
 ]
 
 _ENTRY_FIELDS = {
@@ -213,6 +214,43 @@ _YEAR_PATTERNS = (
     re.compile(r"^(?P<first>\d{4})\s*[-/]\s*(?P<second>\d{2}|\d{4})$"),
     re.compile(r"^(?P<first>\d{4})\s+to\s+(?P<second>\d{4})$", re.IGNORECASE),
 )
+
+
+def missing_entries(manifest: Manifest) -> list[DataFile]:
+    """Return an entry to download for each year the manifest lacks (:attr:`Manifest.gaps`).
+
+    Its checksum, size and rows are unknown (empty and 0) until
+    :func:`paygap_utils.refresh.refresh_manifest` downloads the service's file for
+    that year and measures it; ``url`` and ``source_url`` are the official address.
+
+    Examples
+    --------
+    >>> from paygap_utils.manifest import missing_entries, read_manifest
+    >>> [(e.label, e.file_name) for e in missing_entries(read_manifest())]
+    [('2023-24', 'UK Gender Pay Gap Data - 2023 to 2024.csv')]
+    """
+    entries = []
+    for year in manifest.gaps:
+        official = f"https://gender-pay-gap.service.gov.uk/viewing/download-data/{year}"
+        entries.append(
+            DataFile(
+                year=year,
+                file_name=f"UK Gender Pay Gap Data - {year} to {year + 1}.csv",
+                url=official,
+                source_url=official,
+                sha256="",
+                size=0,
+                rows=0,
+                layout="",
+                as_of="",
+                notes=(
+                    "Added by `python -m paygap_utils refresh` from the service's download; "
+                    "its file is regenerated hourly, so publish this copy (--publish-url) "
+                    "before committing the manifest."
+                ),
+            )
+        )
+    return entries
 
 
 def parse_year(year: int | str) -> int:

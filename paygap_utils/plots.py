@@ -82,11 +82,12 @@ def use_style() -> None:
 def sample_label(df: pd.DataFrame, unit: str = "employers") -> str:
     """Say which years and how many rows a table holds, e.g. ``'2021-22, n = 10,555 employers'``.
 
-    One year of the data holds one report per employer, so its n is employers.
+    One year of the data holds one report per employer, so its n is ``unit``.
     Where a table pools several years, most employers report in several of them:
-    the label then counts reports and the employers behind them (distinct
-    ``linked_employer_id``, each row without one counting as an employer of its
-    own), and names the years inside the span that are not there.
+    the label then counts reports (or ``unit``, when it is not ``"employers"``)
+    and the employers behind them (distinct ``linked_employer_id``, each row
+    without one counting as an employer of its own), and names the years inside
+    the span that are not there.
 
     Examples
     --------
@@ -97,6 +98,8 @@ def sample_label(df: pd.DataFrame, unit: str = "employers") -> str:
     >>> sample_label(pd.DataFrame({"year": [2022, 2024, 2024],
     ...                            "linked_employer_id": pd.array([1, 1, 2], dtype="Int64")}))
     '2022-23 to 2024-25 (no 2023-24), n = 3 reports from 2 employers'
+    >>> sample_label(pd.DataFrame({"year": [2020, 2021], "linked_employer_id": [7, 7]}), "pairs")
+    '2020-21 to 2021-22, n = 2 pairs from 1 employers'
     """
     years = sorted(int(y) for y in df["year"].unique())
     if not years:
@@ -107,11 +110,12 @@ def sample_label(df: pd.DataFrame, unit: str = "employers") -> str:
     absent = [year_label(y) for y in range(years[0], years[-1]) if y not in years]
     if absent:
         span += f" (no {', '.join(absent)})"
+    counted = "reports" if unit == "employers" else unit
     if "linked_employer_id" not in df:
-        return f"{span}, n = {len(df):,} reports"
+        return f"{span}, n = {len(df):,} {counted}"
     ids = df["linked_employer_id"]
     employers = int(ids.nunique()) + int(ids.isna().sum())
-    return f"{span}, n = {len(df):,} reports from {employers:,} {unit}"
+    return f"{span}, n = {len(df):,} {counted} from {employers:,} employers"
 
 
 def set_title(ax: Axes, title: str, df: pd.DataFrame, unit: str = "employers") -> None:

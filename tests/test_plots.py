@@ -224,3 +224,14 @@ def test_sample_label_counts_reports_and_employers_when_years_are_pooled():
     plots.set_title(ax, "Gap", pooled)
     assert ax.get_title(loc="left") == "Gap\n2017-18 to 2019-20, n = 4 reports from 3 employers"
     plt.close(fig)
+
+
+def test_by_year_keeps_a_missing_years_place_and_dashes_the_step_across_it():
+    fig, ax = plots.new_figure()
+    plots.by_year(ax, pd.Series({2021: 9.7, 2022: 9.2, 2024: 8.4}), label="median")
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["2021-22", "2022-23", "no 2023-24", "2024-25"]
+    styles = [(line.get_xdata().tolist(), line.get_linestyle()) for line in ax.lines]
+    assert styles == [([2021, 2022], "-"), ([2024], "-"), ([2022, 2024], "--")]
+    assert ax.get_legend_handles_labels()[1] == ["median"]
+    plt.close(fig)

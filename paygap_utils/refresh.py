@@ -26,7 +26,7 @@ from pathlib import Path
 from .clean import as_of, detect_layout, read_raw
 from .datafolder import PRIVATE_DIR, folder_error, partial_file
 from .errors import DataFormatError, DownloadError, PaygapError
-from .manifest import DataFile, Manifest, parse_manifest
+from .manifest import DataFile, Manifest, missing_entries, parse_manifest
 from .network import MAX_FILE_BYTES, NetworkError, download, server_text
 from .settings import check_url, mirror_file_url
 
@@ -119,6 +119,9 @@ def refresh_manifest(
         check_url(from_url, what="--from-url")
     if publish_url:
         check_url(publish_url, what="--publish-url")
+    # The years the data set lacks (2023-24) are tried too; one that cannot be had stays missing.
+    gaps = missing_entries(manifest)
+    changes: list[str] = []
     try:
         dest.mkdir(parents=True, exist_ok=True)
         with contextlib.ExitStack() as partials:
@@ -126,6 +129,12 @@ def refresh_manifest(
                 _stage(entry, from_url, dest, partials, progressbar, max_bytes)
                 for entry in manifest.files
             ]
+            for entry in gaps:
+                try:
+                    staged.append(_stage(entry, from_url, dest, partials, progressbar, max_bytes))
+                except (DownloadError, DataFormatError) as exc:
+                    reason = "no GPG CSV" if isinstance(exc, DataFormatError) else "no download"
+                    changes.append(f"{entry.label}: still missing ({reason} from {entry.url})")
             # Every year passed: only now is anything in dest replaced.
             for entry, _url, partial, _facts in staged:
                 os.replace(partial, dest / entry.file_name)
@@ -137,7 +146,6 @@ def refresh_manifest(
         with contextlib.suppress(OSError):
             (dest / PRIVATE_DIR).rmdir()  # only if empty: it may hold another process's files
     files: list[DataFile] = []
-    changes: list[str] = []
     for entry, url, _partial, facts in staged:
         if facts["sha256"] == entry.sha256:
             files.append(entry)
@@ -145,11 +153,14 @@ def refresh_manifest(
             continue
         new_url = mirror_file_url(publish_url, entry.file_name) if publish_url else url
         files.append(replace(entry, url=new_url, **facts))
+        if entry in gaps:
+            changes.append(f"{entry.label}: added, {facts['rows']} rows, as of {facts['as_of']}")
+            continue
         changes.append(
             f"{entry.label}: changed, {entry.rows} -> {facts['rows']} rows, "
             f"as of {facts['as_of']}, sha256 {facts['sha256'][:12]}..."
         )
-    updated = Manifest(manifest.name, manifest.description, manifest.licence, tuple(files))
+    updated = replace(manifest, files=tuple(sorted(files, key=lambda f: f.year)))
     return parse_manifest(updated.to_json(), source="refreshed manifest"), changes
 
 

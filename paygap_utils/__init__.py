@@ -15,8 +15,7 @@ Examples
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .doctor import doctor
 from .download import fetch, verify
 from .errors import (

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._frames import require_columns
 from .quartiles import QUARTILES, quartile_columns
 
 if TYPE_CHECKING:
@@ -41,15 +42,6 @@ SIGN_FLAGS: tuple[str, ...] = (
 
 _BONUS_PAID_TO: tuple[str, ...] = ("nobody", "women only", "men only", "both", "not stated")
 _GAP_KINDS: tuple[str, ...] = ("blank", "0", "non-zero")
-
-
-def _require(df: pd.DataFrame, columns: list[str], where: str) -> None:
-    missing = [c for c in columns if c not in df]
-    if missing:
-        raise KeyError(
-            f"{where}: the table has no column {missing[0]!r}. Pass the table "
-            "paygap_utils.load() returns, or a subset of its rows."
-        )
 
 
 def quartile_sums(df: pd.DataFrame, tol: float = 0.1) -> pd.DataFrame:
@@ -91,7 +83,7 @@ def quartile_sums(df: pd.DataFrame, tol: float = 0.1) -> pd.DataFrame:
     if tol < 0:
         raise ValueError(f"quartile_sums: tol must be 0 or more, not {tol!r}.")
     women, men = quartile_columns("female"), quartile_columns("male")
-    _require(df, women + men, "quartile_sums")
+    require_columns(df, women + men, "quartile_sums")
     total = df[women].to_numpy(dtype="float64") + df[men].to_numpy(dtype="float64")
     sums = pd.DataFrame(total, index=df.index, columns=list(QUARTILES))
     off = (sums - 100).abs() > tol + _EPS
@@ -170,7 +162,7 @@ def sign_contradictions(
             f"and {min_gap!r}."
         )
     women = quartile_columns("female")
-    _require(df, [*women, "diff_median_hourly_percent"], "sign_contradictions")
+    require_columns(df, [*women, "diff_median_hourly_percent"], "sign_contradictions")
     shares = df[women].to_numpy(dtype="float64")
     tilt = (shares[:, 2] + shares[:, 3]) / 2 - (shares[:, 0] + shares[:, 1]) / 2
     gap = df["diff_median_hourly_percent"].to_numpy(dtype="float64")
@@ -240,7 +232,7 @@ def bonus_reporting(df: pd.DataFrame, gap: str = "diff_mean_bonus_percent") -> p
             "bonus_reporting: gap must be 'diff_mean_bonus_percent' or "
             f"'diff_median_bonus_percent', not {gap!r}."
         )
-    _require(df, ["male_bonus_percent", "female_bonus_percent", gap], "bonus_reporting")
+    require_columns(df, ["male_bonus_percent", "female_bonus_percent", gap], "bonus_reporting")
     men = df["male_bonus_percent"].to_numpy(dtype="float64")
     women = df["female_bonus_percent"].to_numpy(dtype="float64")
     values = df[gap].to_numpy(dtype="float64")
@@ -342,7 +334,7 @@ def impossible_value_flags(df: pd.DataFrame) -> pd.DataFrame:
             "diff_median_bonus_percent",
         ]
     )
-    _require(df, needed, "impossible_value_flags")
+    require_columns(df, needed, "impossible_value_flags")
     return pd.DataFrame(
         {name: test(df).to_numpy(dtype=bool) for name, (_, test) in IMPOSSIBLE_CHECKS.items()},
         index=df.index,
@@ -377,7 +369,7 @@ def impossible_values(df: pd.DataFrame) -> pd.DataFrame:
     """
     import pandas as pd
 
-    _require(df, ["year"], "impossible_values")
+    require_columns(df, ["year"], "impossible_values")
     counts = impossible_value_flags(df).groupby(df["year"]).sum()
     tidy = (
         counts.rename_axis("year")
@@ -447,7 +439,7 @@ def name_changes(df: pd.DataFrame) -> pd.DataFrame:
        linked_employer_id  from_year  to_year         old_name             new_name
     0                  48       2018     2019      Neopost Ltd  QUADIENT UK LIMITED
     """
-    _require(df, ["linked_employer_id", "year", "employer_name"], "name_changes")
+    require_columns(df, ["linked_employer_id", "year", "employer_name"], "name_changes")
     rows = df.loc[
         df["linked_employer_id"].notna() & df["employer_name"].notna(),
         ["linked_employer_id", "year", "employer_name"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .across_years import (
     drop_duplicates,
     fill_places,
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["load"]
-
-SOURCE_PAGE = "https://gender-pay-gap.service.gov.uk/viewing/download"
 
 
 def load(
@@ -150,8 +149,6 @@ def _build(manifest: Manifest, folder: Path, progressbar: bool) -> pd.DataFrame:
 
 
 def _provenance(manifest: Manifest, table: pd.DataFrame, wanted: list[int] | None) -> dict:
-    from . import __version__
-
     files = [f for f in manifest.files if wanted is None or f.year in wanted]
     removed = table.attrs.get("duplicates_removed", {})
     impossible = table.attrs.get("impossible_values", {})
@@ -162,7 +159,7 @@ def _provenance(manifest: Manifest, table: pd.DataFrame, wanted: list[int] | Non
     ]
     return {
         "title": manifest.name,
-        "source": SOURCE_PAGE,
+        "source": manifest.source,
         "licence": manifest.licence["name"],
         "licence_url": manifest.licence["url"],
         "attribution": manifest.licence["attribution"],

@@ -12,6 +12,7 @@ import json
 import numbers
 import re
 from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -31,20 +32,10 @@ __all__ = [
     "missing_entries",
 ]
 
-_ENTRY_FIELDS = {
-    "year": str,
-    "file_name": str,
-    "url": str,
-    "source_url": str,
-    "sha256": str,
-    "size": int,
-    "rows": int,
-    "layout": str,
-    "as_of": str,
-    "notes": str,
-}
-_TOP_FIELDS = {"name": str, "description": str, "licence": dict, "files": list}
-_GAP_FIELDS = {"year": str, "notes": str}
+#: The JSON Schema of ``data_manifest.json``, shipped in the package; the manifest names it
+#: in its ``$schema`` key (relative to the repository root), so editors check it too.
+SCHEMA_PATH = Path(__file__).resolve().parent / "manifest.schema.json"
+_SCHEMA_REF = f"paygap_utils/{SCHEMA_PATH.name}"
 
 # Private and voluntary employers must report by 4 April of the year after the snapshot
 # (public bodies by 30 March); the service moved the deadline once, for COVID-19.
@@ -65,9 +56,6 @@ def deadline(year: int) -> date:
     (datetime.date(2018, 4, 4), datetime.date(2021, 10, 5))
     """
     return _EXTENDED_DEADLINES.get(year, date(year + 1, 4, 4))
-
-
-_LICENCE_FIELDS = {"name": str, "url": str, "attribution": str}
 
 
 @dataclass(frozen=True)
@@ -135,14 +123,16 @@ class DataFile:
 
 @dataclass(frozen=True)
 class Manifest:
-    """The whole data set: its description, licence and one :class:`DataFile` per year.
+    """The whole data set: its description, source page, licence and one :class:`DataFile` per year.
 
-    ``missing`` lists the reporting years in the span of ``files`` that the data
-    set lacks, each as ``{"year": "2023-24", "notes": "why"}``.
+    ``source`` is the official page the files are downloaded from. ``missing``
+    lists the reporting years in the span of ``files`` that the data set lacks,
+    each as ``{"year": "2023-24", "notes": "why"}``.
     """
 
     name: str
     description: str
+    source: str
     licence: dict[str, str]
     files: tuple[DataFile, ...]
     missing: tuple[dict[str, str], ...] = ()
@@ -229,8 +219,10 @@ class Manifest:
     def to_json(self) -> dict[str, Any]:
         """Return the manifest as it is written in ``data_manifest.json``."""
         return {
+            "$schema": _SCHEMA_REF,
             "name": self.name,
             "description": self.description,
+            "source": self.source,
             "licence": dict(self.licence),
             "files": [f.to_json() for f in self.files],
             "missing": [
@@ -451,20 +443,64 @@ def _read_manifest_cached(path: str, mtime_ns: int) -> Manifest:
     return parse_manifest(raw, source=path)
 
 
-def _check_fields(obj: Any, fields: dict[str, type], where: str) -> None:
-    if not isinstance(obj, dict):
-        raise ManifestError(f"{where} must be a JSON object, found {type(obj).__name__}.")
-    missing = [name for name in fields if name not in obj]
-    if missing:
-        raise ManifestError(f"{where} is missing the field(s) {', '.join(missing)}.")
-    for name, kind in fields.items():
-        value = obj[name]
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ManifestError(f"{where}: '{name}' must be a whole number, found {value!r}.")
-        if kind is not int and not isinstance(value, kind):
-            raise ManifestError(
-                f"{where}: '{name}' must be a {kind.__name__}, found {type(value).__name__}."
-            )
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+_JSON_TYPES = {"integer": "whole number", "string": "str", "object": "dict", "array": "list"}
+
+
+def _where(raw: Any, path: list[Any], source: str) -> str:
+    """How an error message names the part of the manifest at ``path``."""
+    if len(path) >= 2 and path[0] == "files":
+        entry = raw["files"][path[1]]
+        label = entry.get("year") if isinstance(entry, dict) else None
+        return f"{source}: entry {label if isinstance(label, str) else f'#{path[1] + 1}'}"
+    if len(path) >= 2 and path[0] == "missing":
+        return f"{source}: missing entry #{path[1] + 1}"
+    if len(path) >= 2 and path[0] == "licence":
+        return f"{source}: licence"
+    return source
+
+
+def _schema_message(error: Any, raw: Any, source: str) -> str:
+    """Say what one schema violation means, naming the entry and the field, as a person would."""
+    path = list(error.absolute_path)
+    value = error.instance
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in value]
+        return f"{_where(raw, [*path, ''], source)} is missing the field(s) {', '.join(missing)}."
+    if path == ["files"] and error.validator == "minItems":
+        return f"{source}: 'files' is empty; the manifest must list at least one year."
+    where = _where(raw, path, source)
+    field = path[-1] if path and isinstance(path[-1], str) else None
+    if error.validator == "type":
+        wanted = _JSON_TYPES.get(error.validator_value, error.validator_value)
+        if field is None:
+            return f"{where} must be a JSON {error.validator_value}, found {type(value).__name__}."
+        if error.validator_value == "integer":
+            return f"{where}: '{field}' must be a whole number, found {value!r}."
+        return f"{where}: '{field}' must be a {wanted}, found {type(value).__name__}."
+    described = error.schema.get("description")
+    if field is not None and described:
+        return f"{where}: {field} must be {described}, found {value!r}."
+    return f"{where}: {error.message}."
+
+
+def _check_schema(raw: Any, source: str) -> None:
+    errors = list(_validator().iter_errors(raw))
+    if errors:
+        # The shallowest first: a missing entry field before what is wrong inside it.
+        first = min(errors, key=lambda e: len(e.absolute_path))
+        raise ManifestError(
+            f"{_schema_message(first, raw, source)} Restore it with `git checkout "
+            "data_manifest.json` or rewrite it with `python -m paygap_utils refresh`."
+        )
 
 
 def _check_file_name(name: str, where: str) -> None:
@@ -501,32 +537,27 @@ def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
     Raises
     ------
     ManifestError
-        On a missing or mistyped field, a duplicate year, a URL that is not https,
-        a bad checksum or date, or a file name that would escape the cache folder.
+        On a missing or mistyped field, a bad checksum or date (what the JSON
+        Schema :data:`SCHEMA_PATH` says), a year written twice (in any spelling), a
+        URL that is not https, or a file name that would escape the cache folder.
 
     Examples
     --------
     >>> from paygap_utils.manifest import parse_manifest
-    >>> parse_manifest({"name": "x", "description": "y", "licence": {}, "files": []})
+    >>> parse_manifest({"name": "x", "description": "y", "source": "https://example.org/",
+    ...                 "licence": {"name": "OGL"}, "files": []})
     Traceback (most recent call last):
     ...
-    paygap_utils.errors.ManifestError: data_manifest.json: licence is missing the field(s) ...
+    paygap_utils.errors.ManifestError: data_manifest.json: licence is missing the field(s) url, ...
     """
     from .settings import check_url
 
-    _check_fields(raw, _TOP_FIELDS, source)
-    _check_fields(raw["licence"], _LICENCE_FIELDS, f"{source}: licence")
-    if not raw["files"]:
-        raise ManifestError(
-            f"{source}: 'files' is empty; the manifest must list at least one year."
-        )
+    _check_schema(raw, source)
     files: list[DataFile] = []
     seen_years: set[int] = set()
     seen_names: set[str] = set()
-    for index, entry in enumerate(raw["files"]):
-        label = entry.get("year", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
-        where = f"{source}: entry {label!s}"
-        _check_fields(entry, _ENTRY_FIELDS, where)
+    for entry in raw["files"]:
+        where = f"{source}: entry {entry['year']}"
         try:
             year = parse_year(entry["year"])
         except ValueError as exc:
@@ -541,38 +572,23 @@ def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
                 check_url(entry[key], what=f"{where}: {key}")
             except ValueError as exc:
                 raise ManifestError(str(exc)) from None
-        if not re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]):
-            raise ManifestError(
-                f"{where}: sha256 must be 64 lowercase hex digits, found {entry['sha256']!r}."
-            )
-        if entry["size"] <= 0 or entry["rows"] <= 0:
-            raise ManifestError(f"{where}: size and rows must be positive.")
-        try:
-            date.fromisoformat(entry["as_of"])
-        except ValueError:
-            raise ManifestError(
-                f"{where}: as_of must be a date written YYYY-MM-DD, found {entry['as_of']!r}."
-            ) from None
         seen_years.add(year)
         seen_names.add(entry["file_name"])
-        files.append(DataFile(**{**{k: entry[k] for k in _ENTRY_FIELDS}, "year": year}))
+        fields = {f.name: entry[f.name] for f in dataclass_fields(DataFile)}
+        files.append(DataFile(**{**fields, "year": year}))
     files.sort(key=lambda f: f.year)
-    missing = raw.get("missing", [])
-    if not isinstance(missing, list):
-        raise ManifestError(f"{source}: 'missing' must be a list of {{year, notes}} objects.")
     gaps: list[dict[str, str]] = []
-    for index, gap in enumerate(missing):
-        where = f"{source}: missing entry #{index + 1}"
-        _check_fields(gap, _GAP_FIELDS, where)
+    for index, gap in enumerate(raw.get("missing", [])):
         try:
             year = parse_year(gap["year"])
         except ValueError as exc:
-            raise ManifestError(f"{where}: {exc}") from None
+            raise ManifestError(f"{source}: missing entry #{index + 1}: {exc}") from None
         if year not in seen_years:  # a year that has since been added is no longer missing
             gaps.append({"year": year_label(year), "notes": gap["notes"]})
     return Manifest(
         name=raw["name"],
         description=raw["description"],
+        source=raw["source"],
         licence=dict(raw["licence"]),
         files=tuple(files),
         missing=tuple(gaps),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._frames import resolve_labels
 from .manifest import year_label
 
 if TYPE_CHECKING:
@@ -43,8 +44,8 @@ PALETTE: tuple[str, ...] = (
     "#F0E442",  # yellow
     "#000000",  # black
 )
-#: Colours for women and men, used the same way in every chart.
-WOMEN, MEN = PALETTE[3], PALETTE[0]
+#: The colour for women, used the same way in every chart.
+WOMEN = PALETTE[3]
 
 
 def use_style() -> None:
@@ -141,7 +142,8 @@ def add_source(fig: Figure, df: pd.DataFrame | None = None) -> None:
     """Write the data's source and licence under a figure.
 
     Uses the provenance :func:`paygap_utils.load` puts in ``df.attrs`` when
-    given, so the note names the as-of dates of the files behind the chart.
+    given, so the note names the as-of dates of the files behind the chart and
+    the attribution the licence asks for; without it, the manifest's.
 
     Examples
     --------
@@ -151,8 +153,9 @@ def add_source(fig: Figure, df: pd.DataFrame | None = None) -> None:
     >>> from paygap_utils.plots import add_source
     >>> fig, ax = plt.subplots()
     >>> add_source(fig)
-    >>> fig.texts[0].get_text().startswith("Source: UK Gender Pay Gap Service")
-    True
+    >>> print(fig.texts[0].get_text())  # doctest: +NORMALIZE_WHITESPACE
+    Source: UK Gender Pay Gap Service. Contains public sector information licensed under the
+    Open Government Licence v3.0.
     >>> plt.close(fig)
     """
     attrs: dict[str, Any] = dict(df.attrs) if df is not None else {}
@@ -163,7 +166,12 @@ def add_source(fig: Figure, df: pd.DataFrame | None = None) -> None:
         dates = sorted({f["as_of"] for f in files if f["year"] in shown})
         if dates:
             note += f" (files as of {dates[0]}" + (f" to {dates[-1]})" if len(dates) > 1 else ")")
-    note += ". Contains public sector information licensed under the Open Government Licence v3.0."
+    attribution = attrs.get("attribution")
+    if attribution is None:
+        from .manifest import read_manifest
+
+        attribution = read_manifest().licence["attribution"]
+    note += f". {attribution}"
     fig.text(0.01, -0.02, note, fontsize=7, color="0.35", ha="left", va="top", wrap=True)
 
 
@@ -450,12 +458,7 @@ def interval_plot(
     ax.plot(table[estimate], rows, "o", color=colour, markersize=6)
     if reference is not None:
         ax.axvline(reference, color="0.2", linewidth=1)
-    if labels is None:
-        names = [str(key) for key in table.index]
-    elif hasattr(labels, "get"):  # a dict or a Series: look each index value up
-        names = [str(labels.get(key, key)) for key in table.index]
-    else:
-        names = [str(label) for label in labels]
+    names = resolve_labels(table.index, labels)
     ax.set_yticks(rows, names)
     ax.set_ylim(-0.7, len(table) - 0.3)
     ax.grid(axis="y", visible=False)
@@ -601,15 +604,11 @@ def quartile_profile(
     from .quartiles import QUARTILE_LABELS, QUARTILES
 
     positions = list(range(len(QUARTILES)))
-    if labels is None:
-        names = [
-            year_label(int(key)) if isinstance(key, numbers.Integral) else str(key)
-            for key in shares.index
-        ]
-    elif hasattr(labels, "get"):  # a dict or a Series: look each index value up
-        names = [str(labels.get(key, key)) for key in shares.index]
-    else:
-        names = [str(label) for label in labels]
+    names = resolve_labels(
+        shares.index,
+        labels,
+        default=lambda key: year_label(int(key)) if isinstance(key, numbers.Integral) else key,
+    )
     values = shares[list(QUARTILES)].to_numpy(dtype="float64")
     for i, (row, name) in enumerate(zip(values, names, strict=True)):
         ax.plot(positions, row, marker="o", color=PALETTE[i % len(PALETTE)], label=name)

@@ -9,7 +9,9 @@ employer-weighted: each employer counts once, whatever its size.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._frames import group_keys, require_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,25 +104,13 @@ def women_share_by_quartile(
     >>> bool(shares.loc[2021, "top"] < shares.loc[2021, "lower"])
     True
     """
-    import pandas as pd
-
     if stat not in ("mean", "median"):
         raise ValueError(f"women_share_by_quartile: stat must be 'mean' or 'median', not {stat!r}.")
     columns = quartile_columns("female")
-    missing = [c for c in columns if c not in df]
-    if missing:
-        raise KeyError(
-            f"women_share_by_quartile: the table has no column {missing[0]!r}. "
-            "Pass the table paygap_utils.load() returns, or a subset of its rows."
-        )
-    shares = df[columns].set_axis(list(QUARTILES), axis=1)
-    shares = shares[shares.notna().all(axis=1)]
-    if by is None:
-        keys: Any = pd.Series("all", index=shares.index, name="group")
-    elif isinstance(by, str) or not isinstance(by, Sequence):
-        keys = df.loc[shares.index, by]
-    else:
-        keys = [df.loc[shares.index, b] for b in by]
+    require_columns(df, columns, "women_share_by_quartile")
+    complete = df[df[columns].notna().all(axis=1)]
+    shares = complete[columns].set_axis(list(QUARTILES), axis=1)
+    keys = group_keys(complete, by)
     grouped = shares.groupby(keys, observed=True, sort=True)
     summary = grouped.agg(stat)
     summary["n"] = grouped.size()

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._frames import group_keys, require_columns
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -68,11 +70,7 @@ def filed_by_deadline(df: pd.DataFrame) -> pd.DataFrame:
     >>> len(df), len(on_time)
     (10380, 9626)
     """
-    if "submitted_late" not in df:
-        raise KeyError(
-            "filed_by_deadline: the table has no column 'submitted_late'. Pass the table "
-            "paygap_utils.load() returns, or a subset of its rows."
-        )
+    require_columns(df, ["submitted_late"], "filed_by_deadline")
     on_time = df[df["submitted_late"].eq(False).fillna(False).to_numpy(dtype=bool)]
     on_time.attrs = dict(df.attrs)
     return on_time
@@ -144,11 +142,7 @@ def summarise_gap(
     """
     import pandas as pd
 
-    if column not in df:
-        raise KeyError(
-            f"summarise_gap: the table has no column {column!r}. "
-            "See paygap_utils.columns() for the columns load() returns."
-        )
+    require_columns(df, [column], "summarise_gap")
     df = _payers_only(df, column, bonus_payers_only)
     values = pd.to_numeric(df[column], errors="raise").astype("float64")
     whole = (values - values.round()).abs() < _TOLERANCE
@@ -164,13 +158,7 @@ def summarise_gap(
     parts[["negative", "zero", "whole"]] = parts[["negative", "zero", "whole"]].where(
         values.notna()
     )
-    if by is None:
-        keys: Any = pd.Series("all", index=df.index, name="group")
-    elif isinstance(by, str) or not isinstance(by, Sequence):
-        keys = df[by]
-    else:
-        keys = [df[b] for b in by]
-    grouped = parts.groupby(keys, observed=True, sort=True)
+    grouped = parts.groupby(group_keys(df, by), observed=True, sort=True)
     summary = pd.DataFrame(
         {
             "n": grouped["value"].count(),
@@ -438,12 +426,7 @@ def median_by_group_with_ci(
     """
     import pandas as pd
 
-    if group not in df or column not in df:
-        missing = group if group not in df else column
-        raise KeyError(
-            f"median_by_group_with_ci: the table has no column {missing!r}. "
-            "See paygap_utils.columns() for the columns load() returns."
-        )
+    require_columns(df, [group, column], "median_by_group_with_ci")
     df = _payers_only(df, column, bonus_payers_only)
     values = pd.to_numeric(df[column], errors="raise").astype("float64")
     rows = pd.DataFrame({"key": df[group], "value": values}).dropna()

@@ -119,13 +119,8 @@ def test_a_damaged_cache_is_rebuilt(table, session_data_home):
 def test_the_cache_key_follows_the_checksums():
     from dataclasses import replace
 
-    from paygap_utils.manifest import Manifest
-
-    changed = Manifest(
-        MANIFEST.name,
-        MANIFEST.description,
-        MANIFEST.licence,
-        (replace(MANIFEST.files[0], sha256="0" * 64), *MANIFEST.files[1:]),
+    changed = replace(
+        MANIFEST, files=(replace(MANIFEST.files[0], sha256="0" * 64), *MANIFEST.files[1:])
     )
     assert cache_path(paygap_utils.data_dir(), changed) != cache_path(
         paygap_utils.data_dir(), MANIFEST

@@ -7,8 +7,9 @@ linking employers across them and removing duplicates is :mod:`paygap_utils.load
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .checks import impossible_value_flags
 from .errors import DataFormatError
@@ -33,6 +34,7 @@ from .schema import (
     LINK_METHODS,
     PUBLIC_SECTOR_SOURCES,
     REGION_SOURCES,
+    ColumnKind,
     Layout,
 )
 
@@ -57,16 +59,21 @@ PUBLIC_DUE: tuple[int, int] = (3, 31)
 PRIVATE_DUE: tuple[int, int] = (4, 5)
 
 _OFFICIAL = [c.official for c in COLUMNS]
-_BY_KIND = {kind: [c.name for c in COLUMNS if c.kind == kind] for kind in {c.kind for c in COLUMNS}}
-_DATE_COLUMNS = ("DueDate", "DateSubmitted")
-# How each layout writes DateSubmitted: the layout is recognised by its content, never by
-# the year it holds (a re-save can give any year any of these).
-_DATE_SHAPES = {
-    "27-columns-ymd": re.compile(r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}$"),
-    "27-columns-spreadsheet": re.compile(r"^\d{2}-\d{2}-\d{4} \d{2}:\d{2}$"),
-    "25-columns-excel": re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$"),
-    "25-columns-dmy": re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$"),
+# What each strftime field of a layout's date_format looks like in the file.
+_DATE_FIELDS = {
+    "%d": r"\d{2}",
+    "%m": r"\d{2}",
+    "%Y": r"\d{4}",
+    "%H": r"\d{2}",
+    "%M": r"\d{2}",
+    "%S": r"\d{2}",
 }
+
+
+def _date_shape(date_format: str) -> re.Pattern[str]:
+    """The text a date written in ``date_format`` matches, e.g. ``%d/%m/%Y`` -> ``dd/dd/dddd``."""
+    parts = re.split(r"(%[a-zA-Z])", date_format)
+    return re.compile("^" + "".join(_DATE_FIELDS.get(p, re.escape(p)) for p in parts) + "$")
 
 
 def _header_line(path: Path) -> str:
@@ -112,35 +119,41 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
             f"{', '.join(repr(n) for n in unknown) or 'no EmployerName first'}. Download the file "
             "again with `python -m paygap_utils fetch`, or check that it is the service's CSV."
         )
-    if len(names) == 23:
-        return LAYOUTS["23-columns"]
-    if len(names) not in (25, 27):
+    candidates = [layout for layout in LAYOUTS.values() if layout.n_columns == len(names)]
+    if not candidates:
+        counts = sorted({layout.n_columns for layout in LAYOUTS.values()})
         raise DataFormatError(
-            f"{path.name} has {len(names)} columns; the service's layouts have 23, 25 or 27. "
-            "Download the file again with `python -m paygap_utils fetch`."
+            f"{path.name} has {len(names)} columns; the service's layouts have "
+            f"{', '.join(map(str, counts[:-1]))} or {counts[-1]}. Download the file again with "
+            "`python -m paygap_utils fetch`."
         )
+    dated = [layout for layout in candidates if layout.date_format is not None]
+    if not dated:
+        return candidates[0]
     if raw is None:
         raw = read_raw(path)
     submitted = raw["DateSubmitted"].str.strip()
     sample = submitted[submitted != ""].head(50)
-    # The layout whose date shape most of the first dates have: a stray value in another
-    # shape is then named by the date parser, with the format it should have had.
+    quoted = header.startswith('"')
+    # The layout whose date shape most of the first dates have (a stray value in another
+    # shape is then named by the date parser, with the format it should have had); between
+    # layouts that write dates alike, the one quoted as the header is.
     matches = {
-        name: int(sample.str.match(shape).sum())
-        for name, shape in _DATE_SHAPES.items()
-        if LAYOUTS[name].n_columns == len(names)
+        layout.name: (
+            int(sample.str.match(_date_shape(layout.date_format)).sum()),
+            layout.quoted == quoted,
+        )
+        for layout in dated
     }
     best = max(matches, key=matches.get)
-    if matches[best] == 0:
+    if matches[best][0] == 0:
         example = sample.iloc[0] if len(sample) else "nothing"
-        formats = ", ".join(LAYOUTS[name].date_format for name in matches)
+        formats = ", ".join(dict.fromkeys(layout.date_format for layout in dated))
         raise DataFormatError(
             f"{path.name}: DateSubmitted holds {example!r}, a date written in none of the "
             f"formats of the service's {len(names)}-column layouts ({formats}). The file may "
             "have been re-saved by a spreadsheet: delete it and run `python -m paygap_utils fetch`."
         )
-    if best == "25-columns-dmy" and header.startswith('"EmployerName"'):
-        return LAYOUTS["25-columns-quoted"]
     return LAYOUTS[best]
 
 
@@ -266,34 +279,10 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
     out = pd.DataFrame(index=raw.index)
     for column in COLUMNS:
         if column.official not in raw.columns:
-            out[column.name] = _absent(column.kind, len(raw))
+            out[column.name] = _ABSENT[column.kind](len(raw))
             continue
-        values = raw[column.official]
-        if column.name == "company_number":
-            out[column.name] = _company_numbers(values)
-        elif column.name == "post_code":
-            out[column.name] = _map_unique(_text(values), parse_postcode)
-        elif column.kind == "text":
-            out[column.name] = _text(values)
-        elif column.kind == "id":
-            out[column.name] = _numbers(values, file_name, column.official).astype("Int64")
-        elif column.kind == "float":
-            out[column.name] = _numbers(values, file_name, column.official)
-        elif column.kind == "bool":
-            out[column.name] = _booleans(values, file_name, column.official)
-        elif column.kind == "datetime":
-            out[column.name] = _dates(values, layout, file_name, column.official)
-        elif column.kind == "codes":
-            out[column.name] = _map_unique(values, parse_sic_codes)
-        elif column.kind == "category":
-            labels = _text(values)
-            unknown = sorted(set(labels.dropna()) - set(EMPLOYER_SIZES))
-            if unknown:
-                raise DataFormatError(
-                    f"{file_name}: EmployerSize holds {unknown[0]!r}, which is not one of the "
-                    f"service's size bands ({', '.join(EMPLOYER_SIZES)})."
-                )
-            out[column.name] = _categorical(labels, SIZE_BANDS, ordered=True)
+        parse = _BY_NAME.get(column.name) or _PARSERS[column.kind]
+        out[column.name] = parse(raw[column.official], layout, file_name, column.official)
 
     out["year"] = np.int64(year)
     out["linked_employer_id"] = out["employer_id"]
@@ -425,19 +414,64 @@ def _pays_bonus(table: pd.DataFrame):
     return pays.astype("boolean").where(known)
 
 
-def _absent(kind: str, n: int):
-    import numpy as np
-    import pandas as pd
+def _size_bands(values: pd.Series, layout: Layout, file_name: str, column: str):
+    labels = _text(values)
+    unknown = sorted(set(labels.dropna()) - set(EMPLOYER_SIZES))
+    if unknown:
+        raise DataFormatError(
+            f"{file_name}: {column} holds {unknown[0]!r}, which is not one of the "
+            f"service's size bands ({', '.join(EMPLOYER_SIZES)})."
+        )
+    return _categorical(labels, SIZE_BANDS, ordered=True)
 
-    if kind == "id":
-        return pd.array([pd.NA] * n, dtype="Int64")
-    if kind == "bool":
-        return pd.array([pd.NA] * n, dtype="boolean")
-    if kind == "datetime":
-        return np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    if kind == "float":
-        return np.full(n, np.nan)
-    return pd.Series([None] * n, dtype=object)
+
+def _ids(values: pd.Series, layout: Layout, file_name: str, column: str) -> pd.Series:
+    return _numbers(values, file_name, column).astype("Int64")
+
+
+# How each kind of column is parsed: (raw text, layout, file name, official column) -> values.
+_PARSERS: dict[ColumnKind, Callable[[pd.Series, Layout, str, str], Any]] = {
+    "text": lambda values, *_: _text(values),
+    "id": _ids,
+    "float": lambda values, _layout, file_name, column: _numbers(values, file_name, column),
+    "bool": lambda values, _layout, file_name, column: _booleans(values, file_name, column),
+    "datetime": _dates,
+    "codes": lambda values, *_: _map_unique(values, parse_sic_codes),
+    "category": _size_bands,
+}
+# Columns whose text needs more than their kind's parser.
+_BY_NAME: dict[str, Callable[[pd.Series, Layout, str, str], Any]] = {
+    "company_number": lambda values, *_: _company_numbers(values),
+    "post_code": lambda values, *_: _map_unique(_text(values), parse_postcode),
+}
+
+
+def _absent_values(dtype: str) -> Callable[[int], Any]:
+    def absent(n: int) -> Any:
+        import numpy as np
+        import pandas as pd
+
+        if dtype == "datetime64[ns]":
+            return np.full(n, np.datetime64("NaT"), dtype=dtype)
+        if dtype == "float64":
+            return np.full(n, np.nan)
+        if dtype == "object":
+            return pd.Series([None] * n, dtype=object)
+        return pd.array([pd.NA] * n, dtype=dtype)
+
+    return absent
+
+
+# What a column holds in a layout that lacks it: all missing, of the kind's type.
+_ABSENT: dict[ColumnKind, Callable[[int], Any]] = {
+    "text": _absent_values("object"),
+    "id": _absent_values("Int64"),
+    "float": _absent_values("float64"),
+    "bool": _absent_values("boolean"),
+    "datetime": _absent_values("datetime64[ns]"),
+    "codes": _absent_values("object"),
+    "category": _absent_values("object"),
+}
 
 
 def _sections(codes: list[str]) -> list[str]:

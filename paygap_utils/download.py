@@ -15,11 +15,11 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from .datafolder import data_lock, folder_error, partial_file
 from .errors import ChecksumMismatchError, DownloadError, PaygapError
-from .manifest import DataFile, Manifest, read_manifest
+from .manifest import DataFile, Manifest, Years, read_manifest
 from .network import MAX_FILE_BYTES, NetworkError, download, server_text
 from .settings import DATA_URL_ENV, data_dir, mirror_file_url, mirror_url
 
@@ -30,6 +30,7 @@ __all__ = [
     "cached_years",
     "file_url",
     "FileStatus",
+    "FileState",
 ]
 
 
@@ -151,7 +152,7 @@ def fetch_file(entry: DataFile, folder: Path, progressbar: bool) -> Path:
 
 
 def fetch(
-    years: Any = None,
+    years: Years = None,
     *,
     progressbar: bool = True,
     data_home: str | Path | None = None,
@@ -208,6 +209,10 @@ def fetch(
     return {entry.year: folder / entry.file_name for entry in entries}
 
 
+#: What :func:`verify` and :func:`check_remote` found for a file (see :class:`FileStatus`).
+FileState = Literal["ok", "missing", "damaged", "changed", "unreachable"]
+
+
 @dataclass(frozen=True)
 class FileStatus:
     """The state of one data file.
@@ -219,13 +224,13 @@ class FileStatus:
 
     entry: DataFile
     path: Path
-    status: str
+    status: FileState
     sha256: str | None = None
     message: str = ""
 
 
 def verify(
-    years: Any = None, *, data_home: str | Path | None = None, manifest: Manifest | None = None
+    years: Years = None, *, data_home: str | Path | None = None, manifest: Manifest | None = None
 ) -> list[FileStatus]:
     """Re-hash the cached data files against the manifest, without downloading anything.
 
@@ -286,7 +291,7 @@ def verify(
     return statuses
 
 
-def check_remote(years: Any = None, *, manifest: Manifest | None = None) -> list[FileStatus]:
+def check_remote(years: Years = None, *, manifest: Manifest | None = None) -> list[FileStatus]:
     """Download every file afresh into a temporary folder and compare it with the manifest.
 
     This is the stale-checksum alarm: run it on a schedule so that a pinned URL

@@ -8,7 +8,7 @@ years at once (duplicates, links, public sector, places) is in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._version import __version__
 from .across_years import (
@@ -21,7 +21,7 @@ from .cache import cache_path, read_cache, write_cache
 from .clean import read_year, sector_columns
 from .datafolder import data_lock
 from .download import fetch_file
-from .manifest import Manifest, read_manifest, year_label
+from .manifest import Manifest, Years, read_manifest, year_label
 from .schema import COLUMNS, DERIVED_COLUMNS
 from .settings import data_dir
 
@@ -32,7 +32,7 @@ __all__ = ["load"]
 
 
 def load(
-    years: Any = None,
+    years: Years = None,
     *,
     data_home: str | Path | None = None,
     progressbar: bool = True,

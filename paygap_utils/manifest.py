@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import numbers
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, TypeAlias
 
 from .errors import ManifestError, YearError
 
@@ -30,7 +31,16 @@ __all__ = [
     "year_label",
     "deadline",
     "missing_entries",
+    "SCHEMA_PATH",
+    "YearLike",
+    "Years",
 ]
+
+#: One reporting year in any spelling :func:`parse_year` accepts: ``2017``, ``"2017-18"``,
+#: a numpy integer ...
+YearLike: TypeAlias = int | str | numbers.Integral
+#: What a ``years`` argument takes: one year, any collection of them, or None for every year.
+Years: TypeAlias = YearLike | Iterable[YearLike] | None
 
 #: The JSON Schema of ``data_manifest.json``, shipped in the package; the manifest names it
 #: in its ``$schema`` key (relative to the repository root), so editors check it too.
@@ -161,7 +171,7 @@ class Manifest:
         absent = [year for year in span if year not in years]
         return {year: notes.get(year, "not in data_manifest.json") for year in absent}
 
-    def file(self, year: Any) -> DataFile:
+    def file(self, year: YearLike) -> DataFile:
         """Return the entry for ``year`` (any spelling :func:`parse_year` accepts).
 
         Raises
@@ -182,7 +192,7 @@ class Manifest:
             f"There is no data for the reporting year {year_label(wanted)}. {available}"
         )
 
-    def select(self, years: Any = None) -> list[DataFile]:
+    def select(self, years: Years = None) -> list[DataFile]:
         """Return the entries for ``years``, oldest first.
 
         Parameters

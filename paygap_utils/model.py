@@ -9,7 +9,9 @@ scikit-learn is imported only when these functions are called.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
+
+from .quartiles import quartile_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -17,10 +19,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CATEGORICAL",
-    "QUARTILES",
+    "NUMERIC",
     "TARGET",
     "GROUP",
     "KINDS",
+    "ModelKind",
     "features",
     "make_pipeline",
     "cv_scores",
@@ -28,21 +31,18 @@ __all__ = [
 
 #: Descriptive columns, one-hot encoded.
 CATEGORICAL: tuple[str, ...] = ("sector", "employer_size", "region")
-#: Women's share of each pay quarter (percent), lowest paid first.
-QUARTILES: tuple[str, ...] = (
-    "female_lower_quartile",
-    "female_lower_middle_quartile",
-    "female_upper_middle_quartile",
-    "female_top_quartile",
-)
+#: Numeric predictors: women's share of each pay quarter (percent), lowest paid first.
+NUMERIC: tuple[str, ...] = tuple(quartile_columns("female"))
 #: What is predicted.
 TARGET = "diff_median_hourly_percent"
 #: The employer each row belongs to, for grouped cross-validation.
 GROUP = "employer"
-#: The kinds of model :func:`make_pipeline` builds.
-KINDS: tuple[str, ...] = ("baseline", "linear", "boosting", "nearest")
+#: A kind of model :func:`make_pipeline` builds.
+ModelKind = Literal["baseline", "linear", "boosting", "nearest"]
+#: Every kind, in the order the notebook compares them.
+KINDS: tuple[ModelKind, ...] = get_args(ModelKind)
 
-MISSING_LABEL = "Not known"
+_MISSING_LABEL = "Not known"
 
 
 def features(df: pd.DataFrame) -> pd.DataFrame:
@@ -61,7 +61,7 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
 
         - :data:`CATEGORICAL` (``sector``, ``employer_size``, ``region``) as
           plain text, a missing value written ``"Not known"``;
-        - :data:`QUARTILES`, the four female quartile shares (percent; missing
+        - :data:`NUMERIC`, the four female quartile shares (percent; missing
           where the employer did not give them);
         - :data:`TARGET`, ``diff_median_hourly_percent``;
         - :data:`GROUP`, ``employer``: ``linked_employer_id``, or for a row that
@@ -88,8 +88,8 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(index=rows.index)
     for column in CATEGORICAL:
         text = rows[column].astype(object)
-        table[column] = text.where(text.notna(), MISSING_LABEL).astype(object)
-    for column in QUARTILES:
+        table[column] = text.where(text.notna(), _MISSING_LABEL).astype(object)
+    for column in NUMERIC:
         table[column] = rows[column].astype("float64")
     table[TARGET] = rows[TARGET].astype("float64")
     own = pd.Series(-np.arange(1, len(rows) + 1), index=rows.index, dtype="int64")
@@ -100,9 +100,9 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def make_pipeline(
-    kind: str = "linear",
+    kind: ModelKind = "linear",
     categorical: Sequence[str] = CATEGORICAL,
-    numeric: Sequence[str] = QUARTILES,
+    numeric: Sequence[str] = NUMERIC,
 ) -> Pipeline:
     """Return a scikit-learn pipeline that predicts the median gap from :func:`features` columns.
 

@@ -7,7 +7,7 @@ matplotlib is imported only when a function here is called.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._frames import resolve_labels
 from .manifest import year_label
@@ -293,7 +293,7 @@ def by_year(
     ax: Axes,
     values: pd.Series,
     *,
-    kind: str = "line",
+    kind: Literal["line", "bar"] = "line",
     label: str | None = None,
     color: str | None = None,
     annotate: str | None = None,

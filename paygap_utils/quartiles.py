@@ -9,7 +9,7 @@ employer-weighted: each employer counts once, whatever its size.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ._frames import group_keys, require_columns
 
@@ -29,7 +29,7 @@ QUARTILE_LABELS: dict[str, str] = {
 }
 
 
-def quartile_columns(sex: str = "female") -> list[str]:
+def quartile_columns(sex: Literal["female", "male"] = "female") -> list[str]:
     """Return the four quartile columns of one sex, lowest-paid quarter first.
 
     Parameters
@@ -58,7 +58,7 @@ def quartile_columns(sex: str = "female") -> list[str]:
 def women_share_by_quartile(
     df: pd.DataFrame,
     by: Hashable | Sequence[Hashable] | None = "year",
-    stat: str = "mean",
+    stat: Literal["mean", "median"] = "mean",
 ) -> pd.DataFrame:
     """Return the typical share of women in each pay quartile, per group.
 

@@ -7,6 +7,7 @@ The service has published its CSVs in several layouts over the years (see
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 __all__ = [
     "Column",
@@ -18,7 +19,7 @@ __all__ = [
     "PUBLIC_SECTOR_SOURCES",
     "REGION_SOURCES",
     "LATE_SOURCES",
-    "snake_case",
+    "ColumnKind",
     "columns",
 ]
 
@@ -32,14 +33,24 @@ REGION_SOURCES: tuple[str, ...] = ("postcode", "other year")
 LATE_SOURCES: tuple[str, ...] = ("service flag", "dates")
 
 
+#: What a column holds, which decides how :mod:`paygap_utils.clean` parses it: free text,
+#: a whole-number identifier, a number, True/False, a date and time, one of a fixed set of
+#: labels, or a list of codes.
+ColumnKind = Literal["text", "id", "float", "bool", "datetime", "category", "codes"]
+
+
 @dataclass(frozen=True)
 class Column:
     """One column: its official CSV header, its name here, its kind and meaning."""
 
     official: str
     name: str
-    kind: str  # "text", "id", "float", "bool", "datetime", "category", "codes"
+    kind: ColumnKind
     description: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in get_args(ColumnKind):
+            raise ValueError(f"Column {self.name!r}: kind {self.kind!r} is not a ColumnKind.")
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -345,12 +356,19 @@ DERIVED_COLUMNS: tuple[Column, ...] = (
 
 @dataclass(frozen=True)
 class Layout:
-    """A column layout the service has published, recognised by its header and date style."""
+    """A column layout the service has published, recognised by its header and date style.
+
+    :func:`paygap_utils.clean.detect_layout` picks the layout from this table: the
+    number of columns in the header, then how ``DateSubmitted`` is written
+    (``date_format``, None for a layout without dates), then whether the header
+    is ``quoted``.
+    """
 
     name: str
     n_columns: int
     date_format: str | None
     description: str
+    quoted: bool = False
 
 
 #: Every layout the service's downloads have used, keyed by the name used in the manifest.
@@ -376,6 +394,7 @@ LAYOUTS: dict[str, Layout] = {
             "%d/%m/%Y %H:%M:%S",
             "Early 2021 downloads: every field quoted, addresses on one line, dates "
             "dd/MM/yyyy HH:mm:ss.",
+            quoted=True,
         ),
         Layout(
             "27-columns-ymd",
@@ -399,26 +418,6 @@ LAYOUTS: dict[str, Layout] = {
         ),
     )
 }
-
-
-def snake_case(official: str) -> str:
-    """Return the name :func:`paygap_utils.load` gives an official column.
-
-    Examples
-    --------
-    >>> from paygap_utils.schema import snake_case
-    >>> snake_case("DiffMedianHourlyPercent")
-    'diff_median_hourly_percent'
-    >>> snake_case("CompanyLinkToGPGInfo")
-    'company_link_to_gpg_info'
-    """
-    for column in COLUMNS:
-        if column.official == official:
-            return column.name
-    raise KeyError(
-        f"{official!r} is not a column of the Gender Pay Gap data. "
-        f"Known columns: {', '.join(c.official for c in COLUMNS)}."
-    )
 
 
 def columns():

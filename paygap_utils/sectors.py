@@ -20,7 +20,7 @@ numpy are imported only when a function here is called.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 from .lookups import SIC_SECTIONS
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RULES",
+    "Rule",
     "section_label",
     "sector_membership",
     "sector_counts",
@@ -36,8 +37,10 @@ __all__ = [
     "compare_rules",
 ]
 
+#: A rule for counting an employer that lists several SIC codes.
+Rule = Literal["first", "all", "fractional"]
 #: The counting rules, in the order the notebooks compare them.
-RULES: tuple[str, ...] = ("first", "all", "fractional")
+RULES: tuple[Rule, ...] = get_args(Rule)
 
 
 def section_label(section: str, width: int = 40) -> str:
@@ -73,7 +76,7 @@ def _check_rule(rule: str) -> None:
         )
 
 
-def sector_membership(df: pd.DataFrame, rule: str = "first") -> pd.DataFrame:
+def sector_membership(df: pd.DataFrame, rule: Rule = "first") -> pd.DataFrame:
     """List the sections each employer counts in under a counting rule, with its weight.
 
     Parameters
@@ -138,7 +141,7 @@ def sector_membership(df: pd.DataFrame, rule: str = "first") -> pd.DataFrame:
     )
 
 
-def sector_counts(df: pd.DataFrame, rule: str = "first") -> pd.Series:
+def sector_counts(df: pd.DataFrame, rule: Rule = "first") -> pd.Series:
     """Count the employers in each SIC section under a counting rule.
 
     Parameters
@@ -180,7 +183,7 @@ def sector_counts(df: pd.DataFrame, rule: str = "first") -> pd.Series:
 
 
 def sector_summary(
-    df: pd.DataFrame, column: str = "diff_median_hourly_percent", rule: str = "first"
+    df: pd.DataFrame, column: str = "diff_median_hourly_percent", rule: Rule = "first"
 ) -> pd.DataFrame:
     """Summarise one gap column per SIC section under a counting rule.
 

@@ -11,7 +11,7 @@ import pytest
 
 import paygap_utils
 from paygap_utils import model
-from paygap_utils.model import CATEGORICAL, GROUP, KINDS, QUARTILES, TARGET
+from paygap_utils.model import CATEGORICAL, GROUP, KINDS, NUMERIC, TARGET
 
 
 def _clean_rows(n: int = 60, seed: int = 0) -> pd.DataFrame:
@@ -40,7 +40,7 @@ def _clean_rows(n: int = 60, seed: int = 0) -> pd.DataFrame:
 
 def test_features_has_predictors_target_group_and_year():
     table = model.features(_clean_rows())
-    assert table.columns.tolist() == [*CATEGORICAL, *QUARTILES, TARGET, GROUP, "year"]
+    assert table.columns.tolist() == [*CATEGORICAL, *NUMERIC, TARGET, GROUP, "year"]
     assert all(table[c].dtype == object for c in CATEGORICAL)
     assert table[GROUP].dtype == "int64"
 
@@ -115,7 +115,7 @@ def test_shares_can_be_left_out_and_unknown_categories_are_ignored():
 
 def test_missing_shares_are_handled_by_every_kind():
     table = model.features(_clean_rows())
-    table.loc[table.index[:5], list(QUARTILES)] = np.nan
+    table.loc[table.index[:5], list(NUMERIC)] = np.nan
     for kind in KINDS:
         assert np.isfinite(model.make_pipeline(kind).fit(table, table[TARGET]).predict(table)).all()
 
@@ -149,7 +149,7 @@ def test_ungrouped_folds_share_employers_and_flatter_a_memoriser():
     table = model.features(_clean_rows(300))
     # A copy of each employer's row in every year: a memoriser finds its twin.
     table[TARGET] = table.groupby(GROUP)[TARGET].transform("first")
-    same = [*CATEGORICAL, *QUARTILES]
+    same = [*CATEGORICAL, *NUMERIC]
     table[same] = table.groupby(GROUP)[same].transform("first")
     nearest = model.make_pipeline("nearest")
     leaky = model.cv_scores(nearest, table, grouped=False, train_score=False)

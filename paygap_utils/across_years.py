@@ -25,7 +25,7 @@ __all__ = [
     "fill_places",
 ]
 
-logger = logging.getLogger("paygap_utils")
+_logger = logging.getLogger("paygap_utils")
 
 # Stronger links first: where two rows of one year would share an id, the weaker lose it.
 _STRENGTH = {"employer_id": 0, "company_number": 1, "name": 2}
@@ -65,7 +65,7 @@ def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
     earlier = order.index[order.duplicated(["year", "employer_id"], keep="last")]
     removed = table.loc[earlier, "year"].value_counts().sort_index()
     for year, n in removed.items():
-        logger.info(
+        _logger.info(
             "%s: removed %d earlier submission(s) of employers that filed twice.",
             year_label(int(year)),
             n,

@@ -295,7 +295,7 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
     out["public_sector_source"] = source
     out["sector"], out["sector_name"], out["sectors"] = sector_columns(out)
     if "PostCode" in raw.columns:
-        out["post_code_raw"] = values_or_none(raw["PostCode"])
+        out["post_code_raw"] = _values_or_none(raw["PostCode"])
         # A blank or unreadable PostCode field: the address ends with the same postcode.
         in_address = _map_unique(out["address"][out["post_code"].isna()], postcode_from_address)
         postcodes = out["post_code"].astype(object).fillna(in_address.astype(object))
@@ -315,7 +315,7 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
     return out[[c.name for c in COLUMNS + DERIVED_COLUMNS]]
 
 
-def values_or_none(values: pd.Series) -> pd.Series:
+def _values_or_none(values: pd.Series) -> pd.Series:
     """The field exactly as typed, an empty one missing."""
     return values.where(values != "", None).astype(object)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import PaygapError
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
 
 
 def _fetch(args: argparse.Namespace) -> int:

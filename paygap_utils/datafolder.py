@@ -38,14 +38,14 @@ __all__ = [
     "folder_error",
 ]
 
-logger = logging.getLogger("paygap_utils")
+_logger = logging.getLogger("paygap_utils")
 
 #: The subfolder of a data folder that belongs to the library alone.
 PRIVATE_DIR = ".paygap-tmp"
-LOCK_FILE = "lock"
-OWNER_FILE = "lock-owner.json"
+_LOCK_FILE = "lock"
+_OWNER_FILE = "lock-owner.json"
 #: A partial file from another computer is an orphan once untouched for this long (seconds).
-ORPHAN_AGE = 24 * 3600
+_ORPHAN_AGE = 24 * 3600
 _PARTIAL = re.compile(r"^(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]{8}-.+\.partial$")
 # How often a waiting process says again that it is still waiting (seconds).
 _REMIND_EVERY = 30.0
@@ -166,9 +166,9 @@ def remove_orphans(folder: Path) -> list[Path]:
     """Remove partial files in the private subfolder whose writer has gone.
 
     A partial file is an orphan if the process named in it no longer runs on
-    this computer, or if it has not been touched for :data:`ORPHAN_AGE` seconds
-    (another computer's file in a shared network folder; no download lives that
-    long). Nothing else is touched, inside or outside the subfolder.
+    this computer, or if it has not been touched for a day (another computer's
+    file in a shared network folder; no download lives that long). Nothing else
+    is touched, inside or outside the subfolder.
 
     Returns
     -------
@@ -197,9 +197,9 @@ def remove_orphans(folder: Path) -> list[Path]:
             continue
         # A reused process id only delays the clean-up: the age rule catches it.
         writer_gone = match["host"] == here and not _alive(int(match["pid"]))
-        orphan = writer_gone or time.time() - path.stat().st_mtime > ORPHAN_AGE
+        orphan = writer_gone or time.time() - path.stat().st_mtime > _ORPHAN_AGE
         if orphan:
-            logger.info("Removing %s, left by an interrupted download.", path)
+            _logger.info("Removing %s, left by an interrupted download.", path)
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
@@ -207,7 +207,7 @@ def remove_orphans(folder: Path) -> list[Path]:
 
 def _read_owner(private: Path) -> dict | None:
     try:
-        owner = json.loads((private / OWNER_FILE).read_text(encoding="utf-8"))
+        owner = json.loads((private / _OWNER_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return owner if isinstance(owner, dict) else None
@@ -241,9 +241,9 @@ def _write_owner(private: Path) -> None:
         "since": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "command": _command(),
     }
-    note = private / f"{OWNER_FILE}.{os.getpid()}"
+    note = private / f"{_OWNER_FILE}.{os.getpid()}"
     note.write_text(json.dumps(owner), encoding="utf-8")
-    os.replace(note, private / OWNER_FILE)
+    os.replace(note, private / _OWNER_FILE)
 
 
 @contextlib.contextmanager
@@ -291,7 +291,7 @@ def data_lock(folder: Path, doing: str = "Downloading the data") -> Iterator[Pat
         raise folder_error(folder, exc, doing) from None
     private = _private(folder, doing)
     limit, notice = seconds(LOCK_TIMEOUT_ENV), seconds(LOCK_NOTICE_ENV)
-    lock = FileLock(str(private / LOCK_FILE))
+    lock = FileLock(str(private / _LOCK_FILE))
     start = time.monotonic()
     next_notice = start + notice
     while True:
@@ -312,7 +312,7 @@ def data_lock(folder: Path, doing: str = "Downloading the data") -> Iterator[Pat
                 "or terminal), stop it or restart its kernel and run the command again; "
                 f"${LOCK_TIMEOUT_ENV} sets how long to wait."
             )
-        logger.warning(
+        _logger.warning(
             "%s is waiting (%.0f s so far) for the data folder %s, which is in use by %s.",
             doing,
             waited,
@@ -323,7 +323,7 @@ def data_lock(folder: Path, doing: str = "Downloading the data") -> Iterator[Pat
     try:
         previous = _read_owner(private)
         if previous is not None:
-            logger.info(
+            _logger.info(
                 "The last holder of the lock on %s, %s, ended without releasing it; cleaning up "
                 "after it.",
                 folder,
@@ -337,5 +337,5 @@ def data_lock(folder: Path, doing: str = "Downloading the data") -> Iterator[Pat
         yield folder
     finally:
         with contextlib.suppress(OSError):
-            (private / OWNER_FILE).unlink(missing_ok=True)
+            (private / _OWNER_FILE).unlink(missing_ok=True)
         lock.release()

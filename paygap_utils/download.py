@@ -31,6 +31,8 @@ __all__ = [
     "file_url",
     "FileStatus",
     "FileState",
+    "fetch_file",
+    "sha256",
 ]
 
 

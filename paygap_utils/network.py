@@ -40,7 +40,7 @@ MAX_REDIRECTS = 5
 #: largest file is about 5 MB, so anything past this is a server that does not stop.
 MAX_FILE_BYTES = 200 * 2**20
 #: Retries after a failure that a retry can mend, waiting 1 s, then 2 s.
-RETRIES = 2
+_RETRIES = 2
 _CHUNK = 1 << 16
 _ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|.)?")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+")
@@ -277,7 +277,7 @@ def download(url: str, output: str | Path, *, max_bytes: int, progressbar: bool 
         except NetworkError as exc:
             wait = 2**attempt
             elapsed = time.monotonic() - started
-            if not exc.retry or attempt == RETRIES or elapsed + wait >= limits.deadline:
+            if not exc.retry or attempt == _RETRIES or elapsed + wait >= limits.deadline:
                 raise
             attempt += 1
             time.sleep(wait)

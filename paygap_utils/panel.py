@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["link_summary", "ambiguous_ids", "balanced_panel", "year_on_year", "change_by_start"]
+__all__ = [
+    "ID_COLUMN",
+    "link_summary",
+    "ambiguous_ids",
+    "balanced_panel",
+    "year_on_year",
+    "change_by_start",
+]
 
 ID_COLUMN = "linked_employer_id"
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PALETTE",
+    "WOMEN",
     "use_style",
     "sample_label",
     "set_title",

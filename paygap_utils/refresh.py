@@ -16,7 +16,6 @@ connection) leaves the files already there as they were.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from .clean import as_of, detect_layout, read_raw
 from .datafolder import PRIVATE_DIR, folder_error, partial_file
+from .download import sha256
 from .errors import DataFormatError, DownloadError, PaygapError
 from .manifest import DataFile, Manifest, missing_entries, parse_manifest
 from .network import MAX_FILE_BYTES, NetworkError, download, server_text
@@ -57,13 +57,9 @@ def file_facts(path: str | Path) -> dict[str, object]:
     (10383, '27-columns-ymd', '2022-02-13')
     """
     path = Path(path)
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
     raw = read_raw(path)
     return {
-        "sha256": digest.hexdigest(),
+        "sha256": sha256(path),
         "size": path.stat().st_size,
         "rows": len(raw),
         "layout": detect_layout(path, raw).name,

@@ -4,7 +4,6 @@ the misbehaving servers a download must survive (FaultServer, BlackHole)."""
 from __future__ import annotations
 
 import functools
-import os
 import socket
 import threading
 from collections import Counter
@@ -12,14 +11,8 @@ from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, Thread
 from pathlib import Path
 from urllib.parse import unquote
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def shared_dir() -> Path | None:
-    """Return the ``shared`` folder (``$PAYGAP_SHARED_DIR`` or ``../shared``) if present."""
-    configured = os.environ.get("PAYGAP_SHARED_DIR")
-    folder = Path(configured) if configured else REPO_ROOT.parent / "shared"
-    return folder if (folder / "data" / "ukgpg").is_dir() else None
+# conftest.py and bench/ still import these from here.
+from tests.paths import REPO_ROOT, shared_dir  # noqa: F401
 
 
 class _Handler(SimpleHTTPRequestHandler):

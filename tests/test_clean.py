@@ -15,7 +15,7 @@ from paygap_utils.errors import DataFormatError
 from paygap_utils.lookups import SIZE_BANDS
 from paygap_utils.manifest import read_manifest
 from paygap_utils.schema import COLUMNS, DERIVED_COLUMNS, LAYOUTS
-from tests.servers import shared_dir
+from tests.paths import shared_dir
 
 # Every layout, with the real files that use it: (file, first year, layout, data rows).
 FILES = [

@@ -16,7 +16,8 @@ import pytest
 from paygap_utils.clean import read_raw
 from paygap_utils.cli import main
 from paygap_utils.manifest import read_manifest
-from tests.servers import REPO_ROOT, FileServer, shared_dir
+from tests.paths import REPO_ROOT, shared_dir
+from tests.servers import FileServer
 
 pytestmark = pytest.mark.data
 

@@ -10,29 +10,21 @@ of the event.
 from __future__ import annotations
 
 import copy
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.paths import REPO_ROOT, SHARED_DIR_ENV, shared_folder
+
 yaml = pytest.importorskip("yaml")
 jsonschema = pytest.importorskip("jsonschema")
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "deploy" / "jupyterhub" / "config.yaml"
-DEPLOY_README = ROOT / "deploy" / "README.md"
-SHARED_DIR_ENV = "PAYGAP_SHARED_DIR"
+CONFIG = REPO_ROOT / "deploy" / "jupyterhub" / "config.yaml"
+DEPLOY_README = REPO_ROOT / "deploy" / "README.md"
 
 # KubeSpawner's byte specification: a number with an optional K, M, G or T suffix (powers of 1024).
 _BYTE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
-
-
-def shared_dir() -> Path:
-    """Return ``$PAYGAP_SHARED_DIR``, else the ``shared`` folder beside the repository."""
-    configured = os.environ.get(SHARED_DIR_ENV, "").strip()
-    return Path(configured) if configured else ROOT.parent / "shared"
 
 
 def helm_merge(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -64,7 +56,7 @@ def parse_bytes(spec: str | int) -> int:
 @pytest.fixture(scope="module")
 def chart() -> tuple[dict[str, Any], dict[str, Any]]:
     """The chart's default values and its JSON schema, from the shared folder."""
-    z2jh = shared_dir() / "data" / "z2jh"
+    z2jh = shared_folder() / "data" / "z2jh"
     values_file, schema_file = z2jh / "values.yaml", z2jh / "values.schema.yaml"
     if not (values_file.is_file() and schema_file.is_file()):
         pytest.skip(
@@ -210,7 +202,7 @@ def test_default_url_opens_the_first_notebook(values):
     assert url.startswith("/lab/tree/")
     notebook = url.removeprefix("/lab/tree/")
     assert re.fullmatch(r"notebooks/00_[a-z0-9_]+\.ipynb", notebook)
-    assert (ROOT / notebook).is_file(), f"{notebook} does not exist in the repository"
+    assert (REPO_ROOT / notebook).is_file(), f"{notebook} does not exist in the repository"
 
 
 def test_login_secrets_come_from_a_kubernetes_secret(values):

@@ -20,7 +20,8 @@ from paygap_utils.datafolder import PRIVATE_DIR
 from paygap_utils.download import check_remote, fetch, file_url, verify
 from paygap_utils.errors import ChecksumMismatchError, DownloadError
 from paygap_utils.manifest import read_manifest
-from tests.servers import REPO_ROOT, FileServer
+from tests.paths import REPO_ROOT
+from tests.servers import FileServer
 
 pytestmark = pytest.mark.data
 
@@ -279,7 +280,7 @@ def test_four_processes_fetching_at_once_download_each_file_once(cold, tmp_path)
 
 
 def _mirror_folder() -> Path:
-    from tests.servers import shared_dir
+    from tests.paths import shared_dir
 
     shared = shared_dir()
     if shared is None:

@@ -8,7 +8,6 @@ pip install never disagree about what the package needs.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
@@ -16,10 +15,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from tests.paths import REPO_ROOT
+
 yaml = pytest.importorskip("yaml")
 tomllib = pytest.importorskip("tomllib")
 
-ROOT = Path(__file__).resolve().parents[1]
 PYTHON = "python=3.12"
 #: conda-forge's name for a PyPI package, where the two differ. The ``-base`` packages hold
 #: what pip installs; conda-forge's ``matplotlib`` adds the Qt toolkit and its ``seaborn``
@@ -40,12 +40,12 @@ MARKER_ENV = {
 
 @pytest.fixture(scope="module")
 def environment() -> dict:
-    return yaml.safe_load((ROOT / "environment.yml").read_text())
+    return yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
 
 
 @pytest.fixture(scope="module")
 def project() -> dict:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
 
 
 @pytest.fixture(scope="module")

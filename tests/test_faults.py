@@ -37,7 +37,8 @@ from paygap_utils.errors import (
 )
 from paygap_utils.manifest import read_manifest
 from paygap_utils.refresh import refresh_manifest
-from tests.servers import REPO_ROOT, BlackHole, FaultServer, FileServer, shared_dir
+from tests.paths import REPO_ROOT, shared_dir
+from tests.servers import BlackHole, FaultServer, FileServer
 
 pytestmark = pytest.mark.data
 

@@ -15,13 +15,16 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.paths import REPO_ROOT
+
 OLD = "paygap-hackathon/paygap-starter"
 NEW_REPO, NEW_BRANCH = "another-org/fork-of-the-starter", "event-2027"
 
 
 def load_script() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location("sync_links", ROOT / "scripts" / "sync_links.py")
+    spec = importlib.util.spec_from_file_location(
+        "sync_links", REPO_ROOT / "scripts" / "sync_links.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -33,10 +36,10 @@ sync_links = load_script()
 @pytest.fixture
 def copy(tmp_path) -> Path:
     """A copy of the files the script reads and writes, with at least one notebook."""
-    shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    shutil.copy(ROOT / "README.md", tmp_path)
+    shutil.copy(REPO_ROOT / "pyproject.toml", tmp_path)
+    shutil.copy(REPO_ROOT / "README.md", tmp_path)
     (tmp_path / "notebooks").mkdir()
-    for path in notebooks(ROOT):
+    for path in notebooks(REPO_ROOT):
         shutil.copy(path, tmp_path / "notebooks")
     if not list((tmp_path / "notebooks").glob("*.ipynb")):
         cells = [

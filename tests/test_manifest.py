@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from paygap_utils.errors import ManifestError, PaygapError, YearError
 from paygap_utils.manifest import manifest_path, parse_manifest, parse_year, read_manifest
-from tests.servers import REPO_ROOT, shared_dir
+from tests.paths import REPO_ROOT, shared_dir
 
 RAW = json.loads((REPO_ROOT / "data_manifest.json").read_text())
 

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 import paygap_utils
-from tests.servers import REPO_ROOT
+from tests.paths import REPO_ROOT
 
 
 def test_importing_is_free():

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from paygap_utils.manifest import read_manifest
-from tests.servers import FileServer, shared_dir
+from tests.paths import REPO_ROOT, shared_dir
+from tests.servers import FileServer
 
-ROOT = Path(__file__).resolve().parents[1]
-POSTBUILD = ROOT / "postBuild"
+POSTBUILD = REPO_ROOT / "postBuild"
 #: Variables of this test session that would point postBuild elsewhere than $HOME/.cache.
 CLEARED = (
     "PAYGAP_DATA_DIR",
@@ -105,7 +105,7 @@ def test_postbuild_bakes_the_verified_data_into_home(tmp_path):
     with FileServer(shared / "data" / "ukgpg") as mirror:
         build = subprocess.run(
             ["bash", str(POSTBUILD)],
-            cwd=ROOT,
+            cwd=REPO_ROOT,
             env={**env, "PAYGAP_DATA_URL": mirror.url},
             capture_output=True,
             text=True,

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.paths import REPO_ROOT
+
 yaml = pytest.importorskip("yaml")
 
-ROOT = Path(__file__).resolve().parents[1]
 PINNED = re.compile(r"v?\d+\.\d+(\.\d+)?")
 
 
 @pytest.fixture(scope="module")
 def repos() -> dict[str, dict[str, Any]]:
-    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    config = yaml.safe_load((REPO_ROOT / ".pre-commit-config.yaml").read_text())
     return {repo["repo"]: repo for repo in config["repos"]}
 
 
@@ -45,13 +45,13 @@ def test_ruff_lints_and_formats(repos):
 
 def test_ruff_settings_come_from_pyproject():
     tomllib = pytest.importorskip("tomllib")
-    ruff = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]
+    ruff = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["ruff"]
     assert "*.ipynb" in ruff.get("extend-include", []), "ruff must also check the notebooks"
 
 
 def test_the_test_suite_uses_the_hook_s_ruff(repos):
     tomllib = pytest.importorskip("tomllib")
-    test_extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+    test_extra = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]["test"]
     rev = repos["https://github.com/astral-sh/ruff-pre-commit"]["rev"].lstrip("v")
@@ -64,6 +64,6 @@ def test_the_repository_is_ruff_clean(command):
     import sys
 
     out = subprocess.run(
-        [sys.executable, "-m", "ruff", *command, "."], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "ruff", *command, "."], capture_output=True, text=True, cwd=REPO_ROOT
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-1000:]

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import paygap_utils
-from tests.servers import shared_dir
+from tests.paths import shared_dir
 
 pytestmark = pytest.mark.data
 

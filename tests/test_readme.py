@@ -7,12 +7,12 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
+from tests.paths import REPO_ROOT
+
+README = REPO_ROOT / "README.md"
 # `](target)`: the target of every markdown link and image, nested badges included.
 LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
 
@@ -42,7 +42,7 @@ def block(text: str, name: str) -> str:
 def test_the_readme_test_command_is_what_ci_runs(readme):
     commands = [line for line in code_lines(readme) if line.startswith("bash scripts/test")]
     assert commands, "the README shows no `bash scripts/test` command"
-    ci = (ROOT / ".ci" / "run").read_text()
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
     for command in commands:
         assert command in ci, f".ci/run does not run the README's `{command}`"
 
@@ -50,7 +50,7 @@ def test_the_readme_test_command_is_what_ci_runs(readme):
 def test_the_readme_commands_are_strict_executable_scripts(readme):
     assert "bash scripts/lab" in code_lines(readme)
     for name in ("scripts/lab", "scripts/test", ".ci/run"):
-        path = ROOT / name
+        path = REPO_ROOT / name
         text = path.read_text()
         assert text.startswith("#!/bin/bash\n") and "set -euo pipefail" in text, name
         assert os.access(path, os.X_OK), f"{name} is not executable"
@@ -58,7 +58,7 @@ def test_the_readme_commands_are_strict_executable_scripts(readme):
 
 def test_badges_and_table_are_in_step_with_the_setting():
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "sync_links.py"), "--check"],
+        [sys.executable, str(REPO_ROOT / "scripts" / "sync_links.py"), "--check"],
         capture_output=True,
         text=True,
         check=False,
@@ -68,7 +68,7 @@ def test_badges_and_table_are_in_step_with_the_setting():
 
 def test_every_notebook_is_in_the_table(readme):
     table = block(readme, "notebooks")
-    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
     assert notebooks
     for path in notebooks:
         assert f"](notebooks/{path.name})" in table, f"{path.name} is not in the README's table"
@@ -77,18 +77,18 @@ def test_every_notebook_is_in_the_table(readme):
 def test_every_relative_link_points_to_a_file(readme):
     targets = [t for t in LINK_TARGET.findall(readme) if not re.match(r"[a-z]+:|#", t)]
     assert targets
-    missing = sorted({t for t in targets if not (ROOT / t.split("#")[0]).exists()})
+    missing = sorted({t for t in targets if not (REPO_ROOT / t.split("#")[0]).exists()})
     assert not missing, f"README.md links to files that do not exist: {missing}"
 
 
 def test_licence_and_attribution(readme):
-    manifest = json.loads((ROOT / "data_manifest.json").read_text())
+    manifest = json.loads((REPO_ROOT / "data_manifest.json").read_text())
     assert manifest["licence"]["attribution"] in " ".join(readme.split())
-    assert "BSD 3-Clause License" in (ROOT / "LICENSE").read_text()
+    assert "BSD 3-Clause License" in (REPO_ROOT / "LICENSE").read_text()
 
 
 def test_the_conda_commands_name_the_environment(readme):
     yaml = pytest.importorskip("yaml")
-    name = yaml.safe_load((ROOT / "environment.yml").read_text())["name"]
+    name = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())["name"]
     conda = [line for line in code_lines(readme) if line.startswith("conda env create")]
     assert conda and f"conda activate {name} " in conda[0]

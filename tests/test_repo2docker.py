@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.paths import REPO_ROOT
 
 
 def repo2docker() -> list[str] | None:
@@ -30,7 +30,7 @@ def dockerfile() -> str:
         pytest.skip("jupyter-repo2docker is not installed: pip install -e '.[test]'")
     result = subprocess.run(
         [*command, "--no-build", "--debug", "."],
-        cwd=ROOT,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=300,
@@ -79,4 +79,4 @@ def test_the_package_is_installed_once_by_postbuild(dockerfile):
 @pytest.mark.parametrize("name", ["binder", ".binder"])
 def test_configuration_is_at_the_root(name):
     # repo2docker ignores root files when one of these folders exists.
-    assert not (ROOT / name).exists(), f"{name}/ would hide environment.yml and postBuild"
+    assert not (REPO_ROOT / name).exists(), f"{name}/ would hide environment.yml and postBuild"

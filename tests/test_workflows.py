@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
+from tests.paths import REPO_ROOT
+
 yaml = pytest.importorskip("yaml")
 
-ROOT = Path(__file__).resolve().parents[1]
-WORKFLOWS = ROOT / ".github" / "workflows"
+WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
 TEST_COMMAND = "bash scripts/test"
 
@@ -114,7 +115,7 @@ def test_tests_workflow_keeps_artefacts_of_failed_runs():
 
 @pytest.mark.parametrize("name", [".ci/run", "README.md"])
 def test_ci_runs_the_same_command_as_developers(name):
-    path = ROOT / name
+    path = REPO_ROOT / name
     assert path.is_file(), f"{name} is missing"
     assert TEST_COMMAND in path.read_text(), f"{name} does not mention `{TEST_COMMAND}`"
 
@@ -137,7 +138,7 @@ def test_binder_build_follows_pushes_to_main():
 def test_workflows_do_not_repeat_the_repository_name():
     """The owner/name lives in pyproject.toml; workflows use ${{ github.repository }}."""
     tomllib = pytest.importorskip("tomllib")
-    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["paygap-starter"]
+    settings = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["paygap-starter"]
     for path in WORKFLOW_FILES:
         assert settings["github"] not in path.read_text(), path.name
         assert not re.search(r"github\.com/[\w.-]+/[\w.-]+", path.read_text()), path.name

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PALETTE",
-    "WOMEN",
     "use_style",
     "sample_label",
     "set_title",
@@ -45,8 +44,6 @@ PALETTE: tuple[str, ...] = (
     "#F0E442",  # yellow
     "#000000",  # black
 )
-#: The colour for women, used the same way in every chart.
-WOMEN = PALETTE[3]
 
 
 def use_style() -> None:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +17,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paygap_utils.errors import ManifestError, PaygapError, YearError
-from paygap_utils.manifest import manifest_path, parse_manifest, parse_year, read_manifest
+from paygap_utils.manifest import (
+    SCHEMA_PATH,
+    DataFile,
+    manifest_path,
+    parse_manifest,
+    parse_year,
+    read_manifest,
+)
 from tests.paths import REPO_ROOT, shared_dir
 
 RAW = json.loads((REPO_ROOT / "data_manifest.json").read_text())
@@ -94,11 +106,48 @@ def _broken(change) -> dict:
             r"licence is missing the field\(s\) attribution",
         ),
         (lambda m: m.update(files=[]), r"'files' is empty"),
+        (lambda m: m.pop("source"), r"data_manifest.json is missing the field\(s\) source"),
+        (lambda m: m["files"].append("x.csv"), r"entry #8 must be a JSON object, found str"),
+        (lambda m: m["files"][5].update(rows=0), r"entry 2022-23: rows must be a positive"),
+        (
+            lambda m: m["missing"][0].pop("notes"),
+            r"missing entry #1 is missing the field\(s\) notes",
+        ),
+        (lambda m: m["missing"][0].update(year="2023-25"), r"missing entry #1: .*one year to the"),
     ],
 )
 def test_malformed_manifests_are_rejected_naming_the_entry(change, message):
     with pytest.raises(ManifestError, match=message):
         parse_manifest(_broken(change))
+
+
+def test_every_schema_message_says_how_to_restore_the_manifest():
+    with pytest.raises(ManifestError, match=r"git checkout data_manifest.json.*refresh"):
+        parse_manifest(_broken(lambda m: m["files"][0].pop("notes")))
+
+
+def test_the_manifest_names_the_schema_the_package_ships_and_passes_it(tmp_path):
+    assert (REPO_ROOT / RAW["$schema"]).resolve() == SCHEMA_PATH
+    schema = json.loads(SCHEMA_PATH.read_text())
+    required = schema["$defs"]["file"]["required"]
+    assert required == [f.name for f in dataclasses.fields(DataFile)]
+    # check-jsonschema, as an editor or a CI step would run it, checks both files.
+    tool = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent))
+    assert tool, "check-jsonschema is installed with the test extra"
+    checked = subprocess.run(
+        [tool, "--schemafile", str(SCHEMA_PATH), str(REPO_ROOT / "data_manifest.json")],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    broken = tmp_path / "data_manifest.json"
+    broken.write_text(json.dumps(_broken(lambda m: m["files"][0].update(sha256="abc"))))
+    refused = subprocess.run(
+        [tool, "--schemafile", str(SCHEMA_PATH), str(broken)], capture_output=True, text=True
+    )
+    assert refused.returncode == 1 and "sha256" in refused.stdout + refused.stderr
+    metaschema = subprocess.run([tool, "--check-metaschema", str(SCHEMA_PATH)], capture_output=True)
+    assert metaschema.returncode == 0
 
 
 def test_a_manifest_that_is_not_json_says_how_to_restore_it(tmp_path):

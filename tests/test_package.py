@@ -70,6 +70,7 @@ def test_the_wheel_carries_the_one_manifest_and_the_tables(wheel):
         packaged = archive.read("paygap_utils/data_manifest.json")
     assert packaged == (REPO_ROOT / "data_manifest.json").read_bytes()
     assert "paygap_utils/tables/postcode_regions.csv" in names
+    assert "paygap_utils/manifest.schema.json" in names
     assert not any(name.startswith(("tests/", "notebooks/")) for name in names)
 
 

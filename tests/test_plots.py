@@ -33,10 +33,10 @@ def test_gap_histogram_centres_bins_on_whole_numbers_and_notes_hidden_values():
 
 def test_gap_histogram_without_median_or_hidden_values():
     fig, ax = plots.new_figure()
-    plots.gap_histogram(ax, pd.Series([1.0, 2.0]), mark_median=False, color=plots.WOMEN)
+    plots.gap_histogram(ax, pd.Series([1.0, 2.0]), mark_median=False, color=plots.PALETTE[3])
     assert len(ax.lines) == 1  # the zero line only
     assert len(ax.texts) == 0
-    assert mpl.colors.to_hex(ax.patches[0].get_facecolor()) == plots.WOMEN.lower()
+    assert mpl.colors.to_hex(ax.patches[0].get_facecolor()) == plots.PALETTE[3].lower()
     plt.close(fig)
 
 

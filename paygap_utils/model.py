@@ -21,6 +21,7 @@ __all__ = [
     "TARGET",
     "GROUP",
     "KINDS",
+    "INPUT_COLUMNS",
     "features",
     "make_pipeline",
     "cv_scores",
@@ -42,6 +43,10 @@ GROUP = "employer"
 #: The kinds of model :func:`make_pipeline` builds.
 KINDS: tuple[str, ...] = ("baseline", "linear", "boosting", "nearest")
 
+#: The columns of :func:`paygap_utils.load` that :func:`features` reads: pass them as
+#: ``load(columns=model.INPUT_COLUMNS)`` to load nothing else.
+INPUT_COLUMNS: tuple[str, ...] = (*CATEGORICAL, *QUARTILES, TARGET, "linked_employer_id", "year")
+
 MISSING_LABEL = "Not known"
 
 
@@ -51,7 +56,8 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     df : pandas.DataFrame
-        Rows as :func:`paygap_utils.load` returns them.
+        Rows as :func:`paygap_utils.load` returns them, with at least the
+        :data:`INPUT_COLUMNS`.
 
     Returns
     -------
@@ -73,7 +79,8 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> import paygap_utils
     >>> from paygap_utils import model
-    >>> table = model.features(paygap_utils.load("2022-23", progressbar=False))
+    >>> df = paygap_utils.load("2022-23", columns=model.INPUT_COLUMNS, progressbar=False)
+    >>> table = model.features(df)
     >>> table.shape
     (10622, 10)
     >>> table.columns.tolist()[:4]

@@ -248,6 +248,7 @@ def cv_scores(
     from sklearn.base import clone
     from sklearn.metrics import mean_absolute_error
     from sklearn.model_selection import GroupKFold, KFold
+    from threadpoolctl import threadpool_limits
 
     y = table[target].to_numpy()
     groups = table[group].to_numpy()
@@ -256,17 +257,20 @@ def cv_scores(
     else:
         splits = KFold(n_splits=n_splits, shuffle=True, random_state=0).split(table)
     rows = []
-    for fold, (train, test) in enumerate(splits, start=1):
-        fitted = clone(pipeline).fit(table.iloc[train], y[train])
-        seen = pd.Series(groups[test]).isin(set(groups[train]))
-        row = {
-            "fold": fold,
-            "train_rows": len(train),
-            "test_rows": len(test),
-            "seen_percent": round(100 * float(seen.mean()), 1),
-            "mae": mean_absolute_error(y[test], fitted.predict(table.iloc[test])),
-        }
-        if train_score:
-            row["train_mae"] = mean_absolute_error(y[train], fitted.predict(table.iloc[train]))
-        rows.append(row)
+    # One thread: on a shared machine (Binder, a hub, a busy laptop) OpenMP threads that
+    # compete for a few cores made the boosted trees many times slower, and used more memory.
+    with threadpool_limits(limits=1):
+        for fold, (train, test) in enumerate(splits, start=1):
+            fitted = clone(pipeline).fit(table.iloc[train], y[train])
+            seen = pd.Series(groups[test]).isin(set(groups[train]))
+            row = {
+                "fold": fold,
+                "train_rows": len(train),
+                "test_rows": len(test),
+                "seen_percent": round(100 * float(seen.mean()), 1),
+                "mae": mean_absolute_error(y[test], fitted.predict(table.iloc[test])),
+            }
+            if train_score:
+                row["train_mae"] = mean_absolute_error(y[train], fitted.predict(table.iloc[train]))
+            rows.append(row)
     return pd.DataFrame(rows)

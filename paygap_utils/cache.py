@@ -220,12 +220,21 @@ def _arrow_batches(table: pd.DataFrame):
     def stored(rows) -> pd.DataFrame:
         return table[rows].assign(**{c: values[rows] for c, values in joined.items()})
 
-    # The schema comes from the dtypes alone; text held as Python objects gives no type
-    # without rows, and is text.
+    # The schema comes from the dtypes alone; a column held as Python objects gives no type
+    # without rows, and takes the type of its kind in the schema module.
+    by_kind = {
+        "text": pa.string(),
+        "id": pa.int64(),
+        "float": pa.float64(),
+        "bool": pa.bool_(),
+        "datetime": pa.timestamp("ns"),
+    }
+    kinds = _schema_columns()
     schema = pa.Schema.from_pandas(stored(slice(0, 0)), preserve_index=False)
     for index, field in enumerate(schema):
         if pa.types.is_null(field.type):
-            schema = schema.set(index, field.with_type(pa.string()))
+            arrow_type = by_kind.get(kinds.get(field.name, "text"), pa.string())
+            schema = schema.set(index, field.with_type(arrow_type))
     years = table["year"].to_numpy()
     for year in sorted(set(years.tolist())):
         part = stored(years == year)

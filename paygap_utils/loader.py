@@ -139,7 +139,15 @@ def _rebuild(
         # What was written is what every later load reads, so cold and warm loads agree.
         table = read_cache(path, years, columns)
     if table is None:
-        raise RuntimeError(f"The cache {path} was written but cannot be read back; delete it.")
+        # Only a fault in this library gets here; the table is still served, from memory.
+        logger.error(
+            "The cache %s was written but cannot be read back (the reason is above); this "
+            "load is built in memory. Please report this with the output of "
+            "`python -m paygap_utils doctor`.",
+            path,
+        )
+        with quiet_pooch():
+            table = as_cached(_build(manifest, folder, progressbar), years, columns)
     return table
 
 

@@ -308,3 +308,13 @@ def test_a_read_only_folder_with_a_damaged_cache_is_served_from_memory(
 def test_as_cached_is_what_a_cache_gives_back(reference):
     # The in-memory path for read-only folders returns the same table as a warm load.
     assert same(cache.as_cached(reference), reference)
+
+
+def test_a_column_of_only_missing_values_keeps_the_type_of_its_kind(damaged, reference):
+    empty = pd.Series([None] * len(reference), dtype=object)
+    write_cache(reference.assign(company_link_to_gpg_info=empty, due_date=empty), damaged)
+    table = read_cache(damaged)
+    assert table is not None
+    assert table["company_link_to_gpg_info"].isna().all()
+    assert table["company_link_to_gpg_info"].dtype == reference["company_link_to_gpg_info"].dtype
+    assert table["due_date"].isna().all()

@@ -1,10 +1,17 @@
 """Test set-up shared by the unit tests, the doctests and the notebooks (nbval).
 
-The real data files are served from ``../shared/data/ukgpg`` on 127.0.0.1 and the
-package is pointed at that mirror and at a temporary data folder before anything
-runs, so notebook kernels inherit the same settings. Where ``../shared`` is
-missing (a user's clone), the real URLs are used if the internet is reachable;
-otherwise everything that needs the data is skipped with the reason.
+Every test session gets a temporary data folder, and the package is pointed at it
+before anything runs, so notebook kernels inherit the same settings. The real data
+comes from the first of these that is available:
+
+1. ``../shared/data/ukgpg`` (or ``$PAYGAP_SHARED_DIR/data/ukgpg``), served on 127.0.0.1;
+2. the mirror in ``$PAYGAP_DATA_URL`` (e.g. a venue laptop), if it is set;
+3. the files already downloaded into the user's data folder (``python -m paygap_utils
+   fetch``), copied after their checksums are verified;
+4. the pinned URLs, if the internet is reachable.
+
+Otherwise everything that needs the data is skipped, and the summary says how to make
+it run.
 """
 
 from __future__ import annotations
@@ -31,26 +38,55 @@ def _internet_reachable() -> bool:
     return True
 
 
+HOW_TO_RUN = (
+    "To run them: set PAYGAP_SHARED_DIR to a folder holding data/ukgpg, or set PAYGAP_DATA_URL "
+    "to a mirror of the data files (see the README), or run `python -m paygap_utils fetch` "
+    "once while online so the data is on this computer."
+)
+
+
+def _copy_downloaded(data_home: Path) -> Path | None:
+    """Copy the user's verified, already downloaded files into ``data_home``, if all are there."""
+    from paygap_utils.download import verify
+    from paygap_utils.settings import data_dir
+
+    try:
+        folder = data_dir()
+        statuses = verify(data_home=folder)
+    except Exception:  # noqa: BLE001 - any trouble here only means this source is unavailable
+        return None
+    if not statuses or any(s.status != "ok" for s in statuses):
+        return None
+    for status in statuses:
+        shutil.copy(status.path, data_home / status.path.name)
+    return folder
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return
     data_home = Path(tempfile.mkdtemp(prefix="paygap-test-data-"))
     _STATE["data_home"] = data_home
-    os.environ["PAYGAP_DATA_DIR"] = str(data_home)
-    os.environ.pop("PAYGAP_DATA_URL", None)
     shared = shared_dir()
+    mirror = os.environ.get("PAYGAP_DATA_URL", "").strip()
     if shared is not None:
+        os.environ.pop("PAYGAP_DATA_URL", None)
         server = FileServer(shared / "data" / "ukgpg").start()
         _STATE["mirror"] = server
         os.environ["PAYGAP_DATA_URL"] = server.url
         _STATE["source"] = f"loopback mirror of {shared / 'data' / 'ukgpg'}"
+    elif mirror:
+        _STATE["source"] = f"the mirror in PAYGAP_DATA_URL ({mirror})"
+    elif (downloaded := _copy_downloaded(data_home)) is not None:
+        _STATE["source"] = f"the files already downloaded into {downloaded} (copied)"
     elif _internet_reachable():
         _STATE["source"] = "the pinned URLs on the internet"
     else:
         _STATE["skip"] = (
-            "the real data is not available: ../shared/data/ukgpg is missing (set "
-            "PAYGAP_SHARED_DIR to the shared folder) and the internet is not reachable"
+            "the real data is not available: no ../shared/data/ukgpg, no PAYGAP_DATA_URL, "
+            "no downloaded files, and the internet is not reachable. " + HOW_TO_RUN
         )
+    os.environ["PAYGAP_DATA_DIR"] = str(data_home)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -64,6 +100,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"paygap data: {_STATE.get('source') or _STATE.get('skip')}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    # Shown even with -q, so that skipped data tests are never a silent pass.
+    if _STATE.get("skip"):
+        skipped = len(terminalreporter.stats.get("skipped", []))
+        terminalreporter.write_line(
+            f"paygap data: {skipped} test(s) that need the real data were skipped. {HOW_TO_RUN}",
+            yellow=True,
+            bold=True,
+        )
 
 
 def _needs_data(item: pytest.Item) -> bool:
@@ -115,7 +162,12 @@ def mirror() -> FileServer:
     """The loopback server of ``../shared/data/ukgpg`` the session uses (skips without it)."""
     server = _STATE.get("mirror")
     if server is None:
-        pytest.skip(str(_STATE.get("skip") or "../shared/data/ukgpg is not available"))
+        pytest.skip(
+            str(_STATE.get("skip"))
+            if _STATE.get("skip")
+            else "needs ../shared/data/ukgpg served on loopback: set PAYGAP_SHARED_DIR to a folder "
+            "holding data/ukgpg"
+        )
     return server  # type: ignore[return-value]
 
 

@@ -58,8 +58,11 @@ def best_of(func: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
     return statistics.median(times), min(times)
 
 
-def peak_rss_mb(code: str, env: dict[str, str] | None = None) -> float:
-    """Run ``code`` in a fresh interpreter and return its peak resident memory in MB."""
+def peak_rss_mb(code: str, env: dict[str, str] | None = None, output: bool = False):
+    """Run ``code`` in a fresh interpreter and return its peak resident memory in MB.
+
+    With ``output``, return ``(MB, the process's standard output)``.
+    """
     # VmHWM, not ru_maxrss: ru_maxrss keeps the parent's peak across fork and exec.
     probe = code + (
         "\nfrom pathlib import Path\n"
@@ -75,4 +78,5 @@ def peak_rss_mb(code: str, env: dict[str, str] | None = None) -> float:
         cwd=ROOT,
     )
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("PEAK")][-1]
-    return int(line.split()[1]) / 1024
+    peak = int(line.split()[1]) / 1024
+    return (peak, out.stdout) if output else peak

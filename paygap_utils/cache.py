@@ -1,31 +1,73 @@
-"""The cleaned all-years table, cached once as parquet so a warm :func:`paygap_utils.load` is fast.
+"""The cleaned all-years table, cached once so that a warm :func:`paygap_utils.load` is fast.
 
-The cache file's name carries a key made of the manifest's checksums, the
-library's version and a digest of the library's own code and tables, so any
-change to the data or to the cleaning makes a new cache; older ones are removed.
+The cache is one file per key, ``paygap-clean-<key>.cache`` in the data folder. The
+key is made of the manifest's checksums, the library's version, a digest of the
+library's own code and tables, and pandas' major version, so any change to the data
+or to the cleaning makes a new cache.
+
+The file is an uncompressed Arrow IPC file (one record batch per reporting year)
+followed by a trailer that proves it: a CRC-32 of every column of every year, of
+every shared dictionary, and of every other byte of the Arrow file (its schema,
+metadata and footer), the table's ``attrs``, and the trailer's own CRC-32. A read
+checks what it reads (the columns and years asked for, and all the rest), so a
+flipped bit anywhere, a truncated file, a file of other columns or of another
+version's layout is noticed, logged, and rebuilt from the downloaded files; it is
+never served as data. The file is read into memory, not memory-mapped, so nothing
+that happens to it later can change or crash a table already loaded.
+
 Writes go to a temporary file that is renamed into place, so a reader never sees
-half a table.
+half a table. After a write, only this environment's caches of other keys are
+removed: a file is removed only if its name is a cache's and its trailer says this
+library wrote it for the same pandas major version (another environment sharing the
+folder keeps its own). Caches of the previous layout (parquet files carrying this
+library's metadata) are removed too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import struct
+import zlib
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .manifest import Manifest
+from .schema import COLUMNS, DERIVED_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
-__all__ = ["cache_key", "cache_path", "read_cache", "write_cache"]
+__all__ = [
+    "cache_key",
+    "cache_path",
+    "check_columns",
+    "read_cache",
+    "write_cache",
+    "as_cached",
+    "CacheDamaged",
+]
+
+_logger = logging.getLogger("paygap_utils")
 
 _PREFIX = "paygap-clean-"
-_LIST_COLUMNS = ("sic_codes", "sectors")
-_ATTRS_KEY = b"paygap_utils.attrs"
+_SUFFIX = ".cache"
+_MAGIC = b"PAYGAPC1"
+#: The trailer's fixed tail: CRC-32 of the trailer text, its length, the magic.
+_TAIL = struct.Struct("<IQ8s")
+_FORMAT = 1
+#: The previous layout's metadata key (parquet caches of earlier versions).
+_OLD_PARQUET_KEY = b"paygap_utils.attrs"
+
+
+class CacheDamaged(Exception):
+    """The cache file cannot be trusted; the message says why."""
 
 
 @cache
@@ -39,6 +81,12 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
+def _environment() -> dict[str, str]:
+    import pandas as pd
+
+    return {"pandas": pd.__version__.split(".")[0]}
+
+
 def cache_key(manifest: Manifest) -> str:
     """Return the key that names the cleaned table for this manifest and this library.
 
@@ -49,86 +97,477 @@ def cache_key(manifest: Manifest) -> str:
     >>> len(cache_key(read_manifest()))
     16
     """
-    import pandas as pd
-
-    from . import __version__
-
     parts = {
         "files": [(f.year, f.sha256) for f in manifest.files],
         "paygap_utils": __version__,
         "code": _code_digest(),
-        "pandas": pd.__version__.split(".")[0],
+        "format": _FORMAT,
+        **_environment(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def cache_path(folder: Path, manifest: Manifest) -> Path:
-    """Return where the cleaned table for ``manifest`` lives in ``folder``."""
-    return folder / f"{_PREFIX}{cache_key(manifest)}.parquet"
+    """Return where the cleaned table for ``manifest`` lives in ``folder``.
 
-
-def read_cache(path: Path, years: list[int] | None = None) -> pd.DataFrame | None:
-    """Read the cached table, or return ``None`` if it is absent or unreadable.
-
-    The table's ``attrs`` are those it was written with.
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from paygap_utils.manifest import read_manifest
+    >>> from paygap_utils.cache import cache_path
+    >>> cache_path(Path("data"), read_manifest()).name.startswith("paygap-clean-")
+    True
     """
-    import numpy as np
-    import pyarrow.parquet as pq
-
-    if not path.is_file():
-        return None
-    filters = [("year", "in", years)] if years is not None else None
-    try:
-        arrow = pq.read_table(path, filters=filters, memory_map=True)
-        table = arrow.to_pandas()
-    except Exception:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
-        path.unlink(missing_ok=True)
-        return None
-    for column in _LIST_COLUMNS:
-        # Each distinct list is stored once as joined text; rows share the decoded list.
-        joined = table[column]
-        decoded = np.empty(len(joined.cat.categories) + 1, dtype=object)
-        decoded[:-1] = [text.split(",") if text else [] for text in joined.cat.categories]
-        decoded[-1] = []
-        table[column] = decoded[joined.cat.codes.to_numpy()]
-    table.attrs = json.loads((arrow.schema.metadata or {}).get(_ATTRS_KEY, b"{}"))
-    return table
+    return folder / f"{_PREFIX}{cache_key(manifest)}{_SUFFIX}"
 
 
-def write_cache(table: pd.DataFrame, path: Path) -> None:
-    """Write ``table`` to ``path`` atomically and remove cleaned tables of other keys.
+def _schema_columns() -> dict[str, str]:
+    return {c.name: c.kind for c in COLUMNS + DERIVED_COLUMNS}
 
-    Each year is converted to Arrow on its own and written as one row group, so
-    the copy never holds more than a year at a time (and a filter on ``year``
-    reads only the row groups it needs).
+
+def check_columns(columns: Sequence[str] | str | None) -> list[str] | None:
+    """Return ``columns`` as a list after checking each is a column of the table.
+
+    Raises
+    ------
+    ValueError
+        Naming the unknown column, the closest known names, and where the list is.
+
+    Examples
+    --------
+    >>> from paygap_utils.cache import check_columns
+    >>> check_columns(["year", "sector"])
+    ['year', 'sector']
+    >>> check_columns(["median_gap"])
+    Traceback (most recent call last):
+    ...
+    ValueError: 'median_gap' is not a column of the cleaned table...
     """
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        columns = [columns]
+    known = _schema_columns()
+    wanted = list(dict.fromkeys(columns))
+    for name in wanted:
+        if name not in known:
+            import difflib
+
+            close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
+            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise ValueError(
+                f"{name!r} is not a column of the cleaned table.{hint} "
+                "`paygap_utils.columns()` lists every column and what it means."
+            )
+    if not wanted:
+        raise ValueError("columns is empty: name at least one column, e.g. columns=['year'].")
+    return wanted
+
+
+def _kind_matches(kind: str, arrow_type: pa.DataType) -> bool:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    years = sorted(table["year"].unique())
+    checks = {
+        "text": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
+        "id": pa.types.is_integer,
+        "float": pa.types.is_floating,
+        "bool": pa.types.is_boolean,
+        "datetime": pa.types.is_timestamp,
+        "category": pa.types.is_dictionary,
+        "codes": pa.types.is_dictionary,
+    }
+    check = checks.get(kind)
+    return check is None or check(arrow_type)
 
-    # Lists are stored as joined text, one dictionary entry per distinct list.
-    joined = {c: table[c].map(",".join).astype("category") for c in _LIST_COLUMNS}
+
+def _string_dtype():
+    """pandas' Arrow-backed string with missing values as NaN, in pandas 2.2 and 3.x alike."""
+    import numpy as np
+    import pandas as pd
+
+    try:
+        return pd.StringDtype("pyarrow", na_value=np.nan)
+    except TypeError:  # pandas < 2.3 spells the same type "pyarrow_numpy"
+        return pd.StringDtype("pyarrow_numpy")
+
+
+def _crc(buffers) -> int:
+    value = 0
+    for buffer in buffers:
+        if buffer is not None and buffer.size:
+            value = zlib.crc32(memoryview(buffer), value)
+    return value
+
+
+def _batch_buffers(array: pa.Array) -> list:
+    import pyarrow as pa
+
+    return array.indices.buffers() if pa.types.is_dictionary(array.type) else array.buffers()
+
+
+# Writing
+
+
+def _arrow_batches(table: pd.DataFrame):
+    """Yield (year, schema, one year as an Arrow table), converting one year at a time."""
+    import pyarrow as pa
+
+    # Each list column is stored as joined text, one dictionary entry per distinct list.
+    lists = [name for name, kind in _schema_columns().items() if kind == "codes"]
+    joined = {c: table[c].map(",".join).astype("category") for c in lists if c in table}
 
     def stored(rows) -> pd.DataFrame:
         return table[rows].assign(**{c: values[rows] for c, values in joined.items()})
 
-    # The schema comes from the dtypes alone; text columns held as Python objects give no
-    # type without rows, and are text.
+    # The schema comes from the dtypes alone; a column held as Python objects gives no type
+    # without rows, and takes the type of its kind in the schema module.
+    by_kind = {
+        "text": pa.string(),
+        "id": pa.int64(),
+        "float": pa.float64(),
+        "bool": pa.bool_(),
+        "datetime": pa.timestamp("ns"),
+    }
+    kinds = _schema_columns()
     schema = pa.Schema.from_pandas(stored(slice(0, 0)), preserve_index=False)
     for index, field in enumerate(schema):
         if pa.types.is_null(field.type):
-            schema = schema.set(index, field.with_type(pa.string()))
-    schema = schema.with_metadata({**schema.metadata, _ATTRS_KEY: json.dumps(table.attrs).encode()})
-    partial = path.with_name(f".{path.name}.partial")
-    # lz4 with dictionaries reads fastest here (see docs/performance.md). One conversion
-    # thread: each extra thread's allocator arena adds tens of MB to the peak.
-    with pq.ParquetWriter(partial, schema, compression="lz4") as writer:
-        for year in years:
-            part = stored((table["year"] == year).to_numpy())
-            arrow = pa.Table.from_pandas(part, schema=schema, preserve_index=False, nthreads=1)
-            writer.write_table(arrow)
-    os.replace(partial, path)
-    for old in path.parent.glob(f"{_PREFIX}*.parquet"):
-        if old != path:
-            old.unlink(missing_ok=True)
+            arrow_type = by_kind.get(kinds.get(field.name, "text"), pa.string())
+            schema = schema.set(index, field.with_type(arrow_type))
+    years = table["year"].to_numpy()
+    for year in sorted(set(years.tolist())):
+        part = stored(years == year)
+        # One conversion thread: each extra thread's allocator arena adds to the peak.
+        arrow = pa.Table.from_pandas(part, schema=schema, preserve_index=False, nthreads=1)
+        yield year, schema, arrow
+
+
+def _body_ranges(whole: pa.Buffer) -> list[tuple[int, int]]:
+    """Where the data of each year and each dictionary lies in the Arrow file ``whole``.
+
+    Each is a (start, end) span from its first buffer to its last: inside a span there
+    are only that message's buffers, checked column by column, and padding that no
+    reader looks at. Everything outside the spans (schema, message headers, footer) is
+    checked as a whole.
+    """
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    def span(buffers) -> tuple[int, int] | None:
+        places = [(b.address - whole.address, b.size) for b in buffers if b is not None and b.size]
+        if not places:
+            return None
+        for start, size in places:
+            if not 0 <= start <= whole.size - size:
+                raise RuntimeError("an Arrow buffer lies outside the file")
+        return min(start for start, _ in places), max(start + size for start, size in places)
+
+    spans = set()
+    reader = ipc.open_file(whole)
+    for i in range(reader.num_record_batches):
+        batch = reader.get_batch(i)
+        spans.add(span(b for array in batch.columns for b in _batch_buffers(array)))
+        for array in batch.columns:
+            if pa.types.is_dictionary(array.type):
+                spans.add(span(array.dictionary.buffers()))
+    return sorted(s for s in spans if s is not None)
+
+
+def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
+    """Checksums of an Arrow file as the reader sees it: per year and column, and the rest."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    # Where each buffer lies in the file, from a zero-copy view of it.
+    with pa.memory_map(str(ipc_path)) as mapped:
+        ranges = _body_ranges(mapped.read_buffer(ipc_length))
+    rest, position = [], 0
+    for start, end in ranges:
+        if start > position:
+            rest.append([position, start])
+        position = max(position, end)
+    if position < ipc_length:
+        rest.append([position, ipc_length])
+    with open(ipc_path, "rb") as file:
+        rest_crc = 0
+        for start, end in rest:
+            file.seek(start)
+            rest_crc = zlib.crc32(file.read(end - start), rest_crc)
+    # The checksums of the data, read back the way read_cache reads it, one year at a time.
+    batch_crc, dictionary_crc = [], {}
+    reader = ipc.open_file(pa.OSFile(str(ipc_path)), footer_offset=ipc_length)
+    names = reader.schema.names
+    for i in range(reader.num_record_batches):
+        batch = reader.get_batch(i)
+        batch_crc.append([_crc(_batch_buffers(array)) for array in batch.columns])
+        for name, array in zip(names, batch.columns, strict=True):
+            if pa.types.is_dictionary(array.type) and name not in dictionary_crc:
+                dictionary_crc[name] = _crc(array.dictionary.buffers())
+    return {
+        "columns": names,
+        "batch_crc": batch_crc,
+        "dictionary_crc": dictionary_crc,
+        "rest": rest,
+        "rest_crc": rest_crc,
+    }
+
+
+def write_cache(table: pd.DataFrame, path: Path) -> None:
+    """Write ``table`` to ``path`` atomically, then remove this environment's older caches.
+
+    Each year is converted to Arrow on its own and written as one record batch, so
+    the copy never holds more than a year at a time (and a read of some years reads
+    only theirs).
+
+    Raises
+    ------
+    OSError
+        When the file cannot be written (a read-only or full data folder); nothing
+        is left behind.
+    """
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    from .datafolder import partial_file
+
+    years = []
+    with partial_file(path.parent, path.name, "Saving the cleaned table") as partial:
+        with pa.OSFile(str(partial), "wb") as sink:
+            writer = None
+            for year, schema, part in _arrow_batches(table):
+                if writer is None:
+                    writer = ipc.new_file(sink, schema)
+                writer.write_table(part)
+                years.append(int(year))
+                del part
+            if writer is None:
+                raise ValueError("write_cache: the table has no rows")
+            writer.close()
+        ipc_length = partial.stat().st_size
+        trailer = {
+            "format": _FORMAT,
+            "library": "paygap_utils",
+            "version": __version__,
+            "key": path.name[len(_PREFIX) : -len(_SUFFIX)],
+            "environment": _environment(),
+            "ipc_length": ipc_length,
+            "years": years,
+            "attrs": table.attrs,
+            **_layout(partial, ipc_length),
+        }
+        text = json.dumps(trailer, sort_keys=True).encode()
+        with open(partial, "ab") as file:
+            file.write(text)
+            file.write(_TAIL.pack(zlib.crc32(text), len(text), _MAGIC))
+        os.replace(partial, path)
+    _remove_older(path)
+
+
+def _read_trailer(file, size: int) -> dict[str, Any]:
+    if size < _TAIL.size:
+        raise CacheDamaged(f"it is truncated ({size} bytes)")
+    file.seek(size - _TAIL.size)
+    crc, length, magic = _TAIL.unpack(file.read(_TAIL.size))
+    if magic != _MAGIC:
+        raise CacheDamaged("it does not end with the cache's trailer (truncated or not a cache)")
+    if length > size - _TAIL.size:
+        raise CacheDamaged("its trailer is damaged (length beyond the file)")
+    file.seek(size - _TAIL.size - length)
+    text = file.read(length)
+    if zlib.crc32(text) != crc:
+        raise CacheDamaged("its trailer fails its checksum")
+    try:
+        trailer = json.loads(text)
+    except ValueError as exc:
+        raise CacheDamaged(f"its trailer is not readable ({exc})") from None
+    if trailer.get("format") != _FORMAT or trailer.get("library") != "paygap_utils":
+        raise CacheDamaged(f"it has another layout (format {trailer.get('format')!r})")
+    if trailer["ipc_length"] != size - _TAIL.size - length:
+        raise CacheDamaged("its length does not match its trailer")
+    return trailer
+
+
+def _remove_older(path: Path) -> None:
+    """Remove this environment's caches of other keys, and caches of the previous layout."""
+    mine = _environment()
+    for other in path.parent.glob(f"{_PREFIX}*"):
+        if other == path or not other.is_file():
+            continue
+        try:
+            if other.suffix == _SUFFIX:
+                with open(other, "rb") as file:
+                    trailer = _read_trailer(file, os.fstat(file.fileno()).st_size)
+                ours = trailer.get("environment") == mine
+            elif other.suffix == ".parquet":
+                import pyarrow.parquet as pq
+
+                ours = _OLD_PARQUET_KEY in (pq.read_schema(other).metadata or {})
+            else:
+                ours = False
+        except (OSError, CacheDamaged, ValueError, KeyError, TypeError):
+            ours = False
+        if ours:
+            _logger.info("Removing %s, a cache of an older version of the data or library.", other)
+            other.unlink(missing_ok=True)
+
+
+# Reading
+
+
+def _decode_lists(column: pa.ChunkedArray):
+    """Each distinct list is stored once as joined text; rows share the decoded list."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes = []
+    dictionary = None
+    for chunk in column.chunks:
+        dictionary = chunk.dictionary if dictionary is None else dictionary
+        codes.append(chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False))
+    if dictionary is None:
+        return np.empty(0, dtype=object)
+    split = pc.split_pattern(dictionary.cast(pa.string()), ",").to_pylist()
+    decoded = np.empty(len(split) + 1, dtype=object)
+    decoded[:-1] = [codes if codes != [""] else [] for codes in split]
+    decoded[-1] = []
+    return decoded[np.concatenate(codes).astype(np.intp)]
+
+
+def _to_pandas(arrow: pa.Table, attrs: dict[str, Any]) -> pd.DataFrame:
+    """The stored Arrow table as the DataFrame load() returns, the same in every pandas."""
+    import pandas as pd
+    import pyarrow as pa
+
+    text = _string_dtype()
+    mapping = {pa.string(): text, pa.large_string(): text}
+    kinds = _schema_columns()
+    names = arrow.column_names
+    lists = {n: _decode_lists(arrow[n]) for n in names if kinds.get(n) == "codes"}
+    table = arrow.drop_columns(list(lists)).to_pandas(types_mapper=mapping.get)
+    for name in table.columns:
+        column = table[name]
+        if isinstance(column.dtype, pd.CategoricalDtype) and column.cat.categories.dtype != text:
+            # Categories as the same Arrow-backed text in pandas 2.2 (object) and 3 (str).
+            dtype = pd.CategoricalDtype(
+                pd.Index(column.cat.categories, dtype=text), column.cat.ordered
+            )
+            table[name] = pd.Categorical.from_codes(column.cat.codes.to_numpy(), dtype=dtype)
+    for name, values in lists.items():
+        table.insert(names.index(name), name, values)
+    table.attrs = attrs
+    return table
+
+
+def _open(
+    path: Path, years: list[int] | None, columns: list[str] | None
+) -> tuple[pa.Table, dict[str, Any]]:
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        trailer = _read_trailer(file, size)
+        key = path.name[len(_PREFIX) : -len(_SUFFIX)]
+        if trailer.get("key") != key:
+            raise CacheDamaged(f"it holds the table of key {trailer.get('key')}, not {key}")
+        if trailer.get("environment") != _environment():
+            raise CacheDamaged(f"it was written for {trailer.get('environment')}")
+        rest_crc = 0
+        for start, end in trailer["rest"]:
+            file.seek(start)
+            rest_crc = zlib.crc32(file.read(end - start), rest_crc)
+        if rest_crc != trailer["rest_crc"]:
+            raise CacheDamaged("its schema or metadata fails its checksum")
+    names = trailer["columns"]
+    kinds = _schema_columns()
+    if names != list(kinds):
+        raise CacheDamaged("it holds other columns than this version's table")
+    fields = sorted(names.index(name) for name in columns or names)
+    options = ipc.IpcReadOptions(included_fields=fields, use_threads=False)
+    source = pa.OSFile(str(path))
+    reader = ipc.open_file(source, footer_offset=trailer["ipc_length"], options=options)
+    if reader.num_record_batches != len(trailer["years"]):
+        raise CacheDamaged("it holds another number of years than its trailer says")
+    selected = reader.schema  # the included fields only, in file order
+    if selected.names != [names[index] for index in fields]:
+        raise CacheDamaged("its schema does not match its trailer")
+    for field in selected:
+        if not _kind_matches(kinds[field.name], field.type):
+            raise CacheDamaged(f"its column {field.name!r} has another type")
+    batches, checked = [], set()
+    for i, year in enumerate(trailer["years"]):
+        if years is not None and year not in years:
+            continue
+        batch = reader.get_batch(i)
+        for index, array in zip(fields, batch.columns, strict=True):
+            name = names[index]
+            if _crc(_batch_buffers(array)) != trailer["batch_crc"][i][index]:
+                raise CacheDamaged(f"column {name!r} of {year} fails its checksum")
+            if pa.types.is_dictionary(array.type) and name not in checked:
+                if _crc(array.dictionary.buffers()) != trailer["dictionary_crc"][name]:
+                    raise CacheDamaged(f"the categories of column {name!r} fail their checksum")
+                checked.add(name)
+        batches.append(batch)
+    arrow = pa.Table.from_batches(batches, schema=selected)
+    if columns is not None:
+        arrow = arrow.select(columns)
+    return arrow, trailer["attrs"]
+
+
+def read_cache(
+    path: Path,
+    years: list[int] | None = None,
+    columns: list[str] | None = None,
+) -> pd.DataFrame | None:
+    """Read the cached table, or return ``None`` if it is absent or cannot be trusted.
+
+    Every byte that is read is checked against the trailer's checksums; a damaged
+    file is logged (with the reason) and left for the caller to rebuild. Nothing is
+    written, so a read-only data folder serves a warm load.
+
+    Parameters
+    ----------
+    path : Path
+        From :func:`cache_path`.
+    years : list of int, optional
+        First years of the reporting years to read; all by default.
+    columns : list of str, optional
+        Columns to read, in this order; all by default (see :func:`check_columns`).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        The table, its ``attrs`` those it was written with.
+    """
+    if not path.is_file():
+        _logger.info("No cleaned table is cached at %s yet.", path)
+        return None
+    try:
+        arrow, attrs = _open(path, years, columns)
+    except CacheDamaged as exc:
+        _logger.warning("The cached table %s cannot be used: %s. Rebuilding it.", path, exc)
+        return None
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        # pyarrow raises ArrowInvalid / ArrowIOError (ValueError / OSError) on a damaged file.
+        _logger.warning("The cached table %s cannot be read (%s). Rebuilding it.", path, exc)
+        return None
+    return _to_pandas(arrow, attrs)
+
+
+def as_cached(
+    table: pd.DataFrame, years: list[int] | None = None, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """Return ``table`` exactly as a cache written from it would be read back, without a file.
+
+    For a data folder that cannot be written: the table is the same as a warm load's.
+    """
+    import pyarrow as pa
+
+    parts = [
+        part for year, schema, part in _arrow_batches(table) if years is None or int(year) in years
+    ]
+    arrow = pa.concat_tables(parts)
+    if columns is not None:
+        arrow = arrow.select(columns)
+    return _to_pandas(arrow, dict(table.attrs))

@@ -25,12 +25,20 @@ def _fetch(args: argparse.Namespace) -> int:
     from .download import fetch
     from .loader import load
     from .manifest import read_manifest
+    from .settings import data_dir
 
-    paths = fetch(args.years or None, progressbar=not args.quiet)
+    manifest = read_manifest()
+    entries = manifest.select(args.years or None)
+    print(
+        f"Data: {len(entries)} file(s), {sum(e.size for e in entries) / 1e6:.0f} MB, "
+        f"in {data_dir()} (downloaded once, then checked against data_manifest.json)."
+    )
+    # Progress bars only on a terminal: in a log, each redraw would be a line of its own.
+    paths = fetch(args.years or None, progressbar=not args.quiet and sys.stderr.isatty())
     for year, path in paths.items():
-        print(f"{read_manifest().file(year).label}  ok  {path}")
+        print(f"{manifest.file(year).label}  ok  {path}")
     if not args.years:
-        table = load(progressbar=False)
+        table = load(progressbar=False, columns=["year"])
         print(f"Cleaned table cached: {len(table):,} rows for {table['year'].nunique()} years.")
     return 0
 

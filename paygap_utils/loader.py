@@ -7,6 +7,9 @@ years at once (duplicates, links, public sector, places) is in
 
 from __future__ import annotations
 
+import logging
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +20,7 @@ from .across_years import (
     link_employers,
     public_sector_from_other_years,
 )
-from .cache import cache_path, read_cache, write_cache
+from .cache import as_cached, cache_path, check_columns, read_cache, write_cache
 from .clean import read_year, sector_columns
 from .datafolder import data_lock
 from .download import fetch_file
@@ -30,10 +33,13 @@ if TYPE_CHECKING:
 
 __all__ = ["load"]
 
+_logger = logging.getLogger("paygap_utils")
+
 
 def load(
     years: Years = None,
     *,
+    columns: Sequence[str] | None = None,
     data_home: str | Path | None = None,
     progressbar: bool = True,
     manifest: Manifest | None = None,
@@ -49,6 +55,10 @@ def load(
     years : int, str or list of them, optional
         Reporting years, e.g. ``2021``, ``"2021-22"`` or ``["2019/20", 2020]``;
         all years by default.
+    columns : list of str, optional
+        Only these columns, in this order (see :func:`paygap_utils.columns`); all
+        by default. Reading fewer columns is faster and leaves more memory for
+        the analysis.
     data_home : str or Path, optional
         Data folder; by default ``$PAYGAP_DATA_DIR`` or the system cache folder.
     progressbar : bool
@@ -73,7 +83,8 @@ def load(
     Raises
     ------
     ValueError
-        For a year that is not in the data; the message lists the years there are.
+        For a year that is not in the data (the message lists the years there
+        are), or a column that is not in the table.
     DownloadError
         When a file is not cached and cannot be downloaded.
     ChecksumMismatchError
@@ -89,22 +100,66 @@ def load(
     'Open Government Licence v3.0'
     >>> print(f"{df['diff_median_hourly_percent'].median():.1f}")
     9.7
+    >>> paygap_utils.load(2021, columns=["year", "sector"], progressbar=False).shape
+    (10555, 2)
     """
     manifest = manifest or read_manifest()
     wanted = [f.year for f in manifest.select(years)] if years is not None else None
+    wanted_columns = check_columns(columns)
     folder = data_dir(data_home)
     path = cache_path(folder, manifest)
-    table = read_cache(path, wanted)
+    table = read_cache(path, wanted, wanted_columns)
     if table is None:
-        with data_lock(folder, "Building the cleaned table"):
-            # Another kernel may have built the cache while this one waited for the lock.
-            table = read_cache(path, wanted)
-            if table is None:
-                table = _build(manifest, folder, progressbar)
-                write_cache(table, path)
-                if wanted is not None:
-                    table = table[table["year"].isin(wanted)].reset_index(drop=True)
+        table = _rebuild(manifest, folder, path, progressbar, wanted, wanted_columns)
     table.attrs = _provenance(manifest, table, wanted)
+    return table
+
+
+def _rebuild(
+    manifest: Manifest,
+    folder: Path,
+    path: Path,
+    progressbar: bool,
+    years: list[int] | None,
+    columns: list[str] | None,
+) -> pd.DataFrame:
+    """Build the table from the downloaded files and cache it; read back what was asked."""
+    if folder.is_dir() and not os.access(folder, os.W_OK):
+        _logger.warning(
+            "The data folder %s is read-only, so the cleaned table is built in memory and not "
+            "cached (every load() takes seconds). Set PAYGAP_DATA_DIR to a folder you can write "
+            "to, or ask whoever set up this computer to run `python -m paygap_utils fetch`.",
+            folder,
+        )
+        return as_cached(_build(manifest, folder, progressbar), years, columns)
+    with data_lock(folder, "Building the cleaned table"):
+        # Another kernel may have built the cache while this one waited for the lock.
+        table = read_cache(path, years, columns)
+        if table is not None:
+            return table
+        built = _build(manifest, folder, progressbar)
+        try:
+            write_cache(built, path)
+        except OSError as exc:
+            _logger.warning(
+                "Could not save the cleaned table to %s (%s); this load is not cached. Free "
+                "some disk space or set PAYGAP_DATA_DIR to another folder.",
+                path,
+                exc.strerror or exc,
+            )
+            return as_cached(built, years, columns)
+        del built
+        # What was written is what every later load reads, so cold and warm loads agree.
+        table = read_cache(path, years, columns)
+    if table is None:
+        # Only a fault in this library gets here; the table is still served, from memory.
+        _logger.error(
+            "The cache %s was written but cannot be read back (the reason is above); this "
+            "load is built in memory. Please report this with the output of "
+            "`python -m paygap_utils doctor`.",
+            path,
+        )
+        table = as_cached(_build(manifest, folder, progressbar), years, columns)
     return table
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "GROUP",
     "KINDS",
     "ModelKind",
+    "INPUT_COLUMNS",
     "features",
     "make_pipeline",
     "cv_scores",
@@ -42,6 +43,10 @@ ModelKind = Literal["baseline", "linear", "boosting", "nearest"]
 #: Every kind, in the order the notebook compares them.
 KINDS: tuple[ModelKind, ...] = get_args(ModelKind)
 
+#: The columns of :func:`paygap_utils.load` that :func:`features` reads: pass them as
+#: ``load(columns=model.INPUT_COLUMNS)`` to load nothing else.
+INPUT_COLUMNS: tuple[str, ...] = (*CATEGORICAL, *NUMERIC, TARGET, "linked_employer_id", "year")
+
 _MISSING_LABEL = "Not known"
 
 
@@ -51,7 +56,8 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     df : pandas.DataFrame
-        Rows as :func:`paygap_utils.load` returns them.
+        Rows as :func:`paygap_utils.load` returns them, with at least the
+        :data:`INPUT_COLUMNS`.
 
     Returns
     -------
@@ -73,7 +79,8 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> import paygap_utils
     >>> from paygap_utils import model
-    >>> table = model.features(paygap_utils.load("2022-23", progressbar=False))
+    >>> df = paygap_utils.load("2022-23", columns=model.INPUT_COLUMNS, progressbar=False)
+    >>> table = model.features(df)
     >>> table.shape
     (10622, 10)
     >>> table.columns.tolist()[:4]
@@ -241,6 +248,7 @@ def cv_scores(
     from sklearn.base import clone
     from sklearn.metrics import mean_absolute_error
     from sklearn.model_selection import GroupKFold, KFold
+    from threadpoolctl import threadpool_limits
 
     y = table[target].to_numpy()
     groups = table[group].to_numpy()
@@ -249,17 +257,20 @@ def cv_scores(
     else:
         splits = KFold(n_splits=n_splits, shuffle=True, random_state=0).split(table)
     rows = []
-    for fold, (train, test) in enumerate(splits, start=1):
-        fitted = clone(pipeline).fit(table.iloc[train], y[train])
-        seen = pd.Series(groups[test]).isin(set(groups[train]))
-        row = {
-            "fold": fold,
-            "train_rows": len(train),
-            "test_rows": len(test),
-            "seen_percent": round(100 * float(seen.mean()), 1),
-            "mae": mean_absolute_error(y[test], fitted.predict(table.iloc[test])),
-        }
-        if train_score:
-            row["train_mae"] = mean_absolute_error(y[train], fitted.predict(table.iloc[train]))
-        rows.append(row)
+    # One thread: on a shared machine (Binder, a hub, a busy laptop) OpenMP threads that
+    # compete for a few cores made the boosted trees many times slower, and used more memory.
+    with threadpool_limits(limits=1):
+        for fold, (train, test) in enumerate(splits, start=1):
+            fitted = clone(pipeline).fit(table.iloc[train], y[train])
+            seen = pd.Series(groups[test]).isin(set(groups[train]))
+            row = {
+                "fold": fold,
+                "train_rows": len(train),
+                "test_rows": len(test),
+                "seen_percent": round(100 * float(seen.mean()), 1),
+                "mae": mean_absolute_error(y[test], fitted.predict(table.iloc[test])),
+            }
+            if train_score:
+                row["train_mae"] = mean_absolute_error(y[train], fitted.predict(table.iloc[train]))
+            rows.append(row)
     return pd.DataFrame(rows)

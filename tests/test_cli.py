@@ -51,7 +51,7 @@ def test_fetch_some_years_then_list(mirror, cold, capsys):
 def test_fetch_everything_builds_the_cleaned_table(mirror, cold, capsys):
     assert main(["fetch", "-q"]) == 0
     assert "Cleaned table cached: 71,178 rows for 7 years." in capsys.readouterr().out
-    assert len(list(cold.glob("paygap-clean-*.parquet"))) == 1
+    assert len(list(cold.glob("paygap-clean-*.cache"))) == 1
 
 
 def test_verify_exits_non_zero_on_a_mismatch(mirror, cold, capsys):

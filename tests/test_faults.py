@@ -403,10 +403,6 @@ def test_load_leaves_other_files_alone(mirror, cold):
     assert _partials(cold) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the cache writer (cache.py) still removes every other paygap-clean-*.parquet",
-)
 def test_load_leaves_another_environments_cache_alone(mirror, cold):
     cold.mkdir(parents=True)
     (cold / OTHER_CACHE).write_bytes(b"another environment's cleaned table")

@@ -1,0 +1,132 @@
+"""The first start: one download figure, from the manifest; quiet installs; root handled."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from paygap_utils.manifest import read_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def download_mb() -> int:
+    return round(sum(f.size for f in read_manifest().files) / 1e6)
+
+
+def test_the_readme_gives_the_download_size_of_the_manifest():
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    figures = {int(n) for n in re.findall(r"about (\d+) MB", readme)}
+    assert figures == {download_mb()}, (
+        f"README.md says the data is about {sorted(figures)} MB; data_manifest.json's files add "
+        f"up to {download_mb()} MB. Say 'about {download_mb()} MB'."
+    )
+
+
+def test_installs_send_pips_details_to_a_log_and_show_its_tail_on_failure():
+    for name in ("lab", "test"):
+        script = (ROOT / "scripts" / name).read_text()
+        installs = [line for line in script.splitlines() if "-m pip install" in line]
+        assert installs, name
+        for line in installs:
+            block = script[script.index(line) :].split("\n\n")[0]
+            assert '>"$VENV/pip-install.log" 2>&1' in block or '>"$LOG" 2>&1' in block, line
+        assert 'tail -n 20 "$LOG"' in script, name
+
+
+@pytest.mark.data
+def test_scripts_lab_tells_a_short_story_and_starts_jupyterlab(mirror, tmp_path):
+    """``bash scripts/lab`` in a copy of the repository, its ``.venv`` already installed.
+
+    The copy's ``.venv`` is a real virtual environment whose packages are this one's, with
+    the stamp a finished install leaves, so the script goes on to download the data from
+    the loopback mirror and start the real JupyterLab.
+    """
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    (repo / "notebooks").mkdir()
+    shutil.copy(ROOT / "scripts" / "lab", repo / "scripts" / "lab")
+    shutil.copy(ROOT / "pyproject.toml", repo / "pyproject.toml")
+    shutil.copy(ROOT / "notebooks" / "00_start_here.ipynb", repo / "notebooks")
+    venv = repo / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = subprocess.run(
+        [
+            venv / "bin" / "python",
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    here = sysconfig.get_paths()["purelib"]
+    Path(site, "this-environment.pth").write_text(f"import site; site.addsitedir({here!r})\n")
+    os.symlink(Path(sys.executable).parent / "jupyter", venv / "bin" / "jupyter")
+    digest = hashlib.sha256((repo / "pyproject.toml").read_bytes()).hexdigest()
+    (venv / ".paygap-notebooks").write_text(f"notebooks {digest}\n")
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "PAYGAP_DATA_URL": mirror.url,
+        "PAYGAP_DATA_DIR": str(tmp_path / "data"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"),
+    }
+    log = tmp_path / "lab.log"
+    with open(log, "wb") as out:
+        lab = subprocess.Popen(
+            [
+                "bash",
+                "scripts/lab",
+                "--no-browser",
+                "--ip=127.0.0.1",
+                f"--port={port}",
+                "--IdentityProvider.token=first-start",
+            ],
+            cwd=repo,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                url = f"http://127.0.0.1:{port}/api/status?token=first-start"
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            except OSError:
+                assert lab.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.5)
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        lab.wait(timeout=30)
+    text = log.read_text()
+    story = text.split("[I ")[0].split("[W ")[0].splitlines()
+    assert 8 <= len(story) <= 16, text
+    assert f"Data: {len(read_manifest().files)} file(s), {download_mb()} MB" in text
+    assert "Cleaned table cached:" in text
+    assert "Starting JupyterLab at notebooks/00_start_here.ipynb" in text
+    assert "Requirement already satisfied" not in text and "%|" not in text, text
+    if os.geteuid() == 0:
+        assert "running as root" in text and "--allow-root" in text
+    else:
+        assert "running as root" not in text

@@ -149,7 +149,7 @@ def _choose_kernels(items: list[pytest.Item]) -> None:
             reason = f"{missing[name]}: {R_INSTALL}"
             if os.environ.get("CI") == "true":
                 # CI installs R (.ci/run): a missing kernel there is a failure, not a skip.
-                _KERNEL_FAILURES[item.nodeid] = f"CI=true, so the R notebooks must run, but {reason}"
+                _KERNEL_FAILURES[item.nodeid] = f"CI=true, so R notebooks must run, but {reason}"
             else:
                 item.add_marker(pytest.mark.skip(reason=reason))
 

@@ -188,7 +188,8 @@ def ensure_export(
     key = cache_key(read_manifest())
     stamp_file = path.parent / _STAMP
     stamps = _read_stamps(stamp_file)
-    if stamps.get(fmt) == key and _is_ours(path, fmt) and all(p.is_file() for p in _extras(path, fmt)):
+    complete = _is_ours(path, fmt) and all(p.is_file() for p in _extras(path, fmt))
+    if stamps.get(fmt) == key and complete:
         return path
     _check_folder(path.parent, create=True)
     export(load(data_home=data_home, progressbar=progressbar), path, fmt, force=True)
@@ -209,7 +210,9 @@ def _read_stamps(path: Path) -> dict[str, str]:
 # --- one entry point ------------------------------------------------------------------------
 
 
-def export(table: pd.DataFrame, path: str | Path, fmt: str | None = None, force: bool = False) -> Path:
+def export(
+    table: pd.DataFrame, path: str | Path, fmt: str | None = None, force: bool = False
+) -> Path:
     """Write ``table`` to ``path`` as CSV, parquet or SQLite.
 
     Parameters
@@ -248,7 +251,7 @@ def export(table: pd.DataFrame, path: str | Path, fmt: str | None = None, force:
     >>> export(rows, folder / "notes.csv")
     Traceback (most recent call last):
     ...
-    paygap_utils.export.ExportError: ...notes.csv already exists and was not written by paygap_utils...
+    paygap_utils.export.ExportError: ...notes.csv already exists and was not written by...
     """
     path = Path(path)
     if fmt is None:
@@ -266,9 +269,7 @@ def export(table: pd.DataFrame, path: str | Path, fmt: str | None = None, force:
 
 def _suffix(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise ExportError(
-            f"Unknown export format {fmt!r}. Choose one of: {', '.join(FORMATS)}."
-        )
+        raise ExportError(f"Unknown export format {fmt!r}. Choose one of: {', '.join(FORMATS)}.")
     return FORMATS[fmt]
 
 
@@ -355,7 +356,8 @@ def _extras(path: Path, fmt: str) -> list[Path]:
 def _refuse_unless_ours(path: Path, fmt: str, force: bool) -> None:
     if path.is_dir():
         raise ExportError(
-            f"{path} is a folder. Give a file name inside it, e.g. {path / ('paygap' + FORMATS.get(fmt, ''))}."
+            f"{path} is a folder. Give a file name inside it, "
+            f"e.g. {path / ('paygap' + FORMATS.get(fmt, ''))}."
         )
     if path.exists() and not force and not _is_ours(path, fmt):
         what = ""
@@ -403,9 +405,9 @@ def _write_all(targets: list[tuple[Path, str, Callable[[Path], Any]]], force: bo
         _refuse_unless_ours(path, fmt, force)
     partials = [path.with_name(f".{path.name}.partial-{os.getpid()}") for path, _, _ in targets]
     try:
-        for partial, (_, _, write) in zip(partials, targets):
+        for partial, (_, _, write) in zip(partials, targets, strict=True):
             write(partial)
-        for partial, (path, _, _) in zip(partials, targets):
+        for partial, (path, _, _) in zip(partials, targets, strict=True):
             os.replace(partial, path)
     except OSError as exc:
         raise ExportError(
@@ -503,7 +505,7 @@ def _iso(values: pd.Series) -> pd.Series:
 
 def _kinds(table: pd.DataFrame) -> dict[str, str]:
     listing = column_list(table)
-    return dict(zip(listing["name"], listing["kind"]))
+    return dict(zip(listing["name"], listing["kind"], strict=True))
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -550,7 +552,7 @@ def to_csv(table: pd.DataFrame, path: str | Path, force: bool = False) -> Path:
     """
     path = Path(path)
     listing = column_list(table)
-    kinds = dict(zip(listing["name"], listing["kind"]))
+    kinds = dict(zip(listing["name"], listing["kind"], strict=True))
 
     def write_table(partial: Path) -> None:
         step = 5000
@@ -624,7 +626,9 @@ def to_parquet(table: pd.DataFrame, path: str | Path, force: bool = False) -> Pa
 MEDIAN_BY_SECTOR_SQL = """
 WITH ranked AS (
   SELECT year, sector, diff_median_hourly_percent AS gap,
-         ROW_NUMBER() OVER (PARTITION BY year, sector ORDER BY diff_median_hourly_percent) AS position,
+         ROW_NUMBER() OVER (
+           PARTITION BY year, sector ORDER BY diff_median_hourly_percent
+         ) AS position,
          COUNT(*) OVER (PARTITION BY year, sector) AS employers
   FROM paygap
   WHERE diff_median_hourly_percent IS NOT NULL AND sector IS NOT NULL
@@ -699,7 +703,7 @@ def datasette_metadata(table: pd.DataFrame | None = None) -> dict[str, Any]:
             "One row per employer and reporting year (year 2017 = 2017-18), cleaned by "
             "paygap_utils. Gaps are % of men's pay: positive = women paid less."
         ),
-        "columns": dict(zip(listing["name"], listing["description"])),
+        "columns": dict(zip(listing["name"], listing["description"], strict=True)),
         "facets": [f for f in _FACETS if table is None or f in table.columns],
         "fts_table": _FTS,
         "fts_pk": "rowid",
@@ -710,7 +714,7 @@ def datasette_metadata(table: pd.DataFrame | None = None) -> dict[str, Any]:
             "title": "An employer's history",
             "description": (
                 "Every year of the employers whose name (current or at filing) matches, e.g. "
-                "tesco, or \"marks and spencer\" in quotes for the exact words."
+                'tesco, or "marks and spencer" in quotes for the exact words.'
             ),
             "sql": _HISTORY_SQL,
         },
@@ -802,15 +806,13 @@ def to_sqlite(
                 )
             connection.execute(f'CREATE INDEX "{name}_year" ON "{name}" (year)')
             if "linked_employer_id" in table.columns:
-                connection.execute(
-                    f'CREATE INDEX "{name}_linked" ON "{name}" (linked_employer_id)'
-                )
+                connection.execute(f'CREATE INDEX "{name}_linked" ON "{name}" (linked_employer_id)')
             names = [c for c in ("employer_name", "current_name") if c in table.columns]
             if names and name == _TABLE:
                 # An external-content FTS5 index, in the form Datasette recognises.
                 connection.execute(
-                    f"CREATE VIRTUAL TABLE [{_FTS}] USING FTS5 ({', '.join(f'[{c}]' for c in names)}, "
-                    f"content=[{name}])"
+                    f"CREATE VIRTUAL TABLE [{_FTS}] USING FTS5 "
+                    f"({', '.join(f'[{c}]' for c in names)}, content=[{name}])"
                 )
                 connection.execute(f"INSERT INTO [{_FTS}] ([{_FTS}]) VALUES ('rebuild')")
             connection.execute(f"CREATE TABLE {_INFO} (key TEXT PRIMARY KEY, value TEXT)")
@@ -825,7 +827,9 @@ def to_sqlite(
     targets: list[tuple[Path, str, Callable[[Path], Any]]] = [(path, "sqlite", write_database)]
     if metadata is not None:
         text = json.dumps(metadata, indent=1, ensure_ascii=False) + "\n"
-        targets.append((metadata_path(path), "json", lambda p: p.write_text(text, encoding="utf-8")))
+        targets.append(
+            (metadata_path(path), "json", lambda p: p.write_text(text, encoding="utf-8"))
+        )
     try:
         _write_all(targets, force)
     except sqlite3.OperationalError as exc:

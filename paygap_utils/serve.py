@@ -59,7 +59,10 @@ def datasette_command(
     >>> command[1:4], command[command.index("--port") + 1]
     (['-m', 'datasette', 'serve'], '8123')
     """
-    path = Path(database) if database is not None else ensure_export("sqlite", progressbar=progressbar)
+    if database is None:
+        path = ensure_export("sqlite", progressbar=progressbar)
+    else:
+        path = Path(database)
     if not path.is_file():
         raise ExportError(
             f"There is no database at {path}. Write one with "

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SETUP_TAG = "colab-setup"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+DATASETTE_BADGE = "https://img.shields.io/badge/SQL-Datasette-0072b2"
 
 
 def settings(root: Path = ROOT) -> tuple[str, str]:
@@ -92,7 +93,7 @@ def r_setup_cell_source(repo: str, branch: str) -> str:
         "# In Google Colab, install the helper library and write the data export; elsewhere it\n"
         "# is already there. The R notebooks read the CSV that the Python package writes.\n"
         'if (nzchar(Sys.getenv("COLAB_RELEASE_TAG"))) {\n'
-        f'  system("python3 -m pip install -q \'paygap-utils @ git+https://github.com/{repo}@{branch}\'")\n'
+        f"  system(\"python3 -m pip install -q 'paygap-utils @ git+https://github.com/{repo}@{branch}'\")\n"
         '  system("python3 -m paygap_utils export --format csv --quiet")\n'
         "}"
     )
@@ -142,7 +143,7 @@ def readme_text(text: str, repo: str, branch: str, notebooks: list[Path]) -> str
     links = (
         f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch)}) "
         f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, notebooks[0].name)}) "
-        f"[![Datasette](https://img.shields.io/badge/SQL-Datasette-0072b2)]({datasette_url(repo, branch)})"
+        f"[![Datasette]({DATASETTE_BADGE})]({datasette_url(repo, branch)})"
         if notebooks
         else f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch)})"
     )

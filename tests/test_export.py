@@ -192,9 +192,11 @@ def test_missing_folder_and_read_only_folder(table, tmp_path, monkeypatch):
     try:
         if os.access(locked, os.W_OK):  # root writes anywhere: make the check see a read-only place
             real_access = os.access
-            monkeypatch.setattr(
-                export.os, "access", lambda p, mode: False if Path(p) == locked else real_access(p, mode)
-            )
+
+            def access(path, mode):
+                return False if Path(path) == locked else real_access(path, mode)
+
+            monkeypatch.setattr(export.os, "access", access)
         with pytest.raises(ExportError, match="permission denied"):
             to_sqlite(table.head(1), locked / "paygap.sqlite")
         assert list(locked.iterdir()) == []
@@ -245,14 +247,17 @@ def test_the_default_export_is_written_once_and_found(tmp_path, monkeypatch):
 
 def test_sqlite_has_every_row_and_the_marker(database, table):
     counts = query(database, "SELECT year, COUNT(*) AS n FROM paygap GROUP BY year")
-    assert dict(zip(counts["year"], counts["n"])) == table.groupby("year").size().to_dict()
+    assert (
+        dict(zip(counts["year"], counts["n"], strict=True))
+        == table.groupby("year").size().to_dict()
+    )
     assert export._is_ours(database, "sqlite")
 
 
 def test_full_text_search_finds_current_and_past_names(database, table):
-    renamed = table[
-        table["employer_name"].str.upper() != table["current_name"].str.upper()
-    ].dropna(subset=["linked_employer_id"])
+    renamed = table[table["employer_name"].str.upper() != table["current_name"].str.upper()].dropna(
+        subset=["linked_employer_id"]
+    )
     row = renamed.iloc[0]
     old_word = max(row["employer_name"].split(), key=len)
     found = query(

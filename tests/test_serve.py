@@ -155,7 +155,7 @@ def test_search_facet_and_canned_query_in_a_browser(
     expected_medians = gaps.groupby(["year", gaps["sector"].astype(str)])[
         "diff_median_hourly_percent"
     ].median()
-    shown = {(int(y), s): float(m) for y, s, m in zip(years, sectors, medians)}
+    shown = {(int(y), s): float(m) for y, s, m in zip(years, sectors, medians, strict=True)}
     assert len(shown) == len(expected_medians)
     assert shown == expected_medians.to_dict()
 
@@ -185,7 +185,7 @@ def test_the_local_command_serves_the_export_with_its_metadata():
 
 
 def test_jupyter_server_proxy_starts_datasette_behind_jupyter(tmp_path):
-    """A Jupyter server with jupyter-server-proxy answers <base url>datasette/ from the entry point."""
+    """A Jupyter server with jupyter-server-proxy serves <base url>datasette/ (the entry point)."""
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ)
     for kind in ("config", "data", "runtime"):

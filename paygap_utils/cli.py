@@ -117,8 +117,9 @@ def _export(args: argparse.Namespace) -> int:
     from .export import columns_path, ensure_export, export
 
     if args.path is None:
-        path = ensure_export(args.format, progressbar=not (args.quiet or args.print_path))
-        print(path if args.print_path else f"Export ({args.format}) up to date: {path}")
+        fmt = args.format or "csv"
+        path = ensure_export(fmt, progressbar=not (args.quiet or args.print_path))
+        print(path if args.print_path else f"Export ({fmt}) up to date: {path}")
         return 0
     if args.print_path:
         raise ValueError(
@@ -128,7 +129,7 @@ def _export(args: argparse.Namespace) -> int:
 
     path = export(load(progressbar=not args.quiet), args.path, args.format, force=args.force)
     print(f"Wrote {path}.")
-    if path.suffix.lower() == ".csv" or args.format == "csv":
+    if columns_path(path).is_file() and (args.format or path.suffix.lower()[1:]) == "csv":
         print(f"Column names, kinds and meanings: {columns_path(path)}")
     return 0
 
@@ -207,7 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     export.add_argument("path", type=Path, nargs="?", help="file to write (default: data folder)")
-    export.add_argument("--format", choices=["csv", "parquet", "sqlite"], default="csv")
+    export.add_argument(
+        "--format",
+        choices=["csv", "parquet", "sqlite"],
+        help="default: from PATH's suffix, csv without PATH",
+    )
     export.add_argument("--force", action="store_true", help=force_help)
     export.add_argument(
         "--print-path",

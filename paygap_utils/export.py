@@ -5,7 +5,8 @@ from :func:`paygap_utils.load`'s table, never the raw files.
 
 Every file is written to a temporary file beside its target (``.NAME.partial-PID``) and
 renamed into place only when complete, so a failure (a full disk, a killed process)
-leaves the previous file or nothing. A target that exists is replaced only if this
+leaves the previous file or nothing; the temporary file of a killed export is removed by
+the next export to the same place. A target that exists is replaced only if this
 module wrote it (it recognises its own files: the CSV header, the parquet and SQLite
 markers) or if the caller passes ``force=True``; anything else is left alone and the
 error says what to do.
@@ -254,8 +255,14 @@ def export(
     paygap_utils.export.ExportError: ...notes.csv already exists and was not written by...
     """
     path = Path(path)
+    by_suffix = next((f for f, s in FORMATS.items() if path.suffix.lower() == s), None)
+    if fmt is not None and by_suffix is not None and fmt != by_suffix:
+        raise ExportError(
+            f"{path} ends in {path.suffix} but the format asked for is {fmt}. Name the file "
+            f"*{_suffix(fmt)}, or leave out the format to write {by_suffix}."
+        )
     if fmt is None:
-        fmt = next((f for f, s in FORMATS.items() if path.suffix.lower() == s), None)
+        fmt = by_suffix
         if fmt is None:
             raise ExportError(
                 f"Cannot tell the format of {path} from its suffix {path.suffix!r}: name it "
@@ -384,6 +391,7 @@ def _replacing(path: Path, force: bool, fmt: str = "csv") -> Iterator[Path]:
     path = Path(path)
     _check_folder(path.parent)
     _refuse_unless_ours(path, fmt, force)
+    _remove_stale_partials(path)
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
         yield partial
@@ -398,11 +406,30 @@ def _replacing(path: Path, force: bool, fmt: str = "csv") -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
+def _remove_stale_partials(path: Path) -> None:
+    """Remove temporary files that an export killed before its rename left beside ``path``."""
+    for partial in path.parent.glob(f".{path.name}.partial-*"):
+        pid = partial.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            partial.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _write_all(targets: list[tuple[Path, str, Callable[[Path], Any]]], force: bool) -> None:
     """Write several files, each through a temporary file, renaming them only once all are done."""
     for path, fmt, _ in targets:
         _check_folder(path.parent)
         _refuse_unless_ours(path, fmt, force)
+        _remove_stale_partials(path)
     partials = [path.with_name(f".{path.name}.partial-{os.getpid()}") for path, _, _ in targets]
     try:
         for partial, (_, _, write) in zip(partials, targets, strict=True):

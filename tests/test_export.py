@@ -180,7 +180,23 @@ def test_a_killed_export_never_shows_half_a_file(table, tmp_path, monkeypatch):
     monkeypatch.setattr(export.os, "replace", watched)
     to_csv(table, path)
     assert ("." + path.name + f".partial-{os.getpid()}", path.name) in renames
-    assert len(pd.read_csv(path)) == len(table)
+    assert len(pd.read_csv(path, low_memory=False)) == len(table)
+
+
+def test_a_killed_exports_temporary_file_is_cleaned_up_by_the_next(table, tmp_path):
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    left = tmp_path / f".paygap.csv.partial-{int(dead.stdout)}"
+    left.write_text("half a fil")
+    to_csv(table.head(2), tmp_path / "paygap.csv")
+    assert not left.exists() and leftovers(tmp_path) == []
+
+
+def test_the_format_and_the_suffix_must_agree(table, tmp_path):
+    with pytest.raises(ExportError, match=r"ends in \.sqlite but the format asked for is csv"):
+        export.export(table.head(1), tmp_path / "paygap.sqlite", "csv")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_missing_folder_and_read_only_folder(table, tmp_path, monkeypatch):

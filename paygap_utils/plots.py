@@ -82,21 +82,36 @@ def use_style() -> None:
 def sample_label(df: pd.DataFrame, unit: str = "employers") -> str:
     """Say which years and how many rows a table holds, e.g. ``'2021-22, n = 10,555 employers'``.
 
+    One year of the data holds one report per employer, so its n is employers.
+    Where a table pools several years, most employers report in several of them:
+    the label then counts reports and the employers behind them (distinct
+    ``linked_employer_id``, each row without one counting as an employer of its
+    own), and names the years inside the span that are not there.
+
     Examples
     --------
     >>> import pandas as pd
     >>> from paygap_utils.plots import sample_label
-    >>> sample_label(pd.DataFrame({"year": [2019, 2020, 2020]}))
-    '2019-20 to 2020-21, n = 3 employers'
+    >>> sample_label(pd.DataFrame({"year": [2022, 2022]}))
+    '2022-23, n = 2 employers'
+    >>> sample_label(pd.DataFrame({"year": [2022, 2024, 2024],
+    ...                            "linked_employer_id": pd.array([1, 1, 2], dtype="Int64")}))
+    '2022-23 to 2024-25 (no 2023-24), n = 3 reports from 2 employers'
     """
     years = sorted(int(y) for y in df["year"].unique())
     if not years:
-        span = "no years"
-    elif len(years) == 1:
-        span = year_label(years[0])
-    else:
-        span = f"{year_label(years[0])} to {year_label(years[-1])}"
-    return f"{span}, n = {len(df):,} {unit}"
+        return f"no years, n = 0 {unit}"
+    if len(years) == 1:
+        return f"{year_label(years[0])}, n = {len(df):,} {unit}"
+    span = f"{year_label(years[0])} to {year_label(years[-1])}"
+    absent = [year_label(y) for y in range(years[0], years[-1]) if y not in years]
+    if absent:
+        span += f" (no {', '.join(absent)})"
+    if "linked_employer_id" not in df:
+        return f"{span}, n = {len(df):,} reports"
+    ids = df["linked_employer_id"]
+    employers = int(ids.nunique()) + int(ids.isna().sum())
+    return f"{span}, n = {len(df):,} reports from {employers:,} {unit}"
 
 
 def set_title(ax: Axes, title: str, df: pd.DataFrame, unit: str = "employers") -> None:

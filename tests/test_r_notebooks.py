@@ -26,7 +26,7 @@ TABLES = [
     ("00_start_here_r.ipynb", "r00-per-year", "00_start_here.ipynb", "cell-10", [(0, 0), (1, 1)]),
     ("00_start_here_r.ipynb", "r00-sign", "01_gap_distribution.ipynb", "cell-18", THREE),
     ("00_start_here_r.ipynb", "r00-centre", "01_gap_distribution.ipynb", "cell-10", THREE),
-    ("00_start_here_r.ipynb", "r00-late", "08_data_quality.ipynb", "c3c98fd2", [(0, 0)]),
+    ("00_start_here_r.ipynb", "r00-late", "08_data_quality.ipynb", "c3c98fd2", [(0, 1)]),
     ("02_sectors_r.ipynb", "r02-sector", "02_sectors.ipynb", "1b83e0fb", [(0, 0)]),
     ("02_sectors_r.ipynb", "r02-sector", "02_sectors.ipynb", "dc8beda3", [(1, 0), (2, 1)]),
     ("02_sectors_r.ipynb", "r02-sector", "02_sectors.ipynb", "e79648ad", [(2, 0)]),

@@ -756,8 +756,9 @@ def datasette_metadata(table: pd.DataFrame | None = None) -> dict[str, Any]:
         "late_filers": {
             "title": "Who filed late",
             "description": (
-                "Returns filed on or after the due date (submitted_late); leave year empty "
-                "for every year, or give e.g. 2022 for 2022-23."
+                "Returns the service flags as filed after the deadline (submitted_late); "
+                "2019-20 flags none. Leave year empty for every year, or give e.g. 2022 for "
+                "2022-23."
             ),
             "sql": _LATE_SQL,
         },

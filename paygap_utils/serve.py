@@ -54,8 +54,13 @@ def datasette_command(
 
     Examples
     --------
+    >>> import pathlib, tempfile
+    >>> import paygap_utils
+    >>> from paygap_utils.export import to_sqlite
     >>> from paygap_utils.serve import datasette_command
-    >>> command = datasette_command(port=8123)
+    >>> df = paygap_utils.load(2022, progressbar=False)
+    >>> database = to_sqlite(df, pathlib.Path(tempfile.mkdtemp()) / "paygap.sqlite")
+    >>> command = datasette_command(port=8123, database=database)
     >>> command[1:4], command[command.index("--port") + 1]
     (['-m', 'datasette', 'serve'], '8123')
     """

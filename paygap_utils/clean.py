@@ -309,7 +309,7 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
         out["post_code_raw"] = values_or_none(raw["PostCode"])
         # A blank or unreadable PostCode field: the address ends with the same postcode.
         in_address = _map_unique(out["address"][out["post_code"].isna()], postcode_from_address)
-        postcodes = out["post_code"].fillna(in_address)
+        postcodes = out["post_code"].astype(object).fillna(in_address.astype(object))
     else:
         out["post_code_raw"] = pd.Series([None] * len(out), index=out.index, dtype=object)
         postcodes = _map_unique(out["address"], postcode_from_address)

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from pathlib import Path
 
@@ -65,6 +66,8 @@ def _copy_downloaded(data_home: Path) -> Path | None:
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return
+    # Kernels and the commands they run (R's system2("python3", ...)) find this Python first.
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
     data_home = Path(tempfile.mkdtemp(prefix="paygap-test-data-"))
     _STATE["data_home"] = data_home
     shared = shared_dir()
@@ -147,8 +150,69 @@ def _use_recorded_outputs(items: list[pytest.Item]) -> None:
         cell.execution_count = 1
 
 
+R_INSTALL = (
+    "install R and its Jupyter kernel: on Debian or Ubuntu `sudo apt-get install r-base-core "
+    "r-cran-irkernel r-cran-ggplot2 r-cran-dplyr r-cran-readr`, elsewhere R from "
+    "https://cloud.r-project.org and `install.packages(c('IRkernel', 'dplyr', 'ggplot2', "
+    "'readr'))`; then `R -e 'IRkernel::installspec()'`"
+)
+
+
+def _missing_kernel(name: str) -> str | None:
+    """Why the Jupyter kernel ``name`` cannot start here, or None if it can."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        return f"the Jupyter kernel {name!r} is not installed"
+    if shutil.which(spec.argv[0]) is None:
+        return f"the kernel {name!r} runs {spec.argv[0]!r}, which is not on PATH"
+    return None
+
+
+def _choose_kernels(items: list[pytest.Item]) -> None:
+    """Python notebooks run in this Python; other notebooks in the kernel their metadata names.
+
+    nbval's ``--nbval-current-env`` would force every notebook, R ones included, into this
+    Python, so it is set per notebook here instead: nbval reads the kernel name from the
+    notebook's metadata when it starts the kernel.
+    """
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME
+
+    missing: dict[str, str | None] = {}
+    for item in items:
+        notebook = getattr(item.parent, "nb", None)
+        if notebook is None:
+            continue
+        spec = notebook.metadata.setdefault("kernelspec", {})
+        if spec.get("language", "python").lower() == "python":
+            spec["name"] = CURRENT_ENV_KERNEL_NAME
+            continue
+        name = spec.get("name", "")
+        if name not in missing:
+            missing[name] = _missing_kernel(name)
+        if missing[name]:
+            reason = f"{missing[name]}: {R_INSTALL}"
+            if os.environ.get("CI") == "true":
+                # CI installs R (.ci/run): a missing kernel there is a failure, not a skip.
+                _KERNEL_FAILURES[item.nodeid] = f"CI=true, so R notebooks must run, but {reason}"
+            else:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+_KERNEL_FAILURES: dict[str, str] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.nodeid in _KERNEL_FAILURES:
+        pytest.fail(_KERNEL_FAILURES[item.nodeid], pytrace=False)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     _use_recorded_outputs(items)
+    _choose_kernels(items)
     reason = _STATE.get("skip")
     if not reason:
         return

@@ -7,7 +7,9 @@ verify   re-hash the downloaded files; ``--remote`` re-downloads them to check t
 list     years, sizes, rows, as-of dates, and whether each file is downloaded
 doctor   versions, memory, data folder and free space, network, the state of each file
 refresh  for organisers: download the current files and write an updated manifest
-sqlite   write the cleaned table to a SQLite database file, for SQL users
+sqlite   write the cleaned table to a SQLite database file (with Datasette metadata), for SQL users
+export   write the cleaned table as CSV (for R), parquet or SQLite; ``--print-path`` for scripts
+datasette  browse the table in Datasette: search, facets, SQL, in the browser
 """
 
 from __future__ import annotations
@@ -114,11 +116,41 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _sqlite(args: argparse.Namespace) -> int:
-    from .export import to_sqlite
+    from .export import metadata_path, to_sqlite
     from .loader import load
 
-    path = to_sqlite(load(progressbar=not args.quiet), args.path)
-    print(f"Wrote {path}. Try: sqlite3 {path} 'SELECT year, COUNT(*) FROM paygap GROUP BY year'")
+    path = to_sqlite(load(progressbar=not args.quiet), args.path, force=args.force)
+    print(f"Wrote {path} and {metadata_path(path).name} (Datasette metadata).")
+    print(f"Try: sqlite3 {path} 'SELECT year, COUNT(*) FROM paygap GROUP BY year'")
+    print(f"  or: python -m paygap_utils datasette --database {path}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import columns_path, ensure_export, export
+
+    if args.path is None:
+        fmt = args.format or "csv"
+        path = ensure_export(fmt, progressbar=not (args.quiet or args.print_path))
+        print(path if args.print_path else f"Export ({fmt}) up to date: {path}")
+        return 0
+    if args.print_path:
+        raise ValueError(
+            "--print-path prints where the default export is; leave out PATH to use it."
+        )
+    from .loader import load
+
+    path = export(load(progressbar=not args.quiet), args.path, args.format, force=args.force)
+    print(f"Wrote {path}.")
+    if columns_path(path).is_file() and (args.format or path.suffix.lower()[1:]) == "csv":
+        print(f"Column names, kinds and meanings: {columns_path(path)}")
+    return 0
+
+
+def _datasette(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    serve(args.port, args.host, args.base_url, args.database, progressbar=not args.quiet)
     return 0
 
 
@@ -170,10 +202,50 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     refresh.set_defaults(run=_refresh)
 
-    sqlite = commands.add_parser("sqlite", help="write the cleaned table to a SQLite file")
+    force_help = "replace PATH even if paygap_utils did not write it"
+    sqlite = commands.add_parser(
+        "sqlite", help="write the cleaned table to a SQLite file, with Datasette metadata"
+    )
     sqlite.add_argument("path", type=Path, nargs="?", default=Path("paygap.sqlite"))
+    sqlite.add_argument("--force", action="store_true", help=force_help)
     sqlite.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sqlite.set_defaults(run=_sqlite)
+
+    export = commands.add_parser(
+        "export",
+        help="write the cleaned table as CSV (for R), parquet or SQLite",
+        description=(
+            "Write the cleaned table to PATH, or without PATH to the data folder's "
+            "paygap-export/ (rewritten only when out of date). An existing PATH is replaced "
+            "only if paygap_utils wrote it, unless --force."
+        ),
+    )
+    export.add_argument("path", type=Path, nargs="?", help="file to write (default: data folder)")
+    export.add_argument(
+        "--format",
+        choices=["csv", "parquet", "sqlite"],
+        help="default: from PATH's suffix, csv without PATH",
+    )
+    export.add_argument("--force", action="store_true", help=force_help)
+    export.add_argument(
+        "--print-path",
+        action="store_true",
+        help="write the default export if needed and print only its path (for scripts and R)",
+    )
+    export.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    export.set_defaults(run=_export)
+
+    datasette = commands.add_parser(
+        "datasette", help="browse the table in Datasette (search, facets, SQL) in the browser"
+    )
+    datasette.add_argument("--port", type=int, default=8001, help="default: 8001")
+    datasette.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (this computer)")
+    datasette.add_argument("--base-url", default="/", help="path prefix behind a proxy")
+    datasette.add_argument(
+        "--database", type=Path, help="a SQLite export to serve (default: the data folder's)"
+    )
+    datasette.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    datasette.set_defaults(run=_datasette)
     return parser
 
 

@@ -3,11 +3,13 @@
 The setting is ``[tool.paygap-starter]`` (``github = "owner/name"``, ``branch``).
 From it this script writes:
 
-- the badge block and the table of notebooks in README.md (between the
+- the badge block (Binder, Colab, and Datasette on Binder) and the table of notebooks in
+  README.md (between the
   ``<!-- links:start -->`` / ``<!-- links:end -->`` and ``<!-- notebooks:start -->`` /
   ``<!-- notebooks:end -->`` markers);
-- in each notebook, the badges line of the first (markdown) cell and the whole
-  second cell, which installs the package in Colab and does nothing elsewhere.
+- in each notebook (``notebooks/*.ipynb`` and the R ones in ``notebooks/r/``), the badges
+  line of the first (markdown) cell and the whole second cell, which installs the package
+  in Colab (in R: and writes the CSV export) and does nothing elsewhere.
 
 Usage: ``python scripts/sync_links.py`` rewrites; ``--check`` only reports files
 that are out of step and exits 1 if there are any (the tests run this).
@@ -30,12 +32,28 @@ ROOT = Path(__file__).resolve().parents[1]
 SETUP_TAG = "colab-setup"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+DATASETTE_BADGE = "https://img.shields.io/badge/SQL-Datasette-0072b2"
 
 
 def settings(root: Path = ROOT) -> tuple[str, str]:
     """Return the (``owner/name``, branch) the repository is published under."""
     config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["paygap-starter"]
     return config["github"], config["branch"]
+
+
+def notebook_paths(root: Path = ROOT) -> list[Path]:
+    """Return the notebooks: ``notebooks/*.ipynb``, then the R ones in ``notebooks/r/``."""
+    folder = root / "notebooks"
+    return sorted(folder.glob("*.ipynb")) + sorted(folder.glob("r/*.ipynb"))
+
+
+def relative_name(path: Path) -> str:
+    """The notebook's path below ``notebooks/``, e.g. ``r/00_start_here_r.ipynb``."""
+    return f"r/{path.name}" if path.parent.name == "r" else path.name
+
+
+def is_r(notebook: dict) -> bool:
+    return notebook.get("metadata", {}).get("kernelspec", {}).get("language", "").lower() == "r"
 
 
 def colab_url(repo: str, branch: str, notebook: str) -> str:
@@ -45,6 +63,11 @@ def colab_url(repo: str, branch: str, notebook: str) -> str:
 def binder_url(repo: str, branch: str, notebook: str | None = None) -> str:
     target = f"lab/tree/notebooks/{notebook}" if notebook else "lab/tree/notebooks"
     return f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath={target}"
+
+
+def datasette_url(repo: str, branch: str) -> str:
+    """Binder straight into Datasette, which jupyter-server-proxy serves at ``datasette/``."""
+    return f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=datasette/"
 
 
 def badges(repo: str, branch: str, notebook: str) -> str:
@@ -61,6 +84,18 @@ def setup_cell_source(repo: str, branch: str) -> str:
         "\n"
         'if "google.colab" in sys.modules:\n'
         f'    %pip install -q "paygap-utils @ git+https://github.com/{repo}@{branch}"'
+    )
+
+
+def r_setup_cell_source(repo: str, branch: str) -> str:
+    """The R notebooks' first code cell: in Colab's R runtime, install the package and export."""
+    return (
+        "# In Google Colab, install the helper library and write the data export; elsewhere it\n"
+        "# is already there. The R notebooks read the CSV that the Python package writes.\n"
+        'if (nzchar(Sys.getenv("COLAB_RELEASE_TAG"))) {\n'
+        f"  system(\"python3 -m pip install -q 'paygap-utils @ git+https://github.com/{repo}@{branch}'\")\n"
+        '  system("python3 -m paygap_utils export --format csv --quiet")\n'
+        "}"
     )
 
 
@@ -91,13 +126,14 @@ def sync_notebook(path: Path, repo: str, branch: str) -> str:
             f"{path.name}: expected a markdown title cell followed by the Colab set-up code cell."
         )
     title_lines = _source(cells[0]).split("\n")
-    line = badges(repo, branch, path.name)
+    line = badges(repo, branch, relative_name(path))
     kept = [ln for ln in title_lines if not ln.startswith("[![Open In Colab]")]
     kept.insert(1, "")
     kept.insert(2, line)
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).rstrip("\n")
     cells[0]["source"] = _lines(text)
-    cells[1]["source"] = _lines(setup_cell_source(repo, branch))
+    setup = r_setup_cell_source if is_r(notebook) else setup_cell_source
+    cells[1]["source"] = _lines(setup(repo, branch))
     cells[1].setdefault("metadata", {})["tags"] = [SETUP_TAG]
     return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -106,16 +142,18 @@ def readme_text(text: str, repo: str, branch: str, notebooks: list[Path]) -> str
     """Return README.md with its link block and notebook table written from the setting."""
     links = (
         f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch)}) "
-        f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, notebooks[0].name)})"
+        f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, notebooks[0].name)}) "
+        f"[![Datasette]({DATASETTE_BADGE})]({datasette_url(repo, branch)})"
         if notebooks
         else f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch)})"
     )
     rows = ["| Notebook | Open in |", "| --- | --- |"]
     for path in notebooks:
+        name = relative_name(path)
         rows.append(
-            f"| [{notebook_title(path)}](notebooks/{path.name}) | "
-            f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, path.name)}) "
-            f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch, path.name)}) |"
+            f"| [{notebook_title(path)}](notebooks/{name}) | "
+            f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, name)}) "
+            f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch, name)}) |"
         )
     for name, block in (("links", links), ("notebooks", "\n".join(rows))):
         pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
@@ -133,7 +171,7 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     parser.add_argument("--check", action="store_true", help="report files out of step; exit 1")
     args = parser.parse_args(argv)
     repo, branch = settings(root)
-    notebooks = sorted((root / "notebooks").glob("*.ipynb"))
+    notebooks = notebook_paths(root)
     wanted = {path: sync_notebook(path, repo, branch) for path in notebooks}
     readme = root / "README.md"
     wanted[readme] = readme_text(readme.read_text(), repo, branch, notebooks)

@@ -20,6 +20,7 @@ import pytest
 import paygap_utils
 from paygap_utils import cache, loader
 from paygap_utils.cache import cache_path, read_cache, write_cache
+from paygap_utils.datafolder import PRIVATE_DIR
 from paygap_utils.manifest import read_manifest
 from paygap_utils.schema import COLUMNS, DERIVED_COLUMNS
 
@@ -258,7 +259,7 @@ def test_only_this_environments_older_caches_are_removed(damaged, reference):
     not_a_cache.write_text("my notes")
     damaged.unlink()
     write_cache(reference, damaged)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
+    assert sorted(p.name for p in folder.iterdir() if p.name != PRIVATE_DIR) == sorted(
         [damaged.name, other_env.name, foreign.name, not_a_cache.name]
     )
     assert not_a_cache.read_text() == "my notes"

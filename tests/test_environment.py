@@ -25,8 +25,9 @@ PYTHON = "python=3.12"
 #: what pip installs; conda-forge's ``matplotlib`` adds the Qt toolkit and its ``seaborn``
 #: adds statsmodels, neither of which a browser session uses.
 CONDA_NAMES = {"matplotlib": "matplotlib-base", "seaborn": "seaborn-base"}
-#: ``name=X.Y``: conda reads it as any X.Y.* release.
-PIN = re.compile(r"(?P<name>[a-z0-9][a-z0-9_.-]*)=(?P<version>\d+\.\d+)")
+#: ``name=X.Y``: conda reads it as any X.Y.* release; ``conda-forge::`` may name the channel
+#: (the R packages do, see environment.yml).
+PIN = re.compile(r"(?:conda-forge::)?(?P<name>[a-z0-9][a-z0-9_.-]*)=(?P<version>\d+\.\d+)")
 #: The version of Python the pins are evaluated for (the markers of pyproject's requirements).
 MARKER_ENV = {
     "python_version": "3.12",

@@ -12,6 +12,9 @@ import pytest
 from tests.servers import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+#: The R notebooks, same skeleton, IR kernel (tests/test_r_notebooks.py compares their numbers).
+R_NOTEBOOKS = sorted((REPO_ROOT / "notebooks" / "r").glob("*.ipynb"))
+EVERY_NOTEBOOK = NOTEBOOKS + R_NOTEBOOKS
 RECORDED = json.loads((REPO_ROOT / "tests" / "notebook_outputs.json").read_text())
 SECTIONS = ("Overview", "Prerequisites", "Time to read", "Imports", "Summary", "Ideas to explore")
 
@@ -39,7 +42,7 @@ def test_there_are_the_starter_notebooks_and_the_team_template():
     assert "team_template.ipynb" in names
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.name)
 def test_committed_without_outputs_or_execution_counts(path):
     for index, cell in enumerate(_cells(path)):
         if cell["cell_type"] == "code":
@@ -47,7 +50,7 @@ def test_committed_without_outputs_or_execution_counts(path):
             assert cell["execution_count"] is None, f"cell {index} has an execution count"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.name)
 def test_every_notebook_follows_the_skeleton(path):
     cells = _cells(path)
     assert cells[0]["cell_type"] == "markdown"
@@ -58,7 +61,7 @@ def test_every_notebook_follows_the_skeleton(path):
     assert not missing, f"{path.name} lacks {missing}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.name)
 def test_key_numbers_are_checked_and_recorded(path):
     checked = _checked_ids(path)
     assert checked, f"{path.name} prints no key number in a # NBVAL_CHECK_OUTPUT cell"
@@ -71,7 +74,7 @@ def test_key_numbers_are_checked_and_recorded(path):
 
 
 def test_no_recorded_outputs_for_notebooks_that_are_gone():
-    assert set(RECORDED) == {p.name for p in NOTEBOOKS}
+    assert set(RECORDED) == {p.name for p in EVERY_NOTEBOOK}
 
 
 def test_every_notebook_is_collected_by_the_test_command():
@@ -91,4 +94,5 @@ def test_every_notebook_is_collected_by_the_test_command():
         cwd=REPO_ROOT,
     )
     collected = {line.split("::")[0] for line in out.stdout.splitlines() if "::" in line}
-    assert collected == {f"notebooks/{p.name}" for p in NOTEBOOKS}, out.stdout[-2000:]
+    expected = {p.relative_to(REPO_ROOT).as_posix() for p in EVERY_NOTEBOOK}
+    assert collected == expected, out.stdout[-2000:]

@@ -76,6 +76,36 @@ def test_the_package_is_installed_once_by_postbuild(dockerfile):
     assert "pip install" not in dockerfile, "something besides postBuild installs packages"
 
 
+def test_r_comes_from_environment_yml_without_rstudio(dockerfile, monkeypatch):
+    """repo2docker reads the R packages; spelled conda-forge::r-..., they add no RStudio."""
+    from repo2docker.buildpacks import CondaBuildPack
+
+    monkeypatch.chdir(ROOT)  # the build pack reads environment.yml from the current folder
+    pack = CondaBuildPack(base_image="buildpack-deps:jammy")
+    dependencies, uses_r = pack.environment_yaml["dependencies"], pack.uses_r
+    wanted = {"r-base", "r-irkernel", "r-dplyr", "r-ggplot2", "r-readr"}
+    listed = {d.split("::")[-1].split("=")[0] for d in dependencies if isinstance(d, str)}
+    assert wanted <= listed
+    assert "r-arrow" not in listed, "R reads the CSV export; r-arrow would only add size"
+    assert not uses_r and "rstudio" not in dockerfile.lower() and "r-devtools" not in dockerfile
+
+
+def test_postbuild_registers_the_r_kernel_and_writes_the_exports():
+    text = (ROOT / "postBuild").read_text()
+    assert "IRkernel::installspec(prefix" in text
+    assert "export --format csv" in text and "export --format sqlite" in text
+
+
+def test_the_proxy_entry_is_installed_with_the_package():
+    """postBuild's `pip install .` registers the Datasette launcher for jupyter-server-proxy."""
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    entry = project["entry-points"]["jupyter_serverproxy_servers"]
+    assert entry == {"datasette": "paygap_utils.serve:jupyter_server_proxy"}
+    environment = (ROOT / "environment.yml").read_text()
+    assert "- jupyter-server-proxy=" in environment and "- datasette=" in environment
+
+
 @pytest.mark.parametrize("name", ["binder", ".binder"])
 def test_configuration_is_at_the_root(name):
     # repo2docker ignores root files when one of these folders exists.

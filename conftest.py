@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import FileServer, shared_dir
+from tests.paths import shared_dir
+from tests.servers import FileServer
 
 _STATE: dict[str, object] = {}
 

@@ -11,10 +11,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.servers import FileServer, shared_dir  # noqa: E402
+from tests.paths import REPO_ROOT as ROOT
+from tests.paths import shared_dir
+from tests.servers import FileServer
 
 __all__ = ["ROOT", "FileServer", "mirror_folder", "machine", "best_of", "peak_rss_mb"]
 

@@ -1,11 +1,11 @@
 """Measure the data layer: cache formats, warm and cold load(), columns=, growth with years.
 
-Run: ``python bench/data_layer.py [--first-run]`` (needs ``../shared/data/ukgpg``). Prints
-Markdown sections for ``docs/performance.md``. Every ratio compares two things measured in
-this run, in this process or in fresh processes started by it. ``--first-run`` adds a
-Colab-like first run: build the wheel, install it into a fresh virtual environment whose
-other packages are this environment's, fetch, first ``load()``, first figure.
-"""
+Run from the repository folder: ``python -m bench.data_layer [--first-run]`` (needs
+``../shared/data/ukgpg``). Prints Markdown sections for ``docs/performance.md``. Every ratio
+compares two things measured in this run, in this process or in fresh processes started by
+it. ``--first-run`` adds a Colab-like first run: build the wheel, install it into a fresh
+virtual environment whose other packages are this environment's, fetch, first ``load()``,
+first figure."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import time
 import zlib
 from pathlib import Path
 
-from _common import ROOT, FileServer, best_of, machine, mirror_folder, peak_rss_mb
+from bench._common import ROOT, FileServer, best_of, machine, mirror_folder, peak_rss_mb
 
 THREE = ["year", "sector", "diff_median_hourly_percent"]
 REPEAT = 15

@@ -1,11 +1,11 @@
 """Measure every notebook: wall time and the kernel's peak memory, with a warm data cache.
 
-Run: ``python bench/notebooks.py [notebook names]`` (needs ``../shared/data/ukgpg``, served
-on loopback here; every notebook by default). Each notebook runs in a fresh kernel, as an
-attendee's would; the kernel's own peak resident memory (``VmHWM``) is read by a cell
-appended to the notebook. The baseline, measured in the same run, is an empty notebook
-that imports what every notebook imports and loads all years. Also measured:
-JupyterLab's start-up until it answers, and a fresh kernel's first ``load()``.
+Run from the repository folder: ``python -m bench.notebooks [notebook names]`` (needs
+``../shared/data/ukgpg``, served on loopback here; every notebook by default). Each notebook
+runs in a fresh kernel, as an attendee's would; the kernel's own peak resident memory
+(``VmHWM``) is read by a cell appended to the notebook. The baseline, measured in the same
+run, is an empty notebook that imports what every notebook imports and loads all years. Also
+measured: JupyterLab's start-up until it answers, and a fresh kernel's first ``load()``.
 
 Prints a Markdown section for ``docs/performance.md``.
 """
@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from _common import ROOT, FileServer, machine, mirror_folder
+from bench._common import ROOT, FileServer, machine, mirror_folder
 
 NOTEBOOKS = ROOT / "notebooks"
 BUDGET_S, BUDGET_MB, SUITE_S = 30, 350, 120

@@ -18,10 +18,11 @@ from typing import Any
 
 from .export import ExportError, ensure_export, metadata_path
 
-__all__ = ["PROXY_PATH", "datasette_command", "serve", "jupyter_server_proxy"]
+__all__ = ["PROXY_PATH", "ICON", "datasette_command", "serve", "jupyter_server_proxy"]
 
 #: Where jupyter-server-proxy serves Datasette, below the Jupyter server's base URL.
 PROXY_PATH = "datasette"
+#: The launcher icon JupyterLab shows for Datasette.
 ICON = Path(__file__).parent / "icons" / "datasette.svg"
 
 

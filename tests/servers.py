@@ -11,9 +11,6 @@ from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, Thread
 from pathlib import Path
 from urllib.parse import unquote
 
-# conftest.py and bench/ still import these from here.
-from tests.paths import REPO_ROOT, shared_dir  # noqa: F401
-
 
 class _Handler(SimpleHTTPRequestHandler):
     def __init__(self, *args, counter: Counter, **kwargs):

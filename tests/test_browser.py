@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.servers import REPO_ROOT
+from tests.paths import REPO_ROOT
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -35,7 +35,7 @@ from paygap_utils.export import (
     to_sqlite,
 )
 from paygap_utils.manifest import read_manifest
-from tests.servers import REPO_ROOT
+from tests.paths import REPO_ROOT
 
 pytestmark = pytest.mark.data
 

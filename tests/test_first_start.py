@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from paygap_utils.manifest import read_manifest
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.paths import REPO_ROOT
 
 
 def download_mb() -> int:
@@ -27,7 +26,7 @@ def download_mb() -> int:
 
 
 def test_the_readme_gives_the_download_size_of_the_manifest():
-    readme = " ".join((ROOT / "README.md").read_text().split())
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
     figures = {int(n) for n in re.findall(r"about (\d+) MB", readme)}
     assert figures == {download_mb()}, (
         f"README.md says the data is about {sorted(figures)} MB; data_manifest.json's files add "
@@ -36,14 +35,17 @@ def test_the_readme_gives_the_download_size_of_the_manifest():
 
 
 def test_installs_send_pips_details_to_a_log_and_show_its_tail_on_failure():
+    shared = (REPO_ROOT / "scripts" / "_venv.sh").read_text()
     for name in ("lab", "test"):
-        script = (ROOT / "scripts" / name).read_text()
-        installs = [line for line in script.splitlines() if "-m pip install" in line]
-        assert installs, name
-        for line in installs:
-            block = script[script.index(line) :].split("\n\n")[0]
-            assert '>"$VENV/pip-install.log" 2>&1' in block or '>"$LOG" 2>&1' in block, line
-        assert 'tail -n 20 "$LOG"' in script, name
+        script = (REPO_ROOT / "scripts" / name).read_text()
+        assert 'source "$ROOT/scripts/_venv.sh"' in script, name
+        assert "-m pip install" not in script, f"scripts/{name} installs through _venv.sh"
+    installs = [line for line in shared.splitlines() if "-m pip install" in line]
+    assert installs
+    for line in installs:
+        block = shared[shared.index(line) :].split("\n\n")[0]
+        assert '>"$VENV/pip-install.log" 2>&1' in block or '>"$LOG" 2>&1' in block, line
+    assert 'tail -n 20 "$LOG"' in shared
 
 
 @pytest.mark.data
@@ -57,9 +59,10 @@ def test_scripts_lab_tells_a_short_story_and_starts_jupyterlab(mirror, tmp_path)
     repo = tmp_path / "repo"
     (repo / "scripts").mkdir(parents=True)
     (repo / "notebooks").mkdir()
-    shutil.copy(ROOT / "scripts" / "lab", repo / "scripts" / "lab")
-    shutil.copy(ROOT / "pyproject.toml", repo / "pyproject.toml")
-    shutil.copy(ROOT / "notebooks" / "00_start_here.ipynb", repo / "notebooks")
+    for script in ("lab", "_venv.sh"):
+        shutil.copy(REPO_ROOT / "scripts" / script, repo / "scripts" / script)
+    shutil.copy(REPO_ROOT / "pyproject.toml", repo / "pyproject.toml")
+    shutil.copy(REPO_ROOT / "notebooks" / "00_start_here.ipynb", repo / "notebooks")
     venv = repo / ".venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = subprocess.run(

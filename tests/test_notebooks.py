@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.servers import REPO_ROOT
+from tests.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 #: The R notebooks, same skeleton, IR kernel (tests/test_r_notebooks.py compares their numbers).

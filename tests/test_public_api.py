@@ -29,7 +29,12 @@ USER_FILES = sorted(
     [*(REPO_ROOT / "tests").glob("*.py"), *(REPO_ROOT / "scripts").glob("*.py")]
     + list((REPO_ROOT / "bench").glob("*.py"))
 )
-NOTEBOOKS = sorted((REPO_ROOT / "notebooks").rglob("*.ipynb"))
+NOTEBOOKS = sorted(
+    path
+    for path in (REPO_ROOT / "notebooks").rglob("*.ipynb")
+    if json.loads(path.read_text(encoding="utf-8"))["metadata"]["kernelspec"]["language"]
+    == "python"
+)
 
 
 def _notebook_code(path: Path) -> str:

@@ -15,7 +15,7 @@ import shutil
 
 import pytest
 
-from tests.servers import REPO_ROOT
+from tests.paths import REPO_ROOT
 
 RECORDED = json.loads((REPO_ROOT / "tests" / "notebook_outputs.json").read_text())
 

@@ -80,7 +80,7 @@ def test_r_comes_from_environment_yml_without_rstudio(dockerfile, monkeypatch):
     """repo2docker reads the R packages; spelled conda-forge::r-..., they add no RStudio."""
     from repo2docker.buildpacks import CondaBuildPack
 
-    monkeypatch.chdir(ROOT)  # the build pack reads environment.yml from the current folder
+    monkeypatch.chdir(REPO_ROOT)  # the build pack reads environment.yml from the current folder
     pack = CondaBuildPack(base_image="buildpack-deps:jammy")
     dependencies, uses_r = pack.environment_yaml["dependencies"], pack.uses_r
     wanted = {"r-base", "r-irkernel", "r-dplyr", "r-ggplot2", "r-readr"}
@@ -91,7 +91,7 @@ def test_r_comes_from_environment_yml_without_rstudio(dockerfile, monkeypatch):
 
 
 def test_postbuild_registers_the_r_kernel_and_writes_the_exports():
-    text = (ROOT / "postBuild").read_text()
+    text = (REPO_ROOT / "postBuild").read_text()
     assert "IRkernel::installspec(prefix" in text
     assert "export --format csv" in text and "export --format sqlite" in text
 
@@ -99,10 +99,10 @@ def test_postbuild_registers_the_r_kernel_and_writes_the_exports():
 def test_the_proxy_entry_is_installed_with_the_package():
     """postBuild's `pip install .` registers the Datasette launcher for jupyter-server-proxy."""
     tomllib = pytest.importorskip("tomllib")
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     entry = project["entry-points"]["jupyter_serverproxy_servers"]
     assert entry == {"datasette": "paygap_utils.serve:jupyter_server_proxy"}
-    environment = (ROOT / "environment.yml").read_text()
+    environment = (REPO_ROOT / "environment.yml").read_text()
     assert "- jupyter-server-proxy=" in environment and "- datasette=" in environment
 
 

@@ -29,7 +29,7 @@ import pytest
 
 import paygap_utils
 from paygap_utils.serve import ICON, PROXY_PATH, datasette_command, jupyter_server_proxy
-from tests.servers import REPO_ROOT
+from tests.paths import REPO_ROOT
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.data

@@ -1,0 +1,1 @@
+"""Speed and memory measurements: ``python -m bench.data_layer``, ``python -m bench.notebooks``."""

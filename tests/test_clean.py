@@ -17,15 +17,11 @@ from paygap_utils.manifest import read_manifest
 from paygap_utils.schema import COLUMNS, DERIVED_COLUMNS, LAYOUTS
 from tests.paths import shared_dir
 
-# Every layout, with the real files that use it: (file, first year, layout, data rows).
+# Every layout, with the real files that use it: (file, first year, layout, data rows). The
+# manifest's files as it describes them (test_manifest checks that against their bytes),
+# then older snapshots of the service's downloads in the layouts no pinned file has.
 FILES = [
-    ("UK Gender Pay Gap Data - 2017 to 2018.csv", 2017, "25-columns-dmy", 10534),
-    ("UK Gender Pay Gap Data - 2018 to 2019.csv", 2018, "25-columns-excel", 10812),
-    ("UK Gender Pay Gap Data - 2019 to 2020.csv", 2019, "27-columns-ymd", 7041),
-    ("UK Gender Pay Gap Data - 2020 to 2021.csv", 2020, "27-columns-ymd", 10383),
-    ("UK Gender Pay Gap Data - 2021 to 2022.csv", 2021, "27-columns-ymd", 10555),
-    ("UK Gender Pay Gap Data - 2022 to 2023.csv", 2022, "27-columns-ymd", 10622),
-    ("UK Gender Pay Gap Data - 2024 to 2025.csv", 2024, "27-columns-spreadsheet", 11235),
+    *((f.file_name, f.year, f.layout, f.rows) for f in read_manifest().files),
     (
         "snapshots/UK Gender Pay Gap Data - 2017 to 2018__committed-2019-01-20__1mwtt-wod1.csv",
         2017,
@@ -102,6 +98,10 @@ def cleaned(request):
     name, year, layout, rows = request.param
     path = _path(name)
     return path, year, layout, rows, read_year(path, year)
+
+
+def test_every_layout_of_the_table_has_a_real_file_here():
+    assert {layout for _, _, layout, _ in FILES} == set(LAYOUTS)
 
 
 def test_every_layout_is_recognised(cleaned):

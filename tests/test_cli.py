@@ -117,6 +117,16 @@ def test_year_mistakes_exit_2_with_the_years_there_are(argv, start, capsys):
     assert len(err.splitlines()) == 1
 
 
+def test_a_bug_is_not_dressed_up_as_a_users_mistake(monkeypatch):
+    # A ValueError from deep inside pandas is a bug to report: it keeps its traceback.
+    def broken(*args, **kwargs):
+        raise ValueError("a bug inside pandas")
+
+    monkeypatch.setattr("paygap_utils.download.fetch", broken)
+    with pytest.raises(ValueError, match="a bug inside pandas"):
+        main(["fetch", "-q", "2019"])
+
+
 def test_a_bad_setting_exits_2_naming_the_variable(monkeypatch, cold, capsys):
     monkeypatch.setenv("PAYGAP_READ_TIMEOUT", "soon")
     assert main(["fetch", "-q", "2019"]) == 2

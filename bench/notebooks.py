@@ -19,7 +19,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from pathlib import Path
 
 from bench._common import ROOT, FileServer, machine, mirror_folder
 
@@ -143,5 +142,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).parent))
     main()

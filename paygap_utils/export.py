@@ -110,6 +110,12 @@ def export_path(fmt: str = "csv", data_home: str | Path | None = None) -> Path:
     return data_dir(data_home) / _FOLDER / f"{_TABLE}{_suffix(fmt)}"
 
 
+def _beside(path: str | Path, suffix: str) -> Path:
+    # A companion file: the export's name with its own suffix, in the same folder.
+    path = Path(path)
+    return path.with_name(f"{path.stem}.{suffix}")
+
+
 def columns_path(path: str | Path) -> Path:
     """Return the column list that goes with the CSV export ``path``.
 
@@ -119,8 +125,7 @@ def columns_path(path: str | Path) -> Path:
     >>> columns_path("out/paygap.csv").as_posix()
     'out/paygap.columns.csv'
     """
-    path = Path(path)
-    return path.with_name(f"{path.stem}.columns.csv")
+    return _beside(path, "columns.csv")
 
 
 def provenance_path(path: str | Path) -> Path:
@@ -132,8 +137,7 @@ def provenance_path(path: str | Path) -> Path:
     >>> provenance_path("out/paygap.csv").as_posix()
     'out/paygap.provenance.json'
     """
-    path = Path(path)
-    return path.with_name(f"{path.stem}.provenance.json")
+    return _beside(path, "provenance.json")
 
 
 def metadata_path(path: str | Path) -> Path:
@@ -145,8 +149,7 @@ def metadata_path(path: str | Path) -> Path:
     >>> metadata_path("out/paygap.sqlite").as_posix()
     'out/paygap.metadata.json'
     """
-    path = Path(path)
-    return path.with_name(f"{path.stem}.metadata.json")
+    return _beside(path, "metadata.json")
 
 
 def ensure_export(

@@ -31,6 +31,7 @@ from .errors import DataFolderError
 from .settings import DATA_DIR_ENV, LOCK_NOTICE_ENV, LOCK_TIMEOUT_ENV, seconds
 
 __all__ = [
+    "process_running",
     "PRIVATE_DIR",
     "data_lock",
     "partial_file",
@@ -56,7 +57,19 @@ def _host_id() -> str:
     return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 
-def _alive(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether process ``pid`` still runs on this computer (always True on Windows).
+
+    On Windows ``os.kill(pid, 0)`` would end the process, so there a file's writer is
+    taken to be alive and its age decides instead.
+
+    Examples
+    --------
+    >>> import os
+    >>> from paygap_utils.datafolder import process_running
+    >>> process_running(os.getpid())
+    True
+    """
     if os.name == "nt":
         return True  # os.kill(pid, 0) would stop the process there: rely on the file's age
     try:
@@ -196,7 +209,7 @@ def remove_orphans(folder: Path) -> list[Path]:
         if match is None or not path.is_file() or path.is_symlink():
             continue
         # A reused process id only delays the clean-up: the age rule catches it.
-        writer_gone = match["host"] == here and not _alive(int(match["pid"]))
+        writer_gone = match["host"] == here and not process_running(int(match["pid"]))
         orphan = writer_gone or time.time() - path.stat().st_mtime > _ORPHAN_AGE
         if orphan:
             _logger.info("Removing %s, left by an interrupted download.", path)
@@ -221,7 +234,7 @@ def _describe(owner: dict | None) -> str:
     what = f"process {pid} ({owner.get('command', 'python')})"
     if owner.get("host") != _host_id():
         return f"{what} on {owner.get('hostname', 'another computer')}, since {since}"
-    if isinstance(pid, int) and not _alive(pid):
+    if isinstance(pid, int) and not process_running(pid):
         return f"{what}, which has ended (it took the lock at {since})"
     return f"{what} on this computer, since {since}"
 

@@ -30,6 +30,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .datafolder import process_running
 from .errors import PaygapError
 
 if TYPE_CHECKING:
@@ -415,18 +416,8 @@ def _remove_stale_partials(path: Path) -> None:
     """Remove temporary files that an export killed before its rename left beside ``path``."""
     for partial in path.parent.glob(f".{path.name}.partial-*"):
         pid = partial.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_running(int(pid)):
             partial.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def _write_all(targets: list[tuple[Path, str, Callable[[Path], Any]]], force: bool) -> None:

@@ -8,6 +8,7 @@ list     years, sizes, rows, as-of dates, and whether each file is downloaded
 doctor   versions, memory, data folder and free space, network, the state of each file
 refresh  for organisers: download the current files and write an updated manifest
 sqlite   write the cleaned table to a SQLite database file, for SQL users
+slides   a notebook as one HTML slide deck that works with no network (reveal.js inside)
 """
 
 from __future__ import annotations
@@ -109,6 +110,18 @@ def _sqlite(args: argparse.Namespace) -> int:
     return 0
 
 
+def _slides(args: argparse.Namespace) -> int:
+    from .slides import to_slides
+
+    try:
+        path = to_slides(args.notebook, args.output, show_code=args.show_code)
+    except (FileNotFoundError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Wrote {path}: open it in a browser (no internet needed); F for full screen.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m paygap_utils``."""
     parser = argparse.ArgumentParser(
@@ -161,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     sqlite.add_argument("path", type=Path, nargs="?", default=Path("paygap.sqlite"))
     sqlite.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sqlite.set_defaults(run=_sqlite)
+
+    slides = commands.add_parser("slides", help="a notebook as slides that work offline")
+    slides.add_argument("notebook", type=Path, help="the saved notebook, run with its outputs")
+    slides.add_argument(
+        "-o", "--output", type=Path, help="HTML file to write (default: <notebook>.slides.html)"
+    )
+    slides.add_argument("--show-code", action="store_true", help="put the code on the slides too")
+    slides.set_defaults(run=_slides)
     return parser
 
 

@@ -130,3 +130,56 @@ def test_show_code_puts_the_code_on_the_slides(executed_template: Path, tmp_path
     with_code = to_slides(executed_template, tmp_path / "code.html", show_code=True)
     assert "summarise_gap(df" not in plain.read_text(encoding="utf-8")
     assert "summarise_gap" in with_code.read_text(encoding="utf-8")
+
+
+def test_save_figure_writes_a_slide_sized_png_with_the_source_and_keeps_the_screen_size(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from PIL import Image
+
+    from paygap_utils import plots
+    from paygap_utils.slides import save_figure
+
+    fig, ax = plots.new_figure()
+    ax.plot([2019, 2020], [9.5, 9.1])
+    table = pd.DataFrame({"year": [2021]})
+    table.attrs["files"] = [{"year": "2021-22", "as_of": "2024-04-19"}]
+    before = tuple(fig.get_size_inches())
+    png = save_figure(fig, tmp_path / "slides" / "gap.png", table)
+    assert tuple(fig.get_size_inches()) == before
+    with Image.open(png) as image:
+        assert image.size == (2000, 1125)
+        assert image.info["Software"] == "paygap_utils.slides.save_figure"
+    sources = [t.get_text() for t in fig.texts if t.get_text().startswith("Source:")]
+    assert len(sources) == 1 and "as of 2024-04-19" in sources[0]
+    # Running the cell again replaces its own file, and adds no second source line.
+    save_figure(fig, png, table)
+    assert sum(t.get_text().startswith("Source:") for t in fig.texts) == 1
+    assert sorted(p.name for p in png.parent.iterdir()) == ["gap.png"]
+    plt.close(fig)
+
+
+def test_save_figure_leaves_files_it_did_not_write_alone(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from paygap_utils import plots
+    from paygap_utils.slides import save_figure
+
+    theirs = tmp_path / "logo.png"
+    theirs.write_bytes(b"someone else's picture")
+    fig, _ = plots.new_figure()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        save_figure(fig, theirs)
+    assert theirs.read_bytes() == b"someone else's picture"
+    with pytest.raises(ValueError, match=r"\.png"):
+        save_figure(fig, tmp_path / "chart.jpg")
+    save_figure(fig, theirs, overwrite=True)
+    assert theirs.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["logo.png"]
+    plt.close(fig)

@@ -747,7 +747,7 @@ UK_TILES: dict[str, tuple[int, int]] = {
     "London": (3, 4),
 }
 _SHORT_NAMES = {
-    "Yorkshire and The Humber": "Yorkshire &\nHumber",
+    "Yorkshire and The Humber": "Yorks &\nHumber",
     "Northern Ireland": "Northern\nIreland",
     "East of England": "East of\nEngland",
     "West Midlands": "West\nMidlands",

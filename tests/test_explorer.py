@@ -163,10 +163,19 @@ def test_every_search_on_all_years_takes_well_under_a_second():
 
 
 @pytest.mark.data
-def test_real_employer_with_a_former_name_and_all_years():
-    index = EmployerIndex(paygap_utils.load(progressbar=False))
+def test_real_employer_with_a_former_name_and_every_published_year():
+    df = paygap_utils.load(progressbar=False)
+    index = EmployerIndex(df)
     found = index.search("2 sisters red meat")
     assert found.loc[0, ["name", "match"]].tolist() == ["KEPAK GROUP LIMITED", "former name"]
     profile = index.profile(found.loc[0, "key"])
-    assert profile["reported"].all()
-    assert profile["sector_n"].min() > 100
+    published = profile[profile["published"]]
+    assert published["reported"].all()
+    assert published["sector_n"].min() > 100
+    # A reporting year with no file (2023-24) keeps its row, empty, and says so.
+    missing = profile[~profile["published"]]
+    assert set(missing.index) == set(index.years) - set(df["year"].unique())
+    assert not missing["reported"].any()
+    assert missing["diff_median_hourly_percent"].isna().all()
+    for label in missing["reporting_year"]:
+        assert f"{label}: no data published for this year" in describe(profile)

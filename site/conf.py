@@ -24,4 +24,6 @@ html_theme_options = {
     # No search-engine or analytics scripts, and nothing else loaded from elsewhere.
     "use_repository_button": False,
 }
+# Light unless the reader chose otherwise; without it the theme logs an error on first visit.
+html_context = {"default_mode": "light"}
 html_last_updated_fmt = "%Y-%m-%d"

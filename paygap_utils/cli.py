@@ -10,6 +10,7 @@ refresh  for organisers: download the current files and write an updated manifes
 sqlite   write the cleaned table to a SQLite database file (with Datasette metadata), for SQL users
 export   write the cleaned table as CSV (for R), parquet or SQLite; ``--print-path`` for scripts
 datasette  browse the table in Datasette: search, facets, SQL, in the browser
+slides   a notebook as one HTML slide deck that works with no network (reveal.js inside)
 """
 
 from __future__ import annotations
@@ -154,6 +155,18 @@ def _datasette(args: argparse.Namespace) -> int:
     return 0
 
 
+def _slides(args: argparse.Namespace) -> int:
+    from .slides import to_slides
+
+    try:
+        path = to_slides(args.notebook, args.output, show_code=args.show_code)
+    except (FileNotFoundError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Wrote {path}: open it in a browser (no internet needed); F for full screen.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m paygap_utils``."""
     parser = argparse.ArgumentParser(
@@ -246,6 +259,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     datasette.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     datasette.set_defaults(run=_datasette)
+
+    slides = commands.add_parser("slides", help="a notebook as slides that work offline")
+    slides.add_argument("notebook", type=Path, help="the saved notebook, run with its outputs")
+    slides.add_argument(
+        "-o", "--output", type=Path, help="HTML file to write (default: <notebook>.slides.html)"
+    )
+    slides.add_argument("--show-code", action="store_true", help="put the code on the slides too")
+    slides.set_defaults(run=_slides)
     return parser
 
 

@@ -152,6 +152,9 @@ def _check_entry(args: argparse.Namespace) -> int:
     annotate = os.environ.get("GITHUB_ACTIONS") == "true"
     failed, notebooks, requirements = 0, [], set()
     for folder in folders:
+        # Paths relative to the repository, so GitHub puts each annotation on its file.
+        if folder.is_relative_to(Path.cwd()):
+            folder = folder.relative_to(Path.cwd())
         problems = check_entry(folder)
         if problems:
             failed += 1
@@ -159,7 +162,7 @@ def _check_entry(args: argparse.Namespace) -> int:
             for problem in problems:
                 print(f"  - {problem}")
                 if annotate:
-                    print(_github_annotation(str(folder), problem))
+                    print(_github_annotation(problem.split(": ", 1)[0], problem))
             continue
         print(f"{folder}: ok")
         notebooks.append(str(notebook_path(folder)))

@@ -63,7 +63,7 @@ DEFAULT_LICENCE = "CC-BY-4.0"
 MAX_FILE_BYTES = 1_000_000
 DATA_SUFFIXES = {".csv", ".xlsx", ".xls", ".parquet", ".sqlite", ".db", ".zip", ".feather"}
 #: A notebook line that installs packages, outside the template's Colab set-up cell.
-INSTALL = re.compile(r"^\s*[%!]*\s*(pip|pip3|conda|mamba|uv)\b.*\binstall\b", re.M)
+INSTALL = re.compile(r"\b(pip3?|conda|mamba|micromamba|uv)\b[^\n]*\binstall\b")
 SETUP_TAG = "colab-setup"
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 #: The template's bullet on copying it by hand: an entry made by ``new-team`` does not need it.
@@ -400,15 +400,19 @@ def _yaml_and_jsonschema() -> tuple[Any, Any]:
 
 def _describe(error: Any) -> str:
     """One sentence for a schema error, saying what to write instead."""
-    where = "/".join(str(p) for p in error.absolute_path) or "the file"
+    where = "/".join(str(p) for p in error.absolute_path)
+    if not where:
+        return (
+            error.message
+            if error.validator != "additionalProperties"
+            else (f"{error.message}; the fields are {', '.join(team_schema()['properties'])}")
+        )
     if error.validator == "not":
         field_name = str(error.absolute_path[0]) if error.absolute_path else "value"
         return (
             f"{where}: {error.instance!r} is the placeholder new-team wrote (or an e-mail "
             f"address): write the team's own {field_name}"
         )
-    if error.validator == "additionalProperties":
-        return f"{where}: {error.message}; the fields are {', '.join(team_schema()['properties'])}"
     if error.validator == "enum":
         return f"{where}: {error.instance!r} is not allowed; choose one of {error.validator_value}"
     return f"{where}: {error.message}"

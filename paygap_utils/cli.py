@@ -128,7 +128,7 @@ def _new_team(args: argparse.Namespace) -> int:
     print(
         "Next: fill in team.yml, work in the notebook, then check the entry with "
         f"`python -m paygap_utils check-entry {folder}` and open a pull request "
-        "(docs/organisers.md, 'Handing in results')."
+        "(docs/organisers.md, section 'Results')."
     )
     return 0
 

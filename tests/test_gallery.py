@@ -1,0 +1,150 @@
+"""The gallery page: the example entry goes from ``new-team`` to a card with its figure and slides.
+
+The entry is made by the command in a temporary ``submissions`` folder, run on the real data
+(the session's loopback mirror) and rendered by ``python -m paygap_utils gallery``; the
+tests read what the page, the thumbnail and the slides hold.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from paygap_utils.cli import main
+from paygap_utils.gallery import HEADER, first_figure, gallery_markdown, write_gallery
+from paygap_utils.submissions import SubmissionError, Team
+from tests.servers import REPO_ROOT
+from tests.test_submissions import EXAMPLE_ARGS
+
+pytestmark = pytest.mark.data
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, Path]:
+    """(submissions folder, site source folder) after new-team and gallery --execute."""
+    submissions = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("site")
+    assert main([*EXAMPLE_ARGS, "--submissions", str(submissions)]) == 0
+    args = ["gallery", "--out", str(out), "--submissions", str(submissions), "--execute"]
+    assert main(args) == 0
+    return submissions, out
+
+
+def test_the_entry_is_executed_on_the_real_data(built):
+    _, out = built
+    executed = json.loads((out / "submissions" / "example-team" / "example-team.ipynb").read_text())
+    code = [c for c in executed["cells"] if c["cell_type"] == "code"]
+    assert all(c["execution_count"] for c in code)
+    errors = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
+    assert not errors
+    # The entry keeps the template's worked example, so it prints the template's numbers.
+    recorded = json.loads((REPO_ROOT / "tests" / "notebook_outputs.json").read_text())
+    ((cell_id, outputs),) = recorded["team_template.ipynb"].items()
+    (cell,) = [c for c in code if c["id"] == cell_id]
+    printed = "".join("".join(o["text"]) for o in cell["outputs"] if o.get("name") == "stdout")
+    assert printed == "".join(o["text"] for o in outputs if o.get("name") == "stdout")
+    assert "public sector" in printed
+
+
+def test_the_card_shows_title_team_question_and_links(built):
+    _, out = built
+    page = (out / "gallery.md").read_text()
+    assert page.startswith(HEADER)
+    assert page.count(":::{grid-item-card}") == 1
+    assert ":::{grid-item-card} Public sector and other employers\n" in page
+    assert "**Example team** · Ada, Sam" in page
+    assert "Is the typical gender pay gap smaller in the public sector" in page
+    assert ":img-top: gallery/example-team.png" in page
+    assert "```{button-ref} submissions/example-team/example-team\n:ref-type: doc" in page
+    assert "```{button-link} gallery/example-team.slides.html" in page
+    toctree = page[page.index("```{toctree}") :]
+    assert "submissions/example-team/example-team" in toctree
+
+
+def test_the_thumbnail_is_the_entrys_first_figure(built):
+    _, out = built
+    executed = json.loads((out / "submissions" / "example-team" / "example-team.ipynb").read_text())
+    thumbnail = (out / "gallery" / "example-team.png").read_bytes()
+    assert thumbnail.startswith(b"\x89PNG\r\n\x1a\n")
+    pngs = [
+        o["data"]["image/png"]
+        for c in executed["cells"]
+        if c["cell_type"] == "code"
+        for o in c["outputs"]
+        if "image/png" in o.get("data", {})
+    ]
+    assert pngs and thumbnail == base64.b64decode(pngs[0]) == first_figure(executed)
+
+
+def test_the_slides_are_exported_without_code(built):
+    _, out = built
+    html = (out / "gallery" / "example-team.slides.html").read_text()
+    assert "reveal" in html
+    for section in ("Question", "Data", "Method", "Findings", "Limitations", "Summary"):
+        assert re.search(rf"<h2[^>]*>\d*\.?\s*{section}", html), section
+    assert "Example team" in html and "data:image/png;base64," in html
+    assert "summarise_gap(" not in html and "google.colab" not in html
+
+
+def test_the_gallery_refuses_to_overwrite_what_it_did_not_write(built, tmp_path):
+    submissions, _ = built
+    (tmp_path / "gallery.md").write_text("# Our own gallery\n")
+    with pytest.raises(SubmissionError, match="was not written by the gallery command"):
+        write_gallery(tmp_path, submissions=submissions)
+    assert (tmp_path / "gallery.md").read_text() == "# Our own gallery\n"
+    other = tmp_path / "other"
+    (other / "gallery").mkdir(parents=True)
+    (other / "gallery" / "photo.png").write_bytes(b"ours")
+    with pytest.raises(SubmissionError, match="was not made by the gallery command"):
+        write_gallery(other, submissions=submissions)
+    assert [p.name for p in (other / "gallery").iterdir()] == ["photo.png"]
+
+
+def test_without_an_executed_copy_the_gallery_says_how_to_build_it(built, tmp_path, capsys):
+    submissions, _ = built
+    args = ["gallery", "--out", str(tmp_path), "--submissions", str(submissions)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "example-team.ipynb is missing" in err and "bash scripts/site" in err
+
+
+def test_a_removed_entry_leaves_no_card_and_no_files(built, tmp_path):
+    submissions, out = built
+    site = tmp_path / "site"
+    shutil.copytree(out, site)
+    empty = tmp_path / "submissions"
+    empty.mkdir()
+    page = write_gallery(site, submissions=empty)
+    assert "No entries yet." in page.read_text()
+    assert sorted(p.name for p in (site / "gallery").iterdir()) == [".written-by-paygap-gallery"]
+
+
+def test_a_broken_team_yml_stops_the_gallery_with_the_file_named(built, tmp_path):
+    submissions, out = built
+    broken = tmp_path / "submissions"
+    shutil.copytree(submissions, broken)
+    (broken / "example-team" / "team.yml").write_text("team: Example\n")
+    with pytest.raises(SubmissionError, match=r"example-team/team.yml: 'title' is a required"):
+        write_gallery(out, submissions=broken)
+
+
+def test_text_from_team_yml_cannot_inject_markup():
+    team = Team(
+        "x", "<script>alert(1)</script>", "{raw}`<b>` *t*", ("[a](http://e)",), "q :::", "MIT"
+    )
+    page = gallery_markdown([_card(team)])
+    assert "<script>" not in page and "{raw}`" not in page and "[a](http" not in page
+    assert "\\<script\\>" in page
+    body = page[page.index(":::{grid-item-card}") :]
+    assert "\n:::\n" not in body.split("q \\:\\:\\:")[0], "the question cannot close the card"
+
+
+def _card(team: Team):
+    from paygap_utils.gallery import Card
+
+    return Card(team=team, page=f"submissions/{team.slug}/{team.slug}", thumbnail=None, slides=None)

@@ -553,3 +553,24 @@ def test_the_pull_request_template_lists_what_the_check_refuses():
         "?template=submission.md",
     ):
         assert needle in text, needle
+
+
+def test_the_organisers_guide_says_how_results_are_handed_in_and_archived():
+    from paygap_utils.cli import build_parser
+
+    text = (REPO_ROOT / "docs" / "organisers.md").read_text()
+    section = text[text.index("## Results") : text.index("## After the event")]
+    for needle in (
+        "### The day, for results",
+        "Save a copy in GitHub",
+        "Upload files",
+        "template=submission.md",
+        "git tag -a event-",
+        "Approve and run",
+        "submissions/example-team/",
+    ):
+        assert needle in section, needle
+    commands = set(re.findall(r"python -m paygap_utils ([a-z-]+)", section))
+    assert {"new-team", "check-entry", "gallery"} <= commands
+    known = set(build_parser()._subparsers._group_actions[0].choices)
+    assert commands <= known, commands - known

@@ -559,7 +559,7 @@ def test_the_organisers_guide_says_how_results_are_handed_in_and_archived():
     from paygap_utils.cli import build_parser
 
     text = (REPO_ROOT / "docs" / "organisers.md").read_text()
-    section = text[text.index("## Results") : text.index("## After the event")]
+    section = " ".join(text[text.index("## Results") : text.index("## After the event")].split())
     for needle in (
         "### The day, for results",
         "Save a copy in GitHub",

@@ -191,7 +191,7 @@ def _gallery(args: argparse.Namespace) -> int:
         slides=not args.no_slides,
         reveal_url_prefix=args.reveal_url_prefix,
     )
-    print(f"Wrote {page} and its thumbnails and slides in {page.parent / 'gallery'}.")
+    print(f"Wrote {page}, with the thumbnails and slides in {page.parent / '_gallery'}.")
     return 0
 
 

@@ -7,11 +7,13 @@ put in ``<out>/submissions/<slug>/``, and writes
 - ``<out>/gallery.md``: MyST Markdown with a sphinx-design grid, one card per entry (title,
   team, members, question, the entry's first figure as a thumbnail) with buttons to the
   executed entry's page and to its slides, and a hidden toctree holding the entry pages;
-- ``<out>/gallery/<slug>.png`` (the thumbnails) and ``<out>/gallery/<slug>.slides.html``
-  (the slides, code hidden, exported with nbconvert).
+- ``<out>/_gallery/thumbnails/<slug>.png`` (the thumbnails) and
+  ``<out>/_gallery/slides/<slug>.html`` (the slides, code hidden, exported with nbconvert).
+  The site's ``conf.py`` lists ``_gallery`` in ``html_extra_path``, so the slides are at
+  ``slides/<slug>.html`` in the built site, next to ``gallery.html``.
 
 The generator owns only what it writes: ``gallery.md`` starts with a comment naming it and
-``gallery/`` holds a marker file, and a ``gallery.md`` or ``gallery/`` it did not write is
+``_gallery/`` holds a marker file, and a ``gallery.md`` or ``_gallery/`` it did not write is
 never overwritten.
 """
 
@@ -39,16 +41,23 @@ from .submissions import (
 __all__ = ["Card", "collect", "first_figure", "export_slides", "gallery_markdown", "write_gallery"]
 
 PAGE = "gallery.md"
-ASSETS = "gallery"
+ASSETS = "_gallery"
+THUMBNAILS = "thumbnails"
+SLIDES = "slides"
 #: The first line of every gallery.md this module writes (a MyST comment).
 HEADER = "% Written by `python -m paygap_utils gallery` from submissions/*/team.yml: do not edit."
 MARKER = ".written-by-paygap-gallery"
 CELL_TIMEOUT_S = 600
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 @dataclass(frozen=True)
 class Card:
-    """One entry as the gallery shows it; paths are relative to the site source folder."""
+    """One entry as the gallery shows it.
+
+    ``page`` (the executed entry's document) and ``thumbnail`` are relative to the site's
+    source folder; ``slides`` is the deck's address relative to the built ``gallery.html``.
+    """
 
     team: Team
     page: str
@@ -108,10 +117,20 @@ def export_slides(executed: Path, dest: Path, reveal_url_prefix: str | None = No
     import nbformat
     from nbconvert import SlidesExporter
 
+    notebook = nbformat.read(executed, as_version=4)
+    # Download progress bars and warnings are not part of the talk.
+    notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                output
+                for output in cell.outputs
+                if output.get("name") != "stderr" and WIDGET not in output.get("data", {})
+            ]
     exporter = SlidesExporter(exclude_input=True, exclude_input_prompt=True)
     if reveal_url_prefix:
         exporter.reveal_url_prefix = reveal_url_prefix
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    body, _ = exporter.from_notebook_node(notebook)
     _write_atomic(dest, body.encode("utf-8"))
     return dest
 
@@ -135,7 +154,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _claim(out: Path) -> Path:
-    """Return ``<out>/gallery/``; refuse a ``gallery.md`` or ``gallery/`` written by others."""
+    """Return ``<out>/_gallery/``; refuse a ``gallery.md`` or ``_gallery/`` of someone else's."""
     page = out / PAGE
     if page.exists() and not page.read_text(encoding="utf-8").startswith(HEADER):
         raise SubmissionError(
@@ -161,7 +180,7 @@ def collect(
     slides: bool = True,
     reveal_url_prefix: str | None = None,
 ) -> list[Card]:
-    """Write each entry's thumbnail and slides under ``<out>/gallery/``; return the cards.
+    """Write each entry's thumbnail and slides under ``<out>/_gallery/``; return the cards.
 
     ``execute=True`` runs entries that have no executed copy in ``<out>/submissions/<slug>/``
     yet (``bash scripts/site`` normally made it); without it, a missing copy is an error.
@@ -174,7 +193,7 @@ def collect(
             '`python -m paygap_utils new-team "Team name"`, or pass --submissions.'
         )
     assets = _claim(out)
-    cards, written = [], {MARKER}
+    cards, written = [], {assets / MARKER}
     for folder in entry_folders(root=root):
         team = read_team(folder)
         source = notebook_path(folder)
@@ -190,19 +209,22 @@ def collect(
         thumbnail = slides_path = None
         png = first_figure(notebook)
         if png is not None:
-            _write_atomic(assets / f"{folder.name}.png", png)
-            thumbnail = f"{ASSETS}/{folder.name}.png"
-            written.add(f"{folder.name}.png")
+            thumbnail = f"{ASSETS}/{THUMBNAILS}/{folder.name}.png"
+            _write_atomic(out / thumbnail, png)
+            written.add(out / thumbnail)
         if slides:
-            export_slides(executed, assets / f"{folder.name}.slides.html", reveal_url_prefix)
-            slides_path = f"{ASSETS}/{folder.name}.slides.html"
-            written.add(f"{folder.name}.slides.html")
+            deck = export_slides(
+                executed, assets / SLIDES / f"{folder.name}.html", reveal_url_prefix
+            )
+            slides_path = f"{SLIDES}/{folder.name}.html"
+            written.add(deck)
         page = f"{SUBMISSIONS}/{folder.name}/{executed.stem}"
         cards.append(Card(team=team, page=page, thumbnail=thumbnail, slides=slides_path))
     # Thumbnails and slides of entries that are gone; only files this module wrote are here.
-    for stale in assets.iterdir():
-        if stale.name not in written and stale.is_file():
-            stale.unlink()
+    for kind in (THUMBNAILS, SLIDES):
+        for stale in (assets / kind).glob("*"):
+            if stale.is_file() and stale not in written:
+                stale.unlink()
     return cards
 
 
@@ -214,11 +236,11 @@ def gallery_markdown(cards: list[Card]) -> str:
     >>> from paygap_utils.gallery import Card, gallery_markdown
     >>> from paygap_utils.submissions import Team
     >>> team = Team("blue", "Team <Blue>", "Bonus gaps", ("Ada",), "Who pays bonuses?", "MIT")
-    >>> card = Card(team, "submissions/blue/blue", "gallery/blue.png", None)
+    >>> card = Card(team, "submissions/blue/blue", "_gallery/thumbnails/blue.png", None)
     >>> print(gallery_markdown([card]))  # doctest: +ELLIPSIS
     % Written by ...
     :::{grid-item-card} Bonus gaps
-    :img-top: gallery/blue.png
+    :img-top: _gallery/thumbnails/blue.png
     :img-alt: First figure of the entry by Team <Blue>
     ...
     **Team \\<Blue\\>** · Ada

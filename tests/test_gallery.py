@@ -59,9 +59,9 @@ def test_the_card_shows_title_team_question_and_links(built):
     assert ":::{grid-item-card} Public sector and other employers\n" in page
     assert "**Example team** · Ada, Sam" in page
     assert "Is the typical gender pay gap smaller in the public sector" in page
-    assert ":img-top: gallery/example-team.png" in page
+    assert ":img-top: _gallery/thumbnails/example-team.png" in page
     assert "```{button-ref} submissions/example-team/example-team\n:ref-type: doc" in page
-    assert "```{button-link} gallery/example-team.slides.html" in page
+    assert "```{button-link} slides/example-team.html" in page
     toctree = page[page.index("```{toctree}") :]
     assert "submissions/example-team/example-team" in toctree
 
@@ -69,7 +69,7 @@ def test_the_card_shows_title_team_question_and_links(built):
 def test_the_thumbnail_is_the_entrys_first_figure(built):
     _, out = built
     executed = json.loads((out / "submissions" / "example-team" / "example-team.ipynb").read_text())
-    thumbnail = (out / "gallery" / "example-team.png").read_bytes()
+    thumbnail = (out / "_gallery" / "thumbnails" / "example-team.png").read_bytes()
     assert thumbnail.startswith(b"\x89PNG\r\n\x1a\n")
     pngs = [
         o["data"]["image/png"]
@@ -83,11 +83,12 @@ def test_the_thumbnail_is_the_entrys_first_figure(built):
 
 def test_the_slides_are_exported_without_code(built):
     _, out = built
-    html = (out / "gallery" / "example-team.slides.html").read_text()
+    html = (out / "_gallery" / "slides" / "example-team.html").read_text()
     assert "reveal" in html
     for section in ("Question", "Data", "Method", "Findings", "Limitations", "Summary"):
         assert re.search(rf"<h2[^>]*>\d*\.?\s*{section}", html), section
     assert "Example team" in html and "data:image/png;base64," in html
+    assert "widget-view" not in html, "download progress bars are left out"
     assert "summarise_gap(" not in html and "google.colab" not in html
 
 
@@ -98,11 +99,11 @@ def test_the_gallery_refuses_to_overwrite_what_it_did_not_write(built, tmp_path)
         write_gallery(tmp_path, submissions=submissions)
     assert (tmp_path / "gallery.md").read_text() == "# Our own gallery\n"
     other = tmp_path / "other"
-    (other / "gallery").mkdir(parents=True)
-    (other / "gallery" / "photo.png").write_bytes(b"ours")
+    (other / "_gallery").mkdir(parents=True)
+    (other / "_gallery" / "photo.png").write_bytes(b"ours")
     with pytest.raises(SubmissionError, match="was not made by the gallery command"):
         write_gallery(other, submissions=submissions)
-    assert [p.name for p in (other / "gallery").iterdir()] == ["photo.png"]
+    assert [p.name for p in (other / "_gallery").iterdir()] == ["photo.png"]
 
 
 def test_without_an_executed_copy_the_gallery_says_how_to_build_it(built, tmp_path, capsys):
@@ -121,7 +122,8 @@ def test_a_removed_entry_leaves_no_card_and_no_files(built, tmp_path):
     empty.mkdir()
     page = write_gallery(site, submissions=empty)
     assert "No entries yet." in page.read_text()
-    assert sorted(p.name for p in (site / "gallery").iterdir()) == [".written-by-paygap-gallery"]
+    left = sorted(str(p.relative_to(site / "_gallery")) for p in (site / "_gallery").rglob("*"))
+    assert left == [".written-by-paygap-gallery", "slides", "thumbnails"]
 
 
 def test_a_broken_team_yml_stops_the_gallery_with_the_file_named(built, tmp_path):

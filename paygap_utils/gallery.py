@@ -87,6 +87,19 @@ def first_figure(notebook: dict[str, Any]) -> bytes | None:
     return None
 
 
+def _without_progress(notebook: Any) -> Any:
+    """The notebook without download progress bars and warnings: they are not the entry."""
+    notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                output
+                for output in cell.outputs
+                if output.get("name") != "stderr" and WIDGET not in output.get("data", {})
+            ]
+    return notebook
+
+
 def execute_entry(source: Path, executed: Path) -> None:
     """Run the entry notebook ``source`` in its own folder and save the result as ``executed``."""
     import nbformat
@@ -95,8 +108,7 @@ def execute_entry(source: Path, executed: Path) -> None:
     notebook = nbformat.read(source, as_version=4)
     resources = {"metadata": {"path": str(source.parent)}}
     NotebookClient(notebook, timeout=CELL_TIMEOUT_S, resources=resources).execute()
-    executed.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(executed, nbformat.writes(notebook).encode("utf-8"))
+    _write_atomic(executed, nbformat.writes(_without_progress(notebook)).encode("utf-8"))
 
 
 def export_slides(executed: Path, dest: Path, reveal_url_prefix: str | None = None) -> Path:
@@ -117,16 +129,7 @@ def export_slides(executed: Path, dest: Path, reveal_url_prefix: str | None = No
     import nbformat
     from nbconvert import SlidesExporter
 
-    notebook = nbformat.read(executed, as_version=4)
-    # Download progress bars and warnings are not part of the talk.
-    notebook.metadata.pop("widgets", None)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [
-                output
-                for output in cell.outputs
-                if output.get("name") != "stderr" and WIDGET not in output.get("data", {})
-            ]
+    notebook = _without_progress(nbformat.read(executed, as_version=4))
     exporter = SlidesExporter(exclude_input=True, exclude_input_prompt=True)
     if reveal_url_prefix:
         exporter.reveal_url_prefix = reveal_url_prefix
@@ -239,7 +242,7 @@ def gallery_markdown(cards: list[Card]) -> str:
     >>> card = Card(team, "submissions/blue/blue", "_gallery/thumbnails/blue.png", None)
     >>> print(gallery_markdown([card]))  # doctest: +ELLIPSIS
     % Written by ...
-    :::{grid-item-card} Bonus gaps
+    ````{grid-item-card} Bonus gaps
     :img-top: _gallery/thumbnails/blue.png
     :img-alt: First figure of the entry by Team <Blue>
     ...
@@ -259,10 +262,11 @@ def gallery_markdown(cards: list[Card]) -> str:
     if not cards:
         lines += ["No entries yet.", ""]
         return "\n".join(lines)
-    lines += ["::::{grid} 1 2 2 3", ":gutter: 3", ""]
+    # Backtick fences (not colons): plain MyST nests them without the colon_fence extension.
+    lines += ["`````{grid} 1 2 2 3", ":gutter: 3", ""]
     for card in cards:
         team = card.team
-        lines.append(f":::{{grid-item-card}} {escape_markdown(team.title)}")
+        lines.append(f"````{{grid-item-card}} {escape_markdown(team.title)}")
         if card.thumbnail:
             alt = " ".join(f"First figure of the entry by {team.team}".split())
             lines += [f":img-top: {card.thumbnail}", f":img-alt: {alt}"]
@@ -276,13 +280,13 @@ def gallery_markdown(cards: list[Card]) -> str:
         ]
         if not card.thumbnail:
             lines += ["*No figure.*", ""]
-        lines += ["+++", "", "```{button-ref} " + card.page, ":ref-type: doc", ":color: primary"]
+        lines += ["```{button-ref} " + card.page, ":ref-type: doc", ":color: primary"]
         lines += [":outline:", "", "Entry", "```"]
         if card.slides:
             lines += ["", "```{button-link} " + card.slides, ":color: primary", ":outline:", ""]
             lines += ["Slides", "```"]
-        lines += ["", f"Licence: {team.licence}", ":::", ""]
-    lines += ["::::", "", "```{toctree}", ":hidden:", ""]
+        lines += ["", f"Licence: {team.licence}", "````", ""]
+    lines += ["`````", "", "```{toctree}", ":hidden:", ""]
     lines += [card.page for card in cards]
     lines += ["```", ""]
     return "\n".join(lines)

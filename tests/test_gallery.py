@@ -11,6 +11,8 @@ import base64
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,8 @@ import pytest
 from paygap_utils.cli import main
 from paygap_utils.gallery import HEADER, first_figure, gallery_markdown, write_gallery
 from paygap_utils.submissions import SubmissionError, Team
-from tests.servers import REPO_ROOT
+from tests.servers import REPO_ROOT, FileServer
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api  # noqa: F401 (fixture)
 from tests.test_submissions import EXAMPLE_ARGS
 
 pytestmark = pytest.mark.data
@@ -55,8 +58,8 @@ def test_the_card_shows_title_team_question_and_links(built):
     _, out = built
     page = (out / "gallery.md").read_text()
     assert page.startswith(HEADER)
-    assert page.count(":::{grid-item-card}") == 1
-    assert ":::{grid-item-card} Public sector and other employers\n" in page
+    assert page.count("````{grid-item-card}") == 1
+    assert "````{grid-item-card} Public sector and other employers\n" in page
     assert "**Example team** · Ada, Sam" in page
     assert "Is the typical gender pay gap smaller in the public sector" in page
     assert ":img-top: _gallery/thumbnails/example-team.png" in page
@@ -137,16 +140,106 @@ def test_a_broken_team_yml_stops_the_gallery_with_the_file_named(built, tmp_path
 
 def test_text_from_team_yml_cannot_inject_markup():
     team = Team(
-        "x", "<script>alert(1)</script>", "{raw}`<b>` *t*", ("[a](http://e)",), "q :::", "MIT"
+        "x", "<script>alert(1)</script>", "{raw}`<b>` *t*", ("[a](http://e)",), "q ````", "MIT"
     )
     page = gallery_markdown([_card(team)])
     assert "<script>" not in page and "{raw}`" not in page and "[a](http" not in page
     assert "\\<script\\>" in page
-    body = page[page.index(":::{grid-item-card}") :]
-    assert "\n:::\n" not in body.split("q \\:\\:\\:")[0], "the question cannot close the card"
+    assert "q ````" not in page and "q \\`\\`\\`\\`" in page, "the question cannot end the card"
 
 
 def _card(team: Team):
     from paygap_utils.gallery import Card
 
     return Card(team=team, page=f"submissions/{team.slug}/{team.slug}", thumbnail=None, slides=None)
+
+
+# --- the rendered gallery, in a browser ---------------------------------------------------------
+
+#: The site's Sphinx settings that the gallery relies on.
+SITE_CONF = """\
+project = "PayGap hackathon"
+extensions = ["myst_nb", "sphinx_design"]
+nb_execution_mode = "off"
+html_theme = "sphinx_book_theme"
+html_context = {"default_mode": "light"}
+html_extra_path = ["_gallery"]
+exclude_patterns = ["_build"]
+"""
+SCREENSHOT = REPO_ROOT / "test-artifacts" / "gallery" / "gallery.png"
+
+# Every card's image, loaded; every link of every card.
+CARDS = """() => [...document.querySelectorAll('.sd-card')].map((card) => ({
+    title: card.querySelector('.sd-card-title')?.textContent.trim(),
+    images: [...card.querySelectorAll('img')].map((img) => img.complete && img.naturalWidth > 0),
+    links: [...card.querySelectorAll('a')].map((a) => [a.textContent.trim(), a.href]),
+}))"""
+
+
+@pytest.fixture(scope="module")
+def site(built, tmp_path_factory) -> Path:
+    """The gallery and the executed entry built into HTML by Sphinx."""
+    pytest.importorskip("myst_nb")
+    pytest.importorskip("sphinx_design")
+    _, out = built
+    (out / "conf.py").write_text(SITE_CONF)
+    (out / "index.md").write_text("# Results\n\n```{toctree}\ngallery\n```\n")
+    html = tmp_path_factory.mktemp("html")
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-q", "-b", "html", str(out), str(html)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    gallery_warnings = [line for line in result.stderr.splitlines() if "gallery.md" in line]
+    assert not gallery_warnings, gallery_warnings
+    return html
+
+
+def test_the_gallery_renders_in_a_browser(site, playwright_api):  # noqa: F811 (the fixture)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    with FileServer(site) as server, playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors, outside = [], []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+            def loopback_only(route):
+                if route.request.url.startswith(server.url):
+                    return route.continue_()
+                outside.append(route.request.url)
+                return route.abort()
+
+            page.route("**/*", loopback_only)
+            response = page.goto(f"{server.url}gallery.html")
+            assert response is not None and response.ok
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            cards = page.evaluate(CARDS)
+            assert [c["title"] for c in cards] == ["Public sector and other employers"]
+            (card,) = cards
+            assert card["images"] == [True], "the thumbnail did not load"
+            assert [name for name, _ in card["links"]] == ["Entry", "Slides"]
+            assert not errors, errors
+            assert not outside, f"the gallery asked the internet for {outside}"
+
+            for name, url in card["links"]:
+                linked = browser.new_page()
+                try:
+                    response = linked.goto(url)
+                    assert response is not None and response.ok, f"{name}: {url}"
+                    if name == "Entry":
+                        heading = linked.locator("h1").first.text_content()
+                        assert "Example team" in heading
+                        assert linked.locator("img").count() >= 1, "the entry's chart"
+                    else:
+                        assert linked.locator(".reveal .slides section").count() >= 7
+                finally:
+                    linked.close()
+        finally:
+            browser.close()

@@ -8,6 +8,7 @@ list     years, sizes, rows, as-of dates, and whether each file is downloaded
 doctor   versions, memory, data folder and free space, network, the state of each file
 refresh  for organisers: download the current files and write an updated manifest
 sqlite   write the cleaned table to a SQLite database file, for SQL users
+slides   a notebook as one HTML slide deck that works with no network (reveal.js inside)
 new-team     create submissions/<team-slug>/ from the team template, with its team.yml
 check-entry  check entries (team.yml, no outputs, no unlisted packages) before a pull request
 gallery      write the site's gallery page: one card per entry, with thumbnails and slides
@@ -112,6 +113,18 @@ def _sqlite(args: argparse.Namespace) -> int:
     return 0
 
 
+def _slides(args: argparse.Namespace) -> int:
+    from .slides import to_slides
+
+    try:
+        path = to_slides(args.notebook, args.output, show_code=args.show_code)
+    except (FileNotFoundError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Wrote {path}: open it in a browser (no internet needed); F for full screen.")
+    return 0
+
+
 def _new_team(args: argparse.Namespace) -> int:
     from .submissions import new_team
 
@@ -189,7 +202,6 @@ def _gallery(args: argparse.Namespace) -> int:
         submissions=args.submissions,
         execute=args.execute,
         slides=not args.no_slides,
-        reveal_url_prefix=args.reveal_url_prefix,
     )
     print(f"Wrote {page}, with the thumbnails and slides in {page.parent / '_gallery'}.")
     return 0
@@ -248,6 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
     sqlite.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sqlite.set_defaults(run=_sqlite)
 
+    slides = commands.add_parser("slides", help="a notebook as slides that work offline")
+    slides.add_argument("notebook", type=Path, help="the saved notebook, run with its outputs")
+    slides.add_argument(
+        "-o", "--output", type=Path, help="HTML file to write (default: <notebook>.slides.html)"
+    )
+    slides.add_argument("--show-code", action="store_true", help="put the code on the slides too")
+    slides.set_defaults(run=_slides)
+
     team = commands.add_parser("new-team", help="create submissions/<team-slug>/ for a team")
     team.add_argument("name", help='the team\'s name, e.g. "The Quartiles"')
     team.add_argument("--members", nargs="+", help="display names or GitHub handles")
@@ -280,7 +300,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--execute", action="store_true", help="run entries that have no executed copy yet"
     )
     gallery.add_argument("--no-slides", action="store_true", help="skip the slides")
-    gallery.add_argument("--reveal-url-prefix", help="where the slides load reveal.js from")
     gallery.set_defaults(run=_gallery)
     return parser
 

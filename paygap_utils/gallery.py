@@ -8,7 +8,8 @@ put in ``<out>/submissions/<slug>/``, and writes
   team, members, question, the entry's first figure as a thumbnail) with buttons to the
   executed entry's page and to its slides, and a hidden toctree holding the entry pages;
 - ``<out>/_gallery/thumbnails/<slug>.png`` (the thumbnails) and
-  ``<out>/_gallery/slides/<slug>.html`` (the slides, code hidden, exported with nbconvert).
+  ``<out>/_gallery/slides/<slug>.html`` (the slides, code hidden, with reveal.js inside:
+  :func:`paygap_utils.slides.to_slides`).
   The site's ``conf.py`` lists ``_gallery`` in ``html_extra_path``, so the slides are at
   ``slides/<slug>.html`` in the built site, next to ``gallery.html``.
 
@@ -111,10 +112,11 @@ def execute_entry(source: Path, executed: Path) -> None:
     _write_atomic(executed, nbformat.writes(_without_progress(notebook)).encode("utf-8"))
 
 
-def export_slides(executed: Path, dest: Path, reveal_url_prefix: str | None = None) -> Path:
+def export_slides(executed: Path, dest: Path) -> Path:
     """Write the slides of an executed entry (code hidden) to ``dest``; return ``dest``.
 
-    ``reveal_url_prefix`` is where the deck loads reveal.js from (default: nbconvert's).
+    The deck is :func:`paygap_utils.slides.to_slides`'s: one HTML file with reveal.js inside,
+    so it plays at a venue with no network. Download progress bars and warnings are left out.
 
     Examples
     --------
@@ -122,20 +124,19 @@ def export_slides(executed: Path, dest: Path, reveal_url_prefix: str | None = No
     >>> from pathlib import Path
     >>> from paygap_utils.gallery import export_slides
     >>> from paygap_utils.submissions import template_path
-    >>> out = Path(tempfile.mkdtemp()) / "template.slides.html"
-    >>> "reveal" in export_slides(template_path(), out).read_text()
+    >>> out = Path(tempfile.mkdtemp()) / "template.html"
+    >>> "Reveal.initialize" in export_slides(template_path(), out).read_text()
     True
     """
     import nbformat
-    from nbconvert import SlidesExporter
+
+    from .slides import to_slides
 
     notebook = _without_progress(nbformat.read(executed, as_version=4))
-    exporter = SlidesExporter(exclude_input=True, exclude_input_prompt=True)
-    if reveal_url_prefix:
-        exporter.reveal_url_prefix = reveal_url_prefix
-    body, _ = exporter.from_notebook_node(notebook)
-    _write_atomic(dest, body.encode("utf-8"))
-    return dest
+    with tempfile.TemporaryDirectory(prefix="paygap-gallery-") as scratch:
+        copy = Path(scratch) / executed.name
+        nbformat.write(notebook, copy)
+        return to_slides(copy, dest)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -181,7 +182,6 @@ def collect(
     submissions: str | Path | None = None,
     execute: bool = False,
     slides: bool = True,
-    reveal_url_prefix: str | None = None,
 ) -> list[Card]:
     """Write each entry's thumbnail and slides under ``<out>/_gallery/``; return the cards.
 
@@ -216,9 +216,7 @@ def collect(
             _write_atomic(out / thumbnail, png)
             written.add(out / thumbnail)
         if slides:
-            deck = export_slides(
-                executed, assets / SLIDES / f"{folder.name}.html", reveal_url_prefix
-            )
+            deck = export_slides(executed, assets / SLIDES / f"{folder.name}.html")
             slides_path = f"{SLIDES}/{folder.name}.html"
             written.add(deck)
         page = f"{SUBMISSIONS}/{folder.name}/{executed.stem}"
@@ -298,7 +296,6 @@ def write_gallery(
     submissions: str | Path | None = None,
     execute: bool = False,
     slides: bool = True,
-    reveal_url_prefix: str | None = None,
 ) -> Path:
     """Write ``<out>/gallery.md`` with its thumbnails and slides; return its path.
 
@@ -312,8 +309,6 @@ def write_gallery(
         Run entries that have no executed copy under ``<out>/submissions/`` yet.
     slides
         Export each entry's slides next to its thumbnail.
-    reveal_url_prefix
-        Where the slides load reveal.js from (default: nbconvert's).
 
     Examples
     --------
@@ -330,7 +325,6 @@ def write_gallery(
         submissions=submissions,
         execute=execute,
         slides=slides,
-        reveal_url_prefix=reveal_url_prefix,
     )
     page = out / PAGE
     _write_atomic(page, gallery_markdown(cards).encode("utf-8"))

@@ -6,6 +6,8 @@ From it this script writes:
 - the badge block and the table of notebooks in README.md (between the
   ``<!-- links:start -->`` / ``<!-- links:end -->`` and ``<!-- notebooks:start -->`` /
   ``<!-- notebooks:end -->`` markers);
+- the dashboard link: the employer explorer (``notebooks/explorer.ipynb``) as a Voila app
+  on Binder, and the link to the rendered site on GitHub Pages;
 - in each notebook, the badges line of the first (markdown) cell and the whole
   second cell, which installs the package in Colab and does nothing elsewhere.
 
@@ -30,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SETUP_TAG = "colab-setup"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+EXPLORER = "explorer.ipynb"
+EXPLORER_BADGE = "https://img.shields.io/badge/Voila-employer%20explorer-579ACA"
+SITE_BADGE = "https://img.shields.io/badge/site-executed%20notebooks-0072B2"
 
 
 def settings(root: Path = ROOT) -> tuple[str, str]:
@@ -45,6 +50,31 @@ def colab_url(repo: str, branch: str, notebook: str) -> str:
 def binder_url(repo: str, branch: str, notebook: str | None = None) -> str:
     target = f"lab/tree/notebooks/{notebook}" if notebook else "lab/tree/notebooks"
     return f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath={target}"
+
+
+def voila_url(repo: str, branch: str, notebook: str = EXPLORER) -> str:
+    """The notebook as a Voila dashboard (code hidden) on mybinder.org."""
+    return f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=voila/render/notebooks/{notebook}"
+
+
+def site_url(repo: str) -> str:
+    """Where .github/workflows/site.yml publishes the rendered site (GitHub Pages)."""
+    owner, name = repo.split("/")
+    return f"https://{owner.lower()}.github.io/{name}/"
+
+
+def notebook_table(
+    repo: str, branch: str, notebooks: list[Path], prefix: str = "notebooks/"
+) -> str:
+    """The table of notebooks with their badges: the README's, and the site's landing page."""
+    rows = ["| Notebook | Open in |", "| --- | --- |"]
+    for path in notebooks:
+        rows.append(
+            f"| [{notebook_title(path)}]({prefix}{path.name}) | "
+            f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, path.name)}) "
+            f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch, path.name)}) |"
+        )
+    return "\n".join(rows)
 
 
 def badges(repo: str, branch: str, notebook: str) -> str:
@@ -104,20 +134,14 @@ def sync_notebook(path: Path, repo: str, branch: str) -> str:
 
 def readme_text(text: str, repo: str, branch: str, notebooks: list[Path]) -> str:
     """Return README.md with its link block and notebook table written from the setting."""
-    links = (
-        f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch)}) "
-        f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, notebooks[0].name)})"
-        if notebooks
-        else f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch)})"
-    )
-    rows = ["| Notebook | Open in |", "| --- | --- |"]
-    for path in notebooks:
-        rows.append(
-            f"| [{notebook_title(path)}](notebooks/{path.name}) | "
-            f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, path.name)}) "
-            f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch, path.name)}) |"
-        )
-    for name, block in (("links", links), ("notebooks", "\n".join(rows))):
+    links = f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch)})"
+    if notebooks:
+        links += f" [![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, notebooks[0].name)})"
+    if any(path.name == EXPLORER for path in notebooks):
+        links += f" [![Employer explorer]({EXPLORER_BADGE})]({voila_url(repo, branch)})"
+    links += f" [![Site]({SITE_BADGE})]({site_url(repo)})"
+    rows = notebook_table(repo, branch, notebooks)
+    for name, block in (("links", links), ("notebooks", rows)):
         pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
             raise SystemExit(

@@ -87,7 +87,8 @@ def test_the_thumbnail_is_the_entrys_first_figure(built):
 def test_the_slides_are_exported_without_code(built):
     _, out = built
     html = (out / "_gallery" / "slides" / "example-team.html").read_text()
-    assert "reveal" in html
+    assert "Reveal.initialize" in html
+    assert not re.findall(r"(?:src|href)=.https?:", html), "the deck plays offline"
     for section in ("Question", "Data", "Method", "Findings", "Limitations", "Summary"):
         assert re.search(rf"<h2[^>]*>\d*\.?\s*{section}", html), section
     assert "Example team" in html and "data:image/png;base64," in html
@@ -230,6 +231,9 @@ def test_the_gallery_renders_in_a_browser(site, playwright_api):  # noqa: F811 (
 
             for name, url in card["links"]:
                 linked = browser.new_page()
+                linked.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                linked.on("pageerror", lambda exc: errors.append(str(exc)))
+                linked.route("**/*", loopback_only)
                 try:
                     response = linked.goto(url)
                     assert response is not None and response.ok, f"{name}: {url}"
@@ -238,8 +242,12 @@ def test_the_gallery_renders_in_a_browser(site, playwright_api):  # noqa: F811 (
                         assert "Example team" in heading
                         assert linked.locator("img").count() >= 1, "the entry's chart"
                     else:
+                        linked.wait_for_function("() => window.Reveal && Reveal.isReady()")
                         assert linked.locator(".reveal .slides section").count() >= 7
+                        assert "summarise_gap(" not in linked.content(), "code is hidden"
                 finally:
                     linked.close()
+            assert not errors, errors
+            assert not outside, f"the entry or its slides asked the internet for {outside}"
         finally:
             browser.close()

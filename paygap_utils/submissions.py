@@ -498,6 +498,8 @@ def entry_folders(
     ['example-team']
     """
     root = (Path(root) if root is not None else find_submissions_dir()).resolve()
+    if not root.is_dir():
+        return []
     if not paths:
         return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     folders: set[Path] = set()

@@ -577,3 +577,8 @@ def test_the_organisers_guide_says_how_results_are_handed_in_and_archived():
     assert {"new-team", "check-entry", "gallery"} <= commands
     known = set(build_parser()._subparsers._group_actions[0].choices)
     assert commands <= known, commands - known
+
+
+def test_check_entry_with_no_submissions_folder_checks_nothing(tmp_path, capsys):
+    assert main(["check-entry", "--submissions", str(tmp_path / "none")]) == 0
+    assert "No entry folders to check" in capsys.readouterr().out

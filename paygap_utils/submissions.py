@@ -586,6 +586,12 @@ def _notebook_problems(path: Path, team: Team | None) -> list[str]:
                 "paygap_utils/team.schema.json are installed for the checks)."
             )
         missing |= {m for m in _imported_modules(text) if m not in listed and not _is_available(m)}
+        if text.lstrip().startswith(CHECK_MARKER):
+            problems.append(
+                f"{path}: cell {index} starts with {CHECK_MARKER}, which compares its output "
+                "with numbers recorded for the starter notebooks; an entry has none. Delete "
+                "that line."
+            )
         if "responsible_person" in text:
             problems.append(
                 f"{path}: cell {index} uses responsible_person, the names of people who signed "

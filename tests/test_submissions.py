@@ -264,6 +264,10 @@ BROKEN = {
         lambda f: _edit_notebook(f, lambda cells: cells[1].update(source="%pip install x")),
         "the Colab set-up cell, differs",
     ),
+    "checked-output": (
+        lambda f: _edit_notebook(f, _add_code("# NBVAL_CHECK_OUTPUT\nprint(1)")),
+        "Delete that line",
+    ),
     "personal-data": (
         lambda f: _edit_notebook(f, _add_code("df['responsible_person'].head()")),
         "responsible_person",

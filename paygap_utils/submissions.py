@@ -631,7 +631,8 @@ def check_entry(folder: str | Path) -> list[str]:
     refused), exactly one notebook, valid and without outputs, the Colab set-up cell as
     in the template, no packages installed from the notebook and none imported that the
     environment lacks unless ``team.yml`` lists them, no ``# NBVAL_CHECK_OUTPUT`` cells, no
-    ``responsible_person``, no data files. The notebook is not run here: the submissions workflow runs it under nbval.
+    ``responsible_person``, no data files. The notebook is not run here: the submissions
+    workflow runs it under nbval.
 
     Examples
     --------

@@ -4,6 +4,8 @@ Built by ``bash scripts/site`` (see scripts/build_site.py), which first executes
 notebook into the build's source folder; Sphinx itself executes nothing.
 """
 
+from pathlib import Path
+
 project = "PayGap hackathon starter"
 author = "PayGap hackathon starter contributors"
 copyright = "PayGap hackathon starter contributors. Data: Open Government Licence v3.0"
@@ -25,3 +27,8 @@ html_theme_options = {
     "use_repository_button": False,
 }
 html_last_updated_fmt = "%Y-%m-%d"
+# Without a default mode the theme logs "Got invalid theme mode" as a console error on a
+# reader's first visit.
+html_context = {"default_mode": "light"}
+# The gallery's slides (python -m paygap_utils gallery), copied as they are: slides/<slug>.html.
+html_extra_path = [p for p in ["_gallery"] if (Path(__file__).parent / p).is_dir()]

@@ -157,16 +157,6 @@ def _card(team: Team):
 
 # --- the rendered gallery, in a browser ---------------------------------------------------------
 
-#: The site's Sphinx settings that the gallery relies on.
-SITE_CONF = """\
-project = "PayGap hackathon"
-extensions = ["myst_nb", "sphinx_design"]
-nb_execution_mode = "off"
-html_theme = "sphinx_book_theme"
-html_context = {"default_mode": "light"}
-html_extra_path = ["_gallery"]
-exclude_patterns = ["_build"]
-"""
 SCREENSHOT = REPO_ROOT / "test-artifacts" / "gallery" / "gallery.png"
 
 # Every card's image, loaded; every link of every card.
@@ -179,11 +169,15 @@ CARDS = """() => [...document.querySelectorAll('.sd-card')].map((card) => ({
 
 @pytest.fixture(scope="module")
 def site(built, tmp_path_factory) -> Path:
-    """The gallery and the executed entry built into HTML by Sphinx."""
+    """The gallery and the executed entry built into HTML by Sphinx with the site's conf.py.
+
+    ``bash scripts/site`` builds the same pages with every notebook too (tests/test_site.py);
+    this builds only what the gallery adds, so its browser test stays quick.
+    """
     pytest.importorskip("myst_nb")
     pytest.importorskip("sphinx_design")
     _, out = built
-    (out / "conf.py").write_text(SITE_CONF)
+    shutil.copy(REPO_ROOT / "site" / "conf.py", out / "conf.py")
     (out / "index.md").write_text("# Results\n\n```{toctree}\ngallery\n```\n")
     html = tmp_path_factory.mktemp("html")
     result = subprocess.run(

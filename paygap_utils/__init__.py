@@ -8,7 +8,9 @@ Examples
 --------
 >>> import paygap_utils
 >>> paygap_utils.available_years()
-['2017-18', '2018-19', '2019-20', '2020-21', '2021-22', '2022-23']
+['2017-18', '2018-19', '2019-20', '2020-21', '2021-22', '2022-23', '2024-25']
+>>> paygap_utils.missing_years()
+['2023-24']
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ from .loader import load
 from .manifest import parse_year, read_manifest
 from .schema import columns
 from .settings import data_dir
+from .stats import filed_by_deadline
 
 __all__ = [
     "__version__",
     "available_years",
+    "missing_years",
     "load",
+    "filed_by_deadline",
     "fetch",
     "verify",
     "columns",
@@ -58,3 +63,22 @@ def available_years() -> list[str]:
     '2017-18'
     """
     return [f.label for f in read_manifest().files]
+
+
+def missing_years() -> list[str]:
+    """Return the reporting years inside the data's span that it does not have.
+
+    The service publishes every year, but a year is only in this data set when a
+    complete copy of its file could be pinned by its checksum; the manifest's
+    ``missing`` notes say why a year is absent. Charts and tables over time
+    should say that they skip these years.
+
+    Examples
+    --------
+    >>> import paygap_utils
+    >>> paygap_utils.missing_years()
+    ['2023-24']
+    """
+    from .manifest import year_label
+
+    return [year_label(year) for year in read_manifest().gaps]

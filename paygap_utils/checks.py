@@ -105,9 +105,13 @@ def sign_contradictions(
 ) -> pd.DataFrame:
     """Flag employers whose quartile mix and median hourly pay gap cannot both be right.
 
-    The rule. Write ``tilt`` for the share of women in the upper two quartiles
-    minus their share in the lower two (percentage points, both shares added
-    over two quarters). The quarters are equal in size, so when ``tilt`` is
+    The rule. Write ``tilt`` for the share of women in the upper half of the pay
+    ranking minus their share in the lower half, in percentage points::
+
+        tilt = (upper_middle + top) / 2 - (lower + lower_middle) / 2
+
+    (each term a quarter's share of women; a half is two equal quarters, so its
+    share is their average). The quarters are equal in size, so when ``tilt`` is
     positive more than half of the women are in the upper half of the pay
     ranking, and more than half of the men are in the lower half. Every hourly
     rate in the upper half is at least every rate in the lower half, so the
@@ -152,7 +156,7 @@ def sign_contradictions(
     >>> rows["diff_median_hourly_percent"] = [-3.0, 12.0, -8.0]
     >>> result = sign_contradictions(rows)
     >>> result["tilt"].tolist()
-    [30.0, 30.0, -30.0]
+    [15.0, 15.0, -15.0]
     >>> result["flag"].tolist()  # doctest: +NORMALIZE_WHITESPACE
     [nan, 'quartiles put women higher, gap says women paid less',
      'quartiles put women lower, gap says women paid more']
@@ -168,7 +172,7 @@ def sign_contradictions(
     women = quartile_columns("female")
     _require(df, [*women, "diff_median_hourly_percent"], "sign_contradictions")
     shares = df[women].to_numpy(dtype="float64")
-    tilt = shares[:, 2] + shares[:, 3] - shares[:, 0] - shares[:, 1]
+    tilt = (shares[:, 2] + shares[:, 3]) / 2 - (shares[:, 0] + shares[:, 1]) / 2
     gap = df["diff_median_hourly_percent"].to_numpy(dtype="float64")
     # Comparisons with NaN are False, so rows lacking a figure are never flagged.
     higher = (tilt >= margin - _EPS) & (gap >= min_gap - _EPS)

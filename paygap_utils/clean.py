@@ -10,30 +10,63 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .checks import impossible_value_flags
 from .errors import DataFormatError
 from .lookups import (
     EMPLOYER_SIZES,
-    NATIONS,
+    NATION_VALUES,
     PUBLIC_SECTOR_CODE,
     REGIONS,
     SIC_SECTIONS,
-    normalise_postcode,
+    SIZE_BANDS,
+    parse_postcode,
     parse_sic_codes,
     postcode_from_address,
     regions_for_postcodes,
     sic_section,
 )
-from .schema import COLUMNS, DERIVED_COLUMNS, LAYOUTS, Layout
+from .schema import (
+    COLUMNS,
+    DERIVED_COLUMNS,
+    LATE_SOURCES,
+    LAYOUTS,
+    LINK_METHODS,
+    PUBLIC_SECTOR_SOURCES,
+    REGION_SOURCES,
+    Layout,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["detect_layout", "read_raw", "clean", "read_year", "as_of"]
+__all__ = [
+    "detect_layout",
+    "read_raw",
+    "clean",
+    "read_year",
+    "as_of",
+    "public_sector_from_due_date",
+    "sector_columns",
+    "PUBLIC_DUE",
+    "PRIVATE_DUE",
+]
+
+#: ``DueDate`` month and day of public bodies (deadline 30 March) and of private and
+#: voluntary employers (deadline 4 April): the service tells them apart this way.
+PUBLIC_DUE: tuple[int, int] = (3, 31)
+PRIVATE_DUE: tuple[int, int] = (4, 5)
 
 _OFFICIAL = [c.official for c in COLUMNS]
 _BY_KIND = {kind: [c.name for c in COLUMNS if c.kind == kind] for kind in {c.kind for c in COLUMNS}}
 _DATE_COLUMNS = ("DueDate", "DateSubmitted")
-_NO_SECONDS = re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$")
+# How each layout writes DateSubmitted: the layout is recognised by its content, never by
+# the year it holds (a re-save can give any year any of these).
+_DATE_SHAPES = {
+    "27-columns-ymd": re.compile(r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}$"),
+    "27-columns-spreadsheet": re.compile(r"^\d{2}-\d{2}-\d{4} \d{2}:\d{2}$"),
+    "25-columns-excel": re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$"),
+    "25-columns-dmy": re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$"),
+}
 
 
 def _header_line(path: Path) -> str:
@@ -81,22 +114,34 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
         )
     if len(names) == 23:
         return LAYOUTS["23-columns"]
-    if len(names) == 27:
-        return LAYOUTS["27-columns-ymd"]
-    if len(names) == 25:
-        if raw is None:
-            raw = read_raw(path)
-        submitted = raw["DateSubmitted"]
-        sample = submitted[submitted != ""].head(50)
-        if len(sample) and sample.str.match(_NO_SECONDS).all():
-            return LAYOUTS["25-columns-excel"]
-        if header.startswith('"EmployerName"'):
-            return LAYOUTS["25-columns-quoted"]
-        return LAYOUTS["25-columns-dmy"]
-    raise DataFormatError(
-        f"{path.name} has {len(names)} columns; the service's layouts have 23, 25 or 27. "
-        "Download the file again with `python -m paygap_utils fetch`."
-    )
+    if len(names) not in (25, 27):
+        raise DataFormatError(
+            f"{path.name} has {len(names)} columns; the service's layouts have 23, 25 or 27. "
+            "Download the file again with `python -m paygap_utils fetch`."
+        )
+    if raw is None:
+        raw = read_raw(path)
+    submitted = raw["DateSubmitted"].str.strip()
+    sample = submitted[submitted != ""].head(50)
+    # The layout whose date shape most of the first dates have: a stray value in another
+    # shape is then named by the date parser, with the format it should have had.
+    matches = {
+        name: int(sample.str.match(shape).sum())
+        for name, shape in _DATE_SHAPES.items()
+        if LAYOUTS[name].n_columns == len(names)
+    }
+    best = max(matches, key=matches.get)
+    if matches[best] == 0:
+        example = sample.iloc[0] if len(sample) else "nothing"
+        formats = ", ".join(LAYOUTS[name].date_format for name in matches)
+        raise DataFormatError(
+            f"{path.name}: DateSubmitted holds {example!r}, a date written in none of the "
+            f"formats of the service's {len(names)}-column layouts ({formats}). The file may "
+            "have been re-saved by a spreadsheet: delete it and run `python -m paygap_utils fetch`."
+        )
+    if best == "25-columns-dmy" and header.startswith('"EmployerName"'):
+        return LAYOUTS["25-columns-quoted"]
+    return LAYOUTS[best]
 
 
 def read_raw(path: str | Path) -> pd.DataFrame:
@@ -183,7 +228,7 @@ def _company_numbers(values: pd.Series) -> pd.Series:
 def _categorical(values: pd.Series, categories: tuple[str, ...], ordered: bool = False):
     import pandas as pd
 
-    # Values outside the categories (a Crown Dependency is no UK nation) become missing.
+    # Values outside the categories ("Not Provided" is no size band) become missing.
     known = values.where(values.isin(categories))
     return pd.Categorical(known, categories=list(categories), ordered=ordered)
 
@@ -227,7 +272,7 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
         if column.name == "company_number":
             out[column.name] = _company_numbers(values)
         elif column.name == "post_code":
-            out[column.name] = _map_unique(_text(values), normalise_postcode)
+            out[column.name] = _map_unique(_text(values), parse_postcode)
         elif column.kind == "text":
             out[column.name] = _text(values)
         elif column.kind == "id":
@@ -248,31 +293,136 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
                     f"{file_name}: EmployerSize holds {unknown[0]!r}, which is not one of the "
                     f"service's size bands ({', '.join(EMPLOYER_SIZES)})."
                 )
-            out[column.name] = _categorical(labels, EMPLOYER_SIZES, ordered=True)
+            out[column.name] = _categorical(labels, SIZE_BANDS, ordered=True)
 
     out["year"] = np.int64(year)
     out["linked_employer_id"] = out["employer_id"]
-    sectors = out["sic_codes"].map(_sections)
-    out["sector"] = _categorical(sectors.map(_main_sector), tuple(SIC_SECTIONS))
-    out["sector_name"] = _categorical(
-        out["sector"].map(SIC_SECTIONS).astype(object), tuple(SIC_SECTIONS.values())
+    out["link_method"] = _categorical(
+        pd.Series(np.where(out["employer_id"].notna(), "employer_id", None), index=out.index),
+        LINK_METHODS,
     )
-    out["sectors"] = sectors
-    out["is_public_sector"] = out["sic_codes"].map(lambda codes: PUBLIC_SECTOR_CODE in codes)
-    postcodes = out["post_code"]
-    if "PostCode" not in raw.columns:
+    public, source = public_sector_from_due_date(out)
+    out["is_public_sector"] = public
+    out["public_sector_source"] = source
+    out["sector"], out["sector_name"], out["sectors"] = sector_columns(out)
+    if "PostCode" in raw.columns:
+        out["post_code_raw"] = values_or_none(raw["PostCode"])
+        # A blank or unreadable PostCode field: the address ends with the same postcode.
+        in_address = _map_unique(out["address"][out["post_code"].isna()], postcode_from_address)
+        postcodes = out["post_code"].fillna(in_address)
+    else:
+        out["post_code_raw"] = pd.Series([None] * len(out), index=out.index, dtype=object)
         postcodes = _map_unique(out["address"], postcode_from_address)
     places = regions_for_postcodes(postcodes)
     out["region"] = _categorical(places["region"], REGIONS)
-    out["nation"] = _categorical(places["nation"], NATIONS)
-    if "DateSubmitted" in raw.columns:
-        late = out["date_submitted"] >= out["due_date"]
-        out["submitted_late"] = late.astype("boolean").mask(
-            out["date_submitted"].isna() | out["due_date"].isna()
-        )
-    else:
-        out["submitted_late"] = out["submitted_after_the_deadline"]
+    out["nation"] = _categorical(places["nation"], NATION_VALUES)
+    out["region_source"] = _categorical(
+        pd.Series(np.where(places["nation"].notna(), "postcode", None), index=out.index),
+        REGION_SOURCES,
+    )
+    out["submitted_late"], out["late_source"] = _late(out)
+    out["pays_bonus"] = _pays_bonus(out)
+    out["has_impossible_value"] = impossible_value_flags(out).any(axis=1).to_numpy()
     return out[[c.name for c in COLUMNS + DERIVED_COLUMNS]]
+
+
+def values_or_none(values: pd.Series) -> pd.Series:
+    """The field exactly as typed, an empty one missing."""
+    return values.where(values != "", None).astype(object)
+
+
+def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Tell public bodies from private and voluntary employers by their ``due_date``.
+
+    The service gives public bodies the 30 March deadline (``DueDate`` 31 March)
+    and everyone else 4 April (``DueDate`` 5 April). Where a row's due date is
+    neither (2020-21: every deadline was moved to 5 October 2021; the 23-column
+    layout has no dates), the service's public-sector SIC code ``1`` decides;
+    :func:`paygap_utils.across_years.public_sector_from_other_years` then
+    replaces that guess with the employer's classification in another year.
+
+    Returns
+    -------
+    (pandas.Series, pandas.Series)
+        ``is_public_sector`` (boolean) and ``public_sector_source``
+        (``"due date"`` or ``"sic code"``), indexed like ``table``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.clean import public_sector_from_due_date
+    >>> rows = pd.DataFrame({
+    ...     "due_date": pd.to_datetime(["2023-03-31", "2023-04-05", "2021-10-06"]),
+    ...     "sic_codes": [["85310"], ["00001"], ["00001", "84110"]],
+    ... })
+    >>> public, source = public_sector_from_due_date(rows)
+    >>> public.tolist(), source.tolist()
+    ([True, False, True], ['due date', 'due date', 'sic code'])
+    """
+    import numpy as np
+    import pandas as pd
+
+    due = table["due_date"]
+    month_day = list(zip(due.dt.month, due.dt.day, strict=True))
+    by_date = pd.Series([{PUBLIC_DUE: True, PRIVATE_DUE: False}.get(md) for md in month_day])
+    by_date.index = table.index
+    by_code = table["sic_codes"].map(lambda codes: PUBLIC_SECTOR_CODE in codes)
+    decided = by_date.notna()
+    public = by_date.where(decided, by_code).astype("boolean")
+    source = np.where(decided, "due date", "sic code")
+    return public, _categorical(pd.Series(source, index=table.index), PUBLIC_SECTOR_SOURCES)
+
+
+def sector_columns(table: pd.DataFrame):
+    """``sector``, ``sector_name`` and ``sectors`` from ``sic_codes`` and ``is_public_sector``.
+
+    A public body's ``sector`` is ``"X"`` (public sector) and ``"X"`` leads its
+    ``sectors``; anyone else's ``sector`` is the section of its first listed code
+    other than the placeholder ``1``, which then counts in no section.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.clean import sector_columns
+    >>> rows = pd.DataFrame({"sic_codes": [["85310"], ["00001", "84110"], ["00001"]],
+    ...                      "is_public_sector": [True, False, False]})
+    >>> sector, name, sectors = sector_columns(rows)
+    >>> sector.tolist(), sectors.tolist()
+    (['X', 'O', nan], [['X', 'P'], ['O'], []])
+    """
+    import pandas as pd
+
+    sections = table["sic_codes"].map(_sections)
+    public = table["is_public_sector"].fillna(False).astype(bool)
+    sectors = [
+        ["X", *found] if is_public else found
+        for found, is_public in zip(sections, public, strict=True)
+    ]
+    sectors = pd.Series(sectors, index=table.index, dtype=object)
+    first = sectors.map(lambda found: found[0] if found else None)
+    sector = _categorical(first, tuple(SIC_SECTIONS))
+    names = pd.Series(sector, index=table.index).map(SIC_SECTIONS).astype(object)
+    sector_name = _categorical(names, tuple(SIC_SECTIONS.values()))
+    return sector, sector_name, sectors
+
+
+def _late(table: pd.DataFrame):
+    import numpy as np
+    import pandas as pd
+
+    flag = table["submitted_after_the_deadline"]
+    by_dates = (table["date_submitted"] >= table["due_date"]).astype("boolean")
+    by_dates = by_dates.mask(table["date_submitted"].isna() | table["due_date"].isna())
+    late = flag.where(flag.notna(), by_dates).astype("boolean")
+    source = np.select([flag.notna(), by_dates.notna()], ["service flag", "dates"], default=None)
+    return late, _categorical(pd.Series(source, index=table.index), LATE_SOURCES)
+
+
+def _pays_bonus(table: pd.DataFrame):
+    men, women = table["male_bonus_percent"], table["female_bonus_percent"]
+    pays = (men > 0) | (women > 0)
+    known = pays | (men.notna() & women.notna())
+    return pays.astype("boolean").where(known)
 
 
 def _absent(kind: str, n: int):
@@ -291,19 +441,13 @@ def _absent(kind: str, n: int):
 
 
 def _sections(codes: list[str]) -> list[str]:
+    # The public-sector placeholder is no industry: is_public_sector decides "X".
     found: list[str] = []
     for code in codes:
-        section = sic_section(code)
+        section = sic_section(code) if code != PUBLIC_SECTOR_CODE else None
         if section is not None and section not in found:
             found.append(section)
     return found
-
-
-def _main_sector(sections: list[str]) -> str | None:
-    # The public-sector placeholder wins; otherwise the first listed code's section.
-    if "X" in sections:
-        return "X"
-    return sections[0] if sections else None
 
 
 def read_year(path: str | Path, year: int) -> pd.DataFrame:

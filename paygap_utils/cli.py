@@ -57,17 +57,22 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from .download import cached_years
-    from .manifest import read_manifest
+    from .manifest import read_manifest, year_label
     from .settings import data_dir
 
     manifest = read_manifest()
     cached = set(cached_years(manifest=manifest))
-    print(f"{'year':<8} {'MB':>5} {'rows':>7}  {'as of':<10}  {'layout':<17} downloaded")
+    print(
+        f"{'year':<8} {'MB':>5} {'rows':>7}  {'as of':<10} {'days after deadline':>19}  "
+        f"{'layout':<22} downloaded"
+    )
     for f in manifest.files:
         print(
-            f"{f.label:<8} {f.size / 1e6:>5.1f} {f.rows:>7,}  {f.as_of:<10}  {f.layout:<17} "
-            f"{'yes' if f.year in cached else 'no'}"
+            f"{f.label:<8} {f.size / 1e6:>5.1f} {f.rows:>7,}  {f.as_of:<10} "
+            f"{f.days_after_deadline:>19,}  {f.layout:<22} {'yes' if f.year in cached else 'no'}"
         )
+    for year, notes in manifest.gaps.items():
+        print(f"{year_label(year):<8} missing: {notes}")
     print(f"Data folder: {data_dir()}")
     return 0
 

@@ -449,11 +449,15 @@ def plot_profile(profile: pd.DataFrame, index: EmployerIndex | None = None) -> F
 
 
 def _years_label(profile: pd.DataFrame) -> str:
-    reported = profile[profile["reported"]]
-    missing = profile[~profile["reported"]]["reporting_year"].tolist()
-    text = f"reported in {len(reported)} of {len(profile)} years"
-    if missing:
-        text += f"; no return in {', '.join(missing)}"
+    published = profile[profile["published"]]
+    reported = published[published["reported"]]
+    text = f"reported in {len(reported)} of the {len(published)} years with data"
+    no_return = published[~published["reported"]]["reporting_year"].tolist()
+    no_data = profile[~profile["published"]]["reporting_year"].tolist()
+    if no_return:
+        text += f"; no return in {', '.join(no_return)}"
+    if no_data:
+        text += f"; no data published for {', '.join(no_data)}"
     return text
 
 

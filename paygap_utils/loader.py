@@ -1,24 +1,32 @@
-"""One clean table for all reporting years: :func:`load`, and what it does across years."""
+"""One clean table for all reporting years: :func:`load`.
+
+Each year's file is cleaned on its own (:mod:`paygap_utils.clean`); what needs all
+years at once (duplicates, links, public sector, places) is in
+:mod:`paygap_utils.across_years`.
+"""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .across_years import (
+    drop_duplicates,
+    fill_places,
+    link_employers,
+    public_sector_from_other_years,
+)
 from .cache import cache_path, read_cache, write_cache
-from .clean import read_year
+from .clean import read_year, sector_columns
 from .download import data_lock, fetch_file, quiet_pooch
 from .manifest import Manifest, read_manifest, year_label
-from .schema import COLUMNS
+from .schema import COLUMNS, DERIVED_COLUMNS
 from .settings import data_dir
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["load", "link_employers", "fill_places", "drop_duplicates"]
-
-logger = logging.getLogger("paygap_utils")
+__all__ = ["load"]
 
 SOURCE_PAGE = "https://gender-pay-gap.service.gov.uk/viewing/download"
 
@@ -56,8 +64,11 @@ def load(
         year of the reporting year) and derived columns; see
         :func:`paygap_utils.columns` for what each means. Where an employer filed
         twice in a year, only its latest submission is kept.
-        ``DataFrame.attrs`` holds the provenance: files, checksums, as-of dates,
-        licence and attribution, and the duplicates removed per year.
+        ``DataFrame.attrs`` holds the provenance: ``files`` (per year: name, URL,
+        checksum, ``as_of``, ``days_after_deadline``, ``rows`` in this table and
+        the file's ``notes``), ``missing_years`` (years inside the span loaded that
+        the data lacks), licence and attribution, ``duplicates_removed`` and
+        ``impossible_values`` (rows per check, per year).
 
     Raises
     ------
@@ -100,147 +111,41 @@ def load(
 def _build(manifest: Manifest, folder: Path, progressbar: bool) -> pd.DataFrame:
     import pandas as pd
 
+    from .checks import impossible_values
+
     frames = [
         read_year(fetch_file(entry, folder, progressbar), entry.year) for entry in manifest.files
     ]
     table = pd.concat(frames, ignore_index=True)
     del frames
-    # Columns are set in place: copies of the whole table would double the peak memory.
-    table["linked_employer_id"] = link_employers(table)
-    places = fill_places(table)
-    table["region"] = places["region"]
-    table["nation"] = places["nation"]
     table, removed = drop_duplicates(table)
     table = table.reset_index(drop=True)
+    # Columns are set in place: copies of the whole table would double the peak memory.
+    links = link_employers(table)
+    table["linked_employer_id"] = links["linked_employer_id"]
+    table["link_method"] = links["link_method"]
+    public = public_sector_from_other_years(table)
+    table["is_public_sector"] = public["is_public_sector"]
+    table["public_sector_source"] = public["public_sector_source"]
+    table["sector"], table["sector_name"], table["sectors"] = sector_columns(table)
+    places = fill_places(table)
+    for column in ("region", "nation", "region_source"):
+        table[column] = places[column]
     # Text columns as the cache gives them back: pandas' default string type, missing as
     # NaN (pandas 3) or None (pandas 2), so a cold and a warm load return the same table.
     string = pd.Series(["text"]).dtype
-    for column in (c.name for c in COLUMNS if c.kind == "text"):
+    for column in (c.name for c in COLUMNS + DERIVED_COLUMNS if c.kind == "text"):
         values = table[column].astype(string)
         table[column] = values.where(values.notna(), None)
-    table.attrs = {"duplicates_removed": {str(year): n for year, n in removed.items()}}
+    counts = impossible_values(table)
+    table.attrs = {
+        "duplicates_removed": {str(year): n for year, n in removed.items()},
+        "impossible_values": {
+            str(year): {str(c): int(n) for c, n in zip(part["check"], part["n_rows"], strict=True)}
+            for year, part in counts.groupby("year")
+        },
+    }
     return table
-
-
-def link_employers(table: pd.DataFrame) -> pd.Series:
-    """Find ``linked_employer_id`` for years whose files do not publish ``employer_id``.
-
-    Rows without an id are matched to the ids of the years that have them, first
-    by ``company_number``, then by ``current_name``; only a match to exactly one
-    id counts, so an ambiguous number or name stays unlinked.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Rows of several years, as :func:`paygap_utils.clean.read_year` returns them.
-
-    Returns
-    -------
-    pandas.Series
-        ``linked_employer_id`` for every row: its ``employer_id`` where published,
-        else the matched id where a match is unique, else missing.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from paygap_utils.loader import link_employers
-    >>> rows = pd.DataFrame({
-    ...     "employer_id": pd.array([None, 7, None], dtype="Int64"),
-    ...     "company_number": ["00000001", "00000001", None],
-    ...     "current_name": ["A LTD", "A LTD", "B LTD"],
-    ... })
-    >>> link_employers(rows).tolist()
-    [7, 7, <NA>]
-    """
-    linked = table["employer_id"].copy()
-    published = table["employer_id"].notna()
-    for key in ("company_number", "current_name"):
-        known = table.loc[published, [key, "employer_id"]].dropna(subset=[key])
-        ids = known.groupby(key)["employer_id"].unique()
-        unique_ids = ids[ids.map(len) == 1].map(lambda values: values[0])
-        todo = linked.isna() & table[key].notna()
-        linked[todo] = table.loc[todo, key].map(unique_ids).astype("Int64")
-    return linked.rename("linked_employer_id")
-
-
-def fill_places(table: pd.DataFrame) -> pd.DataFrame:
-    """Give rows without a usable address the place of the same employer in other years.
-
-    An address in these files is the employer's latest one in every year, so a
-    row whose address is blank (281 rows of the 2018-19 Excel copy) or has no
-    recognisable postcode can take the place found for the same
-    ``linked_employer_id`` in the most recent other year that has one.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``region`` and ``nation`` for every row of ``table``, filled where possible.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from paygap_utils.loader import fill_places
-    >>> rows = pd.DataFrame({
-    ...     "year": [2018, 2019],
-    ...     "linked_employer_id": pd.array([5, 5], dtype="Int64"),
-    ...     "region": pd.Categorical([None, "Wales"]),
-    ...     "nation": pd.Categorical([None, "Wales"]),
-    ... })
-    >>> fill_places(rows)["region"].tolist()
-    ['Wales', 'Wales']
-    """
-    columns = ["year", "linked_employer_id", "region", "nation"]
-    known = table.loc[table["region"].notna() & table["linked_employer_id"].notna(), columns]
-    latest = known.sort_values("year").drop_duplicates("linked_employer_id", keep="last")
-    latest = latest.set_index("linked_employer_id")
-    todo = table["region"].isna() & table["linked_employer_id"].notna()
-    places = table[["region", "nation"]].copy()
-    for column in ("region", "nation"):
-        filled = table.loc[todo, "linked_employer_id"].map(latest[column])
-        places.loc[todo, column] = filled.astype(object).where(filled.notna(), None)
-    return places
-
-
-def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
-    """Keep only the latest submission where an employer appears twice in a year.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Rows with ``year``, ``employer_id`` and ``date_submitted``.
-
-    Returns
-    -------
-    table : pandas.DataFrame
-        Without the earlier duplicates, in the original order.
-    removed : dict
-        Rows removed per year (years without duplicates are left out).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from paygap_utils.loader import drop_duplicates
-    >>> rows = pd.DataFrame({
-    ...     "year": [2020, 2020, 2020],
-    ...     "employer_id": pd.array([1, 1, 2], dtype="Int64"),
-    ...     "date_submitted": pd.to_datetime(["2021-05-01", "2021-09-01", "2021-06-01"]),
-    ... })
-    >>> kept, removed = drop_duplicates(rows)
-    >>> kept.index.tolist(), removed
-    ([1, 2], {2020: 1})
-    """
-    has_id = table["employer_id"].notna()
-    keys = ["year", "employer_id", "date_submitted"]
-    order = table.loc[has_id, keys].sort_values(keys, kind="stable")
-    earlier = order.index[order.duplicated(["year", "employer_id"], keep="last")]
-    removed = table.loc[earlier, "year"].value_counts().sort_index()
-    for year, n in removed.items():
-        logger.info(
-            "%s: removed %d earlier submission(s) of employers that filed twice.",
-            year_label(int(year)),
-            n,
-        )
-    return table.drop(index=earlier), {int(y): int(n) for y, n in removed.items()}
 
 
 def _provenance(manifest: Manifest, table: pd.DataFrame, wanted: list[int] | None) -> dict:
@@ -248,6 +153,12 @@ def _provenance(manifest: Manifest, table: pd.DataFrame, wanted: list[int] | Non
 
     files = [f for f in manifest.files if wanted is None or f.year in wanted]
     removed = table.attrs.get("duplicates_removed", {})
+    impossible = table.attrs.get("impossible_values", {})
+    rows = table["year"].value_counts()
+    years = [f.year for f in files]
+    missing = [
+        year_label(year) for year in manifest.gaps if years and min(years) < year < max(years)
+    ]
     return {
         "title": manifest.name,
         "source": SOURCE_PAGE,
@@ -261,10 +172,14 @@ def _provenance(manifest: Manifest, table: pd.DataFrame, wanted: list[int] | Non
                 "url": f.url,
                 "sha256": f.sha256,
                 "as_of": f.as_of,
-                "rows": f.rows,
+                "days_after_deadline": f.days_after_deadline,
+                "rows": int(rows.get(f.year, 0)),
+                "notes": f.notes,
             }
             for f in files
         ],
+        "missing_years": missing,
         "duplicates_removed": {f.label: int(removed.get(str(f.year), 0)) for f in files},
+        "impossible_values": {f.label: impossible.get(str(f.year), {}) for f in files},
         "paygap_utils_version": __version__,
     }

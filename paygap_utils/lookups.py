@@ -13,7 +13,7 @@ The postcode-to-region table ships inside the package as
 ``region``
     One of :data:`REGIONS`, empty for the Crown Dependencies.
 ``nation``
-    One of :data:`NATIONS`, or ``Crown Dependency`` for Guernsey (``GY``),
+    One of :data:`NATIONS`, or ``Crown Dependencies`` for Guernsey (``GY``),
     Jersey (``JE``) and the Isle of Man (``IM``), which are not part of the UK.
 
 There is one row per postcode area, giving the region that holds most of its
@@ -38,12 +38,16 @@ __all__ = [
     "SIC_SECTIONS",
     "PUBLIC_SECTOR_CODE",
     "EMPLOYER_SIZES",
+    "SIZE_BANDS",
     "REGIONS",
     "REGION_CODES",
     "NATIONS",
+    "CROWN_DEPENDENCIES",
+    "NATION_VALUES",
     "parse_sic_codes",
     "sic_section",
     "normalise_postcode",
+    "parse_postcode",
     "postcode_from_address",
     "region_of_postcode",
     "regions_for_postcodes",
@@ -101,6 +105,10 @@ EMPLOYER_SIZES: tuple[str, ...] = (
     "20,000 or more",
 )
 
+#: The six headcount bands, smallest first: ``employer_size``'s ordered categories.
+#: "Not Provided" is no band (it would sort as the smallest), so it becomes missing.
+SIZE_BANDS: tuple[str, ...] = EMPLOYER_SIZES[1:]
+
 #: ONS region -> its GSS code: England's nine regions, then Wales, Scotland, Northern Ireland.
 REGION_CODES: dict[str, str] = {
     "North East": "E12000001",
@@ -122,6 +130,13 @@ REGIONS: tuple[str, ...] = tuple(REGION_CODES)
 
 #: The four nations of the UK.
 NATIONS: tuple[str, ...] = ("England", "Wales", "Scotland", "Northern Ireland")
+
+#: ``nation`` of a Jersey (JE), Guernsey (GY) or Isle of Man (IM) postcode: not in the UK,
+#: so no region, but known, unlike a postcode that is missing or abroad.
+CROWN_DEPENDENCIES: str = "Crown Dependencies"
+
+#: Every value of the ``nation`` column: the four nations, then :data:`CROWN_DEPENDENCIES`.
+NATION_VALUES: tuple[str, ...] = (*NATIONS, CROWN_DEPENDENCIES)
 
 _SECTION_OF_DIVISION = {
     division: letter
@@ -273,6 +288,45 @@ def normalise_postcode(text: str | None) -> str | None:
     return None
 
 
+def parse_postcode(text: str | None) -> str | None:
+    """Read a ``PostCode`` field: a full postcode, or an outward code given alone.
+
+    Parameters
+    ----------
+    text : str or None
+        The field as typed in the file.
+
+    Returns
+    -------
+    str or None
+        The full postcode as :func:`normalise_postcode` writes it; else a
+        postcode found inside the text (``"UK EC1V 4QJ"``, as
+        :func:`postcode_from_address` finds it); else the outward code alone
+        (``"LS1"``) when the text is just that and its postcode area exists, which
+        is enough for a district's region. None for anything else (``"S023 9NA"``,
+        a foreign code): the raw text stays in ``post_code_raw``.
+
+    Examples
+    --------
+    >>> parse_postcode("ls1"), parse_postcode("LS1 4AP"), parse_postcode("UK EC1V 4QJ")
+    ('LS1', 'LS1 4AP', 'EC1V 4QJ')
+    >>> parse_postcode("S023 9NA") is None, parse_postcode("HM 11") is None
+    (True, True)
+    """
+    if not isinstance(text, str):
+        return None
+    full = normalise_postcode(text)
+    if full is not None:
+        return full
+    found = postcode_from_address(text)
+    if found is not None:
+        return found
+    compact = _NOT_ALPHANUMERIC.sub("", text.upper())
+    if _OUTWARD.fullmatch(compact) and _area(compact) in _postcode_table():
+        return compact
+    return None
+
+
 def postcode_from_address(address: str | None) -> str | None:
     """Find the last UK postcode in a free-text address.
 
@@ -315,7 +369,8 @@ def region_of_postcode(postcode: str | None) -> tuple[str | None, str | None]:
     Parameters
     ----------
     postcode : str or None
-        A postcode, normalised or as typed (see :func:`normalise_postcode`).
+        A postcode, normalised or as typed, or an outward code alone (see
+        :func:`parse_postcode`).
 
     Returns
     -------
@@ -324,7 +379,7 @@ def region_of_postcode(postcode: str | None) -> tuple[str | None, str | None]:
         from the postcode's district (outward code), or from its postcode area when
         the district is not in the table (new and non-geographic districts such as
         ``W1A`` or ``BN99``). Guernsey, Jersey and the Isle of Man are not in the UK:
-        they give ``(None, "Crown Dependency")``. A value that is not a postcode, or
+        they give ``(None, "Crown Dependencies")``. A value that is not a postcode, or
         whose area is unknown, gives ``(None, None)``.
 
     Examples
@@ -334,15 +389,18 @@ def region_of_postcode(postcode: str | None) -> tuple[str | None, str | None]:
     >>> region_of_postcode("sy1 1aa")
     ('West Midlands', 'England')
     >>> region_of_postcode("JE2 3QB")
-    (None, 'Crown Dependency')
+    (None, 'Crown Dependencies')
+    >>> region_of_postcode("LS1")
+    ('Yorkshire and The Humber', 'England')
     >>> region_of_postcode("HM 11")
     (None, None)
     """
-    normalised = normalise_postcode(postcode)
-    if normalised is None:
+    parsed = parse_postcode(postcode)
+    if parsed is None:
         return None, None
     table = _postcode_table()
-    place = table.get(normalised[:-4]) or table.get(_area(normalised))
+    district = parsed.split(" ")[0]
+    place = table.get(district) or table.get(_area(parsed))
     return place if place is not None else (None, None)
 
 

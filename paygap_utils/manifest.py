@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -26,6 +26,8 @@ __all__ = [
     "parse_manifest",
     "parse_year",
     "year_label",
+    "deadline",
+    "missing_entries",
 ]
 
 _ENTRY_FIELDS = {
@@ -41,6 +43,29 @@ _ENTRY_FIELDS = {
     "notes": str,
 }
 _TOP_FIELDS = {"name": str, "description": str, "licence": dict, "files": list}
+_GAP_FIELDS = {"year": str, "notes": str}
+
+# Private and voluntary employers must report by 4 April of the year after the snapshot
+# (public bodies by 30 March); the service moved the deadline once, for COVID-19.
+_EXTENDED_DEADLINES = {2020: date(2021, 10, 5)}
+
+
+def deadline(year: int) -> date:
+    """Return the last day private and voluntary employers could report for a reporting year.
+
+    4 April of the following year (public bodies: 30 March), except 2020-21, whose
+    deadline was extended to 5 October 2021. For 2019-20 enforcement was suspended,
+    but the deadline stayed 4 April 2020.
+
+    Examples
+    --------
+    >>> from paygap_utils.manifest import deadline
+    >>> deadline(2017), deadline(2020)
+    (datetime.date(2018, 4, 4), datetime.date(2021, 10, 5))
+    """
+    return _EXTENDED_DEADLINES.get(year, date(year + 1, 4, 4))
+
+
 _LICENCE_FIELDS = {"name": str, "url": str, "attribution": str}
 
 
@@ -61,6 +86,13 @@ class DataFile:
     sha256, size, rows, layout, as_of, notes
         Checksum, bytes, data rows, column layout, latest submission date in the
         file, and free-text quirks.
+
+    Examples
+    --------
+    >>> from paygap_utils.manifest import read_manifest
+    >>> entry = read_manifest().file("2022-23")
+    >>> entry.deadline.isoformat(), entry.days_after_deadline
+    ('2023-04-04', 48)
     """
 
     year: int
@@ -79,6 +111,20 @@ class DataFile:
         """The reporting year as people write it, e.g. ``'2017-18'``."""
         return year_label(self.year)
 
+    @property
+    def deadline(self) -> date:
+        """The reporting deadline of private and voluntary employers (:func:`deadline`)."""
+        return deadline(self.year)
+
+    @property
+    def days_after_deadline(self) -> int:
+        """How long after the deadline the copy was made (its ``as_of``), in days.
+
+        Late filings keep arriving for years, so a copy made soon after the
+        deadline has fewer rows and fewer late filings than one made later.
+        """
+        return (date.fromisoformat(self.as_of) - self.deadline) // timedelta(days=1)
+
     def to_json(self) -> dict[str, Any]:
         """Return the entry as it is written in ``data_manifest.json``."""
         entry = asdict(self)
@@ -88,17 +134,41 @@ class DataFile:
 
 @dataclass(frozen=True)
 class Manifest:
-    """The whole data set: its description, licence and one :class:`DataFile` per year."""
+    """The whole data set: its description, licence and one :class:`DataFile` per year.
+
+    ``missing`` lists the reporting years in the span of ``files`` that the data
+    set lacks, each as ``{"year": "2023-24", "notes": "why"}``.
+    """
 
     name: str
     description: str
     licence: dict[str, str]
     files: tuple[DataFile, ...]
+    missing: tuple[dict[str, str], ...] = ()
 
     @property
     def years(self) -> list[int]:
         """First years of the reporting years, oldest first."""
         return [f.year for f in self.files]
+
+    @property
+    def gaps(self) -> dict[int, str]:
+        """The reporting years the data set lacks (first year -> why), oldest first.
+
+        Every year between the first and the last file that has no file is a gap,
+        with the manifest's note on it where there is one.
+
+        Examples
+        --------
+        >>> from paygap_utils.manifest import read_manifest
+        >>> read_manifest().gaps  # doctest: +ELLIPSIS
+        {2023: 'No complete public copy of 2023-24 ...'}
+        """
+        notes = {parse_year(gap["year"]): gap["notes"] for gap in self.missing}
+        years = set(self.years)
+        span = range(min(years), max(years) + 1) if years else range(0)
+        absent = [year for year in span if year not in years]
+        return {year: notes.get(year, "not in data_manifest.json") for year in absent}
 
     def file(self, year: int | str) -> DataFile:
         """Return the entry for ``year`` (any spelling :func:`parse_year` accepts).
@@ -133,6 +203,9 @@ class Manifest:
             "description": self.description,
             "licence": dict(self.licence),
             "files": [f.to_json() for f in self.files],
+            "missing": [
+                {"year": year_label(year), "notes": notes} for year, notes in self.gaps.items()
+            ],
         }
 
 
@@ -141,6 +214,43 @@ _YEAR_PATTERNS = (
     re.compile(r"^(?P<first>\d{4})\s*[-/]\s*(?P<second>\d{2}|\d{4})$"),
     re.compile(r"^(?P<first>\d{4})\s+to\s+(?P<second>\d{4})$", re.IGNORECASE),
 )
+
+
+def missing_entries(manifest: Manifest) -> list[DataFile]:
+    """Return an entry to download for each year the manifest lacks (:attr:`Manifest.gaps`).
+
+    Its checksum, size and rows are unknown (empty and 0) until
+    :func:`paygap_utils.refresh.refresh_manifest` downloads the service's file for
+    that year and measures it; ``url`` and ``source_url`` are the official address.
+
+    Examples
+    --------
+    >>> from paygap_utils.manifest import missing_entries, read_manifest
+    >>> [(e.label, e.file_name) for e in missing_entries(read_manifest())]
+    [('2023-24', 'UK Gender Pay Gap Data - 2023 to 2024.csv')]
+    """
+    entries = []
+    for year in manifest.gaps:
+        official = f"https://gender-pay-gap.service.gov.uk/viewing/download-data/{year}"
+        entries.append(
+            DataFile(
+                year=year,
+                file_name=f"UK Gender Pay Gap Data - {year} to {year + 1}.csv",
+                url=official,
+                source_url=official,
+                sha256="",
+                size=0,
+                rows=0,
+                layout="",
+                as_of="",
+                notes=(
+                    "Added by `python -m paygap_utils refresh` from the service's download; "
+                    "its file is regenerated hourly, so publish this copy (--publish-url) "
+                    "before committing the manifest."
+                ),
+            )
+        )
+    return entries
 
 
 def parse_year(year: int | str) -> int:
@@ -390,9 +500,23 @@ def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
         seen_names.add(entry["file_name"])
         files.append(DataFile(**{**{k: entry[k] for k in _ENTRY_FIELDS}, "year": year}))
     files.sort(key=lambda f: f.year)
+    missing = raw.get("missing", [])
+    if not isinstance(missing, list):
+        raise ManifestError(f"{source}: 'missing' must be a list of {{year, notes}} objects.")
+    gaps: list[dict[str, str]] = []
+    for index, gap in enumerate(missing):
+        where = f"{source}: missing entry #{index + 1}"
+        _check_fields(gap, _GAP_FIELDS, where)
+        try:
+            year = parse_year(gap["year"])
+        except ValueError as exc:
+            raise ManifestError(f"{where}: {exc}") from None
+        if year not in seen_years:  # a year that has since been added is no longer missing
+            gaps.append({"year": year_label(year), "notes": gap["notes"]})
     return Manifest(
         name=raw["name"],
         description=raw["description"],
         licence=dict(raw["licence"]),
         files=tuple(files),
+        missing=tuple(gaps),
     )

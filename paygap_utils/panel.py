@@ -3,9 +3,14 @@
 An employer is followed through ``linked_employer_id``: the service's ``employer_id``
 where the file publishes it (2019-20 onwards), otherwise the id found by matching
 the company number, then the name, to the later files (see
-:func:`paygap_utils.loader.link_employers`). A handful of 2017-18 and 2018-19 rows
-share a linked id; the functions here treat those ids as ambiguous in that year and
-leave them out rather than guess which row is the employer.
+:func:`paygap_utils.across_years.link_employers` and ``link_method``). No two rows of
+one year share a linked id in :func:`paygap_utils.load`'s table; for other tables
+the functions here treat a shared id as ambiguous in that year and leave it out
+rather than guess which row is the employer.
+
+The data has no 2023-24 (see :func:`paygap_utils.missing_years`): a change from
+2022-23 to 2024-25 spans two years, and :func:`year_on_year` pairs it only when
+asked to (``across_gaps=True``), saying so in ``years_apart``.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ def link_summary(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
     >>> link_summary(df)[["employers", "published_id", "linked"]]
           employers  published_id  linked
     year
-    2018      10812             0    9796
+    2018      10812             0   10558
     2019       7040          7040    7040
     """
     import pandas as pd
@@ -170,12 +175,16 @@ def year_on_year(
     column: str = "diff_median_hourly_percent",
     id_column: str = ID_COLUMN,
     keep: Sequence[str] = (),
+    across_gaps: bool = False,
 ) -> pd.DataFrame:
     """Pair each employer's value in one year with its value in the next year.
 
-    One row per employer and pair of adjacent reporting years in which it
+    One row per employer and pair of consecutive reporting years in which it
     reported (``year`` and ``year + 1``); an employer that skipped a year
-    (many did in 2019-20) gives no pair across the gap.
+    (many did in 2019-20) gives no pair across the gap. A year the data lacks
+    (2023-24) likewise gives no pairs, unless ``across_gaps`` is True: then the
+    next year *in the table* follows, and ``years_apart`` says how far apart
+    the two are (2 for 2022-23 to 2024-25).
 
     Rows without an id, or with a missing ``column``, are left out. So are ids
     shared by two rows of one year (a handful in 2017-18 and 2018-19, where the
@@ -194,13 +203,16 @@ def year_on_year(
     keep : sequence of str
         Other columns to carry along, taken from the first year of each pair
         (e.g. ``["employer_size"]``).
+    across_gaps : bool
+        Pair a year with the next year present in ``df`` even when reporting
+        years lie between them (years the data lacks, such as 2023-24).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``id_column``, ``year``, ``next_year``, ``value``,
-        ``next_value``, ``change`` (``next_value - value``) and the ``keep``
-        columns, sorted by year then id. ``attrs`` are those of ``df`` plus
+        Columns ``id_column``, ``year``, ``next_year``, ``years_apart``,
+        ``value``, ``next_value``, ``change`` (``next_value - value``) and the
+        ``keep`` columns, sorted by year then id. ``attrs`` are those of ``df`` plus
         ``ambiguous_rows_dropped``.
 
     Examples
@@ -213,9 +225,9 @@ def year_on_year(
     ...     "diff_median_hourly_percent": [10.0, 12.5, 11.0, 3.0, 4.0],
     ... })
     >>> year_on_year(rows)
-       linked_employer_id  year  next_year  value  next_value  change
-    0                   1  2020       2021   10.0        12.5     2.5
-    1                   1  2021       2022   12.5        11.0    -1.5
+       linked_employer_id  year  next_year  years_apart  value  next_value  change
+    0                   1  2020       2021            1   10.0        12.5     2.5
+    1                   1  2021       2022            1   12.5        11.0    -1.5
 
     With the real data:
 
@@ -223,7 +235,7 @@ def year_on_year(
     >>> df = paygap_utils.load(["2017-18", "2018-19"], progressbar=False)
     >>> pairs = year_on_year(df)
     >>> len(pairs), pairs.attrs["ambiguous_rows_dropped"]
-    (8999, 10)
+    (9754, 0)
     """
     rows = df[df[id_column].notna() & df[column].notna()]
     clean = _unambiguous(rows, id_column)
@@ -232,10 +244,16 @@ def year_on_year(
     later = clean[[id_column, "year", column]].rename(
         columns={"year": "next_year", column: "next_value"}
     )
-    base = base.assign(next_year=base["year"] + 1)
+    present = sorted(int(y) for y in df["year"].unique())
+    following = {y: y + 1 for y in present}
+    if across_gaps:
+        following = dict(zip(present[:-1], present[1:], strict=True))
+    base = base.assign(next_year=base["year"].map(following))
+    base = base[base["next_year"].notna()].astype({"next_year": "int64"})
     pairs = base.merge(later, on=[id_column, "next_year"], how="inner", validate="one_to_one")
+    pairs["years_apart"] = (pairs["next_year"] - pairs["year"]).astype("int64")
     pairs["change"] = pairs["next_value"] - pairs["value"]
-    order = [id_column, "year", "next_year", "value", "next_value", "change", *keep]
+    order = [id_column, "year", "next_year", "years_apart", "value", "next_value", "change", *keep]
     pairs = pairs[order].sort_values(["year", id_column], kind="stable", ignore_index=True)
     pairs.attrs = {**df.attrs, "ambiguous_rows_dropped": int(dropped)}
     return pairs

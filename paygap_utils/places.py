@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .lookups import postcode_from_address, region_of_postcode
+from .lookups import CROWN_DEPENDENCIES, postcode_from_address, region_of_postcode
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,7 +21,7 @@ __all__ = ["MISSING_REGION_REASONS", "region_missing_reason", "share_in_region"]
 #: Why a row has no ``region``, in the order :func:`region_missing_reason` checks them.
 MISSING_REGION_REASONS: tuple[str, ...] = (
     "no address",
-    "Crown Dependency",
+    CROWN_DEPENDENCIES,
     "postcode only in the address",
     "postcode area not recognised",
     "no UK postcode found",
@@ -37,8 +37,8 @@ def _reason(address: object, post_code: object) -> str:
     postcode = post_code if has_post_code else in_address
     if postcode is None:
         return "no UK postcode found"
-    if region_of_postcode(postcode)[1] == "Crown Dependency":
-        return "Crown Dependency"
+    if region_of_postcode(postcode)[1] == CROWN_DEPENDENCIES:
+        return CROWN_DEPENDENCIES
     if not has_post_code:
         return "postcode only in the address"
     return "postcode area not recognised"
@@ -53,7 +53,8 @@ def region_missing_reason(df: pd.DataFrame) -> pd.Series:
         Rows with ``region``, ``address`` and ``post_code``, as
         :func:`paygap_utils.load` returns them. (``load`` already gives a row
         without a usable address the region of the same employer in another
-        year where it can; the rows left without one are those explained here.)
+        year where it can, ``region_source == "other year"``; the rows left
+        without one are those explained here.)
 
     Returns
     -------
@@ -63,11 +64,13 @@ def region_missing_reason(df: pd.DataFrame) -> pd.Series:
 
         ``"no address"``
             Neither an address nor a postcode (the 2018-19 file has blank addresses).
-        ``"Crown Dependency"``
-            A Jersey, Guernsey or Isle of Man postcode: not part of the UK.
+        ``"Crown Dependencies"``
+            A Jersey, Guernsey or Isle of Man postcode: not part of the UK
+            (``nation`` says so).
         ``"postcode only in the address"``
             The ``post_code`` field is empty but the address ends with a UK
-            postcode. From 2019-20 the region comes from ``post_code`` alone.
+            postcode (:func:`paygap_utils.load` takes the region from that
+            postcode, so this reason only arises in other tables).
         ``"postcode area not recognised"``
             A postcode-shaped ``post_code`` whose area is not a UK postcode area.
         ``"no UK postcode found"``
@@ -84,8 +87,9 @@ def region_missing_reason(df: pd.DataFrame) -> pd.Series:
     ...                 "7 Rue X, Paris, 75013, France", "70 St Mary Axe, London, EC3A 8BE"],
     ...     "post_code": ["SY23 3FL", None, "JE2 3QB", None, None],
     ... })
-    >>> region_missing_reason(rows).tolist()
-    [nan, 'no address', 'Crown Dependency', 'no UK postcode found', 'postcode only in the address']
+    >>> region_missing_reason(rows).tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [nan, 'no address', 'Crown Dependencies', 'no UK postcode found',
+     'postcode only in the address']
 
     With the real data:
 

@@ -84,21 +84,40 @@ def use_style() -> None:
 def sample_label(df: pd.DataFrame, unit: str = "employers") -> str:
     """Say which years and how many rows a table holds, e.g. ``'2021-22, n = 10,555 employers'``.
 
+    One year of the data holds one report per employer, so its n is ``unit``.
+    Where a table pools several years, most employers report in several of them:
+    the label then counts reports (or ``unit``, when it is not ``"employers"``)
+    and the employers behind them (distinct ``linked_employer_id``, each row
+    without one counting as an employer of its own), and names the years inside
+    the span that are not there.
+
     Examples
     --------
     >>> import pandas as pd
     >>> from paygap_utils.plots import sample_label
-    >>> sample_label(pd.DataFrame({"year": [2019, 2020, 2020]}))
-    '2019-20 to 2020-21, n = 3 employers'
+    >>> sample_label(pd.DataFrame({"year": [2022, 2022]}))
+    '2022-23, n = 2 employers'
+    >>> sample_label(pd.DataFrame({"year": [2022, 2024, 2024],
+    ...                            "linked_employer_id": pd.array([1, 1, 2], dtype="Int64")}))
+    '2022-23 to 2024-25 (no 2023-24), n = 3 reports from 2 employers'
+    >>> sample_label(pd.DataFrame({"year": [2020, 2021], "linked_employer_id": [7, 7]}), "pairs")
+    '2020-21 to 2021-22, n = 2 pairs from 1 employers'
     """
     years = sorted(int(y) for y in df["year"].unique())
     if not years:
-        span = "no years"
-    elif len(years) == 1:
-        span = year_label(years[0])
-    else:
-        span = f"{year_label(years[0])} to {year_label(years[-1])}"
-    return f"{span}, n = {len(df):,} {unit}"
+        return f"no years, n = 0 {unit}"
+    if len(years) == 1:
+        return f"{year_label(years[0])}, n = {len(df):,} {unit}"
+    span = f"{year_label(years[0])} to {year_label(years[-1])}"
+    absent = [year_label(y) for y in range(years[0], years[-1]) if y not in years]
+    if absent:
+        span += f" (no {', '.join(absent)})"
+    counted = "reports" if unit == "employers" else unit
+    if "linked_employer_id" not in df:
+        return f"{span}, n = {len(df):,} {counted}"
+    ids = df["linked_employer_id"]
+    employers = int(ids.nunique()) + int(ids.isna().sum())
+    return f"{span}, n = {len(df):,} {counted} from {employers:,} employers"
 
 
 def set_title(ax: Axes, title: str, df: pd.DataFrame, unit: str = "employers") -> None:
@@ -296,6 +315,10 @@ def by_year(
         years are not magnified, and leave room above the highest value for its label.
         Calling ``by_year`` again on the same Axes extends the range if needed.
 
+    A reporting year missing between two others (2023-24) keeps its place on the
+    x axis, labelled "no 2023-24"; a line crosses it dashed, so a step that spans
+    two years is not read as one year's change.
+
     Returns
     -------
     matplotlib.axes.Axes
@@ -312,15 +335,34 @@ def by_year(
     >>> [t.get_text() for t in ax.get_xticklabels()], [t.get_text() for t in ax.texts]
     (['2019-20', '2020-21'], ['7,040', '10,380'])
     >>> import matplotlib.pyplot as plt; plt.close(fig)
+    >>> fig, ax = new_figure()
+    >>> _ = by_year(ax, pd.Series({2021: 9.7, 2022: 9.2, 2024: 8.4}))
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['2021-22', '2022-23', 'no 2023-24', '2024-25']
+    >>> plt.close(fig)
     """
     if kind not in ("line", "bar"):
         raise ValueError(f"by_year: kind must be 'line' or 'bar', not {kind!r}.")
     years = [int(y) for y in values.index]
     colour = color or PALETTE[0]
+    missing = [y for y in range(min(years), max(years)) if y not in years] if years else []
     if kind == "bar":
         ax.bar(years, values.to_numpy(), color=colour, label=label, width=0.7)
     else:
-        ax.plot(years, values.to_numpy(), marker="o", color=colour, label=label)
+        # One line per run of consecutive years, joined by a dashed line across a missing year.
+        points = list(zip(years, values.to_numpy(dtype="float64"), strict=True))
+        runs: list[list[tuple[int, float]]] = []
+        for point in points:
+            if runs and point[0] == runs[-1][-1][0] + 1:
+                runs[-1].append(point)
+            else:
+                runs.append([point])
+        for i, run in enumerate(runs):
+            xs, ys = zip(*run, strict=True)
+            ax.plot(xs, ys, marker="o", color=colour, label=label if i == 0 else None)
+            if i:
+                (x0, y0), (x1, y1) = runs[i - 1][-1], run[0]
+                ax.plot([x0, x1], [y0, y1], linestyle="--", color=colour, linewidth=1)
     if annotate:
         for year, value in zip(years, values, strict=True):
             ax.annotate(
@@ -336,7 +378,9 @@ def by_year(
         low, high = ax.get_ylim()
         headroom = 1.12 if annotate else 1.05
         ax.set_ylim(min(0.0, low), max(high, float(values.max()) * headroom))
-    ax.set_xticks(years, [year_label(y) for y in years])
+    ticks = sorted({*years, *missing})
+    labels = [f"no {year_label(y)}" if y in missing else year_label(y) for y in ticks]
+    ax.set_xticks(ticks, labels)
     ax.set_xlabel("Reporting year")
     return ax
 
@@ -747,7 +791,7 @@ UK_TILES: dict[str, tuple[int, int]] = {
     "London": (3, 4),
 }
 _SHORT_NAMES = {
-    "Yorkshire and The Humber": "Yorkshire &\nHumber",
+    "Yorkshire and The Humber": "Yorks &\nHumber",
     "Northern Ireland": "Northern\nIreland",
     "East of England": "East of\nEngland",
     "West Midlands": "West\nMidlands",

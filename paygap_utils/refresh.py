@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .clean import as_of, detect_layout, read_raw
 from .errors import DownloadError
-from .manifest import DataFile, Manifest, parse_manifest
+from .manifest import DataFile, Manifest, missing_entries, parse_manifest
 from .settings import check_url, mirror_file_url
 
 __all__ = ["file_facts", "refresh_manifest", "write_manifest"]
@@ -106,7 +106,9 @@ def refresh_manifest(
     downloader = pooch.HTTPDownloader(progressbar=progressbar, timeout=(5, 120))
     files: list[DataFile] = []
     changes: list[str] = []
-    for entry in manifest.files:
+    # The years the data set lacks (2023-24) are tried too; one that cannot be had stays missing.
+    gaps = missing_entries(manifest)
+    for entry in (*manifest.files, *gaps):
         url = mirror_file_url(from_url, entry.file_name) if from_url else entry.source_url
         path = dest / entry.file_name
         partial = dest / f".{entry.file_name}.partial"
@@ -114,6 +116,9 @@ def refresh_manifest(
             downloader(url, str(partial), None)
             partial.replace(path)
         except requests.exceptions.RequestException as exc:
+            if entry in gaps:
+                changes.append(f"{entry.label}: still missing ({url} could not be downloaded)")
+                continue
             raise DownloadError(
                 f"Could not download the {entry.label} data from {url} ({type(exc).__name__}). "
                 "Check the address (--from-url) and your connection, then run refresh again; "
@@ -128,11 +133,14 @@ def refresh_manifest(
             continue
         new_url = mirror_file_url(publish_url, entry.file_name) if publish_url else url
         files.append(replace(entry, url=new_url, **facts))
+        if entry in gaps:
+            changes.append(f"{entry.label}: added, {facts['rows']} rows, as of {facts['as_of']}")
+            continue
         changes.append(
             f"{entry.label}: changed, {entry.rows} -> {facts['rows']} rows, "
             f"as of {facts['as_of']}, sha256 {facts['sha256'][:12]}..."
         )
-    updated = Manifest(manifest.name, manifest.description, manifest.licence, tuple(files))
+    updated = replace(manifest, files=tuple(sorted(files, key=lambda f: f.year)))
     return parse_manifest(updated.to_json(), source="refreshed manifest"), changes
 
 

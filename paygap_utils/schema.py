@@ -8,7 +8,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Column", "COLUMNS", "DERIVED_COLUMNS", "LAYOUTS", "Layout", "snake_case", "columns"]
+__all__ = [
+    "Column",
+    "COLUMNS",
+    "DERIVED_COLUMNS",
+    "LAYOUTS",
+    "Layout",
+    "LINK_METHODS",
+    "PUBLIC_SECTOR_SOURCES",
+    "REGION_SOURCES",
+    "LATE_SOURCES",
+    "snake_case",
+    "columns",
+]
+
+#: How a row's ``linked_employer_id`` was found (missing: not linked).
+LINK_METHODS: tuple[str, ...] = ("employer_id", "company_number", "name")
+#: Which rule decided ``is_public_sector``.
+PUBLIC_SECTOR_SOURCES: tuple[str, ...] = ("due date", "other year", "sic code")
+#: Where ``region`` and ``nation`` came from (missing: nowhere).
+REGION_SOURCES: tuple[str, ...] = ("postcode", "other year")
+#: Where ``submitted_late`` came from.
+LATE_SOURCES: tuple[str, ...] = ("service flag", "dates")
 
 
 @dataclass(frozen=True)
@@ -45,8 +66,9 @@ COLUMNS: tuple[Column, ...] = (
         "PostCode",
         "post_code",
         "text",
-        "Postcode of that address, upper case with one space. Not published in the 2017-18 "
-        "and 2018-19 files.",
+        "Postcode of that address, upper case with one space; the outward code alone (e.g. "
+        "'LS1') where only that was typed; missing where the field holds no postcode (its "
+        "text is in post_code_raw). Not published in the 2017-18 and 2018-19 files.",
     ),
     Column(
         "CompanyNumber",
@@ -164,8 +186,8 @@ COLUMNS: tuple[Column, ...] = (
         "EmployerSize",
         "employer_size",
         "category",
-        "Headcount band, an ordered category from 'Not Provided' and 'Less than 250' up to "
-        "'20,000 or more'.",
+        "Headcount band, an ordered category from 'Less than 250' up to '20,000 or more'. "
+        "Missing where the file says 'Not Provided' (no band, so it is not ordered with them).",
     ),
     Column(
         "CurrentName",
@@ -183,8 +205,9 @@ COLUMNS: tuple[Column, ...] = (
         "DueDate",
         "due_date",
         "datetime",
-        "The day after the filing deadline (e.g. 2018-04-05 for a 4 April 2018 deadline); "
-        "public-sector bodies' deadline is 30 March.",
+        "The day after the filing deadline: 5 April for private and voluntary employers "
+        "(deadline 4 April), 31 March for public bodies (deadline 30 March); 2021-10-06 for "
+        "everyone in 2020-21, whose deadline was extended.",
     ),
     Column(
         "DateSubmitted",
@@ -206,45 +229,116 @@ DERIVED_COLUMNS: tuple[Column, ...] = (
         "",
         "linked_employer_id",
         "id",
-        "employer_id, or for the files that do not publish it (2017-18, 2018-19) the id "
-        "found by matching company_number, then current_name, to the later files. Use it "
-        "to follow employers across years.",
+        "The employer across years: employer_id where the file publishes it (2019-20 on). "
+        "In 2017-18 and 2018-19: the id of the later employer with the same company_number "
+        "(only when that number belongs to one id), else with the same current_name (only "
+        "when the name belongs to one id and the company numbers do not conflict); rows "
+        "found in both early years by company number alone get a negative id of their own. "
+        "No two rows of one year share an id: where several would, the weaker links are "
+        "dropped. See link_method.",
+    ),
+    Column(
+        "",
+        "link_method",
+        "category",
+        "How linked_employer_id was found: 'employer_id' (published), 'company_number' or "
+        "'name' (matched); missing where the row could not be linked.",
     ),
     Column(
         "",
         "sector",
         "category",
-        "SIC 2007 section letter (A-U) of the first listed SIC code, or 'X' (public sector) "
-        "when the codes include the placeholder 1; missing without codes.",
+        "'X' (public sector) where is_public_sector is True; otherwise the SIC 2007 section "
+        "letter (A-U) of the first listed SIC code other than the placeholder 1; missing "
+        "without such a code.",
     ),
     Column("", "sector_name", "category", "Name of that section."),
     Column(
         "",
         "sectors",
         "codes",
-        "Every distinct section among the employer's SIC codes, in the order listed.",
+        "Every distinct section among the employer's SIC codes, in the order listed, led by "
+        "'X' for a public body (the placeholder code 1 itself counts in no section).",
     ),
     Column(
         "",
         "is_public_sector",
         "bool",
-        "The employer's codes include the service's public-sector placeholder (SIC code 1).",
+        "A public body, as the service tells them apart: due_date 31 March (public bodies' "
+        "deadline) rather than 5 April. Where the row's due date says neither (every 2020-21 "
+        "row: the deadline was extended), the same employer's classification in the nearest "
+        "other year (linked_employer_id); failing that, the SIC placeholder code 1, which most "
+        "public bodies stopped listing after 2018-19. See public_sector_source.",
+    ),
+    Column(
+        "",
+        "public_sector_source",
+        "category",
+        "Which rule decided is_public_sector: 'due date', 'other year' or 'sic code'.",
+    ),
+    Column(
+        "",
+        "post_code_raw",
+        "text",
+        "The PostCode field exactly as in the file (missing where blank, and in the 2017-18 "
+        "and 2018-19 files, which have none), for postcodes that do not parse.",
     ),
     Column(
         "",
         "region",
         "category",
         "ONS region (or nation) of the postcode's district, or of its postcode area when the "
-        "district is not known. Taken from the address when the file has no PostCode column, "
-        "and from the same employer's other years when the address has no postcode.",
+        "district is not known: from post_code (an outward code alone is enough), or, where "
+        "the file has no PostCode column, from the last postcode in the address. A row whose "
+        "own postcode gives no place takes the place of the same employer's most recent other "
+        "year that has one. See region_source.",
     ),
-    Column("", "nation", "category", "England, Wales, Scotland or Northern Ireland, likewise."),
+    Column(
+        "",
+        "nation",
+        "category",
+        "England, Wales, Scotland or Northern Ireland, likewise; 'Crown Dependencies' for "
+        "Jersey, Guernsey and Isle of Man postcodes (JE, GY, IM), which have no region.",
+    ),
+    Column(
+        "",
+        "region_source",
+        "category",
+        "Where region and nation came from: 'postcode' (the row's own postcode or address), "
+        "'other year' (the same employer's place in another year, only where the row's own "
+        "postcode gives none), missing where neither gives a place.",
+    ),
     Column(
         "",
         "submitted_late",
         "bool",
-        "date_submitted is on or after due_date; where the file has no dates, the service's "
-        "own flag.",
+        "The service's own SubmittedAfterTheDeadline flag, which every layout has (it is "
+        "False for all of 2019-20, when enforcement was suspended); only where a row lacks "
+        "the flag, date_submitted on or after due_date. See late_source. "
+        "paygap_utils.filed_by_deadline(df) keeps the reports that were on time.",
+    ),
+    Column(
+        "",
+        "late_source",
+        "category",
+        "Where submitted_late came from: 'service flag' or 'dates'.",
+    ),
+    Column(
+        "",
+        "pays_bonus",
+        "bool",
+        "Someone received a bonus: male_bonus_percent or female_bonus_percent above 0 "
+        "(missing where neither says). Compare bonus gaps among these employers only: when "
+        "nobody is paid a bonus the gap is written 0 in some years and left blank in others.",
+    ),
+    Column(
+        "",
+        "has_impossible_value",
+        "bool",
+        "The row holds a value that cannot be right (a share outside 0-100, quartile shares "
+        "not adding up to 100, an hourly gap of 100% or more, a bonus gap above 100%): any "
+        "check of paygap_utils.checks.IMPOSSIBLE_CHECKS. Flagged, not dropped; counts per "
+        "check and year are in df.attrs['impossible_values'].",
     ),
 )
 
@@ -295,6 +389,13 @@ LAYOUTS: dict[str, Layout] = {
             "%d/%m/%Y %H:%M",
             "A 25-column file re-saved by Excel: dates without seconds, TRUE/FALSE, leading "
             "zeros stripped from company numbers.",
+        ),
+        Layout(
+            "27-columns-spreadsheet",
+            27,
+            "%d-%m-%Y %H:%M",
+            "A 27-column file re-saved by a spreadsheet program: dates dd-MM-yyyy HH:mm "
+            "(dashes, no seconds), TRUE/FALSE, CRLF record ends, numbers reformatted.",
         ),
     )
 }

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SIZE_BAND_MIDPOINTS",
+    "BONUS_GAP_COLUMNS",
+    "filed_by_deadline",
     "summarise_gap",
     "decimal_places",
     "weighted_quantile",
@@ -35,6 +37,53 @@ SIZE_BAND_MIDPOINTS: dict[str, float] = {
     "20,000 or more": 20000.0,
 }
 
+#: The bonus gap columns: compared only among employers that pay a bonus (``pays_bonus``).
+BONUS_GAP_COLUMNS: tuple[str, ...] = ("diff_mean_bonus_percent", "diff_median_bonus_percent")
+
+
+def filed_by_deadline(df: pd.DataFrame) -> pd.DataFrame:
+    """Return the reports filed by the deadline: ``submitted_late`` is False.
+
+    ``submitted_late`` is the service's own ``SubmittedAfterTheDeadline`` flag,
+    so this is the set of reports the service counts as on time, the basis of
+    the figures published soon after each deadline. Reports whose lateness is
+    not known are left out. How many late reports a year has depends on when
+    its copy was made (``df.attrs["files"][i]["days_after_deadline"]``).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        :func:`paygap_utils.load`'s table, or any subset of its rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``df`` filed by the deadline, ``attrs`` kept.
+
+    Examples
+    --------
+    >>> import paygap_utils
+    >>> df = paygap_utils.load("2020-21", progressbar=False)
+    >>> on_time = paygap_utils.filed_by_deadline(df)
+    >>> len(df), len(on_time)
+    (10380, 9626)
+    """
+    if "submitted_late" not in df:
+        raise KeyError(
+            "filed_by_deadline: the table has no column 'submitted_late'. Pass the table "
+            "paygap_utils.load() returns, or a subset of its rows."
+        )
+    on_time = df[df["submitted_late"].eq(False).fillna(False).to_numpy(dtype=bool)]
+    on_time.attrs = dict(df.attrs)
+    return on_time
+
+
+def _payers_only(df: pd.DataFrame, column: str, bonus_payers_only: bool) -> pd.DataFrame:
+    if bonus_payers_only and column in BONUS_GAP_COLUMNS and "pays_bonus" in df:
+        return df[df["pays_bonus"].eq(True).fillna(False).to_numpy(dtype=bool)]
+    return df
+
+
 # Values closer than this to a rounded number are that number: the data has at most
 # a few decimal places, and floats parsed from text carry tiny binary errors.
 _TOLERANCE = 1e-9
@@ -44,6 +93,7 @@ def summarise_gap(
     df: pd.DataFrame,
     column: str = "diff_median_hourly_percent",
     by: Hashable | Sequence[Hashable] | None = "year",
+    bonus_payers_only: bool = True,
 ) -> pd.DataFrame:
     """Summarise one gap column per group: n, median, mean and the shares that reveal artefacts.
 
@@ -56,6 +106,11 @@ def summarise_gap(
     by : column name, list of them, or None
         What to group by; ``None`` summarises the whole table in one row
         (labelled ``"all"``).
+    bonus_payers_only : bool
+        For a bonus gap column (:data:`BONUS_GAP_COLUMNS`), keep only the
+        employers that pay a bonus (``pays_bonus``), where the table has that
+        column: "no bonus paid" is written 0 in some years and left blank in
+        others, which moves the median. ``False`` summarises every row.
 
     Returns
     -------
@@ -94,6 +149,7 @@ def summarise_gap(
             f"summarise_gap: the table has no column {column!r}. "
             "See paygap_utils.columns() for the columns load() returns."
         )
+    df = _payers_only(df, column, bonus_payers_only)
     values = pd.to_numeric(df[column], errors="raise").astype("float64")
     whole = (values - values.round()).abs() < _TOLERANCE
     parts = pd.DataFrame(
@@ -335,6 +391,7 @@ def median_by_group_with_ci(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    bonus_payers_only: bool = True,
 ) -> pd.DataFrame:
     """Return the median of ``column`` in each group, with a bootstrap confidence interval.
 
@@ -350,6 +407,9 @@ def median_by_group_with_ci(
     n_resamples, confidence, seed
         As for :func:`bootstrap_median_ci`. Every group uses the same ``seed``, so
         a group's interval does not depend on which other groups are present.
+    bonus_payers_only : bool
+        As for :func:`summarise_gap`: a bonus gap is compared among the employers
+        that pay a bonus.
 
     Returns
     -------
@@ -374,7 +434,7 @@ def median_by_group_with_ci(
     >>> import paygap_utils
     >>> df = paygap_utils.load("2022-23", progressbar=False)
     >>> median_by_group_with_ci(df, "is_public_sector")["n"].tolist()
-    [9600, 1022]
+    [8746, 1876]
     """
     import pandas as pd
 
@@ -384,6 +444,7 @@ def median_by_group_with_ci(
             f"median_by_group_with_ci: the table has no column {missing!r}. "
             "See paygap_utils.columns() for the columns load() returns."
         )
+    df = _payers_only(df, column, bonus_payers_only)
     values = pd.to_numeric(df[column], errors="raise").astype("float64")
     rows = pd.DataFrame({"key": df[group], "value": values}).dropna()
     records = []

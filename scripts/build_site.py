@@ -36,6 +36,8 @@ DEFAULT_OUT = ROOT / "_build" / "site" / "html"
 #: Left in every folder this script creates, so it only ever deletes folders of its own.
 MARKER = ".paygap-site-build"
 TIMEOUT_S = 900
+#: The tag of cells that need a live kernel and a person: skipped for the static site.
+INTERACTIVE = "interactive"
 
 
 def _sync_links():
@@ -83,6 +85,9 @@ def execute_notebook(source: Path, target: Path, timeout: int = TIMEOUT_S) -> No
     """Run one notebook top to bottom in its own folder and save it, outputs and all.
 
     The one way notebooks are executed for the site, and for the test that builds it.
+    Cells tagged ``interactive`` (the explorer's widgets) are not run: a static page cannot
+    use them, and nbclient can stall on widget messages (jupyter/nbclient#312). Voila,
+    JupyterLab and nbval run them as usual.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -92,6 +97,7 @@ def execute_notebook(source: Path, target: Path, timeout: int = TIMEOUT_S) -> No
         nb,
         timeout=timeout,
         kernel_name="python3",
+        skip_cells_with_tag=INTERACTIVE,
         resources={"metadata": {"path": str(target.parent)}},
     )
     client.execute()

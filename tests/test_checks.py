@@ -91,10 +91,10 @@ def test_shares_that_complement_each_other_never_violate(women):
 def test_sign_contradictions_flag_both_directions_only_beyond_the_thresholds():
     rows = _quartiles(
         [
-            [40, 45, 55, 60],  # tilt +30
+            [40, 45, 55, 60],  # tilt (55 + 60) / 2 - (40 + 45) / 2 = +15
             [40, 45, 55, 60],
-            [60, 55, 45, 40],  # tilt -30
-            [49, 49, 51, 51],  # tilt +4, within the default margin
+            [60, 55, 45, 40],  # tilt -15
+            [48, 48, 52, 52],  # tilt +4, within the default margin
             [50, 50, 50, 50],
             [np.nan, 45, 55, 60],
         ]
@@ -102,7 +102,7 @@ def test_sign_contradictions_flag_both_directions_only_beyond_the_thresholds():
     rows["diff_median_hourly_percent"] = [-3.0, 12.0, -8.0, 20.0, 30.0, 40.0]
     result = sign_contradictions(rows)
     assert result.columns.tolist() == ["tilt", "median_gap", "flag"]
-    assert result["tilt"].tolist()[:5] == [30.0, 30.0, -30.0, 4.0, 0.0]
+    assert result["tilt"].tolist()[:5] == [15.0, 15.0, -15.0, 4.0, 0.0]
     assert result["flag"].tolist()[:3] == [np.nan, SIGN_FLAGS[0], SIGN_FLAGS[1]]
     assert result["flag"].isna().tolist() == [True, False, False, True, True, True]
     # A smaller margin catches the tilt of 4 points too; a larger min_gap lets the 12% pass.
@@ -299,12 +299,14 @@ def test_file_formats_describe_each_layout_and_the_raw_duplicates():
 
     table = file_formats(paygap_utils.fetch(progressbar=False))
     assert table["year"].tolist() == paygap_utils.available_years()
-    assert table["n_columns"].tolist() == [25, 25, 27, 27, 27, 27]
+    assert table["n_columns"].tolist() == [25, 25, 27, 27, 27, 27, 27]
     assert table["layout"].tolist()[:3] == ["25-columns-dmy", "25-columns-excel", "27-columns-ymd"]
     # Every first date parses to a day inside its reporting year's filing window.
-    for year, parsed in zip(range(2017, 2023), table["parsed"], strict=True):
+    assert table["layout"].tolist()[-1] == "27-columns-spreadsheet"
+    years = [2017, 2018, 2019, 2020, 2021, 2022, 2024]
+    for year, parsed in zip(years, table["parsed"], strict=True):
         assert pd.Timestamp(year, 4, 1) <= parsed <= pd.Timestamp(year + 2, 12, 31)
-    assert table["rows_sharing_an_id"].isna().tolist() == [True, True, False, False, False, False]
+    assert table["rows_sharing_an_id"].isna().tolist() == [True, True] + [False] * 5
     removed = paygap_utils.load(progressbar=False).attrs["duplicates_removed"]
     # Each employer filing twice leaves two rows sharing an id; the loader drops one of each pair.
     assert (table["rows_sharing_an_id"].fillna(0) / 2).tolist() == list(removed.values())
@@ -318,5 +320,5 @@ def test_checks_of_the_real_data_agree_with_the_loader():
     sums = quartile_sums(df)
     assert not sums["violation"].any()
     assert (sums["missing"] == df["female_top_quartile"].isna()).all()
-    assert set(impossible_values(df)["year"]) == set(range(2017, 2023))
+    assert set(impossible_values(df)["year"]) == {2017, 2018, 2019, 2020, 2021, 2022, 2024}
     assert checks.sign_contradictions(df)["flag"].notna().sum() > 0

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from paygap_utils.clean import _dates, detect_layout, read_raw, read_year
 from paygap_utils.errors import DataFormatError
-from paygap_utils.lookups import EMPLOYER_SIZES
+from paygap_utils.lookups import SIZE_BANDS
 from paygap_utils.manifest import read_manifest
 from paygap_utils.schema import COLUMNS, DERIVED_COLUMNS, LAYOUTS
 from tests.servers import shared_dir
@@ -25,6 +25,7 @@ FILES = [
     ("UK Gender Pay Gap Data - 2020 to 2021.csv", 2020, "27-columns-ymd", 10383),
     ("UK Gender Pay Gap Data - 2021 to 2022.csv", 2021, "27-columns-ymd", 10555),
     ("UK Gender Pay Gap Data - 2022 to 2023.csv", 2022, "27-columns-ymd", 10622),
+    ("UK Gender Pay Gap Data - 2024 to 2025.csv", 2024, "27-columns-spreadsheet", 11235),
     (
         "snapshots/UK Gender Pay Gap Data - 2017 to 2018__committed-2019-01-20__1mwtt-wod1.csv",
         2017,
@@ -79,6 +80,12 @@ FILES = [
         "27-columns-ymd",
         2351,
     ),
+    (
+        "snapshots/UK Gender Pay Gap Data - 2024 to 2025__asof-2024-04-25__NikitaNoviello.csv",
+        2024,
+        "27-columns-ymd",
+        77,
+    ),
 ]
 TEXT = [c.name for c in COLUMNS if c.kind == "text"]
 
@@ -118,7 +125,7 @@ def test_columns_absent_from_the_layout_are_missing_values(cleaned):
 
 
 def test_types(cleaned):
-    *_, table = cleaned
+    path, *_, table = cleaned
     for column in COLUMNS:
         kind, values = column.kind, table[column.name]
         if kind == "float":
@@ -131,9 +138,11 @@ def test_types(cleaned):
             assert str(values.dtype) == "Int64", column.name
     size = table["employer_size"]
     assert isinstance(size.dtype, pd.CategoricalDtype) and size.dtype.ordered
-    assert list(size.cat.categories) == list(EMPLOYER_SIZES)
-    assert size.notna().all()
-    assert size.cat.categories[2] < size.cat.categories[3]
+    assert list(size.cat.categories) == list(SIZE_BANDS)
+    # "Not Provided" is no band: it is missing, never the smallest band.
+    raw = read_raw(path)["EmployerSize"].str.strip()
+    assert (size.isna() == (raw == "Not Provided").to_numpy()).all()
+    assert size.cat.categories[0] == "Less than 250"
 
 
 def test_dates_are_never_read_day_for_month(cleaned):
@@ -178,18 +187,27 @@ def test_sic_codes_are_lists_of_five_digit_codes(cleaned):
 
 def test_derived_columns_agree_with_their_sources(cleaned):
     *_, table = cleaned
-    public = table["sic_codes"].map(lambda codes: "00001" in codes)
-    assert (table["is_public_sector"] == public).all()
-    assert ((table["sector"] == "X") == public).all()
-    if table["due_date"].notna().any():
-        late = table["date_submitted"] >= table["due_date"]
-        assert (table["submitted_late"] == late).all()
+    code = table["sic_codes"].map(lambda codes: "00001" in codes)
+    due = table["due_date"].dt.strftime("%m-%d")
+    by_date = due.isin(["03-31", "04-05"])
+    rule = by_date.map({True: "due date", False: "sic code"})
+    assert (table["public_sector_source"] == rule).all()
+    assert (table.loc[by_date, "is_public_sector"] == (due[by_date] == "03-31")).all()
+    assert (table.loc[~by_date, "is_public_sector"] == code[~by_date]).all()
+    assert ((table["sector"] == "X") == table["is_public_sector"]).all()
+    assert (table["submitted_late"] == table["submitted_after_the_deadline"]).all()
+    assert (table["late_source"] == "service flag").all()
     assert table["region"].notna().mean() > 0.96
+    assert (table["region_source"].isna() == table["nation"].isna()).all()
 
 
 def test_the_excel_resave_reads_like_the_original():
-    excel = read_year(_path(FILES[1][0]), 2018)
-    original = read_year(_path(FILES[8][0]), 2018)  # the service's own early download
+    excel = read_year(_path("UK Gender Pay Gap Data - 2018 to 2019.csv"), 2018)
+    # The service's own early download:
+    original = read_year(
+        _path("snapshots/UK Gender Pay Gap Data - 2018 to 2019__asof-2019-02-28__anumhirani.csv"),
+        2018,
+    )
     original["minute"] = original["date_submitted"].dt.floor("min")
     excel["minute"] = excel["date_submitted"]  # the re-save dropped the seconds
     both = original.merge(excel, on=["employer_name", "minute"], suffixes=("", "_x"))
@@ -271,3 +289,29 @@ def test_dates_round_trip_in_every_layout(layout, moment):
 def test_manifest_layouts_are_the_detected_ones():
     for entry in read_manifest().files:
         assert detect_layout(_path(entry.file_name)).name == entry.layout
+
+
+def test_the_2024_25_resave_is_recognised_by_its_content_not_its_year(tmp_path):
+    source = _path("UK Gender Pay Gap Data - 2024 to 2025.csv")
+    # The same bytes under another year's name are still the spreadsheet layout ...
+    renamed = tmp_path / "UK Gender Pay Gap Data - 2021 to 2022.csv"
+    renamed.write_bytes(source.read_bytes())
+    assert detect_layout(renamed).name == "27-columns-spreadsheet"
+    # ... and the service's own 2024-25 download is the usual one.
+    pristine = _path(
+        "snapshots/UK Gender Pay Gap Data - 2024 to 2025__asof-2024-04-25__NikitaNoviello.csv"
+    )
+    assert detect_layout(pristine).name == "27-columns-ymd"
+    table = read_year(source, 2024)
+    assert table["date_submitted"].max() == pd.Timestamp("2025-08-27 11:43")
+    assert table["submitted_after_the_deadline"].sum() == 603
+    assert table["address"].str.contains("\ufffd").sum() == 2
+    assert (table["company_number"].dropna().str.len() == 8).all()
+
+
+def test_a_file_whose_dates_fit_no_layout_says_what_to_do(tmp_path):
+    def scramble(raw):
+        raw["DateSubmitted"] = "2023.03.31"
+
+    with pytest.raises(DataFormatError, match=r"DateSubmitted holds '2023.03.31'.*fetch"):
+        read_year(_sample(tmp_path, scramble), 2022)

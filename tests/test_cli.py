@@ -37,13 +37,19 @@ def test_fetch_some_years_then_list(mirror, cold, capsys):
     assert f"2019-20  ok  {cold / SMALLEST.file_name}" in out
     assert main(["list"]) == 0
     listing = capsys.readouterr().out
-    assert "2019-20    2.9   7,041  2024-03-12  27-columns-ymd    yes" in listing
-    assert "2017-18    3.9  10,534  2018-11-21  25-columns-dmy    no" in listing
+    assert "2019-20    2.9   7,041  2024-03-12               1,438  27-columns-ymd         yes" in (
+        listing
+    )
+    assert "2017-18    3.9  10,534  2018-11-21                 231  25-columns-dmy         no" in (
+        listing
+    )
+    assert "2022-23    4.2  10,622  2023-05-22                  48  27-columns-ymd" in listing
+    assert "2023-24  missing: No complete public copy of 2023-24" in listing
 
 
 def test_fetch_everything_builds_the_cleaned_table(mirror, cold, capsys):
     assert main(["fetch", "-q"]) == 0
-    assert "Cleaned table cached: 59,943 rows for 6 years." in capsys.readouterr().out
+    assert "Cleaned table cached: 71,178 rows for 7 years." in capsys.readouterr().out
     assert len(list(cold.glob("paygap-clean-*.parquet"))) == 1
 
 
@@ -145,7 +151,11 @@ def test_refresh_repins_a_changed_file(tmp_path, capsys):
     assert after.sha256 != SMALLEST.sha256 and after.size < SMALLEST.size
     assert after.url == "https://data.example.org/paygap/" + quote(SMALLEST.file_name)
     assert (tmp_path / "files" / SMALLEST.file_name).read_bytes() == changed.read_bytes()
-    assert "2019-20: changed, 7041 -> 7040 rows" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2019-20: changed, 7041 -> 7040 rows" in out
+    # The mirror has no 2023-24: it stays missing, and nothing else fails.
+    assert "2023-24: still missing" in out
+    assert list(new.gaps) == [2023]
     assert (
         json.loads(output.read_text())["licence"]
         == json.loads((REPO_ROOT / "data_manifest.json").read_text())["licence"]
@@ -170,3 +180,32 @@ def test_refresh_from_an_unreachable_source_fails_cleanly(tmp_path, capsys):
     assert "Could not download" in err and "http://127.0.0.1:9/" in err
     assert not (tmp_path / "m.json").exists()
     assert not list((tmp_path / "files").glob("*"))
+
+
+def test_refresh_fills_a_missing_year_when_it_can_be_downloaded(tmp_path, capsys):
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared/data/ukgpg is not available")
+    served = tmp_path / "served"
+    shutil.copytree(shared / "data" / "ukgpg", served, ignore=shutil.ignore_patterns("snapshots"))
+    name = "UK Gender Pay Gap Data - 2023 to 2024.csv"
+    # Stands in for the service's current 2023-24 file: an early copy of it.
+    shutil.copy(
+        shared / "data" / "ukgpg" / "snapshots" / f"{name[:-4]}__asof-2024-03-04__alifensome.csv",
+        served / name,
+    )
+    output = tmp_path / "data_manifest.json"
+    with FileServer(served) as server:
+        args = ["refresh", "-q", "--dest", str(tmp_path / "files"), "--from-url", server.url]
+        assert (
+            main([*args, "--publish-url", "https://data.example.org/p/", "--output", str(output)])
+            == 0
+        )
+    assert "2023-24: added, 2351 rows, as of 2024-03-04" in capsys.readouterr().out
+    new = read_manifest(output)
+    assert new.years == [2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024]
+    assert new.gaps == {} and json.loads(output.read_text())["missing"] == []
+    added = new.file(2023)
+    assert added.rows == 2351 and added.layout == "27-columns-ymd"
+    assert added.url == "https://data.example.org/p/" + quote(name)
+    assert added.source_url.endswith("/viewing/download-data/2023")

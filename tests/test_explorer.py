@@ -143,7 +143,9 @@ def test_profile_chart_shows_the_history_and_the_region(small):
     index = EmployerIndex(small)
     fig = plot_profile(index.profile("id:1"), index)
     gap_ax = fig.axes[0]
-    assert gap_ax.get_title(loc="left").startswith("NEW NAME LTD: median hourly pay gap")
+    title = gap_ax.get_title(loc="left")
+    assert title.startswith("NEW NAME LTD: median hourly pay gap")
+    assert title.endswith("reported in 3 of the 3 years with data; no data published for 2019-20")
     assert "2019-20\nno data" in [t.get_text() for t in gap_ax.get_xticklabels()]
     own = gap_ax.lines[0].get_ydata()
     assert own[0] == 10.0 and own[2] != own[2]  # a break in the line for the missing year
@@ -163,10 +165,19 @@ def test_every_search_on_all_years_takes_well_under_a_second():
 
 
 @pytest.mark.data
-def test_real_employer_with_a_former_name_and_all_years():
-    index = EmployerIndex(paygap_utils.load(progressbar=False))
+def test_real_employer_with_a_former_name_and_every_published_year():
+    df = paygap_utils.load(progressbar=False)
+    index = EmployerIndex(df)
     found = index.search("2 sisters red meat")
     assert found.loc[0, ["name", "match"]].tolist() == ["KEPAK GROUP LIMITED", "former name"]
     profile = index.profile(found.loc[0, "key"])
-    assert profile["reported"].all()
-    assert profile["sector_n"].min() > 100
+    published = profile[profile["published"]]
+    assert published["reported"].all()
+    assert published["sector_n"].min() > 100
+    # A reporting year with no file (2023-24) keeps its row, empty, and says so.
+    missing = profile[~profile["published"]]
+    assert set(missing.index) == set(index.years) - set(df["year"].unique())
+    assert not missing["reported"].any()
+    assert missing["diff_median_hourly_percent"].isna().all()
+    for label in missing["reporting_year"]:
+        assert f"{label}: no data published for this year" in describe(profile)

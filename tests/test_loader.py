@@ -42,6 +42,7 @@ def test_every_year_is_there_minus_its_duplicates(table):
         "2020-21": 3,
         "2021-22": 0,
         "2022-23": 0,
+        "2024-25": 0,
     }
 
 
@@ -134,24 +135,96 @@ def test_the_cache_key_follows_the_checksums():
 def test_employers_are_linked_into_the_years_without_ids(table):
     published = table["year"] >= 2019
     assert (table.loc[published, "linked_employer_id"] == table.loc[published, "employer_id"]).all()
+    assert (table.loc[published, "link_method"] == "employer_id").all()
     for year in (2017, 2018):
         rows = table[table["year"] == year]
         assert rows["employer_id"].isna().all()
-        assert rows["linked_employer_id"].notna().mean() > 0.85
+        assert rows["linked_employer_id"].notna().mean() > 0.9
+        assert set(rows["link_method"].dropna()) == {"company_number", "name"}
+        assert (rows["link_method"].isna() == rows["linked_employer_id"].isna()).all()
     # A link by company number points at an employer with that number in a later year.
     later = table[published].dropna(subset=["company_number"])
     numbers = later.groupby("linked_employer_id")["company_number"].agg(set)
-    early = table[~published].dropna(subset=["linked_employer_id", "company_number"])
-    agree = [
-        cn in numbers.get(i, set())
-        for i, cn in zip(early["linked_employer_id"], early["company_number"], strict=True)
-    ]
-    assert sum(agree) / len(agree) > 0.95
+    early = table[~published & (table["linked_employer_id"] > 0)]
+    by_number = early[early["link_method"] == "company_number"]
+    assert all(
+        cn in numbers[i]
+        for i, cn in zip(by_number["linked_employer_id"], by_number["company_number"], strict=True)
+    )
+    # A link by name never joins rows whose company numbers conflict.
+    by_name = early[(early["link_method"] == "name") & early["company_number"].notna()]
+    known = by_name["linked_employer_id"].map(numbers)
+    assert all(
+        not isinstance(theirs, set) or cn in theirs
+        for cn, theirs in zip(by_name["company_number"], known, strict=True)
+    )
+
+
+def test_the_issues_wrong_links_are_gone(table):
+    # Service Graphics Ltd 04332146 and Paragon Group UK 00551336 both got 9567 in 2017-18.
+    early = table[table["year"] == 2017].set_index("company_number")
+    assert early.loc["00551336", "linked_employer_id"] == 9567
+    assert early.loc["04332146", "linked_employer_id"] is pd.NA
+    # PMP Recruitment and Core Staff Services both got 14915.
+    assert early.loc["08030122", "linked_employer_id"] == 14915
+    assert early.loc["03485614", "linked_employer_id"] != 14915
+
+
+def test_early_rows_sharing_a_company_number_are_linked_to_each_other(table):
+    own = table[table["linked_employer_id"] < 0]
+    assert set(own["year"]) == {2017, 2018}
+    assert (own["link_method"] == "company_number").all()
+    pairs = own.groupby("linked_employer_id")
+    assert (pairs.size() == 2).all() and (pairs["company_number"].nunique() == 1).all()
+    assert len(own) > 1000
+
+
+@pytest.mark.parametrize("year", [f.year for f in MANIFEST.files])
+def test_no_two_rows_of_one_year_share_a_linked_employer_id(table, year):
+    ids = table.loc[table["year"] == year, "linked_employer_id"].dropna()
+    assert ids.is_unique, ids[ids.duplicated()].head().tolist()
 
 
 def test_nearly_every_row_gets_a_region(table):
     missing = table.groupby("year")["region"].apply(lambda s: s.isna().mean())
     assert (missing < 0.01).all(), missing.to_dict()
+
+
+def test_regions_from_other_years_say_so_and_never_contradict_a_postcode(table):
+    assert table["region_source"].isna().equals(table["nation"].isna())
+    filled = table[table["region_source"] == "other year"]
+    assert 0 < len(filled) < 0.01 * len(table)
+    # A filled row's own postcode and address give no place.
+    from paygap_utils.lookups import parse_postcode, postcode_from_address, region_of_postcode
+
+    for address, raw in zip(filled["address"], filled["post_code_raw"], strict=True):
+        postcode = parse_postcode(raw) or postcode_from_address(address)
+        assert region_of_postcode(postcode) == (None, None), (address, raw)
+    # Mothercare UK 2019-20 typed the outward code LS1 alone: that is Leeds, not its other years.
+    mothercare = table[(table["year"] == 2019) & (table["post_code_raw"] == "LS1")]
+    assert (mothercare["region"] == "Yorkshire and The Humber").all() and len(mothercare)
+    assert (mothercare["region_source"] == "postcode").all()
+
+
+def test_crown_dependencies_are_a_nation_of_their_own(table):
+    crown = table[table["nation"] == "Crown Dependencies"]
+    assert len(crown) > 10 and crown["region"].isna().all()
+    assert crown["post_code"].dropna().str[:2].isin(["JE", "GY", "IM"]).all()
+
+
+def test_public_sector_follows_the_due_date(table):
+    due = table["due_date"].dt.strftime("%m-%d")
+    by_date = table["public_sector_source"] == "due date"
+    assert (table.loc[by_date, "is_public_sector"] == (due[by_date] == "03-31")).all()
+    # 2020-21 has no usable due date: other years decide, the SIC code only as a last resort.
+    covid = table[table["year"] == 2020]
+    assert (covid["public_sector_source"] != "due date").all()
+    assert (covid["public_sector_source"] == "other year").mean() > 0.98
+    assert (table.loc[table["year"] != 2020, "public_sector_source"] == "due date").all()
+    # Academies Enterprise Trust (id 817) lists only 85xxx codes from 2019-20, yet is public.
+    aet = table[table["linked_employer_id"] == 817]
+    assert aet["is_public_sector"].all() and len(aet) >= 6
+    assert aet["sic_codes"].map(lambda codes: "00001" not in codes).sum() >= 3
 
 
 def test_sectors(table):
@@ -160,18 +233,54 @@ def test_sectors(table):
     assert (named["sector_name"].astype(str) == named["sector"].astype(str).map(SIC_SECTIONS)).all()
     assert ((table["sector"] == "X") == table["is_public_sector"]).all()
     first = table["sectors"].map(lambda s: s[0] if s else None)
-    private = ~table["is_public_sector"]
-    assert (
-        table.loc[private, "sector"].astype(object).fillna("-") == first[private].fillna("-")
-    ).all()
+    assert (table["sector"].astype(object).fillna("-") == first.fillna("-")).all()
 
 
-def test_submitted_late_reads_the_dates_not_the_flag(table):
-    covid = table[table["year"] == 2019]
-    assert not covid["submitted_after_the_deadline"].any()
-    assert covid["submitted_late"].mean() > 0.2
+def test_submitted_late_is_the_services_flag(table):
+    assert (table["late_source"] == "service flag").all()
+    flag = table["submitted_after_the_deadline"]
+    assert (table["submitted_late"] == flag).all()
+    # 2019-20: enforcement was suspended, the service flags nobody.
+    assert not table.loc[table["year"] == 2019, "submitted_late"].any()
+
+
+def test_pays_bonus_and_impossible_values(table):
+    someone = (table["male_bonus_percent"] > 0) | (table["female_bonus_percent"] > 0)
+    assert (table["pays_bonus"].fillna(False) == someone).all()
+    # "No bonus paid" is written 0 in 2017-18: those rows are not payers.
+    nobody = table[(table["year"] == 2017) & ~table["pays_bonus"].fillna(True)]
+    assert (nobody["diff_median_bonus_percent"] == 0).sum() > 2000
+    from paygap_utils.checks import impossible_value_flags
+
+    flags = impossible_value_flags(table)
+    assert (table["has_impossible_value"] == flags.any(axis=1)).all()
+    counts = table.attrs["impossible_values"]
+    for entry in MANIFEST.files:
+        rows = flags[table["year"] == entry.year].sum()
+        assert counts[entry.label] == {k: int(v) for k, v in rows.items()}
+
+
+def test_each_file_says_how_complete_its_copy_is(table):
+    files = {f["year"]: f for f in table.attrs["files"]}
+    assert files["2022-23"]["days_after_deadline"] == 48
+    assert files["2019-20"]["days_after_deadline"] == 1438
+    assert files["2020-21"]["days_after_deadline"] == 131  # deadline 5 October 2021
+    assert "Excel" in files["2018-19"]["notes"] and "spreadsheet" in files["2024-25"]["notes"]
+    counts = table["year"].value_counts()
+    for entry in MANIFEST.files:
+        assert files[entry.label]["rows"] == counts[entry.year]
+    assert table.attrs["missing_years"] == ["2023-24"]
+    assert paygap_utils.load(2024, progressbar=False).attrs["missing_years"] == []
 
 
 def test_key_numbers(table):
     medians = table.groupby("year")["diff_median_hourly_percent"].median().round(1)
-    assert medians.to_dict() == {2017: 9.3, 2018: 9.5, 2019: 10.4, 2020: 10.1, 2021: 9.7, 2022: 9.2}
+    assert medians.to_dict() == {
+        2017: 9.3,
+        2018: 9.5,
+        2019: 10.4,
+        2020: 10.1,
+        2021: 9.7,
+        2022: 9.2,
+        2024: 8.4,
+    }

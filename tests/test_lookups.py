@@ -25,6 +25,7 @@ from paygap_utils.lookups import (
     REGIONS,
     SIC_SECTIONS,
     normalise_postcode,
+    parse_postcode,
     parse_sic_codes,
     postcode_from_address,
     region_of_postcode,
@@ -32,7 +33,7 @@ from paygap_utils.lookups import (
     sic_section,
 )
 
-CROWN_DEPENDENCY = "Crown Dependency"
+CROWN_DEPENDENCY = "Crown Dependencies"
 _DISTRICTS = "postcode_district_to_region.csv"
 
 
@@ -64,7 +65,8 @@ def _read(folder: Path, name: str) -> list[dict[str, str]]:
 
 def _expected_place(region: str, nation: str) -> tuple[str | None, str]:
     # The reference labels the Crown Dependencies' region "Crown Dependencies (not UK regions)".
-    return (None, nation) if nation == CROWN_DEPENDENCY else (region, nation)
+    # Its nation is "Crown Dependency"; the library's is "Crown Dependencies".
+    return (None, CROWN_DEPENDENCY) if nation == "Crown Dependency" else (region, nation)
 
 
 # Constants
@@ -411,3 +413,51 @@ def test_importing_lookups_is_cheap():
         "assert module._postcode_table.cache_info().currsize == 0, 'table read'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# Reading the PostCode field: full postcodes, outward codes alone, Crown Dependencies, garbage
+
+CROWN_AREAS = ("JE", "GY", "IM")
+
+
+@given(data=st.data(), postcode=postcodes)
+def test_parse_postcode_reads_an_outward_code_alone(data, postcode):
+    outward = postcode[0]
+    text = data.draw(typed((outward, "")))
+    assert parse_postcode(text) == outward
+    # An outward code alone gives its district's (or area's) place, as the full postcode does.
+    assert region_of_postcode(text) == region_of_postcode(" ".join(postcode))
+
+
+@given(data=st.data(), postcode=postcodes, prefix=st.sampled_from(["UK ", "GB, ", "uk: "]))
+def test_parse_postcode_finds_a_full_postcode_behind_a_country(data, postcode, prefix):
+    assert parse_postcode(prefix + " ".join(postcode)) == " ".join(postcode)
+    assert parse_postcode(data.draw(typed(postcode))) == " ".join(postcode)
+
+
+@given(
+    area=st.sampled_from(CROWN_AREAS),
+    digit=st.integers(1, 9),
+    inward=st.from_regex(r"[0-9][A-Z]{2}", fullmatch=True),
+    outward_only=st.booleans(),
+)
+def test_crown_dependency_postcodes_are_their_own_nation(area, digit, inward, outward_only):
+    text = f"{area}{digit}" if outward_only else f"{area}{digit} {inward}"
+    assert region_of_postcode(text) == (None, "Crown Dependencies")
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits + " ,.-/'", max_size=14))
+def test_parse_postcode_of_garbage_is_none_or_a_postcode_of_a_known_area(text):
+    parsed = parse_postcode(text)
+    if parsed is not None:
+        outward = parsed.split(" ")[0]
+        assert re.fullmatch(r"[A-Z]{1,2}[0-9][A-Z0-9]?( [0-9][A-Z]{2})?", parsed), parsed
+        area = outward[:2] if outward[1].isalpha() else outward[:1]
+        assert area in AREAS
+        assert region_of_postcode(text)[1] is not None
+
+
+@pytest.mark.parametrize("text", ["S023 9NA", "HM 11", "D18 W2X7", "75013", "N/A", "", None])
+def test_parse_postcode_of_a_non_postcode_is_none(text):
+    assert parse_postcode(text) is None
+    assert region_of_postcode(text) == (None, None)

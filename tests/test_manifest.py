@@ -21,9 +21,12 @@ def test_the_installed_manifest_is_the_repository_one():
     assert manifest_path() == REPO_ROOT / "data_manifest.json"
 
 
-def test_manifest_covers_2017_to_2022_with_licence():
+def test_manifest_covers_2017_to_2024_with_licence_and_names_the_gap():
     manifest = read_manifest()
-    assert manifest.years == [2017, 2018, 2019, 2020, 2021, 2022]
+    assert manifest.years == [2017, 2018, 2019, 2020, 2021, 2022, 2024]
+    assert list(manifest.gaps) == [2023]
+    assert "2023-24" in manifest.gaps[2023] and "refresh" in manifest.gaps[2023]
+    assert manifest.to_json()["missing"][0]["year"] == "2023-24"
     assert manifest.licence["name"] == "Open Government Licence v3.0"
     assert "Open Government Licence v3.0" in manifest.licence["attribution"]
 

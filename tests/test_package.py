@@ -95,7 +95,7 @@ def test_the_wheel_loads_its_manifest_outside_the_checkout(wheel, tmp_path):
     assert out.returncode == 0, out.stderr
     where, facts = out.stdout.splitlines()
     assert where == str(site / "paygap_utils" / "data_manifest.json")
-    assert facts == "2022-23 ('Wales', 'Wales')"
+    assert facts == "2024-25 ('Wales', 'Wales')"
 
 
 def test_the_wheel_carries_the_team_template_and_schema_for_new_team(wheel, tmp_path):

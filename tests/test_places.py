@@ -31,7 +31,7 @@ def test_every_reason_for_a_missing_region():
     assert pd.isna(reasons[5])
     assert reasons.iloc[1:].tolist() == [
         "no address",
-        "Crown Dependency",
+        "Crown Dependencies",
         "postcode only in the address",
         "postcode area not recognised",
         "no UK postcode found",

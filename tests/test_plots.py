@@ -236,3 +236,34 @@ def test_tile_maps_share_a_scale_when_given_one():
     assert (first.norm.vmin, first.norm.vmax) == (second.norm.vmin, second.norm.vmax) == (0, 20)
     assert len(fig.axes) == 4  # two maps and their colour bars
     plt.close(fig)
+
+
+def test_sample_label_counts_reports_and_employers_when_years_are_pooled():
+    one_year = pd.DataFrame({"year": [2024] * 3, "linked_employer_id": pd.array([1, 2, 3])})
+    assert plots.sample_label(one_year) == "2024-25, n = 3 employers"
+    pooled = pd.DataFrame(
+        {
+            "year": [2017, 2018, 2018, 2019],
+            "linked_employer_id": pd.array([5, 5, None, 6], dtype="Int64"),
+        }
+    )
+    # Employer 5 twice, 6 once, and the unlinked row counts as an employer of its own.
+    assert plots.sample_label(pooled) == "2017-18 to 2019-20, n = 4 reports from 3 employers"
+    assert plots.sample_label(pooled, "pairs").endswith("n = 4 pairs from 3 employers")
+    gap = pd.DataFrame({"year": [2021, 2024]})
+    assert plots.sample_label(gap) == "2021-22 to 2024-25 (no 2022-23, 2023-24), n = 2 reports"
+    fig, ax = plt.subplots()
+    plots.set_title(ax, "Gap", pooled)
+    assert ax.get_title(loc="left") == "Gap\n2017-18 to 2019-20, n = 4 reports from 3 employers"
+    plt.close(fig)
+
+
+def test_by_year_keeps_a_missing_years_place_and_dashes_the_step_across_it():
+    fig, ax = plots.new_figure()
+    plots.by_year(ax, pd.Series({2021: 9.7, 2022: 9.2, 2024: 8.4}), label="median")
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["2021-22", "2022-23", "no 2023-24", "2024-25"]
+    styles = [(line.get_xdata().tolist(), line.get_linestyle()) for line in ax.lines]
+    assert styles == [([2021, 2022], "-"), ([2024], "-"), ([2022, 2024], "--")]
+    assert ax.get_legend_handles_labels()[1] == ["median"]
+    plt.close(fig)

@@ -239,3 +239,50 @@ def test_median_by_group_with_ci_names_a_missing_column():
 
     with pytest.raises(KeyError, match="'region'"):
         median_by_group_with_ci(pd.DataFrame({GAP: [1.0]}), "region")
+
+
+def test_filed_by_deadline_keeps_the_reports_the_service_counts_as_on_time():
+    import paygap_utils
+
+    rows = pd.DataFrame(
+        {"submitted_late": pd.array([False, True, None, False], dtype="boolean"), "x": range(4)}
+    )
+    rows.attrs = {"source": "test"}
+    on_time = paygap_utils.filed_by_deadline(rows)
+    assert on_time["x"].tolist() == [0, 3] and on_time.attrs == {"source": "test"}
+    with pytest.raises(KeyError, match="submitted_late"):
+        paygap_utils.filed_by_deadline(rows.drop(columns="submitted_late"))
+
+
+def test_bonus_gaps_are_summarised_among_employers_that_pay_one():
+    from paygap_utils.stats import median_by_group_with_ci
+
+    rows = pd.DataFrame(
+        {
+            "year": [2017, 2017, 2017, 2017],
+            "diff_median_bonus_percent": [0.0, 0.0, 20.0, 30.0],
+            "pays_bonus": pd.array([False, False, True, True], dtype="boolean"),
+            GAP: [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    payers = summarise_gap(rows, "diff_median_bonus_percent")
+    assert payers.loc[2017, ["n", "median"]].tolist() == [2, 25.0]
+    everyone = summarise_gap(rows, "diff_median_bonus_percent", bonus_payers_only=False)
+    assert everyone.loc[2017, ["n", "median"]].tolist() == [4, 10.0]
+    # Hourly gaps are never restricted.
+    assert summarise_gap(rows, GAP).loc[2017, "n"] == 4
+    table = median_by_group_with_ci(rows, "year", "diff_median_bonus_percent", n_resamples=50)
+    assert table.loc[2017, "n"] == 2
+
+
+@pytest.mark.data
+def test_the_bonus_coding_artefact_disappears_among_payers():
+    import paygap_utils
+
+    df = paygap_utils.load(["2017-18", "2019-20"], progressbar=False)
+    every_value = df.groupby("year")["diff_median_bonus_percent"].median()
+    among_payers = summarise_gap(df, "diff_median_bonus_percent")["median"]
+    # "No bonus paid" is 0 in 2017-18 and blank in 2019-20: 5.0 against 20.7 ...
+    assert every_value[2017] == 5.0 and every_value[2019] == 20.7
+    # ... and among the employers that pay a bonus, 20.0 against 20.7.
+    assert among_payers[2017] == 20.0 and among_payers[2019] == 20.7

@@ -1,0 +1,329 @@
+"""What needs several reporting years at once: duplicates, links, public sector, places.
+
+:func:`paygap_utils.load` reads each year's file on its own
+(:func:`paygap_utils.clean.read_year`), then applies these functions to all the
+years together, in this order: :func:`drop_duplicates`, :func:`link_employers`,
+:func:`public_sector_from_other_years` and :func:`fill_places`. Each returns the
+columns it decides, with a companion column that says which rule decided each row.
+pandas is imported only when a function here is called.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from .manifest import year_label
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "drop_duplicates",
+    "link_employers",
+    "public_sector_from_other_years",
+    "fill_places",
+]
+
+logger = logging.getLogger("paygap_utils")
+
+# Stronger links first: where two rows of one year would share an id, the weaker lose it.
+_STRENGTH = {"employer_id": 0, "company_number": 1, "name": 2}
+
+
+def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
+    """Keep only the latest submission where an employer appears twice in a year.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with ``year``, ``employer_id`` and ``date_submitted``.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Without the earlier duplicates, in the original order.
+    removed : dict
+        Rows removed per year (years without duplicates are left out).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.across_years import drop_duplicates
+    >>> rows = pd.DataFrame({
+    ...     "year": [2020, 2020, 2020],
+    ...     "employer_id": pd.array([1, 1, 2], dtype="Int64"),
+    ...     "date_submitted": pd.to_datetime(["2021-05-01", "2021-09-01", "2021-06-01"]),
+    ... })
+    >>> kept, removed = drop_duplicates(rows)
+    >>> kept.index.tolist(), removed
+    ([1, 2], {2020: 1})
+    """
+    has_id = table["employer_id"].notna()
+    keys = ["year", "employer_id", "date_submitted"]
+    order = table.loc[has_id, keys].sort_values(keys, kind="stable")
+    earlier = order.index[order.duplicated(["year", "employer_id"], keep="last")]
+    removed = table.loc[earlier, "year"].value_counts().sort_index()
+    for year, n in removed.items():
+        logger.info(
+            "%s: removed %d earlier submission(s) of employers that filed twice.",
+            year_label(int(year)),
+            n,
+        )
+    return table.drop(index=earlier), {int(y): int(n) for y, n in removed.items()}
+
+
+def _unique_map(keys: pd.Series, ids: pd.Series) -> pd.Series:
+    """key -> id, for the keys that belong to exactly one id."""
+    pairs = ids.groupby(keys.to_numpy()).unique()
+    single = pairs[pairs.map(len) == 1]
+    return single.map(lambda values: values[0])
+
+
+def link_employers(table: pd.DataFrame) -> pd.DataFrame:
+    """Follow employers into the years whose files publish no ``employer_id``.
+
+    The rules, in order (a row keeps the first that links it):
+
+    1. ``employer_id`` where the file publishes it.
+    2. ``company_number``: the id of the rows with that number in the years with
+       ids, when the number belongs to exactly one id.
+    3. ``name``: the id whose rows have that ``current_name``, when the name
+       belongs to exactly one id, and only if the company numbers do not
+       conflict (the row has none, the id's rows have none, or they share it).
+    4. ``company_number`` again, now against every linked row (a 2017-18 row can
+       join a 2018-19 row linked by name), never to an id that the row's year
+       already has; and rows of the early years that no id reaches but that
+       share a company number with a row of another year (one row per year) get
+       a new negative id of their own.
+
+    No two rows of one year may share an id: after rule 3 and at the end, where
+    they would, the rows linked by the weakest rule lose the link (all of them
+    when tied).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows of several years with ``year``, ``employer_id``, ``company_number``
+        and ``current_name``, duplicates already removed (:func:`drop_duplicates`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``table``: ``linked_employer_id`` (``Int64``, missing where
+        not linked) and ``link_method`` (``"employer_id"``, ``"company_number"``,
+        ``"name"`` or missing).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.across_years import link_employers
+    >>> rows = pd.DataFrame({
+    ...     "year": [2017, 2017, 2019, 2017, 2018],
+    ...     "employer_id": pd.array([None, None, 7, None, None], dtype="Int64"),
+    ...     "company_number": ["00000001", "00000009", "00000001", "00000005", "00000005"],
+    ...     "current_name": ["A LTD", "A LTD", "A LTD", "B LTD", "B LTD"],
+    ... })
+    >>> links = link_employers(rows)
+    >>> links["linked_employer_id"].tolist()
+    [7, <NA>, 7, -1, -1]
+    >>> links["link_method"].tolist()
+    ['company_number', nan, 'employer_id', 'company_number', 'company_number']
+
+    The second row has A LTD's name but another company number, so it is not linked.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from .schema import LINK_METHODS
+
+    linked = table["employer_id"].astype("Int64").copy()
+    method = pd.Series(np.where(linked.notna(), "employer_id", None), index=table.index)
+    numbers, names = table["company_number"], table["current_name"]
+    published = linked.notna()
+
+    def link(todo: pd.Series, found: pd.Series, how: str) -> None:
+        hit = found.dropna()
+        hit = hit[todo.loc[hit.index]]
+        linked.loc[hit.index] = hit.astype("int64").to_numpy()
+        method.loc[hit.index] = how
+
+    # 2. Company number against the published ids.
+    with_number = published & numbers.notna()
+    by_number = _unique_map(numbers[with_number], table.loc[with_number, "employer_id"])
+    todo = linked.isna() & numbers.notna()
+    link(todo, numbers[todo].map(by_number), "company_number")
+
+    # 3. Name against the published ids, unless the company numbers conflict.
+    with_name = published & names.notna()
+    by_name = _unique_map(names[with_name], table.loc[with_name, "employer_id"])
+    numbers_of = numbers[with_number].groupby(table.loc[with_number, "employer_id"]).agg(set)
+    todo = linked.isna() & names.notna()
+    candidate = names[todo].map(by_name).dropna()
+    own = numbers.loc[candidate.index]
+    theirs = candidate.map(numbers_of)
+    conflict = [
+        isinstance(number, str) and isinstance(known, set) and number not in known
+        for number, known in zip(own, theirs, strict=True)
+    ]
+    link(todo, candidate[~np.array(conflict, dtype=bool)], "name")
+
+    _one_row_per_year(table["year"], linked, method)
+
+    # 4. Company number against every linked row (never to an id its year already has),
+    # then new ids for the early years.
+    has_link = linked.notna() & numbers.notna()
+    by_number = _unique_map(numbers[has_link], linked[has_link])
+    todo = linked.isna() & numbers.notna()
+    found = numbers[todo].map(by_number).dropna()
+    taken = set(zip(table.loc[linked.notna(), "year"], linked.dropna(), strict=True))
+    free = [(y, i) not in taken for y, i in zip(table.loc[found.index, "year"], found, strict=True)]
+    link(todo, found[np.array(free, dtype=bool)], "company_number")
+    todo = linked.isna() & numbers.notna()
+    rest = table.loc[todo, ["year", "company_number"]]
+    per_year = rest.groupby(["company_number", "year"]).size().unstack(fill_value=0)
+    shared = per_year.index[(per_year.max(axis=1) == 1) & (per_year.sum(axis=1) >= 2)]
+    new_ids = pd.Series(-np.arange(1, len(shared) + 1), index=sorted(shared))
+    link(todo, numbers[todo].map(new_ids), "company_number")
+
+    _one_row_per_year(table["year"], linked, method)
+    return pd.DataFrame(
+        {
+            "linked_employer_id": linked,
+            "link_method": pd.Categorical(method, categories=list(LINK_METHODS)),
+        },
+        index=table.index,
+    )
+
+
+def _one_row_per_year(years: pd.Series, linked: pd.Series, method: pd.Series) -> None:
+    """Where rows of one year share an id, the weaker links give way (all of them on a tie)."""
+    import pandas as pd
+
+    keyed = pd.DataFrame({"year": years, "id": linked, "strength": method.map(_STRENGTH)})
+    keyed = keyed[linked.notna()]
+    best = keyed.groupby(["year", "id"])["strength"].transform("min")
+    strongest = keyed[keyed["strength"] == best]
+    ties = strongest.groupby(["year", "id"])["strength"].transform("size")
+    lose = keyed.index[keyed["strength"] > best].union(ties.index[ties > 1])
+    linked.loc[lose] = pd.NA
+    method.loc[lose] = None
+
+
+def public_sector_from_other_years(table: pd.DataFrame) -> pd.DataFrame:
+    """Classify the employers whose due date says nothing by their other years.
+
+    Where :func:`paygap_utils.clean.public_sector_from_due_date` had to fall back on
+    the SIC code (``public_sector_source == "sic code"``: all of 2020-21), the
+    employer's classification by due date in the nearest other year it reported
+    (the later one on a tie) is used instead, through ``linked_employer_id``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with ``year``, ``linked_employer_id``, ``is_public_sector`` and
+        ``public_sector_source``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``is_public_sector`` and ``public_sector_source`` (now also ``"other year"``)
+        for every row of ``table``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.across_years import public_sector_from_other_years
+    >>> rows = pd.DataFrame({
+    ...     "year": [2019, 2020, 2021, 2020],
+    ...     "linked_employer_id": pd.array([817, 817, 817, 5], dtype="Int64"),
+    ...     "is_public_sector": pd.array([True, False, True, True], dtype="boolean"),
+    ...     "public_sector_source": ["due date", "sic code", "due date", "sic code"],
+    ... })
+    >>> public_sector_from_other_years(rows).values.tolist()
+    [[True, 'due date'], [True, 'other year'], [True, 'due date'], [True, 'sic code']]
+    """
+    import pandas as pd
+
+    from .schema import PUBLIC_SECTOR_SOURCES
+
+    source = table["public_sector_source"].astype(object)
+    ids = table["linked_employer_id"]
+    known = table.loc[(source == "due date") & ids.notna(), ["year", "linked_employer_id"]]
+    known = known.assign(value=table["is_public_sector"])
+    todo = table.loc[(source == "sic code") & ids.notna(), ["year", "linked_employer_id"]]
+    pairs = todo.reset_index().merge(known, on="linked_employer_id", suffixes=("", "_other"))
+    pairs["distance"] = (pairs["year_other"] - pairs["year"]).abs()
+    pairs = pairs.sort_values(["distance", "year_other"], ascending=[True, False], kind="stable")
+    nearest = pairs.drop_duplicates("index").set_index("index")["value"]
+    public = table["is_public_sector"].astype("boolean").copy()
+    public.loc[nearest.index] = nearest.astype("boolean")
+    source = source.copy()
+    source.loc[nearest.index] = "other year"
+    return pd.DataFrame(
+        {
+            "is_public_sector": public,
+            "public_sector_source": pd.Categorical(source, categories=list(PUBLIC_SECTOR_SOURCES)),
+        },
+        index=table.index,
+    )
+
+
+def fill_places(table: pd.DataFrame) -> pd.DataFrame:
+    """Give rows whose own postcode gives no place the place of the same employer in other years.
+
+    An address in these files is the employer's latest one in every year, so a
+    row whose address is blank (281 rows of the 2018-19 Excel copy) or has no
+    recognisable postcode can take the place found from the postcode of the same
+    ``linked_employer_id`` in the most recent other year. A row whose own
+    postcode gives a place (``region_source == "postcode"``, Crown Dependencies
+    included) is never changed, and a filled place is never passed on.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with ``year``, ``linked_employer_id``, ``region``, ``nation`` and
+        ``region_source``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region``, ``nation`` and ``region_source`` (``"postcode"``,
+        ``"other year"`` or missing) for every row of ``table``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from paygap_utils.across_years import fill_places
+    >>> rows = pd.DataFrame({
+    ...     "year": [2018, 2019, 2019],
+    ...     "linked_employer_id": pd.array([5, 5, 6], dtype="Int64"),
+    ...     "region": pd.Categorical([None, "Wales", None]),
+    ...     "nation": pd.Categorical([None, "Wales", None]),
+    ...     "region_source": pd.Categorical([None, "postcode", None]),
+    ... })
+    >>> fill_places(rows).values.tolist()
+    [['Wales', 'Wales', 'other year'], ['Wales', 'Wales', 'postcode'], [nan, nan, nan]]
+    """
+    import pandas as pd
+
+    from .schema import REGION_SOURCES
+
+    own = table["region_source"].astype(object) == "postcode"
+    ids = table["linked_employer_id"]
+    columns = ["year", "linked_employer_id", "region", "nation"]
+    known = table.loc[own & ids.notna(), columns]
+    latest = known.sort_values("year", kind="stable")
+    latest = latest.drop_duplicates("linked_employer_id", keep="last").set_index(
+        "linked_employer_id"
+    )
+    todo = ~own & ids.notna()
+    found = table.loc[todo, "linked_employer_id"].map(latest["nation"]).dropna()
+    places = table[["region", "nation"]].copy()
+    source = table["region_source"].astype(object).copy()
+    for column in ("region", "nation"):
+        values = table.loc[found.index, "linked_employer_id"].map(latest[column])
+        places.loc[found.index, column] = values.astype(object).where(values.notna(), None)
+    source.loc[found.index] = "other year"
+    places["region_source"] = pd.Categorical(source, categories=list(REGION_SOURCES))
+    return places

@@ -457,7 +457,7 @@ def _years_label(profile: pd.DataFrame) -> str:
     if no_return:
         text += f"; no return in {', '.join(no_return)}"
     if no_data:
-        text += f"; no data published for {', '.join(no_data)}"
+        text += f"\nno data published for {', '.join(no_data)}"
     return text
 
 

@@ -26,6 +26,8 @@ html_theme_options = {
     # No search-engine or analytics scripts, and nothing else loaded from elsewhere.
     "use_repository_button": False,
 }
+# Light unless the reader chose otherwise; without it the theme logs an error on first visit.
+html_context = {"default_mode": "light"}
 html_last_updated_fmt = "%Y-%m-%d"
 # Without a default mode the theme logs "Got invalid theme mode" as a console error on a
 # reader's first visit.

@@ -145,7 +145,7 @@ def test_profile_chart_shows_the_history_and_the_region(small):
     gap_ax = fig.axes[0]
     title = gap_ax.get_title(loc="left")
     assert title.startswith("NEW NAME LTD: median hourly pay gap")
-    assert title.endswith("reported in 3 of the 3 years with data; no data published for 2019-20")
+    assert title.endswith("reported in 3 of the 3 years with data\nno data published for 2019-20")
     assert "2019-20\nno data" in [t.get_text() for t in gap_ax.get_xticklabels()]
     own = gap_ax.lines[0].get_ydata()
     assert own[0] == 10.0 and own[2] != own[2]  # a break in the line for the missing year

@@ -29,8 +29,5 @@ html_theme_options = {
 # Light unless the reader chose otherwise; without it the theme logs an error on first visit.
 html_context = {"default_mode": "light"}
 html_last_updated_fmt = "%Y-%m-%d"
-# Without a default mode the theme logs "Got invalid theme mode" as a console error on a
-# reader's first visit.
-html_context = {"default_mode": "light"}
 # The gallery's slides (python -m paygap_utils gallery), copied as they are: slides/<slug>.html.
 html_extra_path = [p for p in ["_gallery"] if (Path(__file__).parent / p).is_dir()]

@@ -116,15 +116,15 @@ def execute_notebooks(src: Path) -> None:
 def add_gallery(src: Path) -> None:
     """The teams' entries: a ``gallery`` page and its thumbnails, when there are entries.
 
-    ``python -m paygap_utils gallery --out <src>`` writes ``gallery.md`` and, for each team,
-    ``submissions/<slug>/`` (its executed entry and thumbnail) into the site's source. The
+    ``python -m paygap_utils gallery --out <src> --execute`` runs each team's entry into
+    ``<src>/submissions/<slug>/`` and writes ``gallery.md`` with, in ``<src>/_gallery/``, each
+    entry's thumbnail and offline slides (``conf.py`` copies that folder into the site). The
     landing page's toctree then lists the gallery.
     """
     if not (ROOT / "submissions").is_dir():
         return
-    subprocess.run(
-        [sys.executable, "-m", "paygap_utils", "gallery", "--out", str(src)], check=True, cwd=ROOT
-    )
+    command = [sys.executable, "-m", "paygap_utils", "gallery", "--out", str(src), "--execute"]
+    subprocess.run(command, check=True, cwd=ROOT)
     if (src / "gallery.md").exists():
         with (src / "index.md").open("a", encoding="utf-8") as index:
             index.write("\n```{toctree}\n:hidden:\n:caption: Results\n\ngallery\n```\n")

@@ -4,6 +4,8 @@ Built by ``bash scripts/site`` (see scripts/build_site.py), which first executes
 notebook into the build's source folder; Sphinx itself executes nothing.
 """
 
+from pathlib import Path
+
 project = "PayGap hackathon starter"
 author = "PayGap hackathon starter contributors"
 copyright = "PayGap hackathon starter contributors. Data: Open Government Licence v3.0"
@@ -27,3 +29,5 @@ html_theme_options = {
 # Light unless the reader chose otherwise; without it the theme logs an error on first visit.
 html_context = {"default_mode": "light"}
 html_last_updated_fmt = "%Y-%m-%d"
+# The gallery's slides (python -m paygap_utils gallery), copied as they are: slides/<slug>.html.
+html_extra_path = [p for p in ["_gallery"] if (Path(__file__).parent / p).is_dir()]

@@ -140,3 +140,17 @@ def test_pages_render_in_chromium_with_their_figures_and_no_errors(
         finally:
             browser.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_gallery_is_built_into_the_site(site):
+    """Each entry in submissions/ has a card, a page and its slides in the built site."""
+    _, out = site
+    assert 'href="gallery.html"' in (out / "index.html").read_text(encoding="utf-8")
+    gallery = (out / "gallery.html").read_text(encoding="utf-8")
+    entries = sorted(p.parent.name for p in (REPO_ROOT / "submissions").glob("*/team.yml"))
+    assert "example-team" in entries
+    for slug in entries:
+        assert f'href="submissions/{slug}/{slug}.html"' in gallery, slug
+        assert (out / "submissions" / slug / f"{slug}.html").is_file(), slug
+        assert f'href="slides/{slug}.html"' in gallery, slug
+        assert "Reveal.initialize" in (out / "slides" / f"{slug}.html").read_text(encoding="utf-8")

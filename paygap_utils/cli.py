@@ -10,6 +10,10 @@ refresh  for organisers: download the current files and write an updated manifes
 sqlite   write the cleaned table to a SQLite database file (with Datasette metadata), for SQL users
 export   write the cleaned table as CSV (for R), parquet or SQLite; ``--print-path`` for scripts
 datasette  browse the table in Datasette: search, facets, SQL, in the browser
+slides   a notebook as one HTML slide deck that works with no network (reveal.js inside)
+new-team     create submissions/<team-slug>/ from the team template, with its team.yml
+check-entry  check entries (team.yml, no outputs, no unlisted packages) before a pull request
+gallery      write the site's gallery page: one card per entry, with thumbnails and slides
 """
 
 from __future__ import annotations
@@ -154,6 +158,100 @@ def _datasette(args: argparse.Namespace) -> int:
     return 0
 
 
+def _slides(args: argparse.Namespace) -> int:
+    from .slides import to_slides
+
+    try:
+        path = to_slides(args.notebook, args.output, show_code=args.show_code)
+    except (FileNotFoundError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Wrote {path}: open it in a browser (no internet needed); F for full screen.")
+    return 0
+
+
+def _new_team(args: argparse.Namespace) -> int:
+    from .submissions import new_team
+
+    folder = new_team(
+        args.name,
+        members=args.members,
+        title=args.title,
+        question=args.question,
+        licence=args.licence,
+        slug=args.slug,
+        submissions=args.submissions,
+    )
+    print(f"Created {folder}/ with {folder.name}.ipynb and team.yml.")
+    print(
+        "Next: fill in team.yml, work in the notebook, then check the entry with "
+        f"`python -m paygap_utils check-entry {folder}` and open a pull request "
+        "(docs/organisers.md, section 'Results')."
+    )
+    return 0
+
+
+def _github_annotation(path: str, message: str) -> str:
+    # GitHub's workflow-command escaping, so a message cannot start a command of its own.
+    def escape(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    return f"::error file={escape(path).replace(',', '%2C').replace(':', '%3A')}::{escape(message)}"
+
+
+def _check_entry(args: argparse.Namespace) -> int:
+    import os
+
+    from .submissions import check_entry, entry_folders, notebook_path, read_team
+
+    folders = entry_folders(args.paths or None, root=args.submissions)
+    if not folders:
+        print("No entry folders to check (nothing under submissions/ was given or changed).")
+    annotate = os.environ.get("GITHUB_ACTIONS") == "true"
+    failed, notebooks, requirements = 0, [], set()
+    for folder in folders:
+        # Paths relative to the repository, so GitHub puts each annotation on its file.
+        if folder.is_relative_to(Path.cwd()):
+            folder = folder.relative_to(Path.cwd())
+        problems = check_entry(folder)
+        if problems:
+            failed += 1
+            print(f"{folder}: {len(problems)} problem(s)")
+            for problem in problems:
+                print(f"  - {problem}")
+                if annotate:
+                    print(_github_annotation(problem.split(": ", 1)[0], problem))
+            continue
+        print(f"{folder}: ok")
+        notebooks.append(str(notebook_path(folder)))
+        requirements.update(read_team(folder).requirements)
+    if args.notebooks_out:
+        args.notebooks_out.write_text("".join(f"{n}\n" for n in notebooks))
+    if args.requirements_out:
+        args.requirements_out.write_text("".join(f"{r}\n" for r in sorted(requirements)))
+    if failed:
+        print(
+            f"{failed} of {len(folders)} entr{'y' if len(folders) == 1 else 'ies'} to fix; "
+            "each line above says how.",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+def _gallery(args: argparse.Namespace) -> int:
+    from .gallery import write_gallery
+
+    page = write_gallery(
+        args.out,
+        submissions=args.submissions,
+        execute=args.execute,
+        slides=not args.no_slides,
+    )
+    print(f"Wrote {page}, with the thumbnails and slides in {page.parent / '_gallery'}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m paygap_utils``."""
     parser = argparse.ArgumentParser(
@@ -246,6 +344,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     datasette.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     datasette.set_defaults(run=_datasette)
+
+    slides = commands.add_parser("slides", help="a notebook as slides that work offline")
+    slides.add_argument("notebook", type=Path, help="the saved notebook, run with its outputs")
+    slides.add_argument(
+        "-o", "--output", type=Path, help="HTML file to write (default: <notebook>.slides.html)"
+    )
+    slides.add_argument("--show-code", action="store_true", help="put the code on the slides too")
+    slides.set_defaults(run=_slides)
+
+    team = commands.add_parser("new-team", help="create submissions/<team-slug>/ for a team")
+    team.add_argument("name", help='the team\'s name, e.g. "The Quartiles"')
+    team.add_argument("--members", nargs="+", help="display names or GitHub handles")
+    team.add_argument("--title", help="the entry's title")
+    team.add_argument("--question", help="the question the entry answers")
+    team.add_argument("--licence", default="CC-BY-4.0", help="licence of the work (SPDX id)")
+    team.add_argument("--slug", help="folder name (default: made from the name)")
+    team.add_argument(
+        "--submissions", type=Path, help="the submissions folder (default: the repository's)"
+    )
+    team.set_defaults(run=_new_team)
+
+    check = commands.add_parser("check-entry", help="check entries before a pull request")
+    check.add_argument(
+        "paths", nargs="*", type=Path, help="entry folders or files in them (default: all)"
+    )
+    check.add_argument(
+        "--submissions", type=Path, help="the submissions folder (default: the repository's)"
+    )
+    check.add_argument("--notebooks-out", type=Path, help="write the passing notebooks here")
+    check.add_argument("--requirements-out", type=Path, help="write their extra packages here")
+    check.set_defaults(run=_check_entry)
+
+    gallery = commands.add_parser("gallery", help="write the site's gallery page")
+    gallery.add_argument("--out", type=Path, required=True, help="the site's source folder")
+    gallery.add_argument(
+        "--submissions", type=Path, help="the submissions folder (default: the repository's)"
+    )
+    gallery.add_argument(
+        "--execute", action="store_true", help="run entries that have no executed copy yet"
+    )
+    gallery.add_argument("--no-slides", action="store_true", help="skip the slides")
+    gallery.set_defaults(run=_gallery)
     return parser
 
 

@@ -423,6 +423,11 @@ LAYOUTS: dict[str, Layout] = {
 def columns():
     """Describe every column of :func:`paygap_utils.load`'s table.
 
+    The terms the descriptions use (snapshot date, full-pay relevant employee,
+    quartile, employer-weighted, late, linked employer, reporting year ...) are
+    explained in the repository's glossary, ``docs/glossary.md``, which is also a
+    page of the rendered site.
+
     Returns
     -------
     pandas.DataFrame

@@ -6,7 +6,8 @@
 # use, and installs the package with EXTRA (and the PINs) whenever pyproject.toml has changed
 # since the last successful install. pip's output goes to VENV/pip-install.log, whose last lines
 # are shown if the install fails. NAME begins every message; $HINT (optional) is added to the
-# advice on installing Python; $PIP_CHECK=1 also runs `pip check` after an install.
+# advice on installing Python; $PIP_CHECK=1 also runs `pip check` after an install, and a
+# function `after_install`, where the caller defines one, runs after it too.
 
 fail() {
     echo "$NAME: $*" >&2
@@ -61,6 +62,9 @@ module (sudo apt install python3-venv) and run \`bash $NAME\` again."
         if [ "${PIP_CHECK:-0}" = 1 ]; then
             "$VENV/bin/python" -m pip check --disable-pip-version-check >>"$LOG" 2>&1 \
                 || { tail -n 10 "$LOG" >&2; fail "installed packages disagree about their dependencies (see above)."; }
+        fi
+        if declare -F after_install >/dev/null; then
+            after_install
         fi
         echo "$wanted" > "$stamp"
         echo "Installed ($(grep -c '' "$LOG") lines of detail in $LOG)."

@@ -10,6 +10,8 @@ From it this script writes:
 - in each notebook (``notebooks/*.ipynb`` and the R ones in ``notebooks/r/``), the badges
   line of the first (markdown) cell and the whole second cell, which installs the package
   in Colab (in R: and writes the CSV export) and does nothing elsewhere.
+- the dashboard link: the employer explorer (``notebooks/explorer.ipynb``) as a Voila app
+  on Binder, and the link to the rendered site on GitHub Pages;
 
 Usage: ``python scripts/sync_links.py`` rewrites; ``--check`` only reports files
 that are out of step and exits 1 if there are any (the tests run this).
@@ -33,6 +35,9 @@ SETUP_TAG = "colab-setup"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 DATASETTE_BADGE = "https://img.shields.io/badge/SQL-Datasette-0072b2"
+EXPLORER = "explorer.ipynb"
+EXPLORER_BADGE = "https://img.shields.io/badge/Voila-employer%20explorer-579ACA"
+SITE_BADGE = "https://img.shields.io/badge/site-executed%20notebooks-0072B2"
 
 
 def settings(root: Path = ROOT) -> tuple[str, str]:
@@ -68,6 +73,32 @@ def binder_url(repo: str, branch: str, notebook: str | None = None) -> str:
 def datasette_url(repo: str, branch: str) -> str:
     """Binder straight into Datasette, which jupyter-server-proxy serves at ``datasette/``."""
     return f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=datasette/"
+
+
+def voila_url(repo: str, branch: str, notebook: str = EXPLORER) -> str:
+    """The notebook as a Voila dashboard (code hidden) on mybinder.org."""
+    return f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=voila/render/notebooks/{notebook}"
+
+
+def site_url(repo: str) -> str:
+    """Where .github/workflows/site.yml publishes the rendered site (GitHub Pages)."""
+    owner, name = repo.split("/")
+    return f"https://{owner.lower()}.github.io/{name}/"
+
+
+def notebook_table(
+    repo: str, branch: str, notebooks: list[Path], prefix: str = "notebooks/"
+) -> str:
+    """The table of notebooks with their badges: the README's, and the site's landing page."""
+    rows = ["| Notebook | Open in |", "| --- | --- |"]
+    for path in notebooks:
+        name = relative_name(path)
+        rows.append(
+            f"| [{notebook_title(path)}]({prefix}{name}) | "
+            f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, name)}) "
+            f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch, name)}) |"
+        )
+    return "\n".join(rows)
 
 
 def badges(repo: str, branch: str, notebook: str) -> str:
@@ -140,22 +171,15 @@ def sync_notebook(path: Path, repo: str, branch: str) -> str:
 
 def readme_text(text: str, repo: str, branch: str, notebooks: list[Path]) -> str:
     """Return README.md with its link block and notebook table written from the setting."""
-    links = (
-        f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch)}) "
-        f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, notebooks[0].name)}) "
-        f"[![Datasette]({DATASETTE_BADGE})]({datasette_url(repo, branch)})"
-        if notebooks
-        else f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch)})"
-    )
-    rows = ["| Notebook | Open in |", "| --- | --- |"]
-    for path in notebooks:
-        name = relative_name(path)
-        rows.append(
-            f"| [{notebook_title(path)}](notebooks/{name}) | "
-            f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, name)}) "
-            f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch, name)}) |"
-        )
-    for name, block in (("links", links), ("notebooks", "\n".join(rows))):
+    links = f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch)})"
+    if notebooks:
+        links += f" [![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, notebooks[0].name)})"
+        links += f" [![Datasette]({DATASETTE_BADGE})]({datasette_url(repo, branch)})"
+    if any(path.name == EXPLORER for path in notebooks):
+        links += f" [![Employer explorer]({EXPLORER_BADGE})]({voila_url(repo, branch)})"
+    links += f" [![Site]({SITE_BADGE})]({site_url(repo)})"
+    rows = notebook_table(repo, branch, notebooks)
+    for name, block in (("links", links), ("notebooks", rows)):
         pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
             raise SystemExit(

@@ -97,3 +97,25 @@ def test_the_wheel_loads_its_manifest_outside_the_checkout(wheel, tmp_path):
     where, facts = out.stdout.splitlines()
     assert where == str(site / "paygap_utils" / "data_manifest.json")
     assert facts == "2024-25 ('Wales', 'Wales')"
+
+
+def test_the_wheel_carries_the_team_template_and_schema_for_new_team(wheel, tmp_path):
+    """In Colab there is no checkout: new-team works from what the wheel carries."""
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    assert (site / "paygap_utils" / "team_template.ipynb").read_bytes() == (
+        REPO_ROOT / "notebooks" / "team_template.ipynb"
+    ).read_bytes()
+    assert (site / "paygap_utils" / "team.schema.json").is_file()
+    code = (
+        f"import sys; sys.path.insert(0, {str(site)!r})\n"
+        "from paygap_utils.cli import main\n"
+        "sys.exit(main(['new-team', 'Colab team']))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    made = tmp_path / "submissions" / "colab-team"
+    assert sorted(p.name for p in made.iterdir()) == ["colab-team.ipynb", "team.yml"]

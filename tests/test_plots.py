@@ -206,6 +206,38 @@ def test_change_by_start_draws_each_band_and_skips_empty_ones():
     plt.close(fig)
 
 
+def test_tile_map_draws_every_region_shades_by_value_and_says_no_data():
+    from paygap_utils.lookups import REGIONS
+
+    fig, ax = plots.new_figure(figsize=(5, 5))
+    values = pd.Series({"London": 14.0, "Wales": 4.0, "Crown Dependency": 99.0})
+    counts = pd.Series({"London": 2900, "Wales": 410})
+    scale = plots.tile_map(ax, values, n=counts, highlight="Wales", colorbar=False)
+    assert set(plots.UK_TILES) == set(REGIONS)
+    assert len(ax.patches) == len(REGIONS)  # one tile each; the Crown Dependency is ignored
+    texts = {t.get_text().split("\n")[0]: t.get_text() for t in ax.texts}
+    assert texts["London"] == "London\n14.0\nn = 2,900"
+    assert texts["Scotland"] == "Scotland\nno data"
+    by_place = {(round(p.get_x()), round(-p.get_y())): p for p in ax.patches}
+    london, wales = by_place[plots.UK_TILES["London"]], by_place[plots.UK_TILES["Wales"]]
+    scotland = by_place[plots.UK_TILES["Scotland"]]
+    # The scale runs from the smallest to the largest value shown: London at the top end.
+    assert scale.norm.vmin == 4.0 and scale.norm.vmax == 14.0
+    assert london.get_facecolor() != wales.get_facecolor()
+    assert scotland.get_facecolor()[:3] == pytest.approx((0.85, 0.85, 0.85))
+    assert wales.get_linewidth() > london.get_linewidth()  # the highlighted region
+    plt.close(fig)
+
+
+def test_tile_maps_share_a_scale_when_given_one():
+    fig, axes = plots.new_figure(ncols=2)
+    first = plots.tile_map(axes[0], pd.Series({"London": 10.0}), vmin=0, vmax=20)
+    second = plots.tile_map(axes[1], pd.Series({"London": 10.0, "Wales": 0.0}), vmin=0, vmax=20)
+    assert (first.norm.vmin, first.norm.vmax) == (second.norm.vmin, second.norm.vmax) == (0, 20)
+    assert len(fig.axes) == 4  # two maps and their colour bars
+    plt.close(fig)
+
+
 def test_sample_label_counts_reports_and_employers_when_years_are_pooled():
     one_year = pd.DataFrame({"year": [2024] * 3, "linked_employer_id": pd.array([1, 2, 3])})
     assert plots.sample_label(one_year) == "2024-25, n = 3 employers"

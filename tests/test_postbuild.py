@@ -145,3 +145,21 @@ def test_postbuild_bakes_the_verified_data_into_home(tmp_path):
         assert f["rows"] == file_rows - attrs["duplicates_removed"][f["year"]]
     assert expected.keys() == {str(f.year) for f in manifest.files}
     assert result["rows"] == expected
+
+
+def test_postbuild_switches_off_the_jupyter_news_pop_up(tmp_path):
+    """The image's JupyterLab has the announcements plugin disabled, as postBuild leaves it."""
+    text = POSTBUILD.read_text()
+    line = next(ln for ln in text.splitlines() if "labextensions disable" in ln)
+    prefix = tmp_path / "env"
+    bin_dir = scratch_venv(prefix)
+    command = line.split()
+    assert command[:4] == ["python", "-m", "jupyterlab.labextensions", "disable"]
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    env.update(PATH=f"{bin_dir}{os.pathsep}{env['PATH']}", VIRTUAL_ENV=str(prefix))
+    result = subprocess.run(
+        ["bash", "-c", line], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    page_config = json.loads((prefix / "etc/jupyter/labconfig/page_config.json").read_text())
+    assert page_config["disabledExtensions"]["@jupyterlab/apputils-extension:announcements"]

@@ -142,3 +142,14 @@ def test_workflows_do_not_repeat_the_repository_name():
     for path in WORKFLOW_FILES:
         assert settings["github"] not in path.read_text(), path.name
         assert not re.search(r"github\.com/[\w.-]+/[\w.-]+", path.read_text()), path.name
+
+
+def test_site_workflow_builds_with_the_developers_command_and_publishes_main_only():
+    workflow = load("site.yml")
+    assert "bash scripts/site" in run_commands(workflow)
+    assert workflow["on"]["push"]["branches"] == ["main"]
+    uploads = [s for s in steps(workflow) if "upload-pages-artifact" in s.get("uses", "")]
+    assert uploads and uploads[0]["with"]["path"] == "_build/site/html"
+    deploy = workflow["jobs"]["deploy"]
+    assert "pull_request" in deploy["if"] and deploy["permissions"]["pages"] == "write"
+    assert any("deploy-pages" in s.get("uses", "") for s in deploy["steps"])

@@ -1,0 +1,183 @@
+"""The employer explorer: search by any name or company number, profiles over every year."""
+
+from __future__ import annotations
+
+import time
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+import paygap_utils
+from paygap_utils.explorer import EmployerIndex, describe, normalise_name, plot_profile
+
+mpl.use("Agg")
+
+
+def _row(year, eid, name, current, number, gap, **extra):
+    row = {
+        "year": year,
+        "employer_id": eid,
+        "linked_employer_id": eid,
+        "employer_name": name,
+        "current_name": current,
+        "company_number": number,
+        "employer_size": "250 to 499",
+        "sector": "C",
+        "region": "Wales",
+        "diff_median_hourly_percent": gap,
+        "date_submitted": pd.Timestamp(f"{year + 1}-03-01"),
+        "submitted_late": False,
+    }
+    row.update(extra)
+    return row
+
+
+@pytest.fixture
+def small() -> pd.DataFrame:
+    rows = [
+        _row(2017, 1, "OLD NAME LTD", "NEW NAME LTD", "00012345", 10.0),
+        _row(2018, 1, "Old Name Ltd", "NEW NAME LTD", "12345", 9.0),  # Excel lost the zeros
+        _row(2020, 1, "NEW NAME LTD", "NEW NAME LTD", "00012345", 7.0, submitted_late=True),
+        _row(2017, 2, "ACME WIDGETS PLC", "ACME WIDGETS PLC", "SC000001", 20.0),
+        _row(2018, 2, "ACME WIDGETS PLC", "ACME WIDGETS PLC", "SC000001", 30.0),
+        _row(2020, 2, "ACME WIDGETS PLC", "ACME WIDGETS PLC", "SC000001", 40.0),
+        _row(2020, None, "UNLINKED & CO", "UNLINKED & CO", None, 5.0, region="London"),
+    ]
+    table = pd.DataFrame(rows)
+    table["linked_employer_id"] = table["linked_employer_id"].astype("Int64")
+    for column in ("female_bonus_percent", "male_bonus_percent"):
+        table[column] = 50.0
+    for quarter in ("lower", "lower_middle", "upper_middle", "top"):
+        table[f"female_{quarter}_quartile"] = 50.0
+    for column in (
+        "diff_mean_hourly_percent",
+        "diff_median_bonus_percent",
+        "diff_mean_bonus_percent",
+    ):
+        table[column] = 1.0
+    return table
+
+
+def test_names_compare_without_case_punctuation_or_spacing():
+    assert normalise_name("Marks & Spencer  p.l.c.") == "MARKS SPENCER P L C"
+
+
+def test_search_finds_current_and_former_names_and_company_numbers(small):
+    index = EmployerIndex(small)
+    assert len(index) == 3
+    assert index.search("new name").loc[0, ["key", "match"]].tolist() == ["id:1", "name"]
+    former = index.search("old name")
+    assert former.loc[0, ["name", "match"]].tolist() == ["NEW NAME LTD", "former name"]
+    # A company number with or without the zeros Excel strips, and one with letters.
+    assert index.search("12345").loc[0, ["key", "match"]].tolist() == ["id:1", "company number"]
+    assert index.search("00012345").loc[0, "key"] == "id:1"
+    assert index.search("sc000001").loc[0, "key"] == "id:2"
+    # Rows without a linked id are still found, under their name.
+    assert index.search("unlinked").loc[0, "key"] == "name:UNLINKED CO"
+
+
+def test_search_with_no_match_and_with_many_matches(small):
+    index = EmployerIndex(small)
+    nothing = index.search("no such employer")
+    assert nothing.empty and nothing.attrs["total"] == 0
+    assert list(nothing.columns) == ["key", "name", "company_number", "years", "n_years", "match"]
+    everyone = index.search("ltd", limit=1)
+    assert len(everyone) == 1 and everyone.attrs["total"] == 1
+    shared = index.search("e", limit=2)  # every name has an E in it
+    assert len(shared) == 2 and shared.attrs["total"] == 3
+
+
+def test_search_ranks_exact_then_starts_with_then_contains():
+    rows = [
+        _row(2020, 1, "BIG ACME LTD", "BIG ACME LTD", None, 1.0),
+        _row(2020, 2, "ACME LTD", "ACME LTD", None, 1.0),
+        _row(2020, 3, "ACME", "ACME", None, 1.0),
+    ]
+    table = pd.DataFrame(rows).astype({"linked_employer_id": "Int64"})
+    assert EmployerIndex(table).search("acme")["name"].tolist() == [
+        "ACME",
+        "ACME LTD",
+        "BIG ACME LTD",
+    ]
+
+
+def test_profile_has_every_year_with_the_gaps_and_comparison_medians(small):
+    index = EmployerIndex(small)
+    profile = index.profile("id:1")
+    assert profile.index.tolist() == [2017, 2018, 2019, 2020]
+    # 2019 is in no file of this table: not published, not reported, and no numbers.
+    assert profile["published"].tolist() == [True, True, False, True]
+    assert profile["reported"].tolist() == [True, True, False, True]
+    assert (
+        profile.loc[2019, "diff_median_hourly_percent"]
+        != profile.loc[2019, "diff_median_hourly_percent"]
+    )
+    # Same sector, size band and region in the same year: medians of 10 and 20 in 2017.
+    assert profile.loc[2017, "sector_median"] == 15.0
+    assert profile.loc[2017, "size_band_median"] == 15.0
+    assert profile.loc[2020, "region_median"] == 23.5  # 7 and 40 in Wales; London apart
+    assert profile.loc[2020, "region_n"] == 2
+    assert describe(profile).splitlines() == [
+        "2017-18: median gap 10.0% (sector median 15.0%), on time",
+        "2018-19: median gap 9.0% (sector median 19.5%), on time",
+        "2019-20: no data published for this year",
+        "2020-21: median gap 7.0% (sector median 7.0%), late",
+    ]
+
+
+def test_a_year_without_a_return_is_kept_as_a_gap(small):
+    index = EmployerIndex(small[~((small["employer_id"] == 2) & (small["year"] == 2018))])
+    profile = index.profile("id:2")
+    assert profile.loc[2018, ["published", "reported"]].tolist() == [True, False]
+    assert "2018-19: no return" in describe(profile)
+
+
+def test_unknown_key_says_how_to_find_one(small):
+    with pytest.raises(KeyError, match=r"index.search"):
+        EmployerIndex(small).profile("id:999")
+
+
+def test_profile_chart_shows_the_history_and_the_region(small):
+    index = EmployerIndex(small)
+    fig = plot_profile(index.profile("id:1"), index)
+    gap_ax = fig.axes[0]
+    title = gap_ax.get_title(loc="left")
+    assert title.startswith("NEW NAME LTD: median hourly pay gap")
+    assert title.endswith("reported in 3 of the 3 years with data\nno data published for 2019-20")
+    assert "2019-20\nno data" in [t.get_text() for t in gap_ax.get_xticklabels()]
+    own = gap_ax.lines[0].get_ydata()
+    assert own[0] == 10.0 and own[2] != own[2]  # a break in the line for the missing year
+    map_texts = [t.get_text() for t in fig.axes[3].texts]
+    assert any(t.startswith("Wales\n23.5") for t in map_texts)
+    plt.close(fig)
+
+
+@pytest.mark.data
+def test_every_search_on_all_years_takes_well_under_a_second():
+    index = EmployerIndex(paygap_utils.load(progressbar=False))
+    assert len(index) > 10_000
+    for query in ("tesco", "limited", "00519500", "SC173199", "a", "no such employer"):
+        start = time.perf_counter()
+        index.search(query)
+        assert time.perf_counter() - start < 1.0, query
+
+
+@pytest.mark.data
+def test_real_employer_with_a_former_name_and_every_published_year():
+    df = paygap_utils.load(progressbar=False)
+    index = EmployerIndex(df)
+    found = index.search("2 sisters red meat")
+    assert found.loc[0, ["name", "match"]].tolist() == ["KEPAK GROUP LIMITED", "former name"]
+    profile = index.profile(found.loc[0, "key"])
+    published = profile[profile["published"]]
+    assert published["reported"].all()
+    assert published["sector_n"].min() > 100
+    # A reporting year with no file (2023-24) keeps its row, empty, and says so.
+    missing = profile[~profile["published"]]
+    assert set(missing.index) == set(index.years) - set(df["year"].unique())
+    assert not missing["reported"].any()
+    assert missing["diff_median_hourly_percent"].isna().all()
+    for label in missing["reporting_year"]:
+        assert f"{label}: no data published for this year" in describe(profile)

@@ -1,0 +1,588 @@
+"""Entries: new-team makes the folder, check-entry refuses what the workflow would, the PR path.
+
+The committed ``submissions/example-team/`` is exactly what ``new-team`` makes (so the
+command and the example cannot drift apart), and the same entry is run under nbval by the
+suite because ``submissions`` is one of pytest's testpaths.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from paygap_utils.cli import main
+from paygap_utils.submissions import (
+    SubmissionError,
+    check_entry,
+    entry_folders,
+    find_submissions_dir,
+    new_team,
+    read_team,
+    slugify,
+    team_schema,
+    template_path,
+)
+from tests.servers import REPO_ROOT
+
+yaml = pytest.importorskip("yaml")
+jsonschema = pytest.importorskip("jsonschema")
+
+SUBMISSIONS = REPO_ROOT / "submissions"
+EXAMPLE = SUBMISSIONS / "example-team"
+#: The command that made the committed example entry.
+EXAMPLE_ARGS = [
+    "new-team",
+    "Example team",
+    "--members",
+    "Ada",
+    "Sam",
+    "--title",
+    "Public sector and other employers",
+    "--question",
+    "Is the typical gender pay gap smaller in the public sector than among other employers, "
+    "and has the difference changed since 2017-18?",
+]
+WORKFLOW = REPO_ROOT / ".github" / "workflows" / "submissions.yml"
+PR_TEMPLATE = REPO_ROOT / ".github" / "PULL_REQUEST_TEMPLATE" / "submission.md"
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _source(cell: dict) -> str:
+    source = cell["source"]
+    return "".join(source) if isinstance(source, list) else source
+
+
+@pytest.fixture
+def entry(tmp_path) -> Path:
+    """A copy of the example entry in a ``submissions`` folder of its own."""
+    folder = tmp_path / "submissions" / "example-team"
+    shutil.copytree(EXAMPLE, folder)
+    return folder
+
+
+def _edit_notebook(folder: Path, change) -> None:
+    path = folder / f"{folder.name}.ipynb"
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    change(notebook["cells"])
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+
+
+def _edit_team(folder: Path, change) -> None:
+    path = folder / "team.yml"
+    team = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(team)
+    path.write_text(yaml.safe_dump(team), encoding="utf-8")
+
+
+def _add_code(source: str):
+    def change(cells: list[dict]) -> None:
+        cells.append(
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "added-cell",
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+        )
+
+    return change
+
+
+# --- the schema and the folder name ---------------------------------------------------------
+
+
+def test_the_schema_is_a_valid_json_schema():
+    jsonschema.Draft202012Validator.check_schema(team_schema())
+
+
+def test_the_schema_ships_in_the_package_and_says_what_each_field_is():
+    schema = team_schema()
+    assert (REPO_ROOT / "paygap_utils" / "team.schema.json").is_file()
+    for name, spec in schema["properties"].items():
+        assert spec.get("description"), f"team.yml field {name} has no description"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Example team", "example-team"),
+        ("Équipe Données & Co.", "equipe-donnees-co"),
+        ("  --The  3 Quartiles!! ", "the-3-quartiles"),
+        ("x" * 60, "x" * 40),
+    ],
+)
+def test_slugify(name, slug):
+    assert slugify(name) == slug
+
+
+def test_a_name_without_letters_asks_for_a_slug():
+    with pytest.raises(SubmissionError, match="--slug"):
+        slugify("!!! ???")
+
+
+# --- new-team -------------------------------------------------------------------------------
+
+
+def test_the_committed_example_is_what_new_team_makes(tmp_path, capsys):
+    assert main([*EXAMPLE_ARGS, "--submissions", str(tmp_path)]) == 0
+    assert "Created" in capsys.readouterr().out
+    made = tmp_path / "example-team"
+    names = sorted(p.name for p in made.iterdir())
+    assert names == sorted(p.name for p in EXAMPLE.iterdir())
+    regenerate = " ".join(f'"{a}"' if " " in a else a for a in EXAMPLE_ARGS)
+    for name in names:
+        assert (made / name).read_bytes() == (EXAMPLE / name).read_bytes(), (
+            f"submissions/example-team/{name} is out of step with new-team and the team "
+            f"template: run `rm -r submissions/example-team && python -m paygap_utils "
+            f"{regenerate}` and review the diff"
+        )
+
+
+def test_new_team_writes_placeholders_that_check_entry_refuses(tmp_path):
+    folder = new_team("Team Blue", submissions=tmp_path)
+    assert folder == tmp_path / "team-blue"
+    assert sorted(p.name for p in folder.iterdir()) == ["team-blue.ipynb", "team.yml"]
+    problems = check_entry(folder)
+    assert len(problems) == 3, problems
+    for field_name in ("title", "members/0", "question"):
+        assert any(f"{field_name}: " in p and "placeholder" in p for p in problems), field_name
+    with pytest.raises(SubmissionError, match="team.yml"):
+        read_team(folder)
+
+
+def test_new_team_never_touches_an_existing_folder(tmp_path, capsys):
+    folder = tmp_path / "team-blue"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("ours")
+    assert main(["new-team", "Team Blue", "--submissions", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "nothing was written" in err
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+    assert (folder / "notes.txt").read_text() == "ours"
+
+
+def test_an_interrupted_new_team_leaves_nothing(tmp_path, monkeypatch):
+    from paygap_utils import submissions
+
+    def fail(team):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(submissions, "team_yml_text", fail)
+    with pytest.raises(KeyboardInterrupt):
+        new_team("Team Blue", submissions=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["Team Blue", "--licence", "GPL-9"], "'GPL-9' is not one of the licences"),
+        (["Team Blue", "--slug", "Team_Blue"], "cannot be a folder name"),
+        (["   "], "no letters or digits"),
+    ],
+)
+def test_new_team_refuses_bad_values_with_exit_2(tmp_path, capsys, args, message):
+    assert main(["new-team", *args, "--submissions", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_team_finds_the_repositorys_submissions_folder_from_notebooks(monkeypatch):
+    monkeypatch.chdir(REPO_ROOT / "notebooks")
+    assert find_submissions_dir() == SUBMISSIONS
+
+
+def test_the_entry_notebook_keeps_the_template_and_names_the_team():
+    template, entry = _cells(template_path()), _cells(EXAMPLE / "example-team.ipynb")
+    assert len(entry) == len(template)
+    slide = [c["metadata"].get("slideshow") for c in entry]
+    assert slide == [c["metadata"].get("slideshow") for c in template]
+    title = _source(entry[0])
+    assert title.startswith("# Example team · Public sector and other employers\n")
+    assert "**Team:** Example team · Ada, Sam" in title
+    assert "**Question:** Is the typical gender pay gap smaller" in title
+    assert "**Licence:** CC-BY-4.0" in title
+    assert "[![Open In Colab]" not in title
+    # The Colab set-up cell is the template's, so the entry installs the same package there.
+    assert _source(entry[1]) == _source(template[1])
+    assert "colab-setup" in entry[1]["metadata"]["tags"]
+    text = "\n".join(_source(c) for c in entry)
+    assert "# NBVAL_CHECK_OUTPUT" not in text
+    assert "new-team" not in text, "the copying instructions are for the template only"
+    assert "submissions/example-team/example-team.ipynb" in text
+    links = re.findall(r"\]\(([^)]+\.ipynb)\)", text)
+    assert links and all(link.startswith("../../notebooks/") for link in links)
+    for link in links:
+        assert (EXAMPLE / link).resolve().is_file(), link
+
+
+def test_the_template_tells_teams_to_use_new_team():
+    text = "\n".join(_source(c) for c in _cells(template_path()))
+    assert 'python -m paygap_utils new-team "Team name"' in text
+    assert "submissions/<team-slug>/<team-slug>.ipynb" in text
+
+
+# --- check-entry ----------------------------------------------------------------------------
+
+
+def test_the_example_entry_passes(capsys):
+    assert check_entry(EXAMPLE) == []
+    assert main(["check-entry"]) == 0
+    assert "submissions/example-team: ok" in capsys.readouterr().out
+
+
+BROKEN = {
+    "outputs": (
+        lambda f: _edit_notebook(f, lambda cells: cells[4].update(execution_count=3)),
+        "have outputs",
+    ),
+    "pip-install": (
+        lambda f: _edit_notebook(f, _add_code("%pip install tensorflow\nimport sys")),
+        "installs packages",
+    ),
+    "shell-install": (
+        lambda f: _edit_notebook(f, _add_code("!python -m pip install requests-oauthlib")),
+        "installs packages",
+    ),
+    "unknown-import": (
+        lambda f: _edit_notebook(f, _add_code("import notapackage_xyz.sub as n")),
+        "imports notapackage_xyz",
+    ),
+    "setup-cell-changed": (
+        lambda f: _edit_notebook(f, lambda cells: cells[1].update(source="%pip install x")),
+        "the Colab set-up cell, differs",
+    ),
+    "checked-output": (
+        lambda f: _edit_notebook(f, _add_code("# NBVAL_CHECK_OUTPUT\nprint(1)")),
+        "Delete that line",
+    ),
+    "personal-data": (
+        lambda f: _edit_notebook(f, _add_code("df['responsible_person'].head()")),
+        "responsible_person",
+    ),
+    "bad-yaml": (
+        lambda f: (f / "team.yml").write_text("team: [unclosed\n"),
+        "not valid YAML",
+    ),
+    "unknown-licence": (
+        lambda f: _edit_team(f, lambda t: t.update(licence="GPL-9")),
+        "licence: 'GPL-9' is not allowed",
+    ),
+    "email-member": (
+        lambda f: _edit_team(f, lambda t: t.update(members=["ada@example.org"])),
+        "e-mail address",
+    ),
+    "unlisted-package": (
+        lambda f: _edit_team(f, lambda t: t.update(requirements=["tensorflow"])),
+        "requirements/0: 'tensorflow' is not allowed",
+    ),
+    "extra-field": (
+        lambda f: _edit_team(f, lambda t: t.update(email="x")),
+        "the fields are team, title",
+    ),
+    "no-team-yml": (lambda f: (f / "team.yml").unlink(), "team.yml: missing"),
+    "two-notebooks": (
+        lambda f: shutil.copy(f / "example-team.ipynb", f / "draft.ipynb"),
+        "exactly one notebook",
+    ),
+    "data-file": (lambda f: (f / "extract.csv").write_text("a,b\n"), "data files stay out"),
+    "big-file": (lambda f: (f / "figure.png").write_bytes(b"0" * 1_100_000), "1.1 MB"),
+    "not-a-notebook": (
+        lambda f: (f / "example-team.ipynb").write_text("{"),
+        "not a valid notebook",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=list(BROKEN))
+def test_check_entry_says_what_to_fix(entry, case):
+    breaking, message = BROKEN[case]
+    breaking(entry)
+    problems = check_entry(entry)
+    assert any(message in p for p in problems), problems
+
+
+def test_a_listed_requirement_may_be_imported(entry):
+    _edit_notebook(entry, _add_code("import networkx\nfrom rapidfuzz import fuzz"))
+    assert any("imports networkx, rapidfuzz" in p for p in check_entry(entry))
+    _edit_team(entry, lambda t: t.update(requirements=["networkx", "rapidfuzz"]))
+    assert check_entry(entry) == []
+
+
+def test_a_badly_named_folder_is_refused(tmp_path):
+    folder = tmp_path / "Team_Blue"
+    shutil.copytree(EXAMPLE, folder)
+    assert any("Rename the folder" in p for p in check_entry(folder))
+
+
+def test_check_entry_cli_exits_2_and_writes_what_the_workflow_runs(entry, tmp_path, capsys):
+    root = entry.parent
+    good = new_team("Team Blue", submissions=root)
+    _edit_team(
+        good,
+        lambda t: t.update(
+            title="Bonus gaps", members=["@blue"], question="Who pays bonuses, and to whom?"
+        ),
+    )
+    _edit_team(entry, lambda t: t.update(requirements=["statsmodels"]))
+    notebooks, requirements = tmp_path / "notebooks.txt", tmp_path / "requirements.txt"
+    args = ["check-entry", "--submissions", str(root)]
+    args += ["--notebooks-out", str(notebooks), "--requirements-out", str(requirements)]
+    assert main(args) == 0
+    assert notebooks.read_text().splitlines() == [
+        str(entry / "example-team.ipynb"),
+        str(good / "team-blue.ipynb"),
+    ]
+    assert requirements.read_text() == "statsmodels\n"
+    capsys.readouterr()
+    (good / "team.yml").write_text("team: Blue\n")
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert f"{good}: 4 problem(s)" in captured.out
+    assert "'title' is a required property" in captured.out
+    assert "1 of 2 entries to fix" in captured.err
+    assert notebooks.read_text().splitlines() == [str(entry / "example-team.ipynb")]
+
+
+def test_in_github_actions_problems_become_escaped_annotations(entry, monkeypatch, capsys):
+    from paygap_utils.cli import _github_annotation
+
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    (entry / "team.yml").write_text("team: [unclosed\n")
+    args = ["check-entry", str(entry / "team.yml"), "--submissions", str(entry.parent)]
+    assert main(args) == 2
+    annotations = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("::")]
+    assert len(annotations) == 1
+    path = str(entry / "team.yml").replace(":", "%3A")
+    assert annotations[0].startswith(f"::error file={path}::")
+    assert "not valid YAML" in annotations[0]
+    # A message cannot end the annotation and start a workflow command of its own.
+    assert _github_annotation("a,b:c", "100%\n::add-mask::x") == (
+        "::error file=a%2Cb%3Ac::100%25%0A::add-mask::x"
+    )
+
+
+def test_entry_folders_maps_changed_files_to_entries(entry, tmp_path):
+    root = entry.parent
+    changed = [
+        entry / "team.yml",
+        entry / "example-team.ipynb",
+        root / "gone-team" / "team.yml",  # deleted by the pull request
+        tmp_path / "README.md",  # outside submissions/
+    ]
+    assert entry_folders(changed, root=root) == [entry.resolve()]
+    assert entry_folders(None, root=root) == [entry.resolve()]
+
+
+def test_the_entries_are_collected_by_the_test_command():
+    tomllib = pytest.importorskip("tomllib")
+    settings = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
+    assert "submissions" in settings["ini_options"]["testpaths"]
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+        + ["submissions"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300,
+    )
+    collected = {line.split("::")[0] for line in out.stdout.splitlines() if "::" in line}
+    entries = {f"submissions/{p.parent.name}/{p.name}" for p in SUBMISSIONS.glob("*/*.ipynb")}
+    assert "submissions/example-team/example-team.ipynb" in entries
+    assert entries <= collected, out.stdout[-2000:]
+
+
+# --- the pull-request path ------------------------------------------------------------------
+
+
+def _workflow() -> dict:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    if True in workflow:
+        workflow["on"] = workflow.pop(True)
+    return workflow
+
+
+def _steps() -> list[dict]:
+    return [step for job in _workflow()["jobs"].values() for step in job["steps"]]
+
+
+def test_the_workflow_is_validated_against_the_github_actions_schema():
+    from tests.test_workflows import WORKFLOW_FILES
+
+    # tests/test_workflows.py checks every file in WORKFLOW_FILES with check-jsonschema.
+    assert WORKFLOW in WORKFLOW_FILES
+
+
+def test_the_workflow_runs_on_pull_requests_touching_submissions_only():
+    assert _workflow()["on"] == {"pull_request": {"paths": ["submissions/**"]}}
+
+
+def test_the_workflow_cannot_leak_secrets_or_run_pasted_text():
+    text = WORKFLOW.read_text()
+    workflow = _workflow()
+    assert "pull_request_target" not in workflow["on"]
+    assert "workflow_run" not in workflow["on"]
+    assert workflow["permissions"] == {"contents": "read"}
+    assert all("permissions" not in job for job in workflow["jobs"].values())
+    assert "secrets." not in text and "GITHUB_TOKEN" not in text
+    checkouts = [s for s in _steps() if s.get("uses", "").startswith("actions/checkout")]
+    assert checkouts and all(s["with"]["persist-credentials"] is False for s in checkouts)
+    # Pull-request text reaches scripts through env and files only, never pasted in.
+    for step in _steps():
+        assert "${{" not in step.get("run", ""), step.get("name")
+    assert workflow["defaults"]["run"]["shell"] == "bash", "pipes must fail the step"
+
+
+def test_the_workflow_checks_then_runs_the_entry_on_the_real_data():
+    runs = [step.get("run", "") for step in _steps()]
+    joined = "\n".join(runs)
+    assert 'pip install -e ".[submissions]"' in joined
+    order = [
+        next(i for i, r in enumerate(runs) if needle in r)
+        for needle in ("git diff", "paygap_utils check-entry", '-r "$RUNNER_TEMP/requirements"')
+    ]
+    order.append(next(i for i, r in enumerate(runs) if "pytest" in r and "--nbval-lax" in r))
+    assert order == sorted(order), "check, then install what is listed, then run"
+    assert "PAYGAP_DATA_URL" not in WORKFLOW.read_text(), "the pinned URLs, not a mirror"
+
+
+def _run_step(name: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    (step,) = [s for s in _steps() if s.get("name") == name]
+    return subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+        cwd=cwd,
+        env={**env, **{k: str(v) for k, v in step.get("env", {}).items() if "${{" not in v}},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def pull_request(tmp_path) -> tuple[Path, dict[str, str]]:
+    """A git repository whose HEAD adds an entry on top of a base commit, and the step env."""
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    shutil.copy(template_path(), repo / "notebooks")
+    shutil.copytree(EXAMPLE, repo / "submissions" / "example-team")
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    base = git("rev-parse", "HEAD")
+    folder = new_team("Team Blue", submissions=repo / "submissions")
+    _edit_team(
+        folder,
+        lambda t: t.update(title="Bonuses", members=["Kim"], question="Who pays bonuses at all?"),
+    )
+    git("add", "-A")
+    git("commit", "-qm", "entry")
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "BASE_SHA": base,
+        "RUNNER_TEMP": str(runner),
+        "GITHUB_STEP_SUMMARY": str(runner / "summary.md"),
+        "GITHUB_ACTIONS": "true",
+    }
+    return repo, env
+
+
+def test_the_workflow_steps_check_the_entry_a_pull_request_adds(pull_request):
+    repo, env = pull_request
+    listed = _run_step("List the files the pull request changes", repo, env)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    changed = Path(env["RUNNER_TEMP"], "changed").read_text().split("\0")
+    assert set(filter(None, changed)) == {
+        "submissions/team-blue/team-blue.ipynb",
+        "submissions/team-blue/team.yml",
+    }
+    checked = _run_step("Check team.yml, outputs and packages", repo, env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    notebooks = Path(env["RUNNER_TEMP"], "notebooks").read_text().splitlines()
+    assert [Path(n).name for n in notebooks] == ["team-blue.ipynb"], "only the changed entry"
+    assert "team-blue: ok" in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+
+
+def test_the_workflow_steps_refuse_a_broken_entry_and_changes_elsewhere(pull_request):
+    repo, env = pull_request
+    (repo / "submissions" / "team-blue" / "team.yml").write_text("team: Blue\n")
+    (repo / "conftest.py").write_text("# changed\n")
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "y"],
+        cwd=repo,
+        check=True,
+    )
+    listed = _run_step("List the files the pull request changes", repo, env)
+    assert listed.returncode == 1
+    assert "::error::An entry's pull request changes only files in submissions/" in listed.stdout
+    assert "  - conftest.py" in listed.stdout
+    checked = _run_step("Check team.yml, outputs and packages", repo, env)
+    assert checked.returncode != 0, checked.stdout + checked.stderr
+    annotation = "::error file=submissions/team-blue/team.yml::submissions/team-blue/team.yml: "
+    assert annotation in checked.stdout and "'title' is a required property" in checked.stdout
+
+
+def test_the_pull_request_template_lists_what_the_check_refuses():
+    text = PR_TEMPLATE.read_text()
+    for needle in (
+        "submissions/<team-slug>/",
+        "team.yml",
+        "Clear Outputs of All Cells",
+        "requirements",
+        "responsible_person",
+        "python -m paygap_utils check-entry",
+        "?template=submission.md",
+    ):
+        assert needle in text, needle
+
+
+def test_the_organisers_guide_says_how_results_are_handed_in_and_archived():
+    from paygap_utils.cli import build_parser
+
+    text = (REPO_ROOT / "docs" / "organisers.md").read_text()
+    section = " ".join(text[text.index("## Results") : text.index("## After the event")].split())
+    for needle in (
+        "### The day, for results",
+        "Save a copy in GitHub",
+        "Upload files",
+        "template=submission.md",
+        "git tag -a event-",
+        "Approve and run",
+        "submissions/example-team/",
+    ):
+        assert needle in section, needle
+    commands = set(re.findall(r"python -m paygap_utils ([a-z-]+)", section))
+    assert {"new-team", "check-entry", "gallery"} <= commands
+    known = set(build_parser()._subparsers._group_actions[0].choices)
+    assert commands <= known, commands - known
+
+
+def test_check_entry_with_no_submissions_folder_checks_nothing(tmp_path, capsys):
+    assert main(["check-entry", "--submissions", str(tmp_path / "none")]) == 0
+    assert "No entry folders to check" in capsys.readouterr().out

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PALETTE",
+    "WOMEN",
+    "MEN",
     "use_style",
     "sample_label",
     "set_title",
@@ -46,6 +48,8 @@ PALETTE: tuple[str, ...] = (
     "#F0E442",  # yellow
     "#000000",  # black
 )
+#: Colours for women and men, used the same way in every chart.
+WOMEN, MEN = PALETTE[3], PALETTE[0]
 
 
 def use_style() -> None:

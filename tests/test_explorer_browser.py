@@ -23,7 +23,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.servers import REPO_ROOT
+from tests.paths import REPO_ROOT
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, _free_port, playwright_api
 
 __all__ = ["playwright_api"]  # the fixture, imported for the tests below

@@ -20,7 +20,8 @@ import pytest
 from paygap_utils.cli import main
 from paygap_utils.gallery import HEADER, first_figure, gallery_markdown, write_gallery
 from paygap_utils.submissions import SubmissionError, Team
-from tests.servers import REPO_ROOT, FileServer
+from tests.paths import REPO_ROOT
+from tests.servers import FileServer
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api  # noqa: F401 (fixture)
 from tests.test_submissions import EXAMPLE_ARGS
 

@@ -20,7 +20,8 @@ from types import ModuleType
 
 import pytest
 
-from tests.servers import REPO_ROOT, FileServer
+from tests.paths import REPO_ROOT
+from tests.servers import FileServer
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api
 
 __all__ = ["playwright_api"]  # the fixture, imported for the tests below

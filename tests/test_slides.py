@@ -21,7 +21,7 @@ from nbclient import NotebookClient
 
 from paygap_utils import cli
 from paygap_utils.slides import reveal_files, to_slides
-from tests.servers import REPO_ROOT
+from tests.paths import REPO_ROOT
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api
 
 __all__ = ["playwright_api"]  # the fixture, imported for the tests below

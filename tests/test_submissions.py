@@ -29,7 +29,7 @@ from paygap_utils.submissions import (
     team_schema,
     template_path,
 )
-from tests.servers import REPO_ROOT
+from tests.paths import REPO_ROOT
 
 yaml = pytest.importorskip("yaml")
 jsonschema = pytest.importorskip("jsonschema")

@@ -3,13 +3,14 @@
 One cleaning implementation: R, SQL and Datasette users read what this module writes
 from :func:`paygap_utils.load`'s table, never the raw files.
 
-Every file is written to a temporary file beside its target (``.NAME.partial-PID``) and
-renamed into place only when complete, so a failure (a full disk, a killed process)
-leaves the previous file or nothing; the temporary file of a killed export is removed by
-the next export to the same place. A target that exists is replaced only if this
-module wrote it (it recognises its own files: the CSV header, the parquet and SQLite
-markers) or if the caller passes ``force=True``; anything else is left alone and the
-error says what to do.
+Every file is written to a temporary file in the library's private subfolder of the
+target's folder (``.paygap-tmp/``, see :mod:`paygap_utils.datafolder`) and renamed into
+place only when complete, so a failure (a full disk, a killed process) leaves the
+previous file or nothing; the temporary file of a killed export is removed by the next
+export to the same folder, and the subfolder itself once it is empty. A target that
+exists is replaced only if this module wrote it (it recognises its own files: the CSV
+header, the parquet and SQLite markers) or if the caller passes ``force=True``; anything
+else is left alone and the error says what to do.
 
 The default exports live in the data folder, next to the cleaned cache, in
 ``<data folder>/paygap-export/`` (``paygap.csv``, ``paygap.columns.csv``, ``paygap.parquet``,
@@ -26,11 +27,11 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .datafolder import process_running
+from .datafolder import PRIVATE_DIR, partial_file, remove_orphans
 from .errors import PaygapError
 
 if TYPE_CHECKING:
@@ -393,54 +394,47 @@ def _refuse_unless_ours(path: Path, fmt: str, force: bool) -> None:
 
 @contextmanager
 def _replacing(path: Path, force: bool, fmt: str = "csv") -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds."""
+    """Yield a temporary path for ``path``; rename it onto ``path`` if the block succeeds."""
     path = Path(path)
-    _check_folder(path.parent)
-    _refuse_unless_ours(path, fmt, force)
-    _remove_stale_partials(path)
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
+    with _partials([(path, fmt)], force) as (partial,):
         yield partial
-        os.replace(partial, path)
-    except OSError as exc:
-        raise ExportError(
-            f"Could not write {path}: {exc.strerror or exc}. Nothing was changed: the previous "
-            "file, if there was one, is still there. Free some disk space or choose another "
-            "folder, and run the export again."
-        ) from exc
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def _remove_stale_partials(path: Path) -> None:
-    """Remove temporary files that an export killed before its rename left beside ``path``."""
-    for partial in path.parent.glob(f".{path.name}.partial-*"):
-        pid = partial.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not process_running(int(pid)):
-            partial.unlink(missing_ok=True)
 
 
 def _write_all(targets: list[tuple[Path, str, Callable[[Path], Any]]], force: bool) -> None:
     """Write several files, each through a temporary file, renaming them only once all are done."""
-    for path, fmt, _ in targets:
-        _check_folder(path.parent)
-        _refuse_unless_ours(path, fmt, force)
-        _remove_stale_partials(path)
-    partials = [path.with_name(f".{path.name}.partial-{os.getpid()}") for path, _, _ in targets]
-    try:
+    with _partials([(path, fmt) for path, fmt, _ in targets], force) as partials:
         for partial, (_, _, write) in zip(partials, targets, strict=True):
             write(partial)
-        for partial, (path, _, _) in zip(partials, targets, strict=True):
-            os.replace(partial, path)
+
+
+@contextmanager
+def _partials(targets: list[tuple[Path, str]], force: bool) -> Iterator[list[Path]]:
+    """Temporary files for ``targets`` in the private subfolder, renamed into place together."""
+    for path, fmt in targets:
+        _check_folder(path.parent)
+        _refuse_unless_ours(path, fmt, force)
+    folders = {path.parent for path, _ in targets}
+    try:
+        with ExitStack() as stack:
+            for folder in folders:
+                remove_orphans(folder)
+            partials = [
+                stack.enter_context(partial_file(path.parent, path.name, f"Writing {path}"))
+                for path, _ in targets
+            ]
+            yield partials
+            for partial, (path, _) in zip(partials, targets, strict=True):
+                os.replace(partial, path)
     except OSError as exc:
         raise ExportError(
             f"Could not write {targets[0][0]}: {exc.strerror or exc}. Nothing was changed: the "
-            "previous files, if there were any, are still there. Free some disk space or choose "
+            "previous file, if there was one, is still there. Free some disk space or choose "
             "another folder, and run the export again."
         ) from exc
     finally:
-        for partial in partials:
-            partial.unlink(missing_ok=True)
+        for folder in folders:
+            with suppress(OSError):
+                (folder / PRIVATE_DIR).rmdir()  # only if empty: it may hold another's files
 
 
 # --- the column list ------------------------------------------------------------------------

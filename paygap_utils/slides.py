@@ -17,7 +17,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SLIDE_SIZE", "reveal_files", "save_figure", "to_slides", "SOFTWARE_TAG", "TEMPLATE"]
+from .errors import PaygapError
+
+__all__ = [
+    "SLIDE_SIZE",
+    "SlidesError",
+    "reveal_files",
+    "save_figure",
+    "to_slides",
+    "SOFTWARE_TAG",
+    "TEMPLATE",
+]
 
 #: Width and height, in inches, of a 16:9 slide (PowerPoint's and Google Slides' default).
 SLIDE_SIZE: tuple[float, float] = (13.333, 7.5)
@@ -27,6 +37,10 @@ SOFTWARE_TAG = "paygap_utils.slides.save_figure"
 _TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "offline_slides"
 _THEME = "white"
+
+
+class SlidesError(PaygapError, ValueError):
+    """A notebook that cannot be made into slides, or a deck name that is not HTML."""
 
 
 def _written_by_us(path: Path) -> bool:
@@ -272,11 +286,11 @@ def to_slides(
         )
     target = Path(output) if output is not None else source.with_suffix(".slides.html")
     if target.suffix != ".html":
-        raise ValueError(f"{target}: the slides are an HTML file; give a name ending in .html.")
+        raise SlidesError(f"{target}: the slides are an HTML file; give a name ending in .html.")
     try:
         nb = nbformat.read(source, as_version=4)
     except Exception as exc:  # nbformat raises several kinds for a file that is not JSON
-        raise ValueError(
+        raise SlidesError(
             f"{source} is not a notebook that can be read ({exc}). Open it in JupyterLab, "
             "save it, and try again."
         ) from None

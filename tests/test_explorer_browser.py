@@ -56,6 +56,8 @@ def voila(tmp_path: Path) -> Iterator[str]:
     assert fetch.returncode == 0, f"paygap_utils fetch failed:\n{fetch.stdout}\n{fetch.stderr}"
     root = tmp_path / "repo"
     shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks")
+    # Voila reads voila.json from the folder it starts in, as scripts/explorer and Binder do.
+    shutil.copy(REPO_ROOT / "voila.json", root / "voila.json")
     for kind in ("config", "data", "runtime"):
         env[f"JUPYTER_{kind.upper()}_DIR"] = str(tmp_path / "jupyter" / kind)
     port = _free_port()

@@ -23,6 +23,7 @@ import pytest
 
 import paygap_utils
 from paygap_utils import export
+from paygap_utils.datafolder import PRIVATE_DIR
 from paygap_utils.export import (
     MEDIAN_BY_SECTOR_SQL,
     ExportError,
@@ -56,7 +57,7 @@ def query(path: Path, sql: str, params: dict | None = None) -> pd.DataFrame:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if ".partial-" in p.name)
+    return sorted(p.name for p in folder.rglob("*") if p.name.endswith(".partial"))
 
 
 # --- CSV: the file R reads --------------------------------------------------------------------
@@ -179,18 +180,27 @@ def test_a_killed_export_never_shows_half_a_file(table, tmp_path, monkeypatch):
 
     monkeypatch.setattr(export.os, "replace", watched)
     to_csv(table, path)
-    assert ("." + path.name + f".partial-{os.getpid()}", path.name) in renames
+    assert any(
+        src.endswith(f"-{path.name}.partial") and dst == path.name for src, dst in renames
+    ), renames
     assert len(pd.read_csv(path, low_memory=False)) == len(table)
 
 
 def test_a_killed_exports_temporary_file_is_cleaned_up_by_the_next(table, tmp_path):
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    # A process that dies in the middle of writing leaves its temporary file behind.
+    script = (
+        "import os, pathlib, sys\n"
+        "from paygap_utils.datafolder import partial_file\n"
+        "with partial_file(pathlib.Path(sys.argv[1]), 'paygap.csv') as partial:\n"
+        "    partial.write_text('half a fil')\n"
+        "    os._exit(0)\n"
     )
-    left = tmp_path / f".paygap.csv.partial-{int(dead.stdout)}"
-    left.write_text("half a fil")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True)
+    assert len(leftovers(tmp_path)) == 1
     to_csv(table.head(2), tmp_path / "paygap.csv")
-    assert not left.exists() and leftovers(tmp_path) == []
+    assert leftovers(tmp_path) == []
+    # The private folder goes once it is empty; only the export's own files stay.
+    assert PRIVATE_DIR not in {p.name for p in tmp_path.iterdir()}
 
 
 def test_the_format_and_the_suffix_must_agree(table, tmp_path):

@@ -403,6 +403,18 @@ def test_load_leaves_other_files_alone(mirror, cold):
     assert _partials(cold) == []
 
 
+def test_exports_leave_other_files_alone(mirror, cold):
+    files = _clutter(cold)
+    assert main(["sqlite", str(cold / "paygap.sqlite"), "-q"]) == 0
+    assert main(["export", "--format", "csv", "-q"]) == 0
+    assert main(["export", str(cold / "paygap.parquet"), "-q"]) == 0
+    _unchanged(cold, files)
+    assert _partials(cold) == []
+    # A file of the same name that the library did not write is refused, not replaced.
+    assert main(["sqlite", str(cold / "notes.txt"), "-q"]) == 2
+    _unchanged(cold, files)
+
+
 def test_load_leaves_another_environments_cache_alone(mirror, cold):
     cold.mkdir(parents=True)
     (cold / OTHER_CACHE).write_bytes(b"another environment's cleaned table")

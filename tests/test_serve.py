@@ -93,7 +93,9 @@ def datasette_url() -> Iterator[str]:
 def _name_matches(table: pd.DataFrame, word: str) -> pd.Series:
     """Rows whose current or past name has ``word`` as a whole word, as the FTS index splits."""
     pattern = rf"(?i)(?<![0-9a-z]){word}(?![0-9a-z])"
-    return table["employer_name"].str.contains(pattern, na=False) | table[
+    # Python's re, not Arrow's RE2 (which has no look-behind): the text columns are Arrow strings.
+    names = table[["employer_name", "current_name"]].astype(object)
+    return names["employer_name"].str.contains(pattern, na=False) | names[
         "current_name"
     ].str.contains(pattern, na=False)
 

@@ -203,7 +203,6 @@ def main() -> None:
 
     import paygap_utils
     from paygap_utils import cache, loader
-    from paygap_utils.download import quiet_pooch
     from paygap_utils.manifest import read_manifest
 
     folder = mirror_folder()
@@ -224,8 +223,7 @@ def main() -> None:
             (f"download {n_files} files over loopback + verify", time.perf_counter() - start)
         )
         start = time.perf_counter()
-        with quiet_pooch():
-            built = loader._build(manifest, tmp, False)
+        built = loader._build(manifest, tmp, False)
         stages.append(
             (
                 "parse and clean every year, link, de-duplicate (`_build`)",

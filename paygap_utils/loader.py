@@ -102,16 +102,25 @@ def load(
     9.7
     >>> paygap_utils.load(2021, columns=["year", "sector"], progressbar=False).shape
     (10555, 2)
+    >>> paygap_utils.load(2021, columns=["sector"], progressbar=False).attrs["files"][0]["rows"]
+    10555
     """
     manifest = manifest or read_manifest()
     wanted = [f.year for f in manifest.select(years)] if years is not None else None
     wanted_columns = check_columns(columns)
+    # The provenance counts rows per year, so `year` is read even when not asked for.
+    read_columns = wanted_columns
+    if wanted_columns is not None and "year" not in wanted_columns:
+        read_columns = [*wanted_columns, "year"]
     folder = data_dir(data_home)
     path = cache_path(folder, manifest)
-    table = read_cache(path, wanted, wanted_columns)
+    table = read_cache(path, wanted, read_columns)
     if table is None:
-        table = _rebuild(manifest, folder, path, progressbar, wanted, wanted_columns)
-    table.attrs = _provenance(manifest, table, wanted)
+        table = _rebuild(manifest, folder, path, progressbar, wanted, read_columns)
+    attrs = _provenance(manifest, table, wanted)
+    if read_columns is not wanted_columns:
+        table = table.drop(columns="year")
+    table.attrs = attrs
     return table
 
 

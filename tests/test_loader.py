@@ -279,3 +279,11 @@ def test_key_numbers(table):
         2022: 9.2,
         2024: 8.4,
     }
+
+
+@pytest.mark.data
+def test_columns_without_year_still_count_the_rows_of_each_year():
+    table = paygap_utils.load([2021, 2022], columns=["sector"], progressbar=False)
+    assert list(table.columns) == ["sector"]
+    rows = {f["year"]: f["rows"] for f in table.attrs["files"]}
+    assert rows == {"2021-22": 10555, "2022-23": 10622} and sum(rows.values()) == len(table)

@@ -94,7 +94,21 @@ def lab_start_seconds() -> float:
         lab.wait(timeout=30)
 
 
+def _arguments():
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.notebooks",
+        description="Time and kernel peak memory of each notebook, against a baseline kernel.",
+    )
+    parser.add_argument(
+        "notebooks", nargs="*", help="notebooks to run, e.g. 07_model (default: all of them)"
+    )
+    return parser.parse_args()
+
+
 def main() -> None:
+    chosen = set(_arguments().notebooks)
     import nbformat
 
     import paygap_utils
@@ -107,7 +121,6 @@ def main() -> None:
         baseline = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in BASELINE])
         base_s, base_mb = run(baseline, "baseline")
         results = []
-        chosen = set(sys.argv[1:])
         for path in sorted(NOTEBOOKS.glob("*.ipynb")):
             if chosen and path.name not in chosen and path.stem not in chosen:
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import socket
+import subprocess
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -205,3 +206,20 @@ class BlackHole:
 
     def __exit__(self, *exc: object) -> None:
         self._socket.close()
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server a test started: SIGTERM (Jupyter shuts its kernels down), then kill."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

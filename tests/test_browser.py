@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.paths import REPO_ROOT
+from tests.servers import free_port, stop
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -130,12 +130,6 @@ def playwright_api() -> ModuleType:
     return sync_api
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_for_status(url: str, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -181,7 +175,7 @@ def jupyter_lab(tmp_path: Path) -> Iterator[Lab]:
     for kind in ("config", "data", "runtime"):
         env[f"JUPYTER_{kind.upper()}_DIR"] = str(jupyter / kind)
 
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     command = [
         *(sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1"),
         *(f"--port={port}", f"--IdentityProvider.token={token}", f"--notebook-dir={root}"),
@@ -198,13 +192,7 @@ def jupyter_lab(tmp_path: Path) -> Iterator[Lab]:
             _wait_for_status(f"{url}api/status?token={token}", process)
             yield Lab(url=url, token=token, root=root)
         finally:
-            # SIGTERM: the server shuts its kernels down before it exits.
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def _save_screenshot(page: Page) -> None:

@@ -24,7 +24,8 @@ from types import ModuleType
 import pytest
 
 from tests.paths import REPO_ROOT
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, _free_port, playwright_api
+from tests.servers import free_port, stop
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, playwright_api
 
 __all__ = ["playwright_api"]  # the fixture, imported for the tests below
 
@@ -60,7 +61,7 @@ def voila(tmp_path: Path) -> Iterator[str]:
     shutil.copy(REPO_ROOT / "voila.json", root / "voila.json")
     for kind in ("config", "data", "runtime"):
         env[f"JUPYTER_{kind.upper()}_DIR"] = str(tmp_path / "jupyter" / kind)
-    port = _free_port()
+    port = free_port()
     command = [
         *(sys.executable, "-m", "voila", "notebooks/explorer.ipynb", "--no-browser"),
         *(f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0"),
@@ -82,12 +83,7 @@ def voila(tmp_path: Path) -> Iterator[str]:
                     time.sleep(0.25)
             yield f"http://127.0.0.1:{port}/"
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def test_explorer_dashboard_searches_and_shows_profiles(

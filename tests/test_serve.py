@@ -14,7 +14,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ import pytest
 import paygap_utils
 from paygap_utils.serve import ICON, PROXY_PATH, datasette_command, jupyter_server_proxy
 from tests.paths import REPO_ROOT
+from tests.servers import free_port, stop
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.data
@@ -37,12 +37,6 @@ pytestmark = pytest.mark.data
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "datasette"
 START_TIMEOUT_S = 180
 EMPLOYER = "tesco"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -59,15 +53,6 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"{url} did not answer within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
     return paygap_utils.load(progressbar=False)
@@ -76,7 +61,7 @@ def table() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def datasette_url() -> Iterator[str]:
     """``python -m paygap_utils datasette`` on a free port of 127.0.0.1, as the README says."""
-    port = _free_port()
+    port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / "datasette.log"
     command = [sys.executable, "-m", "paygap_utils", "datasette", "--quiet", "--port", str(port)]
@@ -87,7 +72,7 @@ def datasette_url() -> Iterator[str]:
             _wait_for(f"{url}-/versions.json", process, log)
             yield url
         finally:
-            _stop(process)
+            stop(process)
 
 
 def _name_matches(table: pd.DataFrame, word: str) -> pd.Series:
@@ -188,7 +173,7 @@ def test_the_local_command_serves_the_export_with_its_metadata():
 
 def test_jupyter_server_proxy_starts_datasette_behind_jupyter(tmp_path):
     """A Jupyter server with jupyter-server-proxy serves <base url>datasette/ (the entry point)."""
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     env = dict(os.environ)
     for kind in ("config", "data", "runtime"):
         env[f"JUPYTER_{kind.upper()}_DIR"] = str(tmp_path / kind)
@@ -223,4 +208,4 @@ def test_jupyter_server_proxy_starts_datasette_behind_jupyter(tmp_path):
             table = paygap_utils.load(progressbar=False)
             assert years == table.groupby("year").size().to_dict()
         finally:
-            _stop(process)
+            stop(process)

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench._common import ROOT, FileServer, best_of, machine, mirror_folder, peak_rss_mb
@@ -246,7 +247,10 @@ def main() -> None:
             for raw in raw_paths:
                 pd.read_csv(raw)
 
-        arrow, attrs = cache._open(path, None, None)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            arrow, attrs, checks = cache._open(path, None, None, pool)
+            for check in checks:
+                check.result()
         text = cache._string_dtype()
         mapping = {pa.string(): text, pa.large_string(): text}.get
         buffers = [
@@ -325,7 +329,7 @@ def main() -> None:
     print(f"| warm `load(columns=[3 columns])` | {ms(three)} | {ms(three_min)} |")
     print(f"| warm `load(2021)` | {ms(timings['one_year'][0])} | {ms(timings['one_year'][1])} |")
     crc, crc_min = timings["crc"]
-    print(f"| of which: CRC-32 of every data buffer (the check) | {ms(crc)} | {ms(crc_min)} |")
+    print(f"| the check: CRC-32 of every data buffer, one thread | {ms(crc)} | {ms(crc_min)} |")
     floor, floor_min = timings["floor"]
     print(
         f"| floor: the Arrow table to pandas, no file, no check | {ms(floor)} | {ms(floor_min)} |"
@@ -334,8 +338,9 @@ def main() -> None:
     print(
         f"Warm `load()` is **{naive_s / warm:.1f}x** faster than the naive read (target 6x; "
         f"{naive_min / warm_min:.1f}x fastest against fastest); `load(columns=[3 columns])` is "
-        f"**{warm / three:.1f}x** faster than the full warm load (target 3x). The check costs "
-        f"{timings['crc'][0] / warm:.0%} of the warm load."
+        f"**{warm / three:.1f}x** faster than the full warm load (target 3x). The check's "
+        f"CPU time is {timings['crc'][0] / warm:.0%} of the warm load's wall time; most of "
+        "it runs on worker threads beside the reading and the conversion."
     )
     print()
     print("**Cold path**, stage by stage (seconds):")

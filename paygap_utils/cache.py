@@ -12,8 +12,12 @@ metadata and footer), the table's ``attrs``, and the trailer's own CRC-32. A rea
 checks what it reads (the columns and years asked for, and all the rest), so a
 flipped bit anywhere, a truncated file, a file of other columns or of another
 version's layout is noticed, logged, and rebuilt from the downloaded files; it is
-never served as data. The file is read into memory, not memory-mapped, so nothing
-that happens to it later can change or crash a table already loaded.
+never served as data. The categorical columns are checked before the conversion to
+pandas (which looks up their codes in their categories); the other columns are only
+copied or wrapped by it, so their checks run on worker threads beside it, and the
+table is returned only once every check has passed. The file is read into memory,
+not memory-mapped, so nothing that happens to it later can change or crash a table
+already loaded.
 
 Writes go to a temporary file that is renamed into place, so a reader never sees
 half a table. After a write, only this environment's caches of other keys are
@@ -32,6 +36,7 @@ import os
 import struct
 import zlib
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,6 +69,8 @@ _TAIL = struct.Struct("<IQ8s")
 _FORMAT = 1
 #: The previous layout's metadata key (parquet caches of earlier versions).
 _OLD_PARQUET_KEY = b"paygap_utils.attrs"
+#: Threads that check the columns read while the table is converted (see _open).
+_CHECK_THREADS = 2
 
 
 class CacheDamaged(Exception):
@@ -217,7 +224,11 @@ def _arrow_batches(table: pd.DataFrame):
     joined = {c: table[c].map(",".join).astype("category") for c in lists if c in table}
 
     def stored(rows) -> pd.DataFrame:
-        return table[rows].assign(**{c: values[rows] for c, values in joined.items()})
+        part = table[rows].assign(**{c: values[rows] for c, values in joined.items()})
+        # The attrs live in the trailer only: pyarrow would also copy them into the
+        # schema's pandas metadata, and every column a reader takes would copy them again.
+        part.attrs = {}
+        return part
 
     # The schema comes from the dtypes alone; a column held as Python objects gives no type
     # without rows, and takes the type of its kind in the schema module.
@@ -445,9 +456,9 @@ def _to_pandas(arrow: pa.Table, attrs: dict[str, Any]) -> pd.DataFrame:
     names = arrow.column_names
     lists = {n: _decode_lists(arrow[n]) for n in names if kinds.get(n) == "codes"}
     table = arrow.drop_columns(list(lists)).to_pandas(types_mapper=mapping.get)
-    for name in table.columns:
-        column = table[name]
-        if isinstance(column.dtype, pd.CategoricalDtype) and column.cat.categories.dtype != text:
+    for name, dtype in table.dtypes.items():
+        if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype != text:
+            column = table[name]
             # Categories as the same Arrow-backed text in pandas 2.2 (object) and 3 (str).
             dtype = pd.CategoricalDtype(
                 pd.Index(column.cat.categories, dtype=text), column.cat.ordered
@@ -459,9 +470,41 @@ def _to_pandas(arrow: pa.Table, attrs: dict[str, Any]) -> pd.DataFrame:
     return table
 
 
+def _check_columns(
+    arrays: list[tuple[int, pa.Array]],
+    names: list[str],
+    trailer: dict[str, Any],
+    index: int,
+    year: int,
+    dictionaries: bool = False,
+) -> None:
+    """Check the columns ``arrays`` (field, array) of one year against the trailer.
+
+    With ``dictionaries``, the categories the columns share are checked too (once, with
+    the first year read).
+    """
+    import pyarrow as pa
+
+    for field, array in arrays:
+        name = names[field]
+        if _crc(_batch_buffers(array)) != trailer["batch_crc"][index][field]:
+            raise CacheDamaged(f"column {name!r} of {year} fails its checksum")
+        if dictionaries and pa.types.is_dictionary(array.type):
+            if _crc(array.dictionary.buffers()) != trailer["dictionary_crc"][name]:
+                raise CacheDamaged(f"the categories of column {name!r} fail their checksum")
+
+
 def _open(
-    path: Path, years: list[int] | None, columns: list[str] | None
-) -> tuple[pa.Table, dict[str, Any]]:
+    path: Path, years: list[int] | None, columns: list[str] | None, pool: Executor
+) -> tuple[pa.Table, dict[str, Any], list[Future]]:
+    """Read and check what is asked; return the table, its attrs and the checks still running.
+
+    The conversion to pandas looks inside only the categorical columns (their codes
+    index their categories), so those are checked here, before anything uses them. Every
+    other column is only copied or wrapped by the conversion: its checks run in ``pool``
+    while the next year is read and the table is converted, and :func:`read_cache` waits
+    for all of them before it returns anything.
+    """
     import pyarrow as pa
     import pyarrow.ipc as ipc
 
@@ -495,24 +538,21 @@ def _open(
     for field in selected:
         if not _kind_matches(kinds[field.name], field.type):
             raise CacheDamaged(f"its column {field.name!r} has another type")
-    batches, checked = [], set()
-    for i, year in enumerate(trailer["years"]):
+    batches, checks = [], []
+    for index, year in enumerate(trailer["years"]):
         if years is not None and year not in years:
             continue
-        batch = reader.get_batch(i)
-        for index, array in zip(fields, batch.columns, strict=True):
-            name = names[index]
-            if _crc(_batch_buffers(array)) != trailer["batch_crc"][i][index]:
-                raise CacheDamaged(f"column {name!r} of {year} fails its checksum")
-            if pa.types.is_dictionary(array.type) and name not in checked:
-                if _crc(array.dictionary.buffers()) != trailer["dictionary_crc"][name]:
-                    raise CacheDamaged(f"the categories of column {name!r} fail their checksum")
-                checked.add(name)
+        batch = reader.get_batch(index)
+        arrays = list(zip(fields, batch.columns, strict=True))
+        now = [(f, a) for f, a in arrays if pa.types.is_dictionary(a.type)]
+        _check_columns(now, names, trailer, index, year, dictionaries=not batches)
+        later = [(f, a) for f, a in arrays if not pa.types.is_dictionary(a.type)]
+        checks.append(pool.submit(_check_columns, later, names, trailer, index, year))
         batches.append(batch)
     arrow = pa.Table.from_batches(batches, schema=selected)
     if columns is not None:
         arrow = arrow.select(columns)
-    return arrow, trailer["attrs"]
+    return arrow, trailer["attrs"], checks
 
 
 def read_cache(
@@ -544,7 +584,14 @@ def read_cache(
         _logger.info("No cleaned table is cached at %s yet.", path)
         return None
     try:
-        arrow, attrs = _open(path, years, columns)
+        # zlib's CRC-32 releases the GIL: the checks run beside the reading and converting.
+        with ThreadPoolExecutor(max_workers=_CHECK_THREADS) as pool:
+            arrow, attrs, checks = _open(path, years, columns, pool)
+            try:
+                table = _to_pandas(arrow, attrs)
+            finally:
+                for check in checks:
+                    check.result()  # raises the first CacheDamaged
     except CacheDamaged as exc:
         _logger.warning("The cached table %s cannot be used: %s. Rebuilding it.", path, exc)
         return None
@@ -552,7 +599,7 @@ def read_cache(
         # pyarrow raises ArrowInvalid / ArrowIOError (ValueError / OSError) on a damaged file.
         _logger.warning("The cached table %s cannot be read (%s). Rebuilding it.", path, exc)
         return None
-    return _to_pandas(arrow, attrs)
+    return table
 
 
 def as_cached(

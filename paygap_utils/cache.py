@@ -314,6 +314,8 @@ def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
         for name, array in zip(names, batch.columns, strict=True):
             if pa.types.is_dictionary(array.type) and name not in dictionary_crc:
                 dictionary_crc[name] = _crc(array.dictionary.buffers())
+        del batch
+        pa.default_memory_pool().release_unused()
     return {
         "columns": names,
         "batch_crc": batch_crc,
@@ -351,6 +353,9 @@ def write_cache(table: pd.DataFrame, path: Path) -> None:
                 writer.write_table(part)
                 years.append(int(year))
                 del part
+                # pyarrow's allocator keeps freed memory for reuse; each year's table has
+                # another size, so without this the write would add to the peak each year.
+                pa.default_memory_pool().release_unused()
             if writer is None:
                 raise ValueError("write_cache: the table has no rows")
             writer.close()

@@ -183,7 +183,8 @@ def _build(manifest: Manifest, folder: Path, progressbar: bool) -> pd.DataFrame:
     table = pd.concat(frames, ignore_index=True)
     del frames
     table, removed = drop_duplicates(table)
-    table = table.reset_index(drop=True)
+    # In place: reset_index() copies the whole table under pandas 2.
+    table.index = pd.RangeIndex(len(table))
     # Columns are set in place: copies of the whole table would double the peak memory.
     links = link_employers(table)
     table["linked_employer_id"] = links["linked_employer_id"]

@@ -16,7 +16,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.paths import REPO_ROOT
-from tests.servers import free_port, stop
+from tests.servers import free_port, stop, wait_until
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -131,17 +130,14 @@ def playwright_api() -> ModuleType:
 
 
 def _wait_for_status(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"jupyter lab exited with {process.returncode}; see {SERVER_LOG}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                json.load(response)
-                return
-        except OSError:
-            time.sleep(0.25)
-    pytest.fail(f"jupyter lab did not answer {url} within {START_TIMEOUT_S} s; see {SERVER_LOG}")
+    def answers() -> bool:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            json.load(response)
+        return True
+
+    wait_until(
+        answers, START_TIMEOUT_S, f"jupyter lab to answer {url}", process=process, log=SERVER_LOG
+    )
 
 
 @pytest.fixture

@@ -129,6 +129,21 @@ def playwright_api() -> ModuleType:
     return sync_api
 
 
+def fetched_copy(tmp_path: Path) -> Path:
+    """Fetch the data, as ``scripts/lab`` and ``scripts/explorer`` do before they start a server
+    (which then finds it ready), and return ``tmp_path/repo`` holding a copy of the notebooks."""
+    fetch = subprocess.run(
+        [sys.executable, "-m", "paygap_utils", "fetch"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert fetch.returncode == 0, f"paygap_utils fetch failed:\n{fetch.stdout}\n{fetch.stderr}"
+    root = tmp_path / "repo"
+    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks")
+    return root
+
+
 def _wait_for_status(url: str, process: subprocess.Popen) -> None:
     def answers() -> bool:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -151,18 +166,7 @@ def jupyter_lab(tmp_path: Path) -> Iterator[Lab]:
     too, so a developer's own settings, kernels or extensions cannot change what runs.
     """
     env = dict(os.environ)
-    # What scripts/lab does before it starts JupyterLab; later starts find the data ready.
-    fetch = subprocess.run(
-        [sys.executable, "-m", "paygap_utils", "fetch"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert fetch.returncode == 0, f"paygap_utils fetch failed:\n{fetch.stdout}\n{fetch.stderr}"
-
-    root = tmp_path / "repo"
-    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks")
+    root = fetched_copy(tmp_path)
     jupyter = tmp_path / "jupyter"
     for name, settings in LAB_SETTINGS.items():
         path = jupyter / "config" / "lab" / "user-settings" / name

@@ -24,7 +24,7 @@ import pytest
 
 from tests.paths import REPO_ROOT
 from tests.servers import free_port, stop, wait_until
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, playwright_api
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, fetched_copy, playwright_api
 
 __all__ = ["playwright_api"]  # the fixture, imported for the tests below
 
@@ -46,16 +46,7 @@ LOADED_IMAGE = """(selector) => [...document.querySelectorAll(selector + ' img')
 def voila(tmp_path: Path) -> Iterator[str]:
     """``voila notebooks/explorer.ipynb`` as scripts/explorer starts it, on a copy."""
     env = dict(os.environ)
-    fetch = subprocess.run(
-        [sys.executable, "-m", "paygap_utils", "fetch"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert fetch.returncode == 0, f"paygap_utils fetch failed:\n{fetch.stdout}\n{fetch.stderr}"
-    root = tmp_path / "repo"
-    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks")
+    root = fetched_copy(tmp_path)
     # Voila reads voila.json from the folder it starts in, as scripts/explorer and Binder do.
     shutil.copy(REPO_ROOT / "voila.json", root / "voila.json")
     for kind in ("config", "data", "runtime"):

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from paygap_utils.notebook_cells import CHECK_MARKER
 from tests.paths import shared_dir
 from tests.servers import FileServer
 
@@ -130,7 +131,7 @@ def _needs_data(item: pytest.Item) -> bool:
 
 EXPECTED_OUTPUTS = Path(__file__).parent / "tests" / "notebook_outputs.json"
 _NOT_RECORDED = (
-    "No expected output is recorded for this # NBVAL_CHECK_OUTPUT cell: run "
+    f"No expected output is recorded for this {CHECK_MARKER} cell: run "
     "`python scripts/record_outputs.py <notebook>` and review tests/notebook_outputs.json."
 )
 

@@ -29,7 +29,6 @@ __all__ = [
     "COMPARISONS",
     "EmployerIndex",
     "describe",
-    "normalise_name",
     "plot_profile",
     "PROFILE_COLUMNS",
 ]
@@ -66,15 +65,19 @@ _NOT_ALPHANUMERIC = re.compile(r"[^0-9A-Z]+")
 _COMPANY_NUMBER = re.compile(r"(?:[A-Z]{2}|[0-9]{2})[0-9]{6}")
 
 
-def normalise_name(text: object) -> str:
+def _search_key(text: object) -> str:
     """Return a name as searches compare it: upper case, punctuation and extra spaces removed.
+
+    Unlike :func:`paygap_utils.checks.normalise_name`, which decides whether two names are
+    the same employer's, it keeps words such as "Limited": a search for "limited" finds them.
 
     Examples
     --------
-    >>> from paygap_utils.explorer import normalise_name
-    >>> normalise_name('  "Red Band" Chemical Company,  Limited ')
+    >>> _search_key('  "Red Band" Chemical Company,  Limited ')
     'RED BAND CHEMICAL COMPANY LIMITED'
-    >>> normalise_name(None)
+    >>> _search_key("Marks & Spencer  p.l.c.")
+    'MARKS SPENCER P L C'
+    >>> _search_key(None)
     ''
     """
     if not isinstance(text, str):
@@ -141,15 +144,15 @@ class EmployerIndex:
         self.years = list(range(int(df["year"].min()), int(df["year"].max()) + 1))
         self.published = {int(y) for y in df["year"].unique()}
         linked = df["linked_employer_id"]
-        named = df["current_name"].fillna(df["employer_name"]).map(normalise_name)
+        named = df["current_name"].fillna(df["employer_name"]).map(_search_key)
         keys = ("id:" + linked.astype("string")).fillna("name:" + named.astype("string"))
         self.keys = keys.astype(str).to_numpy()
         rows = pd.DataFrame(
             {
                 "key": self.keys,
                 "year": df["year"].to_numpy(),
-                "current": df["current_name"].map(normalise_name).to_numpy(),
-                "filed": df["employer_name"].map(normalise_name).to_numpy(),
+                "current": df["current_name"].map(_search_key).to_numpy(),
+                "filed": df["employer_name"].map(_search_key).to_numpy(),
                 "display": df["current_name"].fillna(df["employer_name"]).to_numpy(),
                 "company_number": df["company_number"].to_numpy(dtype=object),
             }
@@ -217,7 +220,7 @@ class EmployerIndex:
         import pandas as pd
 
         index = self.index
-        text = normalise_name(query)
+        text = _search_key(query)
         found = pd.Series(pd.NA, index=index.index, dtype="object")
         if text:
             latest = index["latest"]

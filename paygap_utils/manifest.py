@@ -135,14 +135,16 @@ class DataFile:
 class Manifest:
     """The whole data set: its description, source page, licence and one :class:`DataFile` per year.
 
-    ``source`` is the official page the files are downloaded from. ``missing``
-    lists the reporting years in the span of ``files`` that the data set lacks,
-    each as ``{"year": "2023-24", "notes": "why"}``.
+    ``source`` is the official page the files are downloaded from, and
+    ``source_url_template`` the official download of one year (see :meth:`official_url`).
+    ``missing`` lists the reporting years in the span of ``files`` that the data set
+    lacks, each as ``{"year": "2023-24", "notes": "why"}``.
     """
 
     name: str
     description: str
     source: str
+    source_url_template: str
     licence: dict[str, str]
     files: tuple[DataFile, ...]
     missing: tuple[dict[str, str], ...] = ()
@@ -170,6 +172,20 @@ class Manifest:
         span = range(min(years), max(years) + 1) if years else range(0)
         absent = [year for year in span if year not in years]
         return {year: notes.get(year, "not in data_manifest.json") for year in absent}
+
+    def official_url(self, year: YearLike) -> str:
+        """Return the service's own download of one reporting year (``source_url_template``).
+
+        Its file is regenerated every hour, so it is where :func:`missing_entries` and
+        ``refresh`` download a year from, never a pinned ``url``.
+
+        Examples
+        --------
+        >>> from paygap_utils.manifest import read_manifest
+        >>> read_manifest().official_url("2023-24")
+        'https://gender-pay-gap.service.gov.uk/viewing/download-data/2023'
+        """
+        return self.source_url_template.format(year=parse_year(year))
 
     def file(self, year: YearLike) -> DataFile:
         """Return the entry for ``year`` (any spelling :func:`parse_year` accepts).
@@ -233,6 +249,7 @@ class Manifest:
             "name": self.name,
             "description": self.description,
             "source": self.source,
+            "source_url_template": self.source_url_template,
             "licence": dict(self.licence),
             "files": [f.to_json() for f in self.files],
             "missing": [
@@ -276,7 +293,7 @@ def missing_entries(manifest: Manifest) -> list[DataFile]:
     """
     entries = []
     for year in manifest.gaps:
-        official = f"https://gender-pay-gap.service.gov.uk/viewing/download-data/{year}"
+        official = manifest.official_url(year)
         entries.append(
             DataFile(
                 year=year,
@@ -555,6 +572,7 @@ def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
     --------
     >>> from paygap_utils.manifest import parse_manifest
     >>> parse_manifest({"name": "x", "description": "y", "source": "https://example.org/",
+    ...                 "source_url_template": "https://example.org/{year}",
     ...                 "licence": {"name": "OGL"}, "files": []})
     Traceback (most recent call last):
     ...
@@ -599,6 +617,7 @@ def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
         name=raw["name"],
         description=raw["description"],
         source=raw["source"],
+        source_url_template=raw["source_url_template"],
         licence=dict(raw["licence"]),
         files=tuple(files),
         missing=tuple(gaps),

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PaygapError
+from .notebook_cells import CHECK_MARKER, cell_source, is_checked_cell, is_setup_cell
 
 __all__ = [
     "SubmissionError",
@@ -67,8 +68,6 @@ _MAX_FILE_BYTES = 1_000_000
 _DATA_SUFFIXES = {".csv", ".xlsx", ".xls", ".parquet", ".sqlite", ".db", ".zip", ".feather"}
 #: A notebook line that installs packages, outside the template's Colab set-up cell.
 _INSTALL = re.compile(r"\b(pip3?|conda|mamba|micromamba|uv)\b[^\n]*\binstall\b")
-_SETUP_TAG = "colab-setup"
-_CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 #: The template's bullet on copying it by hand: an entry made by ``new-team`` does not need it.
 _COPY_BULLET = "- **Make your copy**"
 #: The template's placeholder for the team's notebook in the slides command.
@@ -170,11 +169,6 @@ def find_submissions_dir(start: str | Path | None = None) -> Path:
     return here / SUBMISSIONS
 
 
-def _source(cell: dict[str, Any]) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
 def escape_markdown(text: str) -> str:
     r"""Return ``text`` on one line with Markdown's and HTML's special characters escaped.
 
@@ -224,7 +218,7 @@ def entry_notebook(template: dict[str, Any], team: Team) -> dict[str, Any]:
     cells = notebook["cells"]
     nb_name = f"{team.slug}.ipynb"
     members = ", ".join(escape_markdown(m) for m in team.members)
-    title_lines = _source(cells[0]).split("\n")
+    title_lines = cell_source(cells[0]).split("\n")
     rewritten = [f"# {escape_markdown(team.team)} · {escape_markdown(team.title)}"]
     for line in title_lines[1:]:
         if line.startswith("[![Open In Colab]"):
@@ -240,15 +234,15 @@ def entry_notebook(template: dict[str, Any], team: Team) -> dict[str, Any]:
     title = re.sub(r"\n{3,}", "\n\n", "\n".join(rewritten)).strip("\n")
     cells[0]["source"] = title.splitlines(keepends=True)
     for cell in cells[1:]:
-        text = _source(cell)
+        text = cell_source(cell)
         if cell["cell_type"] == "markdown":
             text = re.sub(
                 r"\]\((?![a-z]+:|#|/|\.\./)([^)\s]+\.ipynb)\)", r"](../../notebooks/\1)", text
             )
             text = _drop_bullet(text, _COPY_BULLET)
             text = text.replace(_TEMPLATE_COPY_PATH, f"{SUBMISSIONS}/{team.slug}/{nb_name}")
-        elif text.lstrip().startswith(_CHECK_MARKER):
-            text = text.lstrip()[len(_CHECK_MARKER) :].lstrip("\n")
+        elif is_checked_cell(cell):
+            text = text.lstrip()[len(CHECK_MARKER) :].lstrip("\n")
         cell["source"] = text.splitlines(keepends=True)
     return notebook
 
@@ -568,14 +562,12 @@ def _notebook_problems(path: Path, team: Team | None) -> list[str]:
             "save, and commit again. The gallery runs the notebook itself."
         )
     template = json.loads(template_path().read_text(encoding="utf-8"))
-    template_setup = next(
-        (_source(c) for c in template["cells"] if _SETUP_TAG in c["metadata"].get("tags", [])), None
-    )
+    template_setup = next((cell_source(c) for c in template["cells"] if is_setup_cell(c)), None)
     listed = set(team.requirements) if team else set()
     missing: set[str] = set()
     for index, cell in _code_cells(notebook):
-        text = _source(cell)
-        if _SETUP_TAG in cell.get("metadata", {}).get("tags", []):
+        text = cell_source(cell)
+        if is_setup_cell(cell):
             if template_setup is not None and text != template_setup:
                 problems.append(
                     f"{path}: cell {index}, the Colab set-up cell, differs from the team "
@@ -589,9 +581,9 @@ def _notebook_problems(path: Path, team: Team | None) -> list[str]:
                 "paygap_utils/team.schema.json are installed for the checks)."
             )
         missing |= {m for m in _imported_modules(text) if m not in listed and not _is_available(m)}
-        if text.lstrip().startswith(_CHECK_MARKER):
+        if is_checked_cell(cell):
             problems.append(
-                f"{path}: cell {index} starts with {_CHECK_MARKER}, which compares its output "
+                f"{path}: cell {index} starts with {CHECK_MARKER}, which compares its output "
                 "with numbers recorded for the starter notebooks; an entry has none. Delete "
                 "that line."
             )

@@ -27,17 +27,11 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from paygap_utils.notebook_cells import is_checked_cell
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ROOT / "tests" / "notebook_outputs.json"
-MARKER = "# NBVAL_CHECK_OUTPUT"
-
-
-def is_checked(cell: dict) -> bool:
-    """A code cell whose first line marks its output for comparison."""
-    source = cell.get("source", "")
-    source = "".join(source) if isinstance(source, list) else source
-    return cell.get("cell_type") == "code" and source.lstrip().startswith(MARKER)
 
 
 def text_outputs(outputs: list) -> list[dict]:
@@ -73,7 +67,7 @@ def record(path: Path) -> dict[str, list[dict]]:
     notebook = nbformat.read(path, as_version=4)
     resources = {"metadata": {"path": str(path.parent)}}
     NotebookClient(notebook, timeout=300, resources=resources).execute()
-    checked = (cell for cell in notebook.cells if is_checked(cell))
+    checked = (cell for cell in notebook.cells if is_checked_cell(cell))
     return {cell["id"]: text_outputs(cell["outputs"]) for cell in checked}
 
 

@@ -25,13 +25,14 @@ import re
 import sys
 from pathlib import Path
 
+from paygap_utils.notebook_cells import SETUP_TAG
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-SETUP_TAG = "colab-setup"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 DATASETTE_BADGE = "https://img.shields.io/badge/SQL-Datasette-0072b2"

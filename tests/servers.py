@@ -1,5 +1,7 @@
 """Small HTTP servers on 127.0.0.1 for the tests: a static mirror that counts requests, and
-the misbehaving servers a download must survive (FaultServer, BlackHole)."""
+the misbehaving servers a download must survive (FaultServer, BlackHole); and, for the servers
+a test starts itself (JupyterLab, Voila, Datasette), a free port, a bounded wait until they
+answer, and a clean stop."""
 
 from __future__ import annotations
 
@@ -7,10 +9,17 @@ import functools
 import socket
 import subprocess
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote
+
+import pytest
+
+_T = TypeVar("_T")
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -223,3 +232,39 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def wait_until(
+    predicate: Callable[[], _T],
+    timeout: float,
+    what: str,
+    *,
+    process: subprocess.Popen | None = None,
+    log: Path | None = None,
+    interval: float = 0.25,
+) -> _T:
+    """Call ``predicate`` until it returns a true value, and return that value.
+
+    An ``OSError`` from it (a server not listening yet, a connection reset) means "not yet".
+    The test fails, naming ``what`` it waited for, when ``timeout`` seconds pass or when
+    ``process`` (the server being waited for) exits first; the end of ``log`` is added.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if process is not None and process.poll() is not None:
+            problem = f"the process exited with {process.returncode}"
+            break
+        try:
+            result = predicate()
+        except OSError as error:
+            result, last = None, f" (last error: {error})"
+        else:
+            last = ""
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            problem = f"not within {timeout:g} s{last}"
+            break
+        time.sleep(interval)
+    tail = f"\n{log} ends:\n{log.read_text(errors='replace')[-3000:]}" if log else ""
+    pytest.fail(f"waited for {what}: {problem}{tail}", pytrace=False)

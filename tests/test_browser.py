@@ -16,7 +16,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.paths import REPO_ROOT
-from tests.servers import free_port, stop
+from tests.servers import free_port, stop, wait_until
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -130,18 +129,30 @@ def playwright_api() -> ModuleType:
     return sync_api
 
 
+def fetched_copy(tmp_path: Path) -> Path:
+    """Fetch the data, as ``scripts/lab`` and ``scripts/explorer`` do before they start a server
+    (which then finds it ready), and return ``tmp_path/repo`` holding a copy of the notebooks."""
+    fetch = subprocess.run(
+        [sys.executable, "-m", "paygap_utils", "fetch"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert fetch.returncode == 0, f"paygap_utils fetch failed:\n{fetch.stdout}\n{fetch.stderr}"
+    root = tmp_path / "repo"
+    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks")
+    return root
+
+
 def _wait_for_status(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"jupyter lab exited with {process.returncode}; see {SERVER_LOG}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                json.load(response)
-                return
-        except OSError:
-            time.sleep(0.25)
-    pytest.fail(f"jupyter lab did not answer {url} within {START_TIMEOUT_S} s; see {SERVER_LOG}")
+    def answers() -> bool:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            json.load(response)
+        return True
+
+    wait_until(
+        answers, START_TIMEOUT_S, f"jupyter lab to answer {url}", process=process, log=SERVER_LOG
+    )
 
 
 @pytest.fixture
@@ -155,18 +166,7 @@ def jupyter_lab(tmp_path: Path) -> Iterator[Lab]:
     too, so a developer's own settings, kernels or extensions cannot change what runs.
     """
     env = dict(os.environ)
-    # What scripts/lab does before it starts JupyterLab; later starts find the data ready.
-    fetch = subprocess.run(
-        [sys.executable, "-m", "paygap_utils", "fetch"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert fetch.returncode == 0, f"paygap_utils fetch failed:\n{fetch.stdout}\n{fetch.stderr}"
-
-    root = tmp_path / "repo"
-    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks")
+    root = fetched_copy(tmp_path)
     jupyter = tmp_path / "jupyter"
     for name, settings in LAB_SETTINGS.items():
         path = jupyter / "config" / "lab" / "user-settings" / name

@@ -239,4 +239,4 @@ def test_refresh_fills_a_missing_year_when_it_can_be_downloaded(tmp_path, capsys
     added = new.file(2023)
     assert added.rows == 2351 and added.layout == "27-columns-ymd"
     assert added.url == "https://data.example.org/p/" + quote(name)
-    assert added.source_url.endswith("/viewing/download-data/2023")
+    assert added.source_url == new.official_url(2023)

@@ -21,7 +21,7 @@ from paygap_utils.download import check_remote, fetch, file_url, verify
 from paygap_utils.errors import ChecksumMismatchError, DownloadError
 from paygap_utils.manifest import read_manifest
 from tests.paths import REPO_ROOT
-from tests.servers import FileServer
+from tests.servers import FileServer, free_port, wait_until
 
 pytestmark = pytest.mark.data
 
@@ -46,12 +46,6 @@ def cold(monkeypatch, tmp_path) -> Path:
     folder = tmp_path / "data"
     monkeypatch.setenv("PAYGAP_DATA_DIR", str(folder))
     return folder
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _no_network(monkeypatch) -> list[tuple]:
@@ -105,7 +99,7 @@ def test_checksum_mismatch_names_file_and_hashes_and_keeps_nothing(monkeypatch, 
 
 
 def test_no_network_and_nothing_cached_fails_fast_naming_the_url(monkeypatch, cold):
-    monkeypatch.setenv("PAYGAP_DATA_URL", f"http://127.0.0.1:{_closed_port()}/")
+    monkeypatch.setenv("PAYGAP_DATA_URL", f"http://127.0.0.1:{free_port()}/")
     start = time.monotonic()
     with pytest.raises(DownloadError) as caught:
         fetch(SMALLEST.year, progressbar=False)
@@ -134,7 +128,7 @@ def test_offline_without_a_mirror_says_how_to_get_the_data(monkeypatch, cold):
 def test_warm_cache_loads_with_no_network_call_at_all(mirror, monkeypatch, session_data_home):
     paygap_utils.load(progressbar=False)  # warm the session's cache (a no-op when already warm)
     attempts = _no_network(monkeypatch)
-    monkeypatch.setenv("PAYGAP_DATA_URL", f"http://127.0.0.1:{_closed_port()}/")
+    monkeypatch.setenv("PAYGAP_DATA_URL", f"http://127.0.0.1:{free_port()}/")
     table = paygap_utils.load("2021-22", progressbar=False)
     paths = fetch(progressbar=False)
     assert attempts == []
@@ -251,13 +245,13 @@ def test_a_killed_download_leaves_nothing_behind(mirror, cold):
     }
     process = _run_fetch(env, str(SMALLEST.year))
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if cold.is_dir() and _partials(cold):
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail("the download never started")
+        wait_until(
+            lambda: cold.is_dir() and _partials(cold),
+            20,
+            f"the download to start a partial file in {cold}",
+            process=process,
+            interval=0.05,
+        )
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
     finally:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import paygap_utils
-from paygap_utils.explorer import EmployerIndex, describe, normalise_name, plot_profile
+from paygap_utils.explorer import EmployerIndex, describe, plot_profile
 
 mpl.use("Agg")
 
@@ -60,8 +60,11 @@ def small() -> pd.DataFrame:
     return table
 
 
-def test_names_compare_without_case_punctuation_or_spacing():
-    assert normalise_name("Marks & Spencer  p.l.c.") == "MARKS SPENCER P L C"
+def test_names_compare_without_case_punctuation_or_spacing(small):
+    index = EmployerIndex(small)
+    for query in ("new name ltd", "New-Name  Ltd.", " NEW, NAME (LTD) "):
+        found = index.search(query)
+        assert found.loc[0, ["key", "match"]].tolist() == ["id:1", "name"], query
 
 
 def test_search_finds_current_and_former_names_and_company_numbers(small):

@@ -16,7 +16,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -24,8 +23,8 @@ from types import ModuleType
 import pytest
 
 from tests.paths import REPO_ROOT
-from tests.servers import free_port, stop
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, playwright_api
+from tests.servers import free_port, stop, wait_until
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, fetched_copy, playwright_api
 
 __all__ = ["playwright_api"]  # the fixture, imported for the tests below
 
@@ -47,16 +46,7 @@ LOADED_IMAGE = """(selector) => [...document.querySelectorAll(selector + ' img')
 def voila(tmp_path: Path) -> Iterator[str]:
     """``voila notebooks/explorer.ipynb`` as scripts/explorer starts it, on a copy."""
     env = dict(os.environ)
-    fetch = subprocess.run(
-        [sys.executable, "-m", "paygap_utils", "fetch"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert fetch.returncode == 0, f"paygap_utils fetch failed:\n{fetch.stdout}\n{fetch.stderr}"
-    root = tmp_path / "repo"
-    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks")
+    root = fetched_copy(tmp_path)
     # Voila reads voila.json from the folder it starts in, as scripts/explorer and Binder do.
     shutil.copy(REPO_ROOT / "voila.json", root / "voila.json")
     for kind in ("config", "data", "runtime"):
@@ -70,17 +60,18 @@ def voila(tmp_path: Path) -> Iterator[str]:
     with SERVER_LOG.open("w") as log:
         process = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"voila exited with {process.returncode}; see {SERVER_LOG}")
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"voila did not listen within {START_TIMEOUT_S} s")
-                    time.sleep(0.25)
+
+            def listening() -> bool:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+
+            wait_until(
+                listening,
+                START_TIMEOUT_S,
+                f"voila to listen on port {port}",
+                process=process,
+                log=SERVER_LOG,
+            )
             yield f"http://127.0.0.1:{port}/"
         finally:
             stop(process)

@@ -7,11 +7,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
-import time
 import urllib.request
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pytest
 
 from paygap_utils.manifest import read_manifest
 from tests.paths import REPO_ROOT
+from tests.servers import free_port, wait_until
 
 
 def download_mb() -> int:
@@ -81,9 +80,7 @@ def test_scripts_lab_tells_a_short_story_and_starts_jupyterlab(mirror, tmp_path)
     digest = hashlib.sha256((repo / "pyproject.toml").read_bytes()).hexdigest()
     (venv / ".paygap-notebooks").write_text(f"notebooks {digest}\n")
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         "PAYGAP_DATA_URL": mirror.url,
@@ -109,16 +106,20 @@ def test_scripts_lab_tells_a_short_story_and_starts_jupyterlab(mirror, tmp_path)
             start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                url = f"http://127.0.0.1:{port}/api/status?token=first-start"
-                urllib.request.urlopen(url, timeout=2).close()
-                break
-            except OSError:
-                assert lab.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.5)
+        url = f"http://127.0.0.1:{port}/api/status?token=first-start"
+
+        def answers() -> bool:
+            urllib.request.urlopen(url, timeout=2).close()
+            return True
+
+        wait_until(
+            answers,
+            120,
+            f"bash scripts/lab to answer {url}",
+            process=lab,
+            log=log,
+            interval=0.5,
+        )
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         lab.wait(timeout=30)

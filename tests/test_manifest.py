@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -45,11 +46,13 @@ def test_manifest_covers_2017_to_2024_with_licence_and_names_the_gap():
 
 
 def test_every_url_is_pinned_by_commit_and_every_source_is_official():
-    for entry in read_manifest().files:
+    manifest = read_manifest()
+    service = urlsplit(manifest.source).netloc
+    assert service == "gender-pay-gap.service.gov.uk"
+    assert urlsplit(manifest.official_url(2023)).netloc == service
+    for entry in manifest.files:
         assert re.match(r"https://raw\.githubusercontent\.com/[^/]+/[^/]+/[0-9a-f]{40}/", entry.url)
-        assert entry.source_url == (
-            f"https://gender-pay-gap.service.gov.uk/viewing/download-data/{entry.year}"
-        )
+        assert entry.source_url == manifest.official_url(entry.year)
         assert entry.file_name == f"UK Gender Pay Gap Data - {entry.year} to {entry.year + 1}.csv"
 
 
@@ -107,6 +110,10 @@ def _broken(change) -> dict:
         ),
         (lambda m: m.update(files=[]), r"'files' is empty"),
         (lambda m: m.pop("source"), r"data_manifest.json is missing the field\(s\) source"),
+        (
+            lambda m: m.update(source_url_template="https://example.org/download-data"),
+            r"source_url_template must be an https address with \{year\} in it",
+        ),
         (lambda m: m["files"].append("x.csv"), r"entry #8 must be a JSON object, found str"),
         (lambda m: m["files"][5].update(rows=0), r"entry 2022-23: rows must be a positive"),
         (

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from paygap_utils.notebook_cells import CHECK_MARKER, cell_source, is_checked_cell, is_setup_cell
 from tests.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
@@ -23,17 +24,8 @@ def _cells(path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))["cells"]
 
 
-def _source(cell: dict) -> str:
-    source = cell["source"]
-    return "".join(source) if isinstance(source, list) else source
-
-
 def _checked_ids(path) -> set[str]:
-    return {
-        cell["id"]
-        for cell in _cells(path)
-        if cell["cell_type"] == "code" and _source(cell).lstrip().startswith("# NBVAL_CHECK_OUTPUT")
-    }
+    return {cell["id"] for cell in _cells(path) if is_checked_cell(cell)}
 
 
 def test_there_are_the_starter_notebooks_and_the_team_template():
@@ -54,9 +46,9 @@ def test_committed_without_outputs_or_execution_counts(path):
 def test_every_notebook_follows_the_skeleton(path):
     cells = _cells(path)
     assert cells[0]["cell_type"] == "markdown"
-    assert re.match(r"# .+ · .+", _source(cells[0]))
-    assert "colab-setup" in cells[1]["metadata"].get("tags", [])
-    markdown = "\n".join(_source(c) for c in cells if c["cell_type"] == "markdown")
+    assert re.match(r"# .+ · .+", cell_source(cells[0]))
+    assert is_setup_cell(cells[1])
+    markdown = "\n".join(cell_source(c) for c in cells if c["cell_type"] == "markdown")
     missing = [section for section in SECTIONS if section not in markdown]
     assert not missing, f"{path.name} lacks {missing}"
 
@@ -64,7 +56,7 @@ def test_every_notebook_follows_the_skeleton(path):
 @pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.name)
 def test_key_numbers_are_checked_and_recorded(path):
     checked = _checked_ids(path)
-    assert checked, f"{path.name} prints no key number in a # NBVAL_CHECK_OUTPUT cell"
+    assert checked, f"{path.name} prints no key number in a {CHECK_MARKER} cell"
     recorded = RECORDED.get(path.name, {})
     assert set(recorded) == checked, (
         f"tests/notebook_outputs.json is out of step with {path.name}: "

@@ -6,20 +6,17 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "team_template.ipynb"
+from paygap_utils.notebook_cells import cell_source, is_setup_cell
+from tests.paths import REPO_ROOT
+
+NOTEBOOK = REPO_ROOT / "notebooks" / "team_template.ipynb"
 SECTIONS = ("Question", "Data", "Method", "Findings", "Limitations", "Next steps", "Summary")
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "-", "notes"}
 
 
 def _cells() -> list[dict]:
     return json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-
-
-def _source(cell: dict) -> str:
-    source = cell["source"]
-    return "".join(source) if isinstance(source, list) else source
 
 
 def _slide_type(cell: dict) -> str | None:
@@ -33,20 +30,20 @@ def test_every_cell_says_where_it_goes_in_the_slides():
 
 def test_title_opens_the_deck_and_setup_cells_are_left_out():
     cells = _cells()
-    assert _source(cells[0]).startswith("# ")
+    assert cell_source(cells[0]).startswith("# ")
     assert _slide_type(cells[0]) == "slide"
-    assert "colab-setup" in cells[1]["metadata"]["tags"]
+    assert is_setup_cell(cells[1])
     assert _slide_type(cells[1]) == "skip"
     for cell in cells:
-        if re.match(r"## (Prerequisites|Imports|Ideas to explore)", _source(cell)):
-            assert _slide_type(cell) == "skip", _source(cell).splitlines()[0]
+        if re.match(r"## (Prerequisites|Imports|Ideas to explore)", cell_source(cell)):
+            assert _slide_type(cell) == "skip", cell_source(cell).splitlines()[0]
 
 
 def test_each_section_starts_a_slide():
     headings = {
-        _source(cell).splitlines()[0]: _slide_type(cell)
+        cell_source(cell).splitlines()[0]: _slide_type(cell)
         for cell in _cells()
-        if cell["cell_type"] == "markdown" and _source(cell).startswith("## ")
+        if cell["cell_type"] == "markdown" and cell_source(cell).startswith("## ")
     }
     for section in SECTIONS:
         found = [h for h in headings if h.endswith(section)]

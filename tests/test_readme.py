@@ -1,4 +1,5 @@
-"""README.md tells the truth: its commands are what CI runs, its links and table are current."""
+"""README.md and docs/contributing.md tell the truth: commands are what CI runs, links, tables
+and the layout they describe are current."""
 
 from __future__ import annotations
 
@@ -92,3 +93,38 @@ def test_the_conda_commands_name_the_environment(readme):
     name = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())["name"]
     conda = [line for line in code_lines(readme) if line.startswith("conda env create")]
     assert conda and f"conda activate {name} " in conda[0]
+
+
+CONTRIBUTING = REPO_ROOT / "docs" / "contributing.md"
+#: Folders of the repository a path in docs/contributing.md may be named relative to.
+FOLDERS = (
+    *("", "paygap_utils", "scripts", "tests", "notebooks", "submissions", "site", "docs"),
+    "submissions/example-team",
+)
+#: Backticked names that are not paths (commands, settings) or name what a build makes.
+NOT_PATHS = re.compile(r"[\s<>()\[\]$#]|^\.|^_build/|^python |^NN_")
+
+
+def test_contributing_names_only_paths_that_exist():
+    named = re.findall(r"`([^`]+)`", CONTRIBUTING.read_text())
+    paths = {n for n in named if not NOT_PATHS.search(n) and re.search(r"/|\.[a-z]+$", n)}
+    assert len(paths) > 20, "docs/contributing.md names fewer paths than expected"
+    missing = sorted(p for p in paths if not any((REPO_ROOT / f / p).exists() for f in FOLDERS))
+    assert not missing, f"docs/contributing.md names paths that do not exist: {missing}"
+
+
+def test_contributing_lists_every_module_and_test_module():
+    import pkgutil
+
+    import paygap_utils
+
+    text = CONTRIBUTING.read_text()
+    named = set(re.findall(r"`([^`]+)`", text))
+    modules = {m.name for m in pkgutil.iter_modules(paygap_utils.__path__)} - {"__main__"}
+    assert not sorted(modules - named), "add these modules to docs/contributing.md"
+    # `tests/test_<module>.py` stands for the modules its table row lists.
+    row = next(line for line in text.splitlines() if "`tests/test_<module>.py`" in line)
+    covered = {f"test_{m}.py" for m in re.findall(r"`(\w+)`", row)}
+    tests = {p.name for p in (REPO_ROOT / "tests").glob("test_*.py")}
+    unnamed = sorted(t for t in tests if t not in covered and not re.search(rf"\b{t}\b", text))
+    assert not unnamed, f"docs/contributing.md does not say what these test: {unnamed}"

@@ -16,7 +16,6 @@ import re
 import secrets
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from importlib.metadata import entry_points
@@ -29,7 +28,7 @@ import pytest
 import paygap_utils
 from paygap_utils.serve import ICON, PROXY_PATH, datasette_command, jupyter_server_proxy
 from tests.paths import REPO_ROOT
-from tests.servers import free_port, stop
+from tests.servers import free_port, stop, wait_until
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.data
@@ -40,17 +39,11 @@ EMPLOYER = "tesco"
 
 
 def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"{url} did not answer within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+    def answers() -> bool:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+
+    wait_until(answers, START_TIMEOUT_S, f"{url} to answer", process=process, log=log, interval=0.5)
 
 
 @pytest.fixture(scope="module")
@@ -193,16 +186,14 @@ def test_jupyter_server_proxy_starts_datasette_behind_jupyter(tmp_path):
             # The token goes in a header: as a query parameter Datasette would see it as a filter.
             url = f"{base}{PROXY_PATH}/paygap/paygap.json?_size=0"
             request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while True:
-                try:
-                    with urllib.request.urlopen(request, timeout=60) as response:
-                        answer = json.load(response)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"{url} did not answer:\n{log.read_text()[-3000:]}")
-                    time.sleep(1)
+
+            def proxied() -> dict:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    return json.load(response)
+
+            answer = wait_until(
+                proxied, START_TIMEOUT_S, f"{url} to answer", process=process, log=log, interval=1
+            )
             assert not answer.get("facets_timed_out"), answer.get("facets_timed_out")
             years = {f["value"]: f["count"] for f in answer["facet_results"]["year"]["results"]}
             table = paygap_utils.load(progressbar=False)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from paygap_utils.cli import main
+from paygap_utils.notebook_cells import CHECK_MARKER, cell_source, is_setup_cell
 from paygap_utils.submissions import (
     SubmissionError,
     check_entry,
@@ -55,11 +56,6 @@ PR_TEMPLATE = REPO_ROOT / ".github" / "PULL_REQUEST_TEMPLATE" / "submission.md"
 
 def _cells(path: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))["cells"]
-
-
-def _source(cell: dict) -> str:
-    source = cell["source"]
-    return "".join(source) if isinstance(source, list) else source
 
 
 @pytest.fixture
@@ -209,17 +205,17 @@ def test_the_entry_notebook_keeps_the_template_and_names_the_team():
     assert len(entry) == len(template)
     slide = [c["metadata"].get("slideshow") for c in entry]
     assert slide == [c["metadata"].get("slideshow") for c in template]
-    title = _source(entry[0])
+    title = cell_source(entry[0])
     assert title.startswith("# Example team · Public sector and other employers\n")
     assert "**Team:** Example team · Ada, Sam" in title
     assert "**Question:** Is the typical gender pay gap smaller" in title
     assert "**Licence:** CC-BY-4.0" in title
     assert "[![Open In Colab]" not in title
     # The Colab set-up cell is the template's, so the entry installs the same package there.
-    assert _source(entry[1]) == _source(template[1])
-    assert "colab-setup" in entry[1]["metadata"]["tags"]
-    text = "\n".join(_source(c) for c in entry)
-    assert "# NBVAL_CHECK_OUTPUT" not in text
+    assert cell_source(entry[1]) == cell_source(template[1])
+    assert is_setup_cell(entry[1])
+    text = "\n".join(cell_source(c) for c in entry)
+    assert CHECK_MARKER not in text
     assert "new-team" not in text, "the copying instructions are for the template only"
     assert "submissions/example-team/example-team.ipynb" in text
     links = re.findall(r"\]\(([^)]+\.ipynb)\)", text)
@@ -229,7 +225,7 @@ def test_the_entry_notebook_keeps_the_template_and_names_the_team():
 
 
 def test_the_template_tells_teams_to_use_new_team():
-    text = "\n".join(_source(c) for c in _cells(template_path()))
+    text = "\n".join(cell_source(c) for c in _cells(template_path()))
     assert 'python -m paygap_utils new-team "Team name"' in text
     assert "submissions/<team-slug>/<team-slug>.ipynb" in text
 
@@ -265,7 +261,7 @@ BROKEN = {
         "the Colab set-up cell, differs",
     ),
     "checked-output": (
-        lambda f: _edit_notebook(f, _add_code("# NBVAL_CHECK_OUTPUT\nprint(1)")),
+        lambda f: _edit_notebook(f, _add_code(f"{CHECK_MARKER}\nprint(1)")),
         "Delete that line",
     ),
     "personal-data": (

@@ -131,8 +131,21 @@ def test_data_checksum_alarm_runs_weekly():
 def test_binder_build_follows_pushes_to_main():
     workflow = load("binder.yml")
     assert workflow["on"]["push"]["branches"] == ["main"]
-    text = (WORKFLOWS / "binder.yml").read_text()
-    assert "mybinder.org/build/gh/${{ github.repository }}/${{ github.ref_name }}" in text
+    urls = [step.get("env", {}).get("BUILD_URL", "") for step in steps(workflow)]
+    assert "https://mybinder.org/build/gh/${{ github.repository }}/${{ github.ref_name }}" in urls
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_the_workflow_token_is_read_only(path):
+    """Every workflow's token can only read; a job that must write says so, and only site.yml's
+    deploy job (GitHub Pages) does."""
+    workflow = load(path.name)
+    assert workflow["permissions"] == {"contents": "read"}
+    for name, job in workflow["jobs"].items():
+        granted = job.get("permissions", {})
+        writes = {scope for scope, level in granted.items() if level == "write"}
+        allowed = {"pages", "id-token"} if (path.name, name) == ("site.yml", "deploy") else set()
+        assert writes <= allowed, f"{path.name} job {name} may write {sorted(writes - allowed)}"
 
 
 def test_workflows_do_not_repeat_the_repository_name():

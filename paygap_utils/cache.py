@@ -434,20 +434,15 @@ def _decode_lists(column: pa.ChunkedArray):
     """Each distinct list is stored once as joined text; rows share the decoded list."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    codes = []
-    dictionary = None
-    for chunk in column.chunks:
-        dictionary = chunk.dictionary if dictionary is None else dictionary
-        codes.append(chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False))
-    if dictionary is None:
+    if not column.num_chunks:
         return np.empty(0, dtype=object)
-    split = pc.split_pattern(dictionary.cast(pa.string()), ",").to_pylist()
-    decoded = np.empty(len(split) + 1, dtype=object)
-    decoded[:-1] = [codes if codes != [""] else [] for codes in split]
-    decoded[-1] = []
-    return decoded[np.concatenate(codes).astype(np.intp)]
+    dictionary = column.chunks[0].dictionary  # an Arrow file has one per column
+    codes = pa.concat_arrays([chunk.indices for chunk in column.chunks])
+    decoded = np.empty(len(dictionary) + 1, dtype=object)
+    decoded[:-1] = [text.split(",") if text else [] for text in dictionary.to_pylist()]
+    decoded[-1] = []  # a missing list: code -1
+    return decoded[codes.fill_null(-1).to_numpy(zero_copy_only=False)]
 
 
 def _to_pandas(arrow: pa.Table, attrs: dict[str, Any]) -> pd.DataFrame:

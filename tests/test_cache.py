@@ -319,3 +319,14 @@ def test_a_column_of_only_missing_values_keeps_the_type_of_its_kind(damaged, ref
     assert table["company_link_to_gpg_info"].isna().all()
     assert table["company_link_to_gpg_info"].dtype == reference["company_link_to_gpg_info"].dtype
     assert table["due_date"].isna().all()
+
+
+def test_lists_of_one_length_come_back_as_lists(damaged, reference):
+    # Every row's SIC codes the same length: numpy must not read them as a 2-D array.
+    part = reference[reference["year"] == 2021].head(50).reset_index(drop=True)
+    codes = pd.Series([["85200", str(85300 + i % 3)] for i in range(len(part))])
+    write_cache(part.assign(sic_codes=codes), damaged)
+    table = read_cache(damaged)
+    assert table is not None
+    assert table["sic_codes"].tolist() == codes.tolist()
+    assert table["sic_codes"][0] is not table["sic_codes"][1]

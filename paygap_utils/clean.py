@@ -7,7 +7,7 @@ linking employers across them and removing duplicates is :mod:`paygap_utils.load
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,23 +157,40 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
     return LAYOUTS[best]
 
 
-def read_raw(path: str | Path) -> pd.DataFrame:
+def read_raw(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Read a service CSV exactly as published: every field as text, nothing treated as missing.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV downloaded from the Gender Pay Gap Service.
+    columns : sequence of str, optional
+        Read only these of its columns (those the file lacks are left out), in the
+        file's order: a whole file of text takes tens of MB, above all under pandas 2,
+        where each field is a Python string. All columns by default.
 
     Examples
     --------
     >>> import paygap_utils
     >>> from paygap_utils.clean import read_raw
-    >>> raw = read_raw(paygap_utils.fetch(2019, progressbar=False)[2019])
-    >>> raw.columns[:3].tolist()
+    >>> path = paygap_utils.fetch(2019, progressbar=False)[2019]
+    >>> read_raw(path).columns[:3].tolist()
     ['EmployerName', 'EmployerId', 'Address']
+    >>> read_raw(path, columns=["EmployerId", "NoSuchColumn", "EmployerName"]).columns.tolist()
+    ['EmployerName', 'EmployerId']
     """
     import pandas as pd
 
     path = Path(path)
+    wanted = None if columns is None else set(columns)
     try:
         return pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig"
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            encoding="utf-8-sig",
+            usecols=None if wanted is None else wanted.__contains__,
         )
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DataFormatError(

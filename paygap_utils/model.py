@@ -67,8 +67,8 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
 
         - :data:`CATEGORICAL` (``sector``, ``employer_size``, ``region``) as
           plain text, a missing value written ``"Not known"``;
-        - :data:`NUMERIC`, the four female quartile shares (percent; missing
-          where the employer did not give them);
+        - :data:`NUMERIC`, the four female quartile shares (percent, ``float32``;
+          missing where the employer did not give them);
         - :data:`TARGET`, ``diff_median_hourly_percent``;
         - :data:`GROUP`, ``employer``: ``linked_employer_id``, or for a row that
           could not be linked a negative number of its own, so that it forms a
@@ -97,7 +97,9 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
         text = rows[column].astype(object)
         table[column] = text.where(text.notna(), _MISSING_LABEL).astype(object)
     for column in NUMERIC:
-        table[column] = rows[column].astype("float64")
+        # Shares are given to one decimal: float32 holds them exactly enough and halves
+        # the matrices the models build from them.
+        table[column] = rows[column].astype("float32")
     table[TARGET] = rows[TARGET].astype("float64")
     own = pd.Series(-np.arange(1, len(rows) + 1), index=rows.index, dtype="int64")
     linked = rows["linked_employer_id"]
@@ -121,13 +123,16 @@ def make_pipeline(
         one-hot encoded categories and standardised shares (missing shares
         replaced by the training median). ``"boosting"``: a small
         ``HistGradientBoostingRegressor`` (100 trees, fixed seed), which can
-        pick up interactions and handles missing shares itself. ``"nearest"``:
+        pick up interactions, splits on the categories themselves (each one a
+        code, ``categorical_features``; no one-hot matrix) and handles missing
+        shares itself. ``"nearest"``:
         the gap of the one training row most like it (``KNeighborsRegressor``
         with one neighbour, on the same inputs as ``"linear"``): a model that
         memorises rather than generalises, to show what a leaky
         cross-validation rewards.
     categorical : sequence of str
-        Columns one-hot encoded; a category not seen in training is ignored.
+        Columns one-hot encoded (for ``"boosting"``, coded); a category not seen
+        in training is ignored (for ``"boosting"``, treated as missing).
     numeric : sequence of str
         Numeric columns used; pass ``()`` to leave the quartile shares out.
 
@@ -153,6 +158,7 @@ def make_pipeline(
     >>> pipe.predict(table.head(3)).shape
     (3,)
     """
+    import numpy as np
     from sklearn.compose import ColumnTransformer
     from sklearn.dummy import DummyRegressor
     from sklearn.ensemble import HistGradientBoostingRegressor
@@ -161,21 +167,32 @@ def make_pipeline(
     from sklearn.neighbors import KNeighborsRegressor
     from sklearn.pipeline import Pipeline
     from sklearn.pipeline import make_pipeline as chain
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
     if kind not in KINDS:
         raise ValueError(f"make_pipeline: kind must be one of {KINDS}, not {kind!r}.")
     categorical, numeric = list(categorical), list(numeric)
     if kind == "boosting":
-        # The trees need a dense matrix and deal with missing shares themselves.
-        encode = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        # The trees split on categories themselves: one code per category (a category not
+        # seen in training becomes missing) instead of a wide one-hot matrix, which took
+        # several times the memory and the time. They deal with missing shares too.
+        encode = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan)
         scale = "passthrough"
         estimator = HistGradientBoostingRegressor(
-            max_iter=100, learning_rate=0.1, early_stopping=False, random_state=0
+            max_iter=100,
+            learning_rate=0.1,
+            early_stopping=False,
+            random_state=0,
+            categorical_features=list(range(len(categorical))) or None,
         )
     else:
-        # Distances on a sparse matrix are slow; the other models take it as it is.
-        encode = OneHotEncoder(handle_unknown="ignore", sparse_output=kind != "nearest")
+        # Distances on a sparse matrix are slow (and took gigabytes here); the other
+        # models take it as it is.
+        # float32, as the shares are: a float64 one-hot column would make the whole
+        # matrix float64, twice the memory.
+        encode = OneHotEncoder(
+            handle_unknown="ignore", sparse_output=kind != "nearest", dtype=np.float32
+        )
         scale = chain(SimpleImputer(strategy="median"), StandardScaler())
         estimator = {
             "baseline": DummyRegressor(strategy="median"),
@@ -273,4 +290,7 @@ def cv_scores(
             if train_score:
                 row["train_mae"] = mean_absolute_error(y[train], fitted.predict(table.iloc[train]))
             rows.append(row)
+            # Free this fold's model (for "nearest", a copy of its training rows) before
+            # the next one is fitted, rather than holding two at the peak.
+            del fitted
     return pd.DataFrame(rows)

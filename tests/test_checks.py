@@ -248,6 +248,18 @@ def test_normalise_name_ignores_case_punctuation_and_limited():
     assert pd.isna(keys[4])
 
 
+def test_normalise_name_keeps_the_index_name_and_order_of_repeated_names():
+    names = pd.Series(
+        ["B Ltd", None, "A Limited", "B Ltd", "a ltd."], index=[9, 3, 7, 1, 5], name="n"
+    )
+    keys = normalise_name(names)
+    assert keys.index.tolist() == [9, 3, 7, 1, 5] and keys.name == "n"
+    assert keys.dtype == "string"
+    assert keys.tolist()[::2] == ["b ltd", "a ltd", "a ltd"] and keys[1] == "b ltd"
+    assert pd.isna(keys[3])
+    assert normalise_name(pd.Series([], dtype=object)).empty
+
+
 def test_name_changes_list_each_change_once_in_year_order():
     rows = pd.DataFrame(
         {
@@ -307,6 +319,7 @@ def test_file_formats_describe_each_layout_and_the_raw_duplicates():
     for year, parsed in zip(years, table["parsed"], strict=True):
         assert pd.Timestamp(year, 4, 1) <= parsed <= pd.Timestamp(year + 2, 12, 31)
     assert table["rows_sharing_an_id"].isna().tolist() == [True, True] + [False] * 5
+    assert table["rows"].tolist() == [f.rows for f in paygap_utils.read_manifest().files]
     removed = paygap_utils.load(progressbar=False).attrs["duplicates_removed"]
     # Each employer filing twice leaves two rows sharing an id; the loader drops one of each pair.
     assert (table["rows_sharing_an_id"].fillna(0) / 2).tolist() == list(removed.values())

@@ -124,6 +124,17 @@ def test_columns_absent_from_the_layout_are_missing_values(cleaned):
             assert table[column.name].isna().all(), column.name
 
 
+def test_read_raw_reads_only_the_columns_asked_for(cleaned):
+    path, _, _, rows, _ = cleaned
+    whole = read_raw(path)
+    some = read_raw(path, columns=["DateSubmitted", "EmployerId", "NoSuchColumn", "EmployerName"])
+    assert some.columns.tolist() == [c for c in whole.columns if c in some.columns]
+    assert set(some.columns) == {"DateSubmitted", "EmployerId", "EmployerName"} & set(whole)
+    assert "EmployerName" in some
+    assert len(some) == len(whole) == rows
+    pd.testing.assert_frame_equal(some, whole[some.columns.tolist()])
+
+
 def test_types(cleaned):
     path, *_, table = cleaned
     for column in COLUMNS:

@@ -42,6 +42,7 @@ def test_features_has_predictors_target_group_and_year():
     table = model.features(_clean_rows())
     assert table.columns.tolist() == [*CATEGORICAL, *NUMERIC, TARGET, GROUP, "year"]
     assert all(table[c].dtype == object for c in CATEGORICAL)
+    assert all(table[c].dtype == "float32" for c in NUMERIC)
     assert table[GROUP].dtype == "int64"
 
 
@@ -111,6 +112,27 @@ def test_shares_can_be_left_out_and_unknown_categories_are_ignored():
     )
     new = table.head(1).assign(sector="Z", region="Narnia")
     assert np.isfinite(pipe.predict(new)).all()
+
+
+@pytest.mark.parametrize("numeric", [NUMERIC, ()])
+def test_boosting_codes_the_categories_instead_of_one_hot_columns(numeric):
+    table = model.features(_clean_rows())
+    pipe = model.make_pipeline("boosting", numeric=numeric).fit(table, table[TARGET])
+    prepared = pipe.named_steps["prepare"].transform(table)
+    assert prepared.shape[1] == len(CATEGORICAL) + len(numeric)
+    assert pipe.named_steps["model"].is_categorical_.tolist() == (
+        [True] * len(CATEGORICAL) + [False] * len(numeric)
+    )
+    new = table.head(1).assign(sector="Z", region="Narnia")
+    assert np.isnan(pipe.named_steps["prepare"].transform(new)[0, [0, 2]]).all()
+    assert np.isfinite(pipe.predict(new)).all()
+
+
+def test_the_one_hot_matrices_are_float32():
+    table = model.features(_clean_rows())
+    for kind in ("linear", "nearest"):
+        pipe = model.make_pipeline(kind).fit(table, table[TARGET])
+        assert pipe.named_steps["prepare"].transform(table).dtype == np.float32
 
 
 def test_missing_shares_are_handled_by_every_kind():

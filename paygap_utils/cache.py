@@ -12,12 +12,10 @@ metadata and footer), the table's ``attrs``, and the trailer's own CRC-32. A rea
 checks what it reads (the columns and years asked for, and all the rest), so a
 flipped bit anywhere, a truncated file, a file of other columns or of another
 version's layout is noticed, logged, and rebuilt from the downloaded files; it is
-never served as data. The categorical columns are checked before the conversion to
-pandas (which looks up their codes in their categories); the other columns are only
-copied or wrapped by it, so their checks run on worker threads beside it, and the
-table is returned only once every check has passed. The file is read into memory,
-not memory-mapped, so nothing that happens to it later can change or crash a table
-already loaded.
+never served as data. Every check passes before anything is converted to pandas; a
+second thread reads each year while the year before is checked. The file is read
+into memory, not memory-mapped, so nothing that happens to it later can change or
+crash a table already loaded.
 
 Writes go to a temporary file that is renamed into place, so a reader never sees
 half a table. After a write, only this environment's caches of other keys are
@@ -36,7 +34,7 @@ import os
 import struct
 import zlib
 from collections.abc import Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,8 +67,6 @@ _TAIL = struct.Struct("<IQ8s")
 _FORMAT = 1
 #: The previous layout's metadata key (parquet caches of earlier versions).
 _OLD_PARQUET_KEY = b"paygap_utils.attrs"
-#: Threads that check the columns read while the table is converted (see _open).
-_CHECK_THREADS = 2
 
 
 class CacheDamaged(Exception):
@@ -495,16 +491,9 @@ def _check_columns(
 
 
 def _open(
-    path: Path, years: list[int] | None, columns: list[str] | None, pool: Executor
-) -> tuple[pa.Table, dict[str, Any], list[Future]]:
-    """Read and check what is asked; return the table, its attrs and the checks still running.
-
-    The conversion to pandas looks inside only the categorical columns (their codes
-    index their categories), so those are checked here, before anything uses them. Every
-    other column is only copied or wrapped by the conversion: its checks run in ``pool``
-    while the next year is read and the table is converted, and :func:`read_cache` waits
-    for all of them before it returns anything.
-    """
+    path: Path, years: list[int] | None, columns: list[str] | None
+) -> tuple[pa.Table, dict[str, Any]]:
+    """Read the years and columns asked for, and check every byte read against the trailer."""
     import pyarrow as pa
     import pyarrow.ipc as ipc
 
@@ -528,31 +517,30 @@ def _open(
         raise CacheDamaged("it holds other columns than this version's table")
     fields = sorted(names.index(name) for name in columns or names)
     options = ipc.IpcReadOptions(included_fields=fields, use_threads=False)
-    source = pa.OSFile(str(path))
-    reader = ipc.open_file(source, footer_offset=trailer["ipc_length"], options=options)
-    if reader.num_record_batches != len(trailer["years"]):
-        raise CacheDamaged("it holds another number of years than its trailer says")
-    selected = reader.schema  # the included fields only, in file order
-    if selected.names != [names[index] for index in fields]:
-        raise CacheDamaged("its schema does not match its trailer")
-    for field in selected:
-        if not _kind_matches(kinds[field.name], field.type):
-            raise CacheDamaged(f"its column {field.name!r} has another type")
-    batches, checks = [], []
-    for index, year in enumerate(trailer["years"]):
-        if years is not None and year not in years:
-            continue
-        batch = reader.get_batch(index)
-        arrays = list(zip(fields, batch.columns, strict=True))
-        now = [(f, a) for f, a in arrays if pa.types.is_dictionary(a.type)]
-        _check_columns(now, names, trailer, index, year, dictionaries=not batches)
-        later = [(f, a) for f, a in arrays if not pa.types.is_dictionary(a.type)]
-        checks.append(pool.submit(_check_columns, later, names, trailer, index, year))
-        batches.append(batch)
+    with pa.OSFile(str(path)) as source:
+        reader = ipc.open_file(source, footer_offset=trailer["ipc_length"], options=options)
+        if reader.num_record_batches != len(trailer["years"]):
+            raise CacheDamaged("it holds another number of years than its trailer says")
+        selected = reader.schema  # the included fields only, in file order
+        if selected.names != [names[index] for index in fields]:
+            raise CacheDamaged("its schema does not match its trailer")
+        for field in selected:
+            if not _kind_matches(kinds[field.name], field.type):
+                raise CacheDamaged(f"its column {field.name!r} has another type")
+        wanted = [(i, y) for i, y in enumerate(trailer["years"]) if years is None or y in years]
+        batches = []
+        # A second thread reads each year while this one checks the year before: pyarrow
+        # releases the GIL while it reads, and zlib while it checks.
+        with ThreadPoolExecutor(max_workers=1) as read_ahead:
+            read = read_ahead.map(reader.get_batch, [index for index, _ in wanted])
+            for (index, year), batch in zip(wanted, read, strict=True):
+                arrays = list(zip(fields, batch.columns, strict=True))
+                _check_columns(arrays, names, trailer, index, year, dictionaries=not batches)
+                batches.append(batch)
     arrow = pa.Table.from_batches(batches, schema=selected)
     if columns is not None:
         arrow = arrow.select(columns)
-    return arrow, trailer["attrs"], checks
+    return arrow, trailer["attrs"]
 
 
 def read_cache(
@@ -580,18 +568,18 @@ def read_cache(
     pandas.DataFrame or None
         The table, its ``attrs`` those it was written with.
     """
+    import pyarrow as pa
+
     if not path.is_file():
         _logger.info("No cleaned table is cached at %s yet.", path)
         return None
     try:
-        # zlib's CRC-32 releases the GIL: the checks run beside the reading and converting.
-        with ThreadPoolExecutor(max_workers=_CHECK_THREADS) as pool:
-            arrow, attrs, checks = _open(path, years, columns, pool)
-            try:
-                table = _to_pandas(arrow, attrs)
-            finally:
-                for check in checks:
-                    check.result()  # raises the first CacheDamaged
+        arrow, attrs = _open(path, years, columns)
+        table = _to_pandas(arrow, attrs)
+        del arrow
+        # What the conversion freed goes back to the system, not to pyarrow's reserve:
+        # a kernel that loads once keeps about 15 MB less for the rest of its life.
+        pa.default_memory_pool().release_unused()
     except CacheDamaged as exc:
         _logger.warning("The cached table %s cannot be used: %s. Rebuilding it.", path, exc)
         return None

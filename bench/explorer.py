@@ -1,7 +1,8 @@
 """Measure the employer explorer: building its index, and each kind of search, on all years.
 
-Run: ``python bench/explorer.py`` (needs ``../shared/data/ukgpg``). Prints a Markdown
-section for ``docs/performance.md``. The target: every search answers in under a second.
+Run from the repository folder: ``python -m bench.explorer`` (needs
+``../shared/data/ukgpg``). Prints a Markdown section for ``docs/performance.md``. The
+target: every search answers in under a second.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 import tempfile
 import time
 
-from _common import FileServer, best_of, machine, mirror_folder
+from bench._common import FileServer, best_of, machine, mirror_folder
 
 #: One query of each kind an attendee types: a few matches, thousands, a company number
 #: (with and without its zeros), one letter, a former name, and nothing at all.

@@ -33,6 +33,16 @@ def test_the_readme_gives_the_download_size_of_the_manifest():
     )
 
 
+def test_the_guides_give_the_download_size_of_the_manifest():
+    for name in ("organisers.md", "infrastructure.md"):
+        text = " ".join((REPO_ROOT / "docs" / name).read_text().split())
+        figures = {int(n) for n in re.findall(r"(\d+) MB of CSV", text)}
+        assert figures == {download_mb()}, (
+            f"docs/{name} gives the data as {sorted(figures)} MB of CSV; data_manifest.json's "
+            f"files add up to {download_mb()} MB."
+        )
+
+
 def test_installs_send_pips_details_to_a_log_and_show_its_tail_on_failure():
     shared = (REPO_ROOT / "scripts" / "_venv.sh").read_text()
     for name in ("lab", "test"):

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.chromium import launched
 from tests.paths import REPO_ROOT
 from tests.servers import free_port, stop, wait_until
 
@@ -33,17 +34,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.data
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NOTEBOOK = "notebooks/00_start_here.ipynb"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
 SCREENSHOT = ARTIFACTS / "00_start_here.png"
@@ -106,27 +96,6 @@ class Lab:
     url: str
     token: str
     root: Path
-
-
-@pytest.fixture
-def playwright_api() -> ModuleType:
-    """Playwright's sync API; skips (fails when CI=true) if it or Chromium is missing."""
-    problems = []
-    if not CHROMIUM.is_file():
-        problems.append(
-            f"{CHROMIUM} is missing (install Debian's chromium: "
-            "apt-get install --no-install-recommends chromium)"
-        )
-    try:
-        from playwright import sync_api
-    except ImportError:
-        problems.append("playwright is not installed (pip install 'playwright>=1.40')")
-    if problems:
-        reason = "; ".join(problems)
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true, so the browser test must run, but {reason}", pytrace=False)
-        pytest.skip(f"no browser test: {reason}")
-    return sync_api
 
 
 def fetched_copy(tmp_path: Path) -> Path:
@@ -219,37 +188,27 @@ def test_start_here_runs_in_jupyterlab_in_a_browser(
     code_cells = sum(cell["cell_type"] == "code" for cell in cells)
     SCREENSHOT.unlink(missing_ok=True)
 
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport=VIEWPORT,
-        )
+    # Unsaved: the outputs die with the browser and the server, in the copy's folder.
+    with launched(playwright_api, tmp_path / "chromium-profile", viewport=VIEWPORT) as browser:
+        page = browser.pages[0] if browser.pages else browser.new_page()
+        page.set_default_timeout(START_TIMEOUT_S * 1000)
         try:
-            page = browser.pages[0] if browser.pages else browser.new_page()
-            page.set_default_timeout(START_TIMEOUT_S * 1000)
-            try:
-                page.goto(f"{jupyter_lab.url}lab/tree/{NOTEBOOK}?token={jupyter_lab.token}")
-                page.wait_for_function(KERNEL_READY, arg=[KERNEL_IDLE, KERNEL_NAME])
-                page.get_by_role("menuitem", name="Run", exact=True).click()
-                page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
-                page.wait_for_function(
-                    RUN_FINISHED, arg=[KERNEL_IDLE, PROMPT, STDERR], timeout=RUN_TIMEOUT_MS
-                )
+            page.goto(f"{jupyter_lab.url}lab/tree/{NOTEBOOK}?token={jupyter_lab.token}")
+            page.wait_for_function(KERNEL_READY, arg=[KERNEL_IDLE, KERNEL_NAME])
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+            page.wait_for_function(
+                RUN_FINISHED, arg=[KERNEL_IDLE, PROMPT, STDERR], timeout=RUN_TIMEOUT_MS
+            )
 
-                stderr = page.locator(STDERR).all_text_contents()
-                failures = [text for text in stderr if "Traceback" in text or "Error" in text]
-                assert not failures, "a cell failed in JupyterLab:\n" + "\n\n".join(failures)
-                prompts = [text.strip() for text in page.locator(PROMPT).all_text_contents()]
-                assert len(prompts) == code_cells, f"{code_cells} code cells, {len(prompts)} shown"
-                not_run = [i for i, text in enumerate(prompts) if not text[1:-2].isdigit()]
-                assert not not_run, f"code cells without an execution count: {not_run} ({prompts})"
-                figures = page.locator(FIGURE).evaluate_all(LOADED_IMAGES)
-                assert figures >= 1, "no chart was rendered as an image"
-            finally:
-                _save_screenshot(page)
+            stderr = page.locator(STDERR).all_text_contents()
+            failures = [text for text in stderr if "Traceback" in text or "Error" in text]
+            assert not failures, "a cell failed in JupyterLab:\n" + "\n\n".join(failures)
+            prompts = [text.strip() for text in page.locator(PROMPT).all_text_contents()]
+            assert len(prompts) == code_cells, f"{code_cells} code cells, {len(prompts)} shown"
+            not_run = [i for i, text in enumerate(prompts) if not text[1:-2].isdigit()]
+            assert not not_run, f"code cells without an execution count: {not_run} ({prompts})"
+            figures = page.locator(FIGURE).evaluate_all(LOADED_IMAGES)
+            assert figures >= 1, "no chart was rendered as an image"
         finally:
-            # Unsaved: the outputs die with the browser and the server, in the copy's folder.
-            browser.close()
+            _save_screenshot(page)

@@ -22,11 +22,10 @@ from types import ModuleType
 
 import pytest
 
+from tests.chromium import launched
 from tests.paths import REPO_ROOT
 from tests.servers import free_port, stop, wait_until
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, fetched_copy, playwright_api
-
-__all__ = ["playwright_api"]  # the fixture, imported for the tests below
+from tests.test_browser import VIEWPORT, fetched_copy
 
 pytestmark = pytest.mark.data
 
@@ -82,64 +81,58 @@ def test_explorer_dashboard_searches_and_shows_profiles(
 ) -> None:
     SCREENSHOT.unlink(missing_ok=True)
     errors: list[str] = []
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+    with launched(playwright_api) as browser:
+        page = browser.new_page(viewport=VIEWPORT)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_default_timeout(RENDER_TIMEOUT_MS)
         try:
-            page = browser.new_page(viewport=VIEWPORT)
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.set_default_timeout(RENDER_TIMEOUT_MS)
-            try:
-                # No internet, as at a venue with bad Wi-Fi: what the dashboard fetches from
-                # elsewhere (Voila's icon font, the badges' images) is refused at once.
-                page.route(
-                    "**/*",
-                    lambda route: (
-                        route.continue_() if route.request.url.startswith(voila) else route.abort()
-                    ),
-                )
-                page.goto(voila, wait_until="commit")
-                # Once the kernel has run the notebook: the example search's list, ready to pick.
-                page.wait_for_selector(SEARCH)
-                page.wait_for_selector(f"{PICKER} option:has-text('TESCO STORES LIMITED')")
+            # No internet, as at a venue with bad Wi-Fi: what the dashboard fetches from
+            # elsewhere (Voila's icon font, the badges' images) is refused at once.
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_() if route.request.url.startswith(voila) else route.abort()
+                ),
+            )
+            page.goto(voila, wait_until="commit")
+            # Once the kernel has run the notebook: the example search's list, ready to pick.
+            page.wait_for_selector(SEARCH)
+            page.wait_for_selector(f"{PICKER} option:has-text('TESCO STORES LIMITED')")
 
-                # A former name finds the employer under its name today.
-                page.fill(SEARCH, "2 sisters red meat")
-                page.press(SEARCH, "Enter")
-                page.wait_for_selector(f"{PROFILE} h3:has-text('KEPAK GROUP LIMITED')")
-                page.wait_for_function(LOADED_IMAGE, arg=PROFILE)
-                # ipywidgets writes the options' spaces as non-breaking spaces.
-                option = page.locator(f"{PICKER} option").first.text_content().replace("\xa0", " ")
-                assert "found under a former name" in option
+            # A former name finds the employer under its name today.
+            page.fill(SEARCH, "2 sisters red meat")
+            page.press(SEARCH, "Enter")
+            page.wait_for_selector(f"{PROFILE} h3:has-text('KEPAK GROUP LIMITED')")
+            page.wait_for_function(LOADED_IMAGE, arg=PROFILE)
+            # ipywidgets writes the options' spaces as non-breaking spaces.
+            option = page.locator(f"{PICKER} option").first.text_content().replace("\xa0", " ")
+            assert "found under a former name" in option
 
-                # Several matches: listed, best first, and any can be picked.
-                page.fill(SEARCH, "tesco")
-                page.press(SEARCH, "Enter")
-                page.wait_for_function(
-                    "(s) => document.querySelectorAll(s).length === 5", arg=f"{PICKER} option"
-                )
-                assert "5 employer(s) match" in page.inner_text(".widget-html >> nth=0")
-                options = page.locator(f"{PICKER} option").all_text_contents()
-                names = [text.replace("\xa0", " ") for text in options]
-                stores = next(i for i, n in enumerate(names) if n.startswith("TESCO STORES"))
-                assert stores > 0, "the first match is shown already: pick another one"
-                page.select_option(PICKER, index=stores)
-                page.wait_for_selector(f"{PROFILE} h3:has-text('TESCO STORES LIMITED')")
-                page.wait_for_function(LOADED_IMAGE, arg=PROFILE)
-                table = page.wait_for_selector(f"{PROFILE} table")
-                assert "2022-23" in table.inner_text()
+            # Several matches: listed, best first, and any can be picked.
+            page.fill(SEARCH, "tesco")
+            page.press(SEARCH, "Enter")
+            page.wait_for_function(
+                "(s) => document.querySelectorAll(s).length === 5", arg=f"{PICKER} option"
+            )
+            assert "5 employer(s) match" in page.inner_text(".widget-html >> nth=0")
+            options = page.locator(f"{PICKER} option").all_text_contents()
+            names = [text.replace("\xa0", " ") for text in options]
+            stores = next(i for i, n in enumerate(names) if n.startswith("TESCO STORES"))
+            assert stores > 0, "the first match is shown already: pick another one"
+            page.select_option(PICKER, index=stores)
+            page.wait_for_selector(f"{PROFILE} h3:has-text('TESCO STORES LIMITED')")
+            page.wait_for_function(LOADED_IMAGE, arg=PROFILE)
+            table = page.wait_for_selector(f"{PROFILE} table")
+            assert "2022-23" in table.inner_text()
 
-                # No match: a sentence saying what to try, and an empty list.
-                page.fill(SEARCH, "no employer has this name")
-                page.press(SEARCH, "Enter")
-                page.wait_for_selector("text=No employer matches")
-                assert page.locator(f"{PICKER} option").count() == 0
-            finally:
-                page.screenshot(path=str(SCREENSHOT), full_page=True)
+            # No match: a sentence saying what to try, and an empty list.
+            page.fill(SEARCH, "no employer has this name")
+            page.press(SEARCH, "Enter")
+            page.wait_for_selector("text=No employer matches")
+            assert page.locator(f"{PICKER} option").count() == 0
         finally:
-            browser.close()
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
     # The refused requests are logged as failed loads; anything else is an error of the page.
     errors = [e for e in errors if "net::ERR_FAILED" not in e]
     assert not errors, "console errors in the dashboard:\n" + "\n".join(errors)

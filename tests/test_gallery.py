@@ -20,9 +20,9 @@ import pytest
 from paygap_utils.cli import main
 from paygap_utils.gallery import HEADER, first_figure, gallery_markdown, write_gallery
 from paygap_utils.submissions import SubmissionError, Team
+from tests.chromium import launched
 from tests.paths import REPO_ROOT
 from tests.servers import FileServer
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api  # noqa: F401 (fixture)
 from tests.test_submissions import EXAMPLE_ARGS
 
 pytestmark = pytest.mark.data
@@ -193,56 +193,50 @@ def site(built, tmp_path_factory) -> Path:
     return html
 
 
-def test_the_gallery_renders_in_a_browser(site, playwright_api):  # noqa: F811 (the fixture)
+def test_the_gallery_renders_in_a_browser(site, playwright_api):
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    with FileServer(site) as server, playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            errors, outside = [], []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with FileServer(site) as server, launched(playwright_api) as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors, outside = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-            def loopback_only(route):
-                if route.request.url.startswith(server.url):
-                    return route.continue_()
-                outside.append(route.request.url)
-                return route.abort()
+        def loopback_only(route):
+            if route.request.url.startswith(server.url):
+                return route.continue_()
+            outside.append(route.request.url)
+            return route.abort()
 
-            page.route("**/*", loopback_only)
-            response = page.goto(f"{server.url}gallery.html")
-            assert response is not None and response.ok
-            page.wait_for_load_state("networkidle")
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-            cards = page.evaluate(CARDS)
-            assert [c["title"] for c in cards] == ["Public sector and other employers"]
-            (card,) = cards
-            assert card["images"] == [True], "the thumbnail did not load"
-            assert [name for name, _ in card["links"]] == ["Entry", "Slides"]
-            assert not errors, errors
-            assert not outside, f"the gallery asked the internet for {outside}"
+        page.route("**/*", loopback_only)
+        response = page.goto(f"{server.url}gallery.html")
+        assert response is not None and response.ok
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        cards = page.evaluate(CARDS)
+        assert [c["title"] for c in cards] == ["Public sector and other employers"]
+        (card,) = cards
+        assert card["images"] == [True], "the thumbnail did not load"
+        assert [name for name, _ in card["links"]] == ["Entry", "Slides"]
+        assert not errors, errors
+        assert not outside, f"the gallery asked the internet for {outside}"
 
-            for name, url in card["links"]:
-                linked = browser.new_page()
-                linked.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                linked.on("pageerror", lambda exc: errors.append(str(exc)))
-                linked.route("**/*", loopback_only)
-                try:
-                    response = linked.goto(url)
-                    assert response is not None and response.ok, f"{name}: {url}"
-                    if name == "Entry":
-                        heading = linked.locator("h1").first.text_content()
-                        assert "Example team" in heading
-                        assert linked.locator("img").count() >= 1, "the entry's chart"
-                    else:
-                        linked.wait_for_function("() => window.Reveal && Reveal.isReady()")
-                        assert linked.locator(".reveal .slides section").count() >= 7
-                        assert "summarise_gap(" not in linked.content(), "code is hidden"
-                finally:
-                    linked.close()
-            assert not errors, errors
-            assert not outside, f"the entry or its slides asked the internet for {outside}"
-        finally:
-            browser.close()
+        for name, url in card["links"]:
+            linked = browser.new_page()
+            linked.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            linked.on("pageerror", lambda exc: errors.append(str(exc)))
+            linked.route("**/*", loopback_only)
+            try:
+                response = linked.goto(url)
+                assert response is not None and response.ok, f"{name}: {url}"
+                if name == "Entry":
+                    heading = linked.locator("h1").first.text_content()
+                    assert "Example team" in heading
+                    assert linked.locator("img").count() >= 1, "the entry's chart"
+                else:
+                    linked.wait_for_function("() => window.Reveal && Reveal.isReady()")
+                    assert linked.locator(".reveal .slides section").count() >= 7
+                    assert "summarise_gap(" not in linked.content(), "code is hidden"
+            finally:
+                linked.close()
+        assert not errors, errors
+        assert not outside, f"the entry or its slides asked the internet for {outside}"

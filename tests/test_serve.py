@@ -27,9 +27,9 @@ import pytest
 
 import paygap_utils
 from paygap_utils.serve import ICON, PROXY_PATH, datasette_command, jupyter_server_proxy
+from tests.chromium import launched
 from tests.paths import REPO_ROOT
 from tests.servers import free_port, stop, wait_until
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.data
 
@@ -92,44 +92,36 @@ def test_search_facet_and_canned_query_in_a_browser(
     matches = _name_matches(table, EMPLOYER)
     assert matches.sum() > 5
     latest = int(table["year"].max())
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        try:
-            page = browser.pages[0] if browser.pages else browser.new_page()
-            page.set_default_timeout(60_000)
+    with launched(
+        playwright_api, tmp_path / "chromium-profile", viewport={"width": 1280, "height": 900}
+    ) as browser:
+        page = browser.pages[0] if browser.pages else browser.new_page()
+        page.set_default_timeout(60_000)
 
-            # Search an employer from the table page, as a visitor types it.
-            page.goto(f"{datasette_url}paygap/paygap")
-            page.locator("input[name=_search]").fill(EMPLOYER)
-            page.locator("input[name=_search]").press("Enter")
-            page.wait_for_url(re.compile(r"_search=tesco"))
-            page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
-            assert _row_count(page) == int(matches.sum())
+        # Search an employer from the table page, as a visitor types it.
+        page.goto(f"{datasette_url}paygap/paygap")
+        page.locator("input[name=_search]").fill(EMPLOYER)
+        page.locator("input[name=_search]").press("Enter")
+        page.wait_for_url(re.compile(r"_search=tesco"))
+        page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
+        assert _row_count(page) == int(matches.sum())
 
-            # The year facet of that search: its count for the latest year, then a click on it.
-            facet = page.locator(f".facet-results a[href*='year={latest}']").first
-            facet_text = facet.locator("xpath=..").inner_text()
-            expected = int((matches & (table["year"] == latest)).sum())
-            assert re.search(rf"\b{expected:,}\b", facet_text), facet_text
-            facet.click()
-            page.wait_for_url(re.compile(rf"year={latest}"))
-            page.screenshot(path=str(ARTIFACTS / "facet.png"), full_page=True)
-            assert _row_count(page) == expected
+        # The year facet of that search: its count for the latest year, then a click on it.
+        facet = page.locator(f".facet-results a[href*='year={latest}']").first
+        facet_text = facet.locator("xpath=..").inner_text()
+        expected = int((matches & (table["year"] == latest)).sum())
+        assert re.search(rf"\b{expected:,}\b", facet_text), facet_text
+        facet.click()
+        page.wait_for_url(re.compile(rf"year={latest}"))
+        page.screenshot(path=str(ARTIFACTS / "facet.png"), full_page=True)
+        assert _row_count(page) == expected
 
-            # The canned query of the median gap by sector and year, against pandas' medians.
-            page.goto(f"{datasette_url}paygap/median_gap_by_sector_and_year?_size=max")
-            page.screenshot(path=str(ARTIFACTS / "median_by_sector.png"), full_page=True)
-            years = page.locator("td.col-year").all_inner_texts()
-            sectors = page.locator("td.col-sector").all_inner_texts()
-            medians = page.locator("td.col-median_gap").all_inner_texts()
-        finally:
-            browser.close()
+        # The canned query of the median gap by sector and year, against pandas' medians.
+        page.goto(f"{datasette_url}paygap/median_gap_by_sector_and_year?_size=max")
+        page.screenshot(path=str(ARTIFACTS / "median_by_sector.png"), full_page=True)
+        years = page.locator("td.col-year").all_inner_texts()
+        sectors = page.locator("td.col-sector").all_inner_texts()
+        medians = page.locator("td.col-median_gap").all_inner_texts()
 
     gaps = table.dropna(subset=["diff_median_hourly_percent", "sector"])
     expected_medians = gaps.groupby(["year", gaps["sector"].astype(str)])[

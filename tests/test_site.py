@@ -20,11 +20,9 @@ from types import ModuleType
 
 import pytest
 
+from tests.chromium import launched
 from tests.paths import REPO_ROOT
 from tests.servers import FileServer
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api
-
-__all__ = ["playwright_api"]  # the fixture, imported for the tests below
 
 pytestmark = pytest.mark.data
 
@@ -111,35 +109,27 @@ def test_pages_render_in_chromium_with_their_figures_and_no_errors(
     _, out = site
     pages = ["index.html", "docs/glossary.html"] + [f"notebooks/{p.stem}.html" for p in NOTEBOOKS]
     problems: list[str] = []
-    with FileServer(out) as server, playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    with FileServer(out) as server, launched(playwright_api) as browser:
+        context = browser.new_context()
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_() if route.request.url.startswith(server.url) else route.abort()
+            ),
         )
-        try:
-            context = browser.new_context()
-            context.route(
-                "**/*",
-                lambda route: (
-                    route.continue_() if route.request.url.startswith(server.url) else route.abort()
-                ),
-            )
-            for name in pages:
-                errors: list[str] = []
-                page = context.new_page()
-                page.on(
-                    "console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None
-                )
-                page.on("pageerror", lambda exc, e=errors: e.append(str(exc)))
-                page.goto(server.url + name, wait_until="load")
-                images = page.locator("img[src*='_images/']")
-                if images.count() != images.evaluate_all(LOADED):
-                    problems.append(f"{name}: a figure did not load")
-                # Refused requests (the badges' images) are logged as failed loads.
-                errors = [e for e in errors if "net::ERR_FAILED" not in e]
-                problems += [f"{name}: {error}" for error in errors]
-                page.close()
-        finally:
-            browser.close()
+        for name in pages:
+            errors: list[str] = []
+            page = context.new_page()
+            page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc, e=errors: e.append(str(exc)))
+            page.goto(server.url + name, wait_until="load")
+            images = page.locator("img[src*='_images/']")
+            if images.count() != images.evaluate_all(LOADED):
+                problems.append(f"{name}: a figure did not load")
+            # Refused requests (the badges' images) are logged as failed loads.
+            errors = [e for e in errors if "net::ERR_FAILED" not in e]
+            problems += [f"{name}: {error}" for error in errors]
+            page.close()
     assert not problems, "\n".join(problems)
 
 

@@ -21,10 +21,8 @@ from nbclient import NotebookClient
 
 from paygap_utils import cli
 from paygap_utils.slides import reveal_files, to_slides
+from tests.chromium import launched
 from tests.paths import REPO_ROOT
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api
-
-__all__ = ["playwright_api"]  # the fixture, imported for the tests below
 
 TEMPLATE = REPO_ROOT / "notebooks" / "team_template.ipynb"
 SECTIONS = ("Question", "Data", "Method", "Findings", "Limitations", "Next steps", "Summary")
@@ -83,42 +81,36 @@ def test_team_template_slides_render_with_the_network_off(
     requested: list[str] = []
     errors: list[str] = []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    with launched(playwright_api) as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+
+        def only_files(route) -> None:
+            requested.append(route.request.url)
+            if route.request.url.startswith(("file:", "data:")):
+                route.continue_()
+            else:
+                route.abort()
+
+        context.route("**/*", only_files)
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(deck.as_uri())
+        page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+        headings = page.locator(".reveal .slides section h2").all_text_contents()
+        for section in SECTIONS:
+            assert any(section in h for h in headings), f"no slide for {section}: {headings}"
+        assert page.evaluate("Reveal.getTotalSlides()") >= len(SECTIONS) + 1
+        # The deck is laid out as slides, not as one long page.
+        assert page.evaluate("document.querySelector('.reveal').classList.contains('ready')")
+        page.evaluate("Reveal.slide(4)")  # Findings, with the chart below it
+        page.keyboard.press("ArrowDown")
+        page.wait_for_timeout(500)
+        charts = page.locator(".reveal .slides img").evaluate_all(
+            "(imgs) => imgs.filter((img) => img.complete && img.naturalWidth > 0).length"
         )
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
-
-            def only_files(route) -> None:
-                requested.append(route.request.url)
-                if route.request.url.startswith(("file:", "data:")):
-                    route.continue_()
-                else:
-                    route.abort()
-
-            context.route("**/*", only_files)
-            page = context.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(deck.as_uri())
-            page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
-            headings = page.locator(".reveal .slides section h2").all_text_contents()
-            for section in SECTIONS:
-                assert any(section in h for h in headings), f"no slide for {section}: {headings}"
-            assert page.evaluate("Reveal.getTotalSlides()") >= len(SECTIONS) + 1
-            # The deck is laid out as slides, not as one long page.
-            assert page.evaluate("document.querySelector('.reveal').classList.contains('ready')")
-            page.evaluate("Reveal.slide(4)")  # Findings, with the chart below it
-            page.keyboard.press("ArrowDown")
-            page.wait_for_timeout(500)
-            charts = page.locator(".reveal .slides img").evaluate_all(
-                "(imgs) => imgs.filter((img) => img.complete && img.naturalWidth > 0).length"
-            )
-            assert charts >= 1, "the chart is not on the slides"
-            page.screenshot(path=str(ARTIFACTS / "team_template_slides.png"))
-        finally:
-            browser.close()
+        assert charts >= 1, "the chart is not on the slides"
+        page.screenshot(path=str(ARTIFACTS / "team_template_slides.png"))
     network = [url for url in requested if not url.startswith(("file:", "data:"))]
     assert not network, f"the deck asked the network for {network}"
     assert not errors, "console errors:\n" + "\n".join(errors)

@@ -34,7 +34,6 @@ import os
 import struct
 import zlib
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -494,6 +493,8 @@ def _open(
     path: Path, years: list[int] | None, columns: list[str] | None
 ) -> tuple[pa.Table, dict[str, Any]]:
     """Read the years and columns asked for, and check every byte read against the trailer."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import pyarrow as pa
     import pyarrow.ipc as ipc
 

@@ -131,7 +131,7 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
     if not dated:
         return candidates[0]
     if raw is None:
-        raw = read_raw(path)
+        raw = read_raw(path, columns=["DateSubmitted"])
     submitted = raw["DateSubmitted"].str.strip()
     sample = submitted[submitted != ""].head(50)
     quoted = header.startswith('"')

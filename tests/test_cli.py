@@ -145,12 +145,19 @@ def test_sqlite_writes_a_database_for_sql_users(mirror, tmp_path, capsys):
     assert all(len(code) == 5 for code in codes.split(","))
 
 
-def test_refresh_repins_a_changed_file(tmp_path, capsys):
+def served_copy(tmp_path: Path) -> tuple[Path, Path]:
+    """``../shared/data/ukgpg`` and a copy of its files (no snapshots) to serve and change."""
     shared = shared_dir()
     if shared is None:
         pytest.skip("../shared/data/ukgpg is not available")
+    mirror = shared / "data" / "ukgpg"
     served = tmp_path / "served"
-    shutil.copytree(shared / "data" / "ukgpg", served, ignore=shutil.ignore_patterns("snapshots"))
+    shutil.copytree(mirror, served, ignore=shutil.ignore_patterns("snapshots"))
+    return mirror, served
+
+
+def test_refresh_repins_a_changed_file(tmp_path, capsys):
+    _, served = served_copy(tmp_path)
     changed = served / SMALLEST.file_name
     # The service regenerated the file without one employer.
     read_raw(changed).iloc[1:].to_csv(
@@ -214,15 +221,11 @@ def test_refresh_from_an_unreachable_source_fails_cleanly(tmp_path, capsys):
 
 
 def test_refresh_fills_a_missing_year_when_it_can_be_downloaded(tmp_path, capsys):
-    shared = shared_dir()
-    if shared is None:
-        pytest.skip("../shared/data/ukgpg is not available")
-    served = tmp_path / "served"
-    shutil.copytree(shared / "data" / "ukgpg", served, ignore=shutil.ignore_patterns("snapshots"))
+    mirror, served = served_copy(tmp_path)
     name = "UK Gender Pay Gap Data - 2023 to 2024.csv"
     # Stands in for the service's current 2023-24 file: an early copy of it.
     shutil.copy(
-        shared / "data" / "ukgpg" / "snapshots" / f"{name[:-4]}__asof-2024-03-04__alifensome.csv",
+        mirror / "snapshots" / f"{name[:-4]}__asof-2024-03-04__alifensome.csv",
         served / name,
     )
     output = tmp_path / "data_manifest.json"

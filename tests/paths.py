@@ -17,6 +17,22 @@ def shared_folder() -> Path:
     return Path(configured) if configured else REPO_ROOT.parent / "shared"
 
 
+def need_shared(part: str = "data/ukgpg") -> Path:
+    """Return ``part`` of the shared folder (the data mirror by default).
+
+    Where it is missing, the test is skipped with a reason that says how to run it.
+    """
+    path = shared_folder() / part
+    if not path.exists():
+        import pytest
+
+        pytest.skip(
+            f"needs {part} from the shared folder, not found at {path}: set {SHARED_DIR_ENV} "
+            f"to the folder that holds {part}"
+        )
+    return path
+
+
 def shared_dir(holding: str = "data/ukgpg") -> Path | None:
     """Return the shared folder if it holds ``holding`` (the data mirror by default), else None."""
     folder = shared_folder()

@@ -15,7 +15,7 @@ from paygap_utils.errors import DataFormatError
 from paygap_utils.lookups import SIZE_BANDS
 from paygap_utils.manifest import read_manifest
 from paygap_utils.schema import COLUMNS, DERIVED_COLUMNS, LAYOUTS
-from tests.paths import shared_dir
+from tests.paths import need_shared
 
 # Every layout, with the real files that use it: (file, first year, layout, data rows). The
 # manifest's files as it describes them (test_manifest checks that against their bytes),
@@ -87,10 +87,7 @@ TEXT = [c.name for c in COLUMNS if c.kind == "text"]
 
 
 def _path(name: str) -> Path:
-    shared = shared_dir()
-    if shared is None:
-        pytest.skip("../shared/data/ukgpg is not available")
-    return shared / "data" / "ukgpg" / name
+    return need_shared() / name
 
 
 @pytest.fixture(scope="module", params=FILES, ids=[f[0].split("Data - ")[1][:40] for f in FILES])

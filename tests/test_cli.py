@@ -16,7 +16,7 @@ import pytest
 from paygap_utils.clean import read_raw
 from paygap_utils.cli import main
 from paygap_utils.manifest import read_manifest
-from tests.paths import REPO_ROOT, shared_dir
+from tests.paths import REPO_ROOT, need_shared
 from tests.servers import FileServer
 
 pytestmark = pytest.mark.data
@@ -147,10 +147,7 @@ def test_sqlite_writes_a_database_for_sql_users(mirror, tmp_path, capsys):
 
 def served_copy(tmp_path: Path) -> tuple[Path, Path]:
     """``../shared/data/ukgpg`` and a copy of its files (no snapshots) to serve and change."""
-    shared = shared_dir()
-    if shared is None:
-        pytest.skip("../shared/data/ukgpg is not available")
-    mirror = shared / "data" / "ukgpg"
+    mirror = need_shared()
     served = tmp_path / "served"
     shutil.copytree(mirror, served, ignore=shutil.ignore_patterns("snapshots"))
     return mirror, served

@@ -20,7 +20,7 @@ from paygap_utils.datafolder import PRIVATE_DIR
 from paygap_utils.download import check_remote, fetch, file_url, verify
 from paygap_utils.errors import ChecksumMismatchError, DownloadError
 from paygap_utils.manifest import read_manifest
-from tests.paths import REPO_ROOT
+from tests.paths import REPO_ROOT, need_shared
 from tests.servers import FileServer, free_port, wait_until
 
 pytestmark = pytest.mark.data
@@ -263,7 +263,7 @@ def test_a_killed_download_leaves_nothing_behind(mirror, cold):
 
 
 def test_four_processes_fetching_at_once_download_each_file_once(cold, tmp_path):
-    with FileServer(_mirror_folder()) as server:
+    with FileServer(need_shared()) as server:
         env = {**os.environ, "PAYGAP_DATA_DIR": str(cold), "PAYGAP_DATA_URL": server.url}
         processes = [_run_fetch(env) for _ in range(4)]
         outputs = [p.communicate(timeout=120) for p in processes]
@@ -273,18 +273,9 @@ def test_four_processes_fetching_at_once_download_each_file_once(cold, tmp_path)
     assert _leftovers(cold) == sorted(f.file_name for f in MANIFEST.files)
 
 
-def _mirror_folder() -> Path:
-    from tests.paths import shared_dir
-
-    shared = shared_dir()
-    if shared is None:
-        pytest.skip("../shared/data/ukgpg is not available")
-    return shared / "data" / "ukgpg"
-
-
 def test_check_remote_flags_a_file_whose_bytes_changed(monkeypatch, tmp_path):
     served = tmp_path / "served"
-    shutil.copytree(_mirror_folder(), served, ignore=shutil.ignore_patterns("snapshots"))
+    shutil.copytree(need_shared(), served, ignore=shutil.ignore_patterns("snapshots"))
     changed = served / SMALLEST.file_name
     changed.write_bytes(changed.read_bytes().replace(b"\n", b"\r\n", 1))
     with FileServer(served) as server:

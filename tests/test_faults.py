@@ -37,7 +37,7 @@ from paygap_utils.errors import (
 )
 from paygap_utils.manifest import read_manifest
 from paygap_utils.refresh import refresh_manifest
-from tests.paths import REPO_ROOT, shared_dir
+from tests.paths import REPO_ROOT, need_shared
 from tests.servers import BlackHole, FaultServer, FileServer
 
 pytestmark = pytest.mark.data
@@ -69,13 +69,6 @@ def _partials(folder: Path) -> list[str]:
 
 def _outside_private(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name != PRIVATE_DIR)
-
-
-def _mirror_folder() -> Path:
-    shared = shared_dir()
-    if shared is None:
-        pytest.skip("../shared/data/ukgpg is not available")
-    return shared / "data" / "ukgpg"
 
 
 def _fetch_fails(monkeypatch, base_url: str, error=DownloadError) -> tuple[str, float]:
@@ -114,7 +107,7 @@ def test_a_trickling_server_meets_the_deadline(monkeypatch, cold):
 
 def test_an_early_close_is_retried_then_reported(monkeypatch, cold):
     monkeypatch.setenv("PAYGAP_DOWNLOAD_DEADLINE", "10")  # room for both retries (1 s, 2 s)
-    body = (_mirror_folder() / SMALLEST.file_name).read_bytes()
+    body = (need_shared() / SMALLEST.file_name).read_bytes()
     with FaultServer("early-close", body=body) as server:
         message, elapsed = _fetch_fails(monkeypatch, server.url)
         assert server.requests == 3, "a dropped connection is tried three times"
@@ -198,7 +191,7 @@ def test_a_backslash_userinfo_trick_is_refused_before_any_connection(monkeypatch
 def test_a_redirect_to_a_refused_url_is_not_followed(monkeypatch, cold, tmp_path, target):
     served = tmp_path / "served"
     served.mkdir()
-    shutil.copy(_mirror_folder() / SMALLEST.file_name, served / "x.csv")
+    shutil.copy(need_shared() / SMALLEST.file_name, served / "x.csv")
     with FileServer(served) as good:
         location = target.format(port=good.url.rsplit(":", 1)[1].strip("/"))
         with FaultServer("redirect", location=location) as hop:
@@ -232,7 +225,7 @@ def test_refresh_never_replaces_a_good_file_with_an_error_page(tmp_path):
     dest = tmp_path / "files"
     dest.mkdir()
     good = dest / SMALLEST.file_name
-    shutil.copy(_mirror_folder() / SMALLEST.file_name, good)
+    shutil.copy(need_shared() / SMALLEST.file_name, good)
     before = good.read_bytes()
     with FaultServer("html") as server, pytest.raises(DataFormatError) as caught:
         refresh_manifest(ONE_YEAR, dest, from_url=server.url, progressbar=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
 import string
 import subprocess
@@ -32,6 +31,7 @@ from paygap_utils.lookups import (
     regions_for_postcodes,
     sic_section,
 )
+from tests.paths import need_shared
 
 CROWN_DEPENDENCY = "Crown Dependencies"
 _DISTRICTS = "postcode_district_to_region.csv"
@@ -47,15 +47,7 @@ AREAS = sorted(row["prefix"] for row in _table_rows() if row["prefix"].isalpha()
 
 @pytest.fixture(scope="module")
 def reference() -> Path:
-    shared = os.environ.get("PAYGAP_SHARED_DIR")
-    base = Path(shared) if shared else Path(__file__).resolve().parents[1].parent / "shared"
-    folder = base / "data" / "reference"
-    if not folder.is_dir():
-        pytest.skip(
-            f"reference tables not found in {folder}; set PAYGAP_SHARED_DIR to the 'shared' "
-            "folder that holds data/reference"
-        )
-    return folder
+    return need_shared("data/reference")
 
 
 def _read(folder: Path, name: str) -> list[dict[str, str]]:

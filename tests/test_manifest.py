@@ -26,7 +26,7 @@ from paygap_utils.manifest import (
     parse_year,
     read_manifest,
 )
-from tests.paths import REPO_ROOT, shared_dir
+from tests.paths import REPO_ROOT, need_shared
 
 RAW = json.loads((REPO_ROOT / "data_manifest.json").read_text())
 
@@ -63,13 +63,11 @@ def test_the_excel_resave_is_declared():
 
 
 def test_checksums_sizes_and_rows_are_the_bytes_own():
-    shared = shared_dir()
-    if shared is None:
-        pytest.skip("../shared/data/ukgpg is not available")
+    mirror = need_shared()
     from paygap_utils.refresh import file_facts
 
     for entry in read_manifest().files:
-        facts = file_facts(shared / "data" / "ukgpg" / entry.file_name)
+        facts = file_facts(mirror / entry.file_name)
         assert facts == {
             "sha256": entry.sha256,
             "size": entry.size,

@@ -17,10 +17,8 @@ import textwrap
 import venv
 from pathlib import Path
 
-import pytest
-
 from paygap_utils.manifest import read_manifest
-from tests.paths import REPO_ROOT, shared_dir
+from tests.paths import REPO_ROOT, need_shared
 from tests.servers import FileServer
 
 POSTBUILD = REPO_ROOT / "postBuild"
@@ -85,11 +83,7 @@ def test_postbuild_is_an_executable_strict_bash_script():
 
 
 def test_postbuild_bakes_the_verified_data_into_home(tmp_path):
-    shared = shared_dir()
-    if shared is None:
-        pytest.skip(
-            "../shared/data/ukgpg is missing (set PAYGAP_SHARED_DIR): no mirror to fetch from"
-        )
+    mirror_folder = need_shared()  # the mirror postBuild fetches from
     manifest = read_manifest()
     home = tmp_path / "home"
     home.mkdir()
@@ -102,7 +96,7 @@ def test_postbuild_bakes_the_verified_data_into_home(tmp_path):
         PIP_DISABLE_PIP_VERSION_CHECK="1",
     )
 
-    with FileServer(shared / "data" / "ukgpg") as mirror:
+    with FileServer(mirror_folder) as mirror:
         build = subprocess.run(
             ["bash", str(POSTBUILD)],
             cwd=REPO_ROOT,

@@ -15,16 +15,18 @@ import pandas as pd
 import pytest
 
 import paygap_utils
-from tests.paths import shared_dir
+from tests.paths import need_shared, shared_folder
 
 pytestmark = pytest.mark.data
 
 
+PUBLISHED = "data/reference/published_figures.csv"
+
+
 def _published() -> list[dict[str, str]]:
-    shared = shared_dir()
-    if shared is None:
+    path = shared_folder() / PUBLISHED
+    if not path.is_file():
         return []
-    path = shared / "data" / "reference" / "published_figures.csv"
     with open(path, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     # "same" repeats the previous row's basis or source.
@@ -40,7 +42,7 @@ ROWS = _published()
 
 def _row(year: str, metric_starts: str) -> dict[str, str]:
     if not ROWS:
-        pytest.skip("../shared/data/reference/published_figures.csv is not available")
+        need_shared(PUBLISHED)
     found = [
         r for r in ROWS if r["reporting_year"] == year and r["metric"].startswith(metric_starts)
     ]
@@ -70,7 +72,7 @@ def _shares(values: pd.Series, decimals: int) -> list[float]:
 
 def test_every_published_figure_has_a_test():
     if not ROWS:
-        pytest.skip("../shared/data/reference/published_figures.csv is not available")
+        need_shared(PUBLISHED)
     tested = {
         ("2017-18", "share of employers whose median"),
         ("2017-18", "share of employers whose mean"),

@@ -6,16 +6,17 @@ library's own code and tables, and pandas' major version, so any change to the d
 or to the cleaning makes a new cache.
 
 The file is an uncompressed Arrow IPC file (one record batch per reporting year)
-followed by a trailer that proves it: a CRC-32 of every column of every year, of
-every shared dictionary, and of every other byte of the Arrow file (its schema,
-metadata and footer), the table's ``attrs``, and the trailer's own CRC-32. A read
-checks what it reads (the columns and years asked for, and all the rest), so a
-flipped bit anywhere, a truncated file, a file of other columns or of another
-version's layout is noticed, logged, and rebuilt from the downloaded files; it is
-never served as data. Every check passes before anything is converted to pandas; a
-second thread reads each year while the year before is checked. The file is read
-into memory, not memory-mapped, so nothing that happens to it later can change or
-crash a table already loaded.
+followed by a trailer that proves it: a CRC-32 of every block of the Arrow file, of
+every column of every year, of every shared dictionary, and of every other byte of
+the Arrow file (its schema, metadata and footer), the table's ``attrs``, and the
+trailer's own CRC-32. A read checks every byte it reads before anything is
+converted to pandas. A read of the whole table reads the file in blocks on two
+threads, each block checked as soon as it is read; a read of some columns or years
+reads only their buffers and checks each of them, and all the metadata. So a flipped
+bit anywhere, a truncated file, a file of other columns or of another version's
+layout is noticed, logged, and rebuilt from the downloaded files; it is never served
+as data. The file is read into memory, not memory-mapped, so nothing that happens to
+it later can change or crash a table already loaded.
 
 Writes go to a temporary file that is renamed into place, so a reader never sees
 half a table. After a write, only this environment's caches of other keys are
@@ -63,7 +64,9 @@ _SUFFIX = ".cache"
 _MAGIC = b"PAYGAPC1"
 #: The trailer's fixed tail: CRC-32 of the trailer text, its length, the magic.
 _TAIL = struct.Struct("<IQ8s")
-_FORMAT = 1
+_FORMAT = 2
+#: A whole-table read checks the Arrow file in blocks of this many bytes.
+_BLOCK = 1 << 20
 #: The previous layout's metadata key (parquet caches of earlier versions).
 _OLD_PARQUET_KEY = b"paygap_utils.attrs"
 
@@ -299,6 +302,11 @@ def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
         for start, end in rest:
             file.seek(start)
             rest_crc = zlib.crc32(file.read(end - start), rest_crc)
+        file.seek(0)
+        block_crc = [
+            zlib.crc32(file.read(min(_BLOCK, ipc_length - start)))
+            for start in range(0, ipc_length, _BLOCK)
+        ]
     # The checksums of the data, read back the way read_cache reads it, one year at a time.
     batch_crc, dictionary_crc = [], {}
     reader = ipc.open_file(pa.OSFile(str(ipc_path)), footer_offset=ipc_length)
@@ -317,6 +325,8 @@ def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
         "dictionary_crc": dictionary_crc,
         "rest": rest,
         "rest_crc": rest_crc,
+        "block_size": _BLOCK,
+        "block_crc": block_crc,
     }
 
 
@@ -374,7 +384,8 @@ def write_cache(table: pd.DataFrame, path: Path) -> None:
     _remove_older(path)
 
 
-def _read_trailer(file, size: int) -> dict[str, Any]:
+def _read_trailer(file, size: int, any_format: bool = False) -> dict[str, Any]:
+    """The trailer of a cache of this layout (with ``any_format``: of any of this library's)."""
     if size < _TAIL.size:
         raise CacheDamaged(f"it is truncated ({size} bytes)")
     file.seek(size - _TAIL.size)
@@ -391,7 +402,11 @@ def _read_trailer(file, size: int) -> dict[str, Any]:
         trailer = json.loads(text)
     except ValueError as exc:
         raise CacheDamaged(f"its trailer is not readable ({exc})") from None
-    if trailer.get("format") != _FORMAT or trailer.get("library") != "paygap_utils":
+    if not isinstance(trailer, dict) or trailer.get("library") != "paygap_utils":
+        raise CacheDamaged("its trailer is not this library's")
+    if any_format:
+        return trailer
+    if trailer.get("format") != _FORMAT:
         raise CacheDamaged(f"it has another layout (format {trailer.get('format')!r})")
     if trailer["ipc_length"] != size - _TAIL.size - length:
         raise CacheDamaged("its length does not match its trailer")
@@ -407,7 +422,8 @@ def _remove_older(path: Path) -> None:
         try:
             if other.suffix == _SUFFIX:
                 with open(other, "rb") as file:
-                    trailer = _read_trailer(file, os.fstat(file.fileno()).st_size)
+                    size = os.fstat(file.fileno()).st_size
+                    trailer = _read_trailer(file, size, any_format=True)
                 ours = trailer.get("environment") == mine
             elif other.suffix == ".parquet":
                 import pyarrow.parquet as pq
@@ -449,10 +465,22 @@ def _to_pandas(arrow: pa.Table, attrs: dict[str, Any]) -> pd.DataFrame:
     mapping = {pa.string(): text, pa.large_string(): text}
     kinds = _schema_columns()
     names = arrow.column_names
-    lists = {n: _decode_lists(arrow[n]) for n in names if kinds.get(n) == "codes"}
-    table = arrow.drop_columns(list(lists)).to_pandas(types_mapper=mapping.get)
-    for name, dtype in table.dtypes.items():
-        if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype != text:
+    coded = [n for n in names if kinds.get(n) == "codes"]
+    rest = arrow.drop_columns(coded)
+    if coded:
+        from concurrent.futures import ThreadPoolExecutor
+
+        # The lists are decoded in Python on a second thread while pyarrow converts the
+        # rest, most of it with the GIL released.
+        with ThreadPoolExecutor(max_workers=1) as other:
+            decoding = other.submit(lambda: {n: _decode_lists(arrow[n]) for n in coded})
+            table = rest.to_pandas(types_mapper=mapping.get)
+            lists = decoding.result()
+    else:
+        table, lists = rest.to_pandas(types_mapper=mapping.get), {}
+    for name in (n for n in names if kinds.get(n) == "category"):
+        dtype = table[name].dtype
+        if dtype.categories.dtype != text:
             column = table[name]
             # Categories as the same Arrow-backed text in pandas 2.2 (object) and 3 (str).
             dtype = pd.CategoricalDtype(
@@ -460,7 +488,8 @@ def _to_pandas(arrow: pa.Table, attrs: dict[str, Any]) -> pd.DataFrame:
             )
             table[name] = pd.Categorical.from_codes(column.cat.codes.to_numpy(), dtype=dtype)
     for name, values in lists.items():
-        table.insert(names.index(name), name, values)
+        # As a Series, so pandas 3 takes the array without copying it.
+        table.insert(names.index(name), name, pd.Series(values, copy=False))
     table.attrs = attrs
     return table
 
@@ -489,14 +518,62 @@ def _check_columns(
                 raise CacheDamaged(f"the categories of column {name!r} fail their checksum")
 
 
+def _read_whole(path: Path, trailer: dict[str, Any]):
+    """The whole Arrow file in memory, each block checked as soon as it is read.
+
+    Two threads each read and check half of the blocks (file reads and zlib both
+    release the GIL), so this takes about half the time of reading, then checking.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow as pa
+
+    length, size, expected = trailer["ipc_length"], trailer["block_size"], trailer["block_crc"]
+    if not isinstance(size, int) or size <= 0 or len(expected) != -(-length // size):
+        raise CacheDamaged("its block checksums do not cover the file")
+    whole = pa.allocate_buffer(length)
+    view = memoryview(whole)
+
+    def read(blocks: range) -> None:
+        with open(path, "rb", buffering=0) as file:
+            for block in blocks:
+                start = block * size
+                part = view[start : min(start + size, length)]
+                file.seek(start)
+                done = 0
+                while done < len(part):
+                    got = file.readinto(part[done:])
+                    if not got:
+                        raise CacheDamaged("it is shorter than its trailer says")
+                    done += got
+                if zlib.crc32(part) != expected[block]:
+                    raise CacheDamaged(f"block {block} (from byte {start}) fails its checksum")
+
+    half = len(expected) // 2
+    with ThreadPoolExecutor(max_workers=1) as other:
+        first = other.submit(read, range(half))
+        try:
+            read(range(half, len(expected)))
+        finally:
+            first.result()
+    return whole
+
+
+def _check_schema(schema: pa.Schema, names: list[str], fields: list[int]) -> None:
+    """Check the columns a reader found against the trailer's and this version's."""
+    kinds = _schema_columns()
+    if schema.names != [names[index] for index in fields]:
+        raise CacheDamaged("its schema does not match its trailer")
+    for field in schema:
+        if not _kind_matches(kinds[field.name], field.type):
+            raise CacheDamaged(f"its column {field.name!r} has another type")
+
+
 def _open(
     path: Path, years: list[int] | None, columns: list[str] | None
 ) -> tuple[pa.Table, dict[str, Any]]:
     """Read the years and columns asked for, and check every byte read against the trailer."""
-    from concurrent.futures import ThreadPoolExecutor
-
     import pyarrow as pa
-    import pyarrow.ipc as ipc
 
     with open(path, "rb") as file:
         size = os.fstat(file.fileno()).st_size
@@ -506,28 +583,58 @@ def _open(
             raise CacheDamaged(f"it holds the table of key {trailer.get('key')}, not {key}")
         if trailer.get("environment") != _environment():
             raise CacheDamaged(f"it was written for {trailer.get('environment')}")
-        rest_crc = 0
-        for start, end in trailer["rest"]:
-            file.seek(start)
-            rest_crc = zlib.crc32(file.read(end - start), rest_crc)
-        if rest_crc != trailer["rest_crc"]:
-            raise CacheDamaged("its schema or metadata fails its checksum")
+        names = trailer["columns"]
+        if names != list(_schema_columns()):
+            raise CacheDamaged("it holds other columns than this version's table")
+        if years is None and columns is None:
+            batches, schema = _whole_table(path, trailer)
+        else:
+            rest_crc = 0
+            for start, end in trailer["rest"]:
+                file.seek(start)
+                rest_crc = zlib.crc32(file.read(end - start), rest_crc)
+            if rest_crc != trailer["rest_crc"]:
+                raise CacheDamaged("its schema or metadata fails its checksum")
+            batches, schema = _some_of_table(path, trailer, years, columns)
+    arrow = pa.Table.from_batches(batches, schema=schema)
+    if columns is not None:
+        arrow = arrow.select(columns)
+    return arrow, trailer["attrs"]
+
+
+def _whole_table(path: Path, trailer: dict[str, Any]) -> tuple[list, pa.Schema]:
+    """Every year of every column, from the whole file read and checked in blocks."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    whole = _read_whole(path, trailer)
+    # Only now, with every byte checked, is the Arrow file parsed; its arrays are views of it.
+    options = ipc.IpcReadOptions(use_threads=False)
+    reader = ipc.open_file(pa.BufferReader(whole), options=options)
+    if reader.num_record_batches != len(trailer["years"]):
+        raise CacheDamaged("it holds another number of years than its trailer says")
     names = trailer["columns"]
-    kinds = _schema_columns()
-    if names != list(kinds):
-        raise CacheDamaged("it holds other columns than this version's table")
+    _check_schema(reader.schema, names, list(range(len(names))))
+    return [reader.get_batch(i) for i in range(reader.num_record_batches)], reader.schema
+
+
+def _some_of_table(
+    path: Path, trailer: dict[str, Any], years: list[int] | None, columns: list[str] | None
+) -> tuple[list, pa.Schema]:
+    """The years and columns asked for, reading and checking only their buffers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    names = trailer["columns"]
     fields = sorted(names.index(name) for name in columns or names)
     options = ipc.IpcReadOptions(included_fields=fields, use_threads=False)
     with pa.OSFile(str(path)) as source:
         reader = ipc.open_file(source, footer_offset=trailer["ipc_length"], options=options)
         if reader.num_record_batches != len(trailer["years"]):
             raise CacheDamaged("it holds another number of years than its trailer says")
-        selected = reader.schema  # the included fields only, in file order
-        if selected.names != [names[index] for index in fields]:
-            raise CacheDamaged("its schema does not match its trailer")
-        for field in selected:
-            if not _kind_matches(kinds[field.name], field.type):
-                raise CacheDamaged(f"its column {field.name!r} has another type")
+        _check_schema(reader.schema, names, fields)  # the included fields only, in file order
         wanted = [(i, y) for i, y in enumerate(trailer["years"]) if years is None or y in years]
         batches = []
         # A second thread reads each year while this one checks the year before: pyarrow
@@ -538,10 +645,7 @@ def _open(
                 arrays = list(zip(fields, batch.columns, strict=True))
                 _check_columns(arrays, names, trailer, index, year, dictionaries=not batches)
                 batches.append(batch)
-    arrow = pa.Table.from_batches(batches, schema=selected)
-    if columns is not None:
-        arrow = arrow.select(columns)
-    return arrow, trailer["attrs"]
+        return batches, reader.schema
 
 
 def read_cache(

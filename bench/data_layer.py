@@ -200,6 +200,7 @@ def first_run(server_url: str) -> list[tuple[str, float]]:
 def main() -> None:
     import pandas as pd
     import pyarrow as pa
+    import xxhash
 
     import paygap_utils
     from paygap_utils import cache, loader
@@ -262,6 +263,7 @@ def main() -> None:
             "one_year": best_of(lambda: paygap_utils.load(2021, progressbar=False), REPEAT),
             "naive": best_of(naive, 7),
         }
+        timings["digest"] = best_of(lambda: [xxhash.xxh3_64_intdigest(b) for b in blocks], REPEAT)
         timings["crc"] = best_of(lambda: [zlib.crc32(b) for b in blocks], REPEAT)
         timings["read"] = best_of(lambda: cache._read_whole(path, trailer), REPEAT)
         timings["floor"] = best_of(lambda: arrow.to_pandas(types_mapper=mapping), REPEAT)
@@ -325,11 +327,13 @@ def main() -> None:
     print(f"| warm `load()`, all years, all columns | {ms(warm)} | {ms(warm_min)} |")
     print(f"| warm `load(columns=[3 columns])` | {ms(three)} | {ms(three_min)} |")
     print(f"| warm `load(2021)` | {ms(timings['one_year'][0])} | {ms(timings['one_year'][1])} |")
-    crc, crc_min = timings["crc"]
+    digest, digest_min = timings["digest"]
     print(
-        f"| the check alone: CRC-32 of the whole Arrow file, one thread | {ms(crc)} | "
-        f"{ms(crc_min)} |"
+        f"| the check alone: xxh3-64 of the whole Arrow file, one thread | {ms(digest)} | "
+        f"{ms(digest_min)} |"
     )
+    crc, crc_min = timings["crc"]
+    print(f"| for comparison: CRC-32 of the same, one thread | {ms(crc)} | {ms(crc_min)} |")
     read, read_min = timings["read"]
     print(f"| reading and checking the whole file, two threads | {ms(read)} | {ms(read_min)} |")
     floor, floor_min = timings["floor"]
@@ -341,7 +345,7 @@ def main() -> None:
         f"Warm `load()` is **{naive_s / warm:.1f}x** faster than the naive read (target 6x; "
         f"{naive_min / warm_min:.1f}x fastest against fastest); `load(columns=[3 columns])` is "
         f"**{warm / three:.1f}x** faster than the full warm load (target 3x). The check's "
-        f"CPU time is {timings['crc'][0] / warm:.0%} of the warm load's wall time; two threads "
+        f"CPU time is {digest / warm:.0%} of the warm load's wall time; two threads "
         "each read and check half of the file, before any conversion."
     )
     print()

@@ -6,17 +6,18 @@ library's own code and tables, and pandas' major version, so any change to the d
 or to the cleaning makes a new cache.
 
 The file is an uncompressed Arrow IPC file (one record batch per reporting year)
-followed by a trailer that proves it: a CRC-32 of every block of the Arrow file, of
-every column of every year, of every shared dictionary, and of every other byte of
-the Arrow file (its schema, metadata and footer), the table's ``attrs``, and the
-trailer's own CRC-32. A read checks every byte it reads before anything is
-converted to pandas. A read of the whole table reads the file in blocks on two
-threads, each block checked as soon as it is read; a read of some columns or years
-reads only their buffers and checks each of them, and all the metadata. So a flipped
-bit anywhere, a truncated file, a file of other columns or of another version's
-layout is noticed, logged, and rebuilt from the downloaded files; it is never served
-as data. The file is read into memory, not memory-mapped, so nothing that happens to
-it later can change or crash a table already loaded.
+followed by a trailer that proves it: an xxh3-64 digest (xxHash, 64 bits) of every
+block of the Arrow file, of every column of every year, of every shared dictionary,
+and of every other byte of the Arrow file (its schema, metadata and footer), the
+table's ``attrs``, and the trailer's own CRC-32 (the standard library's, so that a
+trailer of any layout can be read). A read checks every byte it reads before
+anything is converted to pandas. A read of the whole table reads the file in blocks
+on two threads, each block checked as soon as it is read; a read of some columns or
+years reads only their buffers and checks each of them, and all the metadata. So a
+flipped bit anywhere, a truncated file, a file of other columns or of another
+version's layout is noticed, logged, and rebuilt from the downloaded files; it is
+never served as data. The file is read into memory, not memory-mapped, so nothing
+that happens to it later can change or crash a table already loaded.
 
 Writes go to a temporary file that is renamed into place, so a reader never sees
 half a table. After a write, only this environment's caches of other keys are
@@ -196,12 +197,22 @@ def _string_dtype():
         return pd.StringDtype("pyarrow_numpy")
 
 
-def _crc(buffers) -> int:
-    value = 0
-    for buffer in buffers:
-        if buffer is not None and buffer.size:
-            value = zlib.crc32(memoryview(buffer), value)
-    return value
+def _digest(parts) -> int:
+    """The xxh3-64 digest of ``parts`` (buffers or bytes) one after the other."""
+    import xxhash
+
+    digest = xxhash.xxh3_64()
+    for part in parts:
+        if part is not None and len(part):
+            digest.update(part)
+    return digest.intdigest()
+
+
+def _ranges(file, ranges):
+    """The bytes of each (start, end) range of ``file``, one range at a time."""
+    for start, end in ranges:
+        file.seek(start)
+        yield file.read(end - start)
 
 
 def _batch_buffers(array: pa.Array) -> list:
@@ -298,35 +309,33 @@ def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
     if position < ipc_length:
         rest.append([position, ipc_length])
     with open(ipc_path, "rb") as file:
-        rest_crc = 0
-        for start, end in rest:
-            file.seek(start)
-            rest_crc = zlib.crc32(file.read(end - start), rest_crc)
+        rest_digest = _digest(_ranges(file, rest))
         file.seek(0)
-        block_crc = [
-            zlib.crc32(file.read(min(_BLOCK, ipc_length - start)))
+        block_digest = [
+            _digest([file.read(min(_BLOCK, ipc_length - start))])
             for start in range(0, ipc_length, _BLOCK)
         ]
-    # The checksums of the data, read back the way read_cache reads it, one year at a time.
-    batch_crc, dictionary_crc = [], {}
+    # The digests of the data, read back the way read_cache reads it, one year at a time.
+    batch_digest, dictionary_digest = [], {}
     reader = ipc.open_file(pa.OSFile(str(ipc_path)), footer_offset=ipc_length)
     names = reader.schema.names
     for i in range(reader.num_record_batches):
         batch = reader.get_batch(i)
-        batch_crc.append([_crc(_batch_buffers(array)) for array in batch.columns])
+        batch_digest.append([_digest(_batch_buffers(array)) for array in batch.columns])
         for name, array in zip(names, batch.columns, strict=True):
-            if pa.types.is_dictionary(array.type) and name not in dictionary_crc:
-                dictionary_crc[name] = _crc(array.dictionary.buffers())
+            if pa.types.is_dictionary(array.type) and name not in dictionary_digest:
+                dictionary_digest[name] = _digest(array.dictionary.buffers())
         del batch
         pa.default_memory_pool().release_unused()
     return {
         "columns": names,
-        "batch_crc": batch_crc,
-        "dictionary_crc": dictionary_crc,
+        "digest": "xxh3_64",
+        "batch_digest": batch_digest,
+        "dictionary_digest": dictionary_digest,
         "rest": rest,
-        "rest_crc": rest_crc,
+        "rest_digest": rest_digest,
         "block_size": _BLOCK,
-        "block_crc": block_crc,
+        "block_digest": block_digest,
     }
 
 
@@ -511,24 +520,25 @@ def _check_columns(
 
     for field, array in arrays:
         name = names[field]
-        if _crc(_batch_buffers(array)) != trailer["batch_crc"][index][field]:
+        if _digest(_batch_buffers(array)) != trailer["batch_digest"][index][field]:
             raise CacheDamaged(f"column {name!r} of {year} fails its checksum")
         if dictionaries and pa.types.is_dictionary(array.type):
-            if _crc(array.dictionary.buffers()) != trailer["dictionary_crc"][name]:
+            if _digest(array.dictionary.buffers()) != trailer["dictionary_digest"][name]:
                 raise CacheDamaged(f"the categories of column {name!r} fail their checksum")
 
 
 def _read_whole(path: Path, trailer: dict[str, Any]):
     """The whole Arrow file in memory, each block checked as soon as it is read.
 
-    Two threads each read and check half of the blocks (file reads and zlib both
+    Two threads each read and check half of the blocks (file reads and xxhash 4 both
     release the GIL), so this takes about half the time of reading, then checking.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
+    import xxhash
 
-    length, size, expected = trailer["ipc_length"], trailer["block_size"], trailer["block_crc"]
+    length, size, expected = trailer["ipc_length"], trailer["block_size"], trailer["block_digest"]
     if not isinstance(size, int) or size <= 0 or len(expected) != -(-length // size):
         raise CacheDamaged("its block checksums do not cover the file")
     whole = pa.allocate_buffer(length)
@@ -546,7 +556,7 @@ def _read_whole(path: Path, trailer: dict[str, Any]):
                     if not got:
                         raise CacheDamaged("it is shorter than its trailer says")
                     done += got
-                if zlib.crc32(part) != expected[block]:
+                if xxhash.xxh3_64_intdigest(part) != expected[block]:
                     raise CacheDamaged(f"block {block} (from byte {start}) fails its checksum")
 
     half = len(expected) // 2
@@ -589,11 +599,7 @@ def _open(
         if years is None and columns is None:
             batches, schema = _whole_table(path, trailer)
         else:
-            rest_crc = 0
-            for start, end in trailer["rest"]:
-                file.seek(start)
-                rest_crc = zlib.crc32(file.read(end - start), rest_crc)
-            if rest_crc != trailer["rest_crc"]:
+            if _digest(_ranges(file, trailer["rest"])) != trailer["rest_digest"]:
                 raise CacheDamaged("its schema or metadata fails its checksum")
             batches, schema = _some_of_table(path, trailer, years, columns)
     arrow = pa.Table.from_batches(batches, schema=schema)
@@ -638,7 +644,7 @@ def _some_of_table(
         wanted = [(i, y) for i, y in enumerate(trailer["years"]) if years is None or y in years]
         batches = []
         # A second thread reads each year while this one checks the year before: pyarrow
-        # releases the GIL while it reads, and zlib while it checks.
+        # releases the GIL while it reads, and xxhash 4 while it checks.
         with ThreadPoolExecutor(max_workers=1) as read_ahead:
             read = read_ahead.map(reader.get_batch, [index for index, _ in wanted])
             for (index, year), batch in zip(wanted, read, strict=True):

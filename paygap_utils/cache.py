@@ -215,10 +215,11 @@ def _ranges(file, ranges):
         yield file.read(end - start)
 
 
-def _batch_buffers(array: pa.Array) -> list:
+def _indices(array: pa.Array) -> pa.Array:
+    """A dictionary-encoded column's codes; any other column itself."""
     import pyarrow as pa
 
-    return array.indices.buffers() if pa.types.is_dictionary(array.type) else array.buffers()
+    return array.indices if pa.types.is_dictionary(array.type) else array
 
 
 # Writing
@@ -262,47 +263,66 @@ def _arrow_batches(table: pd.DataFrame):
         yield year, schema, arrow
 
 
-def _body_ranges(whole: pa.Buffer) -> list[tuple[int, int]]:
-    """Where the data of each year and each dictionary lies in the Arrow file ``whole``.
+def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
+    """Where every buffer of an Arrow file lies, and the digests a reader checks.
 
-    Each is a (start, end) span from its first buffer to its last: inside a span there
-    are only that message's buffers, checked column by column, and padding that no
-    reader looks at. Everything outside the spans (schema, message headers, footer) is
-    checked as a whole.
+    Per year and column: where its buffers lie, its count of missing values and the
+    digest of its buffers; the same for each column's shared dictionary; the digest of
+    everything else (schema, message headers, footer, padding between the messages);
+    and the digest of every block of the file.
     """
     import pyarrow as pa
     import pyarrow.ipc as ipc
 
-    def span(buffers) -> tuple[int, int] | None:
-        places = [(b.address - whole.address, b.size) for b in buffers if b is not None and b.size]
-        if not places:
-            return None
-        for start, size in places:
-            if not 0 <= start <= whole.size - size:
+    def spans(array, base: int) -> list[list[int] | None]:
+        found = []
+        for buffer in array.buffers():
+            if buffer is None:
+                found.append(None)  # absent (no validity bitmap without missing values)
+                continue
+            if not buffer.size:
+                found.append([0, 0])  # present but empty, e.g. the text of only missing values
+                continue
+            start = buffer.address - base
+            if not 0 <= start <= ipc_length - buffer.size:
                 raise RuntimeError("an Arrow buffer lies outside the file")
-        return min(start for start, _ in places), max(start + size for start, size in places)
+            found.append([start, buffer.size])
+        return found
 
-    spans = set()
-    reader = ipc.open_file(whole)
-    for i in range(reader.num_record_batches):
-        batch = reader.get_batch(i)
-        spans.add(span(b for array in batch.columns for b in _batch_buffers(array)))
-        for array in batch.columns:
-            if pa.types.is_dictionary(array.type):
-                spans.add(span(array.dictionary.buffers()))
-    return sorted(s for s in spans if s is not None)
-
-
-def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
-    """Checksums of an Arrow file as the reader sees it: per year and column, and the rest."""
-    import pyarrow as pa
-    import pyarrow.ipc as ipc
-
+    rows, buffers, null_counts, batch_digest = [], [], [], []
+    dictionaries, dictionary_digest = {}, {}
     # Where each buffer lies in the file, from a zero-copy view of it.
     with pa.memory_map(str(ipc_path)) as mapped:
-        ranges = _body_ranges(mapped.read_buffer(ipc_length))
+        whole = mapped.read_buffer(ipc_length)
+        reader = ipc.open_file(whole)
+        names = reader.schema.names
+        for i in range(reader.num_record_batches):
+            batch = reader.get_batch(i)
+            rows.append(batch.num_rows)
+            arrays = [_indices(array) for array in batch.columns]
+            buffers.append([spans(array, whole.address) for array in arrays])
+            null_counts.append([array.null_count for array in arrays])
+            batch_digest.append([_digest(array.buffers()) for array in arrays])
+            for name, array in zip(names, batch.columns, strict=True):
+                if pa.types.is_dictionary(array.type) and name not in dictionaries:
+                    values = array.dictionary
+                    dictionaries[name] = {
+                        "length": len(values),
+                        "null_count": values.null_count,
+                        "buffers": spans(values, whole.address),
+                    }
+                    dictionary_digest[name] = _digest(values.buffers())
+        del batch, arrays, reader, whole
+    # Each message's data: from its first buffer to the end of its last. Between them lie
+    # only its buffers, each checked on its own, and padding that no read looks at.
+    messages = [*buffers, *([d["buffers"]] for d in dictionaries.values())]
+    bodies = []
+    for message in messages:
+        places = [span for array in message for span in array if span is not None and span[1]]
+        if places:
+            bodies.append((min(a for a, _ in places), max(a + n for a, n in places)))
     rest, position = [], 0
-    for start, end in ranges:
+    for start, end in sorted(bodies):
         if start > position:
             rest.append([position, start])
         position = max(position, end)
@@ -315,22 +335,14 @@ def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
             _digest([file.read(min(_BLOCK, ipc_length - start))])
             for start in range(0, ipc_length, _BLOCK)
         ]
-    # The digests of the data, read back the way read_cache reads it, one year at a time.
-    batch_digest, dictionary_digest = [], {}
-    reader = ipc.open_file(pa.OSFile(str(ipc_path)), footer_offset=ipc_length)
-    names = reader.schema.names
-    for i in range(reader.num_record_batches):
-        batch = reader.get_batch(i)
-        batch_digest.append([_digest(_batch_buffers(array)) for array in batch.columns])
-        for name, array in zip(names, batch.columns, strict=True):
-            if pa.types.is_dictionary(array.type) and name not in dictionary_digest:
-                dictionary_digest[name] = _digest(array.dictionary.buffers())
-        del batch
-        pa.default_memory_pool().release_unused()
     return {
         "columns": names,
         "digest": "xxh3_64",
+        "rows": rows,
+        "buffers": buffers,
+        "null_counts": null_counts,
         "batch_digest": batch_digest,
+        "dictionaries": dictionaries,
         "dictionary_digest": dictionary_digest,
         "rest": rest,
         "rest_digest": rest_digest,
@@ -503,28 +515,15 @@ def _to_pandas(arrow: pa.Table, attrs: dict[str, Any]) -> pd.DataFrame:
     return table
 
 
-def _check_columns(
-    arrays: list[tuple[int, pa.Array]],
-    names: list[str],
-    trailer: dict[str, Any],
-    index: int,
-    year: int,
-    dictionaries: bool = False,
-) -> None:
-    """Check the columns ``arrays`` (field, array) of one year against the trailer.
-
-    With ``dictionaries``, the categories the columns share are checked too (once, with
-    the first year read).
-    """
-    import pyarrow as pa
-
-    for field, array in arrays:
-        name = names[field]
-        if _digest(_batch_buffers(array)) != trailer["batch_digest"][index][field]:
-            raise CacheDamaged(f"column {name!r} of {year} fails its checksum")
-        if dictionaries and pa.types.is_dictionary(array.type):
-            if _digest(array.dictionary.buffers()) != trailer["dictionary_digest"][name]:
-                raise CacheDamaged(f"the categories of column {name!r} fail their checksum")
+def _read_into(file, start: int, part: memoryview) -> None:
+    """Fill ``part`` with the bytes of ``file`` from ``start``."""
+    file.seek(start)
+    done = 0
+    while done < len(part):
+        got = file.readinto(part[done:])
+        if not got:
+            raise CacheDamaged("it is shorter than its trailer says")
+        done += got
 
 
 def _read_whole(path: Path, trailer: dict[str, Any]):
@@ -549,13 +548,7 @@ def _read_whole(path: Path, trailer: dict[str, Any]):
             for block in blocks:
                 start = block * size
                 part = view[start : min(start + size, length)]
-                file.seek(start)
-                done = 0
-                while done < len(part):
-                    got = file.readinto(part[done:])
-                    if not got:
-                        raise CacheDamaged("it is shorter than its trailer says")
-                    done += got
+                _read_into(file, start, part)
                 if xxhash.xxh3_64_intdigest(part) != expected[block]:
                     raise CacheDamaged(f"block {block} (from byte {start}) fails its checksum")
 
@@ -627,31 +620,95 @@ def _whole_table(path: Path, trailer: dict[str, Any]) -> tuple[list, pa.Schema]:
 def _some_of_table(
     path: Path, trailer: dict[str, Any], years: list[int] | None, columns: list[str] | None
 ) -> tuple[list, pa.Schema]:
-    """The years and columns asked for, reading and checking only their buffers."""
-    from concurrent.futures import ThreadPoolExecutor
+    """The years and columns asked for, reading and checking only their buffers.
 
+    The trailer says where each buffer lies, so only those bytes are read (into one
+    allocation, each at a 64-byte boundary) and the arrays are made from them.
+    """
     import pyarrow as pa
     import pyarrow.ipc as ipc
+    import xxhash
 
     names = trailer["columns"]
     fields = sorted(names.index(name) for name in columns or names)
-    options = ipc.IpcReadOptions(included_fields=fields, use_threads=False)
+    wanted = [(i, y) for i, y in enumerate(trailer["years"]) if years is None or y in years]
+    length = trailer["ipc_length"]
     with pa.OSFile(str(path)) as source:
-        reader = ipc.open_file(source, footer_offset=trailer["ipc_length"], options=options)
-        if reader.num_record_batches != len(trailer["years"]):
-            raise CacheDamaged("it holds another number of years than its trailer says")
-        _check_schema(reader.schema, names, fields)  # the included fields only, in file order
-        wanted = [(i, y) for i, y in enumerate(trailer["years"]) if years is None or y in years]
+        # The schema only (the footer holds it), checked with the rest of the metadata.
+        schema = ipc.open_file(source, footer_offset=length).schema
+    if len(trailer["rows"]) != len(trailer["years"]):
+        raise CacheDamaged("it holds another number of years than its trailer says")
+    selected = pa.schema([schema.field(i) for i in fields], metadata=schema.metadata)
+    _check_schema(selected, names, fields)
+    coded = {i for i in fields if pa.types.is_dictionary(schema.field(i).type)}
+    spans = [span for i in coded for span in trailer["dictionaries"][names[i]]["buffers"]]
+    spans += [span for index, _ in wanted for i in fields for span in trailer["buffers"][index][i]]
+    places, total = {}, 0
+    for span in spans:
+        if span is not None:
+            start, size = span
+            if not (
+                isinstance(start, int) and isinstance(size, int) and 0 <= start <= length - size
+            ):
+                raise CacheDamaged("its trailer places a buffer outside the file")
+            places.setdefault((start, size), total)
+            total += -(-size // 64) * 64
+    memory = pa.allocate_buffer(max(total, 1))
+    view = memoryview(memory)
+
+    with open(path, "rb", buffering=0) as file:
+
+        def read(found: list, expected: int, what: str) -> list:
+            """The buffers at ``found``, read, and checked against ``expected``."""
+            digest, parts = xxhash.xxh3_64(), []
+            for span in found:
+                if span is None:
+                    parts.append(None)
+                    continue
+                start, size = span
+                at = places[start, size]
+                part = view[at : at + size]
+                _read_into(file, start, part)
+                digest.update(part)
+                parts.append(memory.slice(at, size))
+            if digest.intdigest() != expected:
+                raise CacheDamaged(f"{what} fails its checksum")
+            return parts
+
+        dictionaries = {}
+        for i in sorted(coded):
+            name, field = names[i], schema.field(i)
+            entry = trailer["dictionaries"][name]
+            found = read(
+                entry["buffers"],
+                trailer["dictionary_digest"][name],
+                f"the categories of column {name!r}",
+            )
+            dictionaries[i] = pa.Array.from_buffers(
+                field.type.value_type, entry["length"], found, entry["null_count"]
+            )
         batches = []
-        # A second thread reads each year while this one checks the year before: pyarrow
-        # releases the GIL while it reads, and xxhash 4 while it checks.
-        with ThreadPoolExecutor(max_workers=1) as read_ahead:
-            read = read_ahead.map(reader.get_batch, [index for index, _ in wanted])
-            for (index, year), batch in zip(wanted, read, strict=True):
-                arrays = list(zip(fields, batch.columns, strict=True))
-                _check_columns(arrays, names, trailer, index, year, dictionaries=not batches)
-                batches.append(batch)
-        return batches, reader.schema
+        for index, year in wanted:
+            arrays = []
+            for i in fields:
+                name, field = names[i], schema.field(i)
+                found = read(
+                    trailer["buffers"][index][i],
+                    trailer["batch_digest"][index][i],
+                    f"column {name!r} of {year}",
+                )
+                rows, nulls = trailer["rows"][index], trailer["null_counts"][index][i]
+                if i in coded:
+                    codes = pa.Array.from_buffers(field.type.index_type, rows, found, nulls)
+                    arrays.append(
+                        pa.DictionaryArray.from_arrays(
+                            codes, dictionaries[i], ordered=field.type.ordered, safe=False
+                        )
+                    )
+                else:
+                    arrays.append(pa.Array.from_buffers(field.type, rows, found, nulls))
+            batches.append(pa.RecordBatch.from_arrays(arrays, schema=selected))
+    return batches, selected
 
 
 def read_cache(

@@ -117,6 +117,20 @@ def test_columns_are_read_alone_in_the_order_asked(folder, reference):
     assert [f["year"] for f in two_years.attrs["files"]] == ["2019-20", "2021-22"]
 
 
+def test_each_column_and_each_year_read_alone_is_the_tables(folder, reference):
+    # A partial read makes its arrays from the buffers it reads itself, column by column.
+    path = cache_path(folder, MANIFEST)
+    for column in reference.columns:
+        alone = read_cache(path, None, [column])
+        assert alone is not None, column
+        assert alone[column].dtype == reference[column].dtype, column
+        assert alone[column].equals(reference[column]), column
+    for year in sorted(set(reference["year"])):
+        alone = read_cache(path, [int(year)])
+        assert alone is not None, year
+        assert same(alone, reference[reference["year"] == year].reset_index(drop=True)), year
+
+
 def test_an_unknown_column_is_named_with_the_closest_ones(folder):
     with pytest.raises(ValueError, match="'median_hourly_percent' is not a column") as error:
         paygap_utils.load(columns=["year", "median_hourly_percent"], data_home=folder)

@@ -3,8 +3,9 @@
 A data folder may be shared with anything (``PAYGAP_DATA_DIR`` can point at a
 home folder), so the library writes only three kinds of thing there: the data
 files named in the manifest, the cleaned-table cache, and whatever is inside
-:data:`PRIVATE_DIR`. That subfolder holds the lock, a note of who holds it, and
-partial downloads. A partial file's name carries its writer's computer and
+:data:`PRIVATE_DIR`. That subfolder holds the lock, a note of who holds it,
+partial downloads, and empty marks of the manifest texts that have passed the schema
+(:mod:`paygap_utils.manifest`). A partial file's name carries its writer's computer and
 process id, so a file left by a killed process can be told from a live download
 of another one; clean-up never looks outside the subfolder and removes only such
 orphans.

@@ -24,7 +24,7 @@ from .cache import as_cached, cache_path, check_columns, read_cache, write_cache
 from .clean import read_year, sector_columns
 from .datafolder import data_lock
 from .download import fetch_file
-from .manifest import Manifest, Years, read_manifest, year_label
+from .manifest import Manifest, Years, _mark_checked, read_manifest, year_label
 from .schema import COLUMNS, DERIVED_COLUMNS
 from .settings import data_dir
 
@@ -158,6 +158,7 @@ def _rebuild(
             )
             return as_cached(built, years, columns)
         del built
+        _mark_checked(folder)
         # What was written is what every later load reads, so cold and warm loads agree.
         table = read_cache(path, years, columns)
     if table is None:

@@ -8,6 +8,7 @@ package; a checkout reads it from the repository root.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import numbers
 import re
@@ -455,6 +456,7 @@ def read_manifest(path: str | Path | None = None) -> Manifest:
 
 @lru_cache(maxsize=8)
 def _read_manifest_cached(path: str, mtime_ns: int) -> Manifest:
+    """The manifest at ``path``; the schema check is skipped if this text has passed it."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -467,7 +469,59 @@ def _read_manifest_cached(path: str, mtime_ns: int) -> Manifest:
             "Restore it with `git checkout data_manifest.json` or rewrite it with "
             "`python -m paygap_utils refresh`."
         ) from None
-    return parse_manifest(raw, source=path)
+    digest = _text_digest(text)
+    if digest in _PASSED or _is_marked(digest):
+        return _parse(raw, source=path, check_schema=False)
+    manifest = parse_manifest(raw, source=path)
+    _PASSED.add(digest)
+    return manifest
+
+
+# The schema check needs jsonschema, whose import takes about a second and 20 MB in a
+# kernel with the Jupyter stack installed. A manifest text that has passed is marked, in the
+# library's own corner of the data folder, when the cleaned table is cached there; later
+# kernels skip the check for that text. The mark is named by a digest of the schema and the
+# text, so any edit to either is checked again. A warm load only looks for the mark.
+
+#: Digests of the manifest texts that passed the schema in this process.
+_PASSED: set[str] = set()
+
+
+def _text_digest(text: str) -> str:
+    digest = hashlib.sha256(SCHEMA_PATH.read_bytes() + b"\0" + text.encode("utf-8"))
+    return digest.hexdigest()[:24]
+
+
+def _mark(folder: Path, digest: str) -> Path:
+    from .datafolder import PRIVATE_DIR
+
+    return folder / PRIVATE_DIR / f"manifest-checked-{digest}"
+
+
+def _is_marked(digest: str) -> bool:
+    from .settings import data_dir
+
+    return _mark(data_dir(), digest).is_file()
+
+
+def _mark_checked(folder: Path) -> None:
+    """Mark in ``folder`` the manifest texts that passed the schema in this process.
+
+    Only the default data folder, where :func:`read_manifest` looks, is marked. The loader
+    calls this once it has cached the cleaned table there, holding the folder's lock; a
+    folder that cannot be written is left as it is, and the check runs in every kernel.
+    """
+    from .settings import data_dir
+
+    if Path(folder).resolve() != data_dir().resolve():
+        return
+    for digest in sorted(_PASSED):
+        mark = _mark(folder, digest)
+        try:
+            mark.parent.mkdir(exist_ok=True)
+            mark.touch()
+        except OSError:
+            return
 
 
 @lru_cache(maxsize=1)
@@ -578,9 +632,14 @@ def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
     ...
     paygap_utils.errors.ManifestError: data_manifest.json: licence is missing the field(s) url, ...
     """
+    return _parse(raw, source, check_schema=True)
+
+
+def _parse(raw: Any, source: str, check_schema: bool) -> Manifest:
     from .settings import check_url
 
-    _check_schema(raw, source)
+    if check_schema:
+        _check_schema(raw, source)
     files: list[DataFile] = []
     seen_years: set[int] = set()
     seen_names: set[str] = set()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -14,6 +17,7 @@ from paygap_utils.clean import read_raw
 from paygap_utils.lookups import SIC_SECTIONS
 from paygap_utils.manifest import read_manifest
 from paygap_utils.schema import COLUMNS, DERIVED_COLUMNS
+from tests.paths import REPO_ROOT
 
 pytestmark = pytest.mark.data
 
@@ -104,6 +108,31 @@ def test_cold_and_warm_loads_return_the_same_table(table, session_data_home, tmp
     pd.testing.assert_frame_equal(warm, table)
     assert cold.attrs == warm.attrs
     assert warm["sic_codes"].map(type).eq(list).all()
+
+
+def test_after_a_cold_load_a_new_kernels_warm_load_skips_jsonschema_and_writes_nothing(
+    table, session_data_home, tmp_path
+):
+    for entry in MANIFEST.files:
+        shutil.copy(session_data_home / entry.file_name, tmp_path)
+    code = (
+        "import sys, paygap_utils\n"
+        "paygap_utils.load(progressbar=False)\n"
+        "print('jsonschema' in sys.modules)"
+    )
+
+    def kernel() -> bool:
+        env = {**os.environ, "PAYGAP_DATA_DIR": str(tmp_path)}
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO_ROOT
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout.split()[-1] == "True"
+
+    assert kernel()  # the cold load checks the manifest, caches the table and marks the text
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    assert not kernel()
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
 
 
 def test_a_damaged_cache_is_rebuilt(table, session_data_home):

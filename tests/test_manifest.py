@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from paygap_utils.datafolder import PRIVATE_DIR
 from paygap_utils.errors import ManifestError, PaygapError, YearError
 from paygap_utils.manifest import (
     SCHEMA_PATH,
@@ -160,6 +162,56 @@ def test_a_manifest_that_is_not_json_says_how_to_restore_it(tmp_path):
     path.write_text('{"name": ')
     with pytest.raises(ManifestError, match=r"not valid JSON.*git checkout data_manifest.json"):
         read_manifest(path)
+
+
+def _in_a_new_kernel(folder: Path, manifest: Path, then: str = "") -> bool:
+    """Read ``manifest`` in a fresh interpreter, run ``then``; say if jsonschema was imported."""
+    code = (
+        "import sys\nfrom paygap_utils import manifest\n"
+        f"manifest.read_manifest({str(manifest)!r})\n{then}\n"
+        "print('jsonschema' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PAYGAP_DATA_DIR": str(folder)},
+        cwd=REPO_ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()[-1] == "True"
+
+
+def test_a_manifest_marked_as_checked_is_not_checked_again_in_the_next_kernel(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    manifest = tmp_path / "data_manifest.json"
+    manifest.write_text(json.dumps(RAW))
+    # Reading checks, and writes nothing: a warm load writes nothing.
+    assert _in_a_new_kernel(folder, manifest)
+    assert not any(folder.iterdir())
+    # The loader marks what passed once it has cached the table in the data folder...
+    assert _in_a_new_kernel(
+        folder, manifest, f"manifest._mark_checked(manifest.Path({str(folder)!r}))"
+    )
+    (mark,) = (folder / PRIVATE_DIR).iterdir()
+    assert mark.name.startswith("manifest-checked-")
+    # ...and the next kernel skips jsonschema for this text.
+    assert not _in_a_new_kernel(folder, manifest)
+    # An edit that breaks the schema is another text: it is checked and refused.
+    manifest.write_text(json.dumps(_broken(lambda m: m["files"][0].update(sha256="abc"))))
+    with pytest.raises(ManifestError, match="sha256"):
+        read_manifest(manifest)
+
+
+def test_only_the_data_folder_read_manifest_looks_in_is_marked(tmp_path):
+    default, other = tmp_path / "default", tmp_path / "other"
+    default.mkdir()
+    other.mkdir()
+    manifest = tmp_path / "data_manifest.json"
+    manifest.write_text(json.dumps(RAW))
+    _in_a_new_kernel(default, manifest, f"manifest._mark_checked(manifest.Path({str(other)!r}))")
+    assert not any(other.iterdir()) and not any(default.iterdir())
 
 
 def test_http_to_loopback_is_allowed_in_a_manifest():

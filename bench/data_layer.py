@@ -204,7 +204,7 @@ def main() -> None:
 
     import paygap_utils
     from paygap_utils import cache, loader
-    from paygap_utils.manifest import read_manifest
+    from paygap_utils.manifest import _mark_checked, read_manifest
 
     folder = mirror_folder()
     manifest = read_manifest()
@@ -234,6 +234,7 @@ def main() -> None:
         path = cache.cache_path(tmp, manifest)
         start = time.perf_counter()
         cache.write_cache(built, path)
+        _mark_checked(tmp)  # as load() does once the table is cached
         stages.append(("write the cache with its checksums", time.perf_counter() - start))
         del built
         start = time.perf_counter()

@@ -209,10 +209,17 @@ def _digest(parts) -> int:
 
 
 def _ranges(file, ranges):
-    """The bytes of each (start, end) range of ``file``, one range at a time."""
+    """The bytes of each (start, end) range of ``file``, one range at a time.
+
+    Each is a view of one buffer that the next range overwrites: read, use, move on. (One
+    buffer, not a new bytes object per range, so the cold path's heap is not fragmented.)
+    """
+    ranges = list(ranges)
+    view = memoryview(bytearray(max((end - start for start, end in ranges), default=0)))
     for start, end in ranges:
-        file.seek(start)
-        yield file.read(end - start)
+        part = view[: end - start]
+        _read_into(file, start, part)
+        yield part
 
 
 def _indices(array: pa.Array) -> pa.Array:
@@ -289,9 +296,9 @@ def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
             found.append([start, buffer.size])
         return found
 
-    rows, buffers, null_counts, batch_digest = [], [], [], []
-    dictionaries, dictionary_digest = {}, {}
-    # Where each buffer lies in the file, from a zero-copy view of it.
+    rows, buffers, null_counts, dictionaries = [], [], [], {}
+    # Where each buffer lies in the file, from a zero-copy view of it (which touches only
+    # the metadata: the data is read below, a buffer at a time, while the table is in memory).
     with pa.memory_map(str(ipc_path)) as mapped:
         whole = mapped.read_buffer(ipc_length)
         reader = ipc.open_file(whole)
@@ -302,7 +309,6 @@ def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
             arrays = [_indices(array) for array in batch.columns]
             buffers.append([spans(array, whole.address) for array in arrays])
             null_counts.append([array.null_count for array in arrays])
-            batch_digest.append([_digest(array.buffers()) for array in arrays])
             for name, array in zip(names, batch.columns, strict=True):
                 if pa.types.is_dictionary(array.type) and name not in dictionaries:
                     values = array.dictionary
@@ -311,8 +317,11 @@ def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
                         "null_count": values.null_count,
                         "buffers": spans(values, whole.address),
                     }
-                    dictionary_digest[name] = _digest(values.buffers())
         del batch, arrays, reader, whole
+
+    def data(found: list) -> list[tuple[int, int]]:
+        return [(start, start + size) for start, size in (s for s in found if s is not None)]
+
     # Each message's data: from its first buffer to the end of its last. Between them lie
     # only its buffers, each checked on its own, and padding that no read looks at.
     messages = [*buffers, *([d["buffers"]] for d in dictionaries.values())]
@@ -329,12 +338,16 @@ def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
     if position < ipc_length:
         rest.append([position, ipc_length])
     with open(ipc_path, "rb") as file:
+        batch_digest = [[_digest(_ranges(file, data(a))) for a in batch] for batch in buffers]
+        dictionary_digest = {
+            name: _digest(_ranges(file, data(d["buffers"]))) for name, d in dictionaries.items()
+        }
         rest_digest = _digest(_ranges(file, rest))
         file.seek(0)
-        block_digest = [
-            _digest([file.read(min(_BLOCK, ipc_length - start))])
-            for start in range(0, ipc_length, _BLOCK)
+        blocks = [
+            (start, min(start + _BLOCK, ipc_length)) for start in range(0, ipc_length, _BLOCK)
         ]
+        block_digest = [_digest([part]) for part in _ranges(file, blocks)]
     return {
         "columns": names,
         "digest": "xxh3_64",

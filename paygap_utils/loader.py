@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -158,6 +159,7 @@ def _rebuild(
             )
             return as_cached(built, years, columns)
         del built
+        _return_freed_memory()
         _mark_checked(folder)
         # What was written is what every later load reads, so cold and warm loads agree.
         table = read_cache(path, years, columns)
@@ -171,6 +173,24 @@ def _rebuild(
         )
         table = as_cached(_build(manifest, folder, progressbar), years, columns)
     return table
+
+
+def _return_freed_memory() -> None:
+    """Hand back to the system the memory glibc keeps after the build's table is freed.
+
+    Building the table leaves glibc's heap holding a couple of hundred MB it has freed but
+    not returned; reading the cache back on top of it made the cold load's peak vary by
+    30 MB from run to run (285 to 320 MB under pandas 2.2). glibc's ``malloc_trim`` returns
+    it. Elsewhere (macOS, Windows, musl) there is no such call, and nothing is done.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _build(manifest: Manifest, folder: Path, progressbar: bool) -> pd.DataFrame:

@@ -320,16 +320,17 @@ def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
         del batch, arrays, reader, whole
 
     def data(found: list) -> list[tuple[int, int]]:
-        return [(start, start + size) for start, size in (s for s in found if s is not None)]
+        """The (start, end) in the file of each non-empty buffer of ``found``."""
+        return [(s[0], s[0] + s[1]) for s in found if s is not None and s[1]]
 
     # Each message's data: from its first buffer to the end of its last. Between them lie
     # only its buffers, each checked on its own, and padding that no read looks at.
     messages = [*buffers, *([d["buffers"]] for d in dictionaries.values())]
     bodies = []
     for message in messages:
-        places = [span for array in message for span in array if span is not None and span[1]]
+        places = [place for array in message for place in data(array)]
         if places:
-            bodies.append((min(a for a, _ in places), max(a + n for a, n in places)))
+            bodies.append((min(a for a, _ in places), max(b for _, b in places)))
     rest, position = [], 0
     for start, end in sorted(bodies):
         if start > position:
@@ -343,14 +344,12 @@ def _layout(ipc_path: Path, ipc_length: int) -> dict[str, Any]:
             name: _digest(_ranges(file, data(d["buffers"]))) for name, d in dictionaries.items()
         }
         rest_digest = _digest(_ranges(file, rest))
-        file.seek(0)
         blocks = [
             (start, min(start + _BLOCK, ipc_length)) for start in range(0, ipc_length, _BLOCK)
         ]
         block_digest = [_digest([part]) for part in _ranges(file, blocks)]
     return {
         "columns": names,
-        "digest": "xxh3_64",
         "rows": rows,
         "buffers": buffers,
         "null_counts": null_counts,
@@ -605,9 +604,7 @@ def _open(
         if years is None and columns is None:
             batches, schema = _whole_table(path, trailer)
         else:
-            if _digest(_ranges(file, trailer["rest"])) != trailer["rest_digest"]:
-                raise CacheDamaged("its schema or metadata fails its checksum")
-            batches, schema = _some_of_table(path, trailer, years, columns)
+            batches, schema = _some_of_table(file, trailer, years, columns)
     arrow = pa.Table.from_batches(batches, schema=schema)
     if columns is not None:
         arrow = arrow.select(columns)
@@ -631,12 +628,13 @@ def _whole_table(path: Path, trailer: dict[str, Any]) -> tuple[list, pa.Schema]:
 
 
 def _some_of_table(
-    path: Path, trailer: dict[str, Any], years: list[int] | None, columns: list[str] | None
+    file, trailer: dict[str, Any], years: list[int] | None, columns: list[str] | None
 ) -> tuple[list, pa.Schema]:
     """The years and columns asked for, reading and checking only their buffers.
 
-    The trailer says where each buffer lies, so only those bytes are read (into one
-    allocation, each at a 64-byte boundary) and the arrays are made from them.
+    ``file`` is the cache, open. The trailer says where each buffer lies, so only those
+    bytes are read (into one allocation, each at a 64-byte boundary) and the arrays are
+    made from them.
     """
     import pyarrow as pa
     import pyarrow.ipc as ipc
@@ -646,9 +644,10 @@ def _some_of_table(
     fields = sorted(names.index(name) for name in columns or names)
     wanted = [(i, y) for i, y in enumerate(trailer["years"]) if years is None or y in years]
     length = trailer["ipc_length"]
-    with pa.OSFile(str(path)) as source:
-        # The schema only (the footer holds it), checked with the rest of the metadata.
-        schema = ipc.open_file(source, footer_offset=length).schema
+    if _digest(_ranges(file, trailer["rest"])) != trailer["rest_digest"]:
+        raise CacheDamaged("its schema or metadata fails its checksum")
+    # Only the schema is parsed (the footer holds it), now that the metadata is checked.
+    schema = ipc.open_file(file, footer_offset=length).schema
     if len(trailer["rows"]) != len(trailer["years"]):
         raise CacheDamaged("it holds another number of years than its trailer says")
     selected = pa.schema([schema.field(i) for i in fields], metadata=schema.metadata)
@@ -669,58 +668,56 @@ def _some_of_table(
     memory = pa.allocate_buffer(max(total, 1))
     view = memoryview(memory)
 
-    with open(path, "rb", buffering=0) as file:
+    def read(found: list, expected: int, what: str) -> list:
+        """The buffers at ``found``, read, and checked against ``expected``."""
+        digest, parts = xxhash.xxh3_64(), []
+        for span in found:
+            if span is None:
+                parts.append(None)
+                continue
+            start, size = span
+            at = places[start, size]
+            part = view[at : at + size]
+            _read_into(file, start, part)
+            digest.update(part)
+            parts.append(memory.slice(at, size))
+        if digest.intdigest() != expected:
+            raise CacheDamaged(f"{what} fails its checksum")
+        return parts
 
-        def read(found: list, expected: int, what: str) -> list:
-            """The buffers at ``found``, read, and checked against ``expected``."""
-            digest, parts = xxhash.xxh3_64(), []
-            for span in found:
-                if span is None:
-                    parts.append(None)
-                    continue
-                start, size = span
-                at = places[start, size]
-                part = view[at : at + size]
-                _read_into(file, start, part)
-                digest.update(part)
-                parts.append(memory.slice(at, size))
-            if digest.intdigest() != expected:
-                raise CacheDamaged(f"{what} fails its checksum")
-            return parts
-
-        dictionaries = {}
-        for i in sorted(coded):
+    dictionaries = {}
+    for i in sorted(coded):
+        name, field = names[i], schema.field(i)
+        entry = trailer["dictionaries"][name]
+        found = read(
+            entry["buffers"],
+            trailer["dictionary_digest"][name],
+            f"the categories of column {name!r}",
+        )
+        dictionaries[i] = pa.Array.from_buffers(
+            field.type.value_type, entry["length"], found, entry["null_count"]
+        )
+    batches = []
+    for index, year in wanted:
+        arrays = []
+        for i in fields:
             name, field = names[i], schema.field(i)
-            entry = trailer["dictionaries"][name]
             found = read(
-                entry["buffers"],
-                trailer["dictionary_digest"][name],
-                f"the categories of column {name!r}",
+                trailer["buffers"][index][i],
+                trailer["batch_digest"][index][i],
+                f"column {name!r} of {year}",
             )
-            dictionaries[i] = pa.Array.from_buffers(
-                field.type.value_type, entry["length"], found, entry["null_count"]
-            )
-        batches = []
-        for index, year in wanted:
-            arrays = []
-            for i in fields:
-                name, field = names[i], schema.field(i)
-                found = read(
-                    trailer["buffers"][index][i],
-                    trailer["batch_digest"][index][i],
-                    f"column {name!r} of {year}",
-                )
-                rows, nulls = trailer["rows"][index], trailer["null_counts"][index][i]
-                if i in coded:
-                    codes = pa.Array.from_buffers(field.type.index_type, rows, found, nulls)
-                    arrays.append(
-                        pa.DictionaryArray.from_arrays(
-                            codes, dictionaries[i], ordered=field.type.ordered, safe=False
-                        )
+            rows, nulls = trailer["rows"][index], trailer["null_counts"][index][i]
+            if i in coded:
+                codes = pa.Array.from_buffers(field.type.index_type, rows, found, nulls)
+                arrays.append(
+                    pa.DictionaryArray.from_arrays(
+                        codes, dictionaries[i], ordered=field.type.ordered, safe=False
                     )
-                else:
-                    arrays.append(pa.Array.from_buffers(field.type, rows, found, nulls))
-            batches.append(pa.RecordBatch.from_arrays(arrays, schema=selected))
+                )
+            else:
+                arrays.append(pa.Array.from_buffers(field.type, rows, found, nulls))
+        batches.append(pa.RecordBatch.from_arrays(arrays, schema=selected))
     return batches, selected
 
 

@@ -547,7 +547,6 @@ def _read_whole(path: Path, trailer: dict[str, Any]):
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
-    import xxhash
 
     length, size, expected = trailer["ipc_length"], trailer["block_size"], trailer["block_digest"]
     if not isinstance(size, int) or size <= 0 or len(expected) != -(-length // size):
@@ -561,7 +560,7 @@ def _read_whole(path: Path, trailer: dict[str, Any]):
                 start = block * size
                 part = view[start : min(start + size, length)]
                 _read_into(file, start, part)
-                if xxhash.xxh3_64_intdigest(part) != expected[block]:
+                if _digest([part]) != expected[block]:
                     raise CacheDamaged(f"block {block} (from byte {start}) fails its checksum")
 
     half = len(expected) // 2
@@ -638,7 +637,6 @@ def _some_of_table(
     """
     import pyarrow as pa
     import pyarrow.ipc as ipc
-    import xxhash
 
     names = trailer["columns"]
     fields = sorted(names.index(name) for name in columns or names)
@@ -670,18 +668,16 @@ def _some_of_table(
 
     def read(found: list, expected: int, what: str) -> list:
         """The buffers at ``found``, read, and checked against ``expected``."""
-        digest, parts = xxhash.xxh3_64(), []
+        parts = []
         for span in found:
             if span is None:
                 parts.append(None)
                 continue
             start, size = span
             at = places[start, size]
-            part = view[at : at + size]
-            _read_into(file, start, part)
-            digest.update(part)
+            _read_into(file, start, view[at : at + size])
             parts.append(memory.slice(at, size))
-        if digest.intdigest() != expected:
+        if _digest(parts) != expected:
             raise CacheDamaged(f"{what} fails its checksum")
         return parts
 

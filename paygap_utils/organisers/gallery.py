@@ -1,22 +1,13 @@
 """The gallery: one card per hackathon entry, a page that opens from disk and on the site.
 
-``python -m paygap_utils gallery`` checks and runs every entry of ``submissions/``
-(:func:`~.submissions.check_entry`, :func:`~.submissions.run_entry`) and writes one folder
-(default: ``_build/gallery`` in the checkout) holding
-
-- ``gallery.html``: a card per entry with its title, team, members, question, licence and
-  first figure, from the jinja2 template ``templates/gallery.html.j2``, which escapes
-  everything a team wrote;
-- ``entries/<slug>.html`` (the entry as it ran, its code shown, nothing fetched from the
-  network) and ``entries/<slug>.ipynb``; ``thumbnails/<slug>.png``; ``slides/<slug>.html``
-  (:func:`~.slides.to_slides`'s deck, code hidden).
-
-``bash scripts/site`` writes it as the site's ``_gallery/``, which Sphinx copies as it is
-(``html_extra_path``): the site's ``gallery.html`` is this page. A team's notebook is
-published as it ran, its own HTML outputs included: reviewers read it before merging.
-
-The folder is built beside its place and renamed into it, so a failure leaves the previous
-gallery (or nothing) behind; an existing folder is replaced only if the gallery made it.
+``python -m paygap_utils gallery`` checks and runs every entry and writes one folder
+(default ``_build/gallery``): ``gallery.html``, a card per entry (title, team, members,
+question, licence, first figure) from the autoescaping jinja2 template
+``templates/gallery.html.j2``; ``entries/<slug>.html`` and ``.ipynb``, the entry as it ran
+(its own HTML outputs published as they are: reviewers read them before merging);
+``thumbnails/<slug>.png``; ``slides/<slug>.html``. ``bash scripts/site`` copies the folder
+into the site as it is. It is built beside its place and renamed in, so a failure leaves
+the previous gallery (or nothing); an existing folder is replaced only if the gallery made it.
 """
 
 from __future__ import annotations
@@ -134,24 +125,10 @@ def write_gallery(
 ) -> Path:
     """Check and run every entry, and write the gallery folder; return its ``gallery.html``.
 
-    Parameters
-    ----------
-    out
-        The folder to write (default: ``_build/gallery`` beside ``submissions/``). It is
-        replaced as a whole, and only if the gallery made it.
-    submissions
-        The ``submissions`` folder (default: the repository's).
-    slides
-        Export each entry's slides too.
-    home
-        The address of a page to link back to (the site passes its front page).
-
-    Raises
-    ------
-    SubmissionError
-        When an entry does not pass :func:`~.submissions.check_entry` or its notebook stops
-        with an error (the message names the file and cell), or ``out`` is not the gallery's.
-        Nothing is written then.
+    ``out`` defaults to ``_build/gallery`` beside ``submissions`` (the repository's by
+    default); ``slides`` exports each entry's deck; ``home`` is a page to link back to.
+    :class:`~.submissions.SubmissionError`, and nothing written, when an entry fails its
+    check or its run (the message names the file and cell) or ``out`` is not the gallery's.
 
     Examples
     --------

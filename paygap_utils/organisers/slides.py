@@ -1,15 +1,10 @@
 """Slides: a team's notebook as one HTML deck that works offline and fits the screen.
 
-A chart at slide size for other slide software is :func:`paygap_utils.plots.save_figure`.
-
-``jupyter nbconvert --to slides`` writes a page that loads reveal.js, RequireJS and
-jQuery from the internet, so at a venue with bad Wi-Fi the deck shows as one long plain
-page. :func:`to_slides` uses the same conversion (each cell's slide type from its
-metadata) with a template that writes reveal.js, its speaker-notes plugin and its
-theme into the page itself, taken from the reveal.js files the ``sphinx-revealjs``
-package installs, and shrinks a slide that is taller or wider than the screen until it
-fits. The one file can be e-mailed, put on a USB stick and opened on the venue's laptop.
-From a terminal: ``python -m paygap_utils slides notebooks/team_x.ipynb``.
+``jupyter nbconvert --to slides`` loads reveal.js from the internet, so at a venue with bad
+Wi-Fi the deck is one long page. :func:`to_slides` (``python -m paygap_utils slides``) makes
+the same deck with reveal.js, its notes plugin and theme (from ``sphinx-revealjs``) inside
+the one file, and shrinks a slide taller or wider than the screen until it fits. A chart at
+slide size for other slide software is :func:`paygap_utils.plots.save_figure`.
 """
 
 from __future__ import annotations
@@ -40,11 +35,6 @@ class SlidesError(PaygapError, ValueError):
 def reveal_files() -> dict[str, Path]:
     """Return the reveal.js files the slides are built from, as installed by sphinx-revealjs.
 
-    Raises
-    ------
-    ImportError
-        When sphinx-revealjs is not installed, saying how to install it.
-
     Examples
     --------
     >>> from paygap_utils.organisers.slides import reveal_files
@@ -60,19 +50,12 @@ def reveal_files() -> dict[str, Path]:
             "`pip install -e .[notebooks]`), then run the command again."
         ) from None
     root = Path(sphinx_revealjs.__file__).parent / "_static" / "revealjs"
-    files = {
+    return {
         "css": root / "dist" / "reveal.css",
         "theme": root / "dist" / "theme" / f"{_THEME}.css",
         "js": root / "dist" / "reveal.js",
         "notes": root / "plugin" / "notes" / "notes.js",
     }
-    missing = [str(path) for path in files.values() if not path.is_file()]
-    if missing:
-        raise ImportError(
-            f"sphinx-revealjs is installed but lacks {', '.join(missing)}: reinstall it "
-            "(`pip install --force-reinstall sphinx-revealjs`) and run the command again."
-        )
-    return files
 
 
 def _inline(path: Path) -> str:
@@ -135,36 +118,14 @@ def to_slides(
     show_code: bool = False,
     overwrite: bool = False,
 ) -> Path:
-    """Write a notebook's slides as one HTML file that needs no network.
+    """Write a notebook's slides as one HTML file that needs no network; return its path.
 
-    Parameters
-    ----------
-    notebook : str or Path
-        The ``.ipynb`` file, run and saved, so the charts are in it (a notebook with code
-        cells that have not run is refused). Each cell's slide type (JupyterLab: the gear
-        icon, "Slide Type") decides where it goes.
-    output : str or Path, optional
-        The HTML file to write; by default ``<notebook>.slides.html`` beside the notebook.
-        It is written to a temporary file first and moved into place, so a failure never
-        leaves half a deck or replaces a deck with a broken one.
-    show_code : bool
-        Put the code cells on the slides too; by default only their outputs.
-    overwrite : bool
-        Replace ``output`` even if it is not a deck this function wrote.
-
-    Returns
-    -------
-    Path
-        The file written, readable as any new file of the user's.
-
-    Raises
-    ------
-    FileNotFoundError
-        When ``notebook`` does not exist.
-    FileExistsError
-        When ``output`` is a link, or a file this function did not write (and not ``overwrite``).
-    SlidesError
-        When ``notebook`` cannot be read or has not been run, or ``output`` is not ``.html``.
+    ``notebook`` must have been run and saved, so the charts are in it (code cells that have
+    not run are refused: :class:`SlidesError`); each cell's slide type (JupyterLab: the gear
+    icon, "Slide Type") decides where it goes. ``output`` defaults to
+    ``<notebook>.slides.html``; it is written whole or not at all, never through a link,
+    and replaces only a deck this function wrote unless ``overwrite`` (else
+    :class:`FileExistsError`). ``show_code`` puts the code cells on the slides too.
 
     Examples
     --------

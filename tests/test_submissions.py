@@ -271,7 +271,7 @@ BROKEN = {
     ),
     "email-member": (
         lambda f: _edit_team(f, lambda t: t.update(members=["ada@example.org"])),
-        "e-mail address",
+        "or an e-mail",
     ),
     "unlisted-package": (
         lambda f: _edit_team(f, lambda t: t.update(requirements=["tensorflow"])),
@@ -418,6 +418,22 @@ def test_links_are_never_followed(entry, tmp_path):
     )
     assert result.returncode == 2
     assert "submissions/linked-team: not an entry folder" in result.stdout, result.stdout
+
+
+def test_what_git_ignores_is_no_mistake_until_it_is_committed(tmp_path):
+    """JupyterLab's checkpoints sit in every entry it opened; a commit is what counts."""
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo / "submissions" / "example-team")
+    (repo / ".gitignore").write_text(".ipynb_checkpoints/\n*.sqlite\n")
+    checkpoints = repo / "submissions" / "example-team" / ".ipynb_checkpoints"
+    checkpoints.mkdir()
+    (checkpoints / "example-team-checkpoint.ipynb").write_bytes(b"0" * 3_000_000)
+    (checkpoints.parent / "scratch.sqlite").write_bytes(b"")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    assert check_entry(checkpoints.parent) == []
+    subprocess.run(["git", "add", "-f", str(checkpoints)], cwd=repo, check=True)
+    (problem,) = check_entry(checkpoints.parent)
+    assert problem.startswith(f"{checkpoints}: hidden files and folders")
 
 
 def _alias_bomb(levels: int = 9) -> str:

@@ -17,6 +17,7 @@ import re
 import secrets
 import shutil
 import stat
+import subprocess
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,7 +79,6 @@ _CELL_RULES = {
 _INSTALLERS = {"pip", "pip3", "pipx", "conda", "mamba", "micromamba", "uv", "poetry", "micropip"}
 #: The template's bullet on copying it by hand (and its indented lines): not for an entry.
 _COPY_BULLET = re.compile(r"^- \*\*Make your copy\*\*.*(?:\n .*)*\n?", re.MULTILINE)
-_CELL_TIMEOUT_S = 600
 
 
 class SubmissionError(PaygapError, ValueError):
@@ -132,9 +132,7 @@ def team_schema() -> dict[str, Any]:
 
 
 def find_submissions_dir(start: str | Path | None = None) -> Path:
-    """Return the ``submissions`` folder of the checkout holding ``start`` (default: here).
-
-    Outside a checkout (Colab) it is ``./submissions``.
+    """Return the ``submissions`` folder of the checkout holding ``start`` (or ``./submissions``).
 
     Examples
     --------
@@ -287,10 +285,7 @@ def _shown(value: Any) -> str:
 
 
 def _too_big(path: Path, kind: str, size: int) -> str:
-    return (
-        f"{path}: {size:,} bytes, more than the {_MAX_BYTES[kind]:,} an entry's {kind} may "
-        "have. Clear the notebook's outputs; make images smaller."
-    )
+    return f"{path}: {size:,} bytes, more than the {_MAX_BYTES[kind]:,} an entry's {kind} may have."
 
 
 def _read(path: Path, kind: str) -> bytes:
@@ -316,12 +311,23 @@ def _kind(name: str, slug: str) -> str | None:
     return kinds.get(name, "image" if Path(name).suffix.lower() in _IMAGES else None)
 
 
+def _committed(folder: Path) -> set[str] | None:
+    """Names in ``folder`` git would commit (so not JupyterLab's checkpoints); None: no git."""
+    command = ["git", "-c", "core.fsmonitor=", "ls-files", "-zco", "--exclude-standard"]
+    found = (
+        subprocess.run(command, cwd=folder, capture_output=True) if shutil.which("git") else None
+    )
+    if found is None or found.returncode:
+        return None
+    return {Path(os.fsdecode(name)).parts[0] for name in found.stdout.split(b"\0") if name}
+
+
 def _file_problems(folder: Path) -> tuple[list[str], set[str]]:
     """What is wrong with the folder's files (none is opened), and the names safe to read."""
-    problems, readable = [], set()
+    problems, readable, committed = [], set(), _committed(folder)
     with os.scandir(folder) as scan:
-        found = sorted(scan, key=lambda entry: entry.name)
-    for entry in found:
+        found = [e for e in scan if committed is None or e.name in committed]
+    for entry in sorted(found, key=lambda entry: entry.name):
         name, kind = entry.name, _kind(entry.name, folder.name)
         shown = folder / (name if _SAFE_NAME.match(name) else ascii(name)[1:-1][:60])
         size = entry.stat(follow_symlinks=False).st_size
@@ -353,9 +359,8 @@ def _image_problems(path: Path) -> list[str]:
             pixels = image.width * image.height
     except Exception:  # noqa: BLE001 - Pillow raises several kinds for what is not an image
         return [f"{path}: not a {expected} image, whatever its name says. Save it again as one."]
-    if pixels > _MAX_PIXELS:
-        return [f"{path}: {pixels:,} pixels, over the {_MAX_PIXELS:,} an image may have."]
-    return []
+    too_many = f"{path}: {pixels:,} pixels, over the {_MAX_PIXELS:,} an image may have."
+    return [too_many] if pixels > _MAX_PIXELS else []
 
 
 def _describe(error: Any) -> str:
@@ -370,10 +375,9 @@ def _describe(error: Any) -> str:
         known = ", ".join(team_schema()["properties"])
         return f"unknown field(s) {', '.join(extra)}; the fields are {known}"
     if rule == "not":
-        field_name = next(p for p in error.absolute_path if isinstance(p, str))
+        own = next(p for p in error.absolute_path if isinstance(p, str))
         return (
-            f"{where}: {value} is the placeholder new-team wrote (or an e-mail address): "
-            f"write the team's own {field_name}"
+            f"{where}: {value} is the placeholder new-team wrote (or an e-mail): write your {own}"
         )
     return f"{where}: " + {
         "enum": f"{value} is not allowed; choose one of {limit}",
@@ -424,11 +428,10 @@ def _parse_team(folder: Path) -> Team:
     problems = _schema_problems(raw)
     if problems:
         raise SubmissionError("\n".join(f"{path}: {problem}." for problem in problems))
-    text = {k: " ".join(raw[k].split()) for k in ("team", "title", "question")}
+    text = {k: " ".join(raw[k].split()) for k in ("team", "title", "question", "licence")}
     members = tuple(" ".join(m.split()) for m in raw["members"])
-    requirements = tuple(raw.get("requirements", []))
     return Team(
-        folder.name, **text, members=members, licence=raw["licence"], requirements=requirements
+        folder.name, **text, members=members, requirements=tuple(raw.get("requirements", []))
     )
 
 
@@ -452,9 +455,8 @@ def entry_folders(
 ) -> list[Path]:
     """Return the entries that ``paths`` (folders or files inside them) belong to.
 
-    Without ``paths``, every folder of ``submissions/`` but hidden ones. With them, whatever
-    each path's first part under ``submissions/`` is, folder, file or link, so that anything a
-    pull request adds there is checked (but ``README.md``); links are not followed.
+    Without ``paths``, every folder of ``submissions/`` but hidden ones; with them, whatever
+    is there (folder, file or link, but ``README.md``), so that all a pull request adds is checked.
 
     Examples
     --------
@@ -566,10 +568,9 @@ def run_entry(folder: str | Path) -> Any:
     >>> import nbformat, tempfile
     >>> from pathlib import Path
     >>> from paygap_utils.organisers.submissions import run_entry
-    >>> folder = Path(tempfile.mkdtemp()) / "demo"
-    >>> folder.mkdir()
+    >>> folder = Path(tempfile.mkdtemp())
     >>> notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("6 * 7")])
-    >>> nbformat.write(notebook, folder / "demo.ipynb")
+    >>> nbformat.write(notebook, folder / f"{folder.name}.ipynb")
     >>> run_entry(folder).cells[0].outputs[0].data["text/plain"]
     '42'
     """
@@ -581,9 +582,7 @@ def run_entry(folder: str | Path) -> Any:
     path = folder / f"{folder.name}.ipynb"
     notebook = nbformat.reads(_read(path, "notebook").decode("utf-8"), as_version=4)
     resources = {"metadata": {"path": str(folder)}}
-    client = NotebookClient(
-        notebook, timeout=_CELL_TIMEOUT_S, kernel_name="python3", resources=resources
-    )
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources=resources)
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:

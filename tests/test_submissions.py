@@ -420,19 +420,26 @@ def test_links_are_never_followed(entry, tmp_path):
     assert "submissions/linked-team: not an entry folder" in result.stdout, result.stdout
 
 
-def test_what_git_ignores_is_no_mistake_until_it_is_committed(tmp_path):
+def test_a_hidden_file_git_ignores_is_no_mistake_until_it_is_committed(tmp_path):
     """JupyterLab's checkpoints sit in every entry it opened; a commit is what counts."""
     repo = tmp_path / "repo"
-    shutil.copytree(EXAMPLE, repo / "submissions" / "example-team")
-    (repo / ".gitignore").write_text(".ipynb_checkpoints/\n*.sqlite\n")
-    checkpoints = repo / "submissions" / "example-team" / ".ipynb_checkpoints"
+    entry = repo / "submissions" / "example-team"
+    shutil.copytree(EXAMPLE, entry)
+    shutil.copytree(EXAMPLE, repo / "ignored" / "example-team")
+    (repo / ".gitignore").write_text(".ipynb_checkpoints/\n*.sqlite\nignored/\n")
+    checkpoints = entry / ".ipynb_checkpoints"
     checkpoints.mkdir()
     (checkpoints / "example-team-checkpoint.ipynb").write_bytes(b"0" * 3_000_000)
-    (checkpoints.parent / "scratch.sqlite").write_bytes(b"")
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    assert check_entry(checkpoints.parent) == []
+    assert check_entry(entry) == []
+    # Whatever git ignores that is not hidden is still checked, and so is an ignored entry.
+    (entry / "scratch.sqlite").write_bytes(b"")
+    (repo / "ignored" / "example-team" / "conftest.py").write_text("")
+    assert "scratch.sqlite: not a file an entry can hold" in check_entry(entry)[0]
+    assert "conftest.py: files that change how" in check_entry(repo / "ignored" / "example-team")[0]
+    (entry / "scratch.sqlite").unlink()
     subprocess.run(["git", "add", "-f", str(checkpoints)], cwd=repo, check=True)
-    (problem,) = check_entry(checkpoints.parent)
+    (problem,) = check_entry(entry)
     assert problem.startswith(f"{checkpoints}: hidden files and folders")
 
 

@@ -312,21 +312,20 @@ def _kind(name: str, slug: str) -> str | None:
 
 
 def _committed(folder: Path) -> set[str] | None:
-    """Names in ``folder`` git would commit (so not JupyterLab's checkpoints); None: no git."""
+    """The names in ``folder`` git would commit (tracked, or new and not ignored); None: no git."""
     command = ["git", "-c", "core.fsmonitor=", "ls-files", "-zco", "--exclude-standard"]
-    found = (
-        subprocess.run(command, cwd=folder, capture_output=True) if shutil.which("git") else None
-    )
-    if found is None or found.returncode:
+    git = shutil.which("git") and subprocess.run(command, cwd=folder, capture_output=True)
+    if not git or git.returncode:
         return None
-    return {Path(os.fsdecode(name)).parts[0] for name in found.stdout.split(b"\0") if name}
+    return {Path(os.fsdecode(name)).parts[0] for name in git.stdout.split(b"\0") if name}
 
 
 def _file_problems(folder: Path) -> tuple[list[str], set[str]]:
     """What is wrong with the folder's files (none is opened), and the names safe to read."""
     problems, readable, committed = [], set(), _committed(folder)
     with os.scandir(folder) as scan:
-        found = [e for e in scan if committed is None or e.name in committed]
+        # A hidden file git ignores (JupyterLab's checkpoints) is no team's doing until committed.
+        found = [e for e in scan if e.name[0] != "." or committed is None or e.name in committed]
     for entry in sorted(found, key=lambda entry: entry.name):
         name, kind = entry.name, _kind(entry.name, folder.name)
         shown = folder / (name if _SAFE_NAME.match(name) else ascii(name)[1:-1][:60])

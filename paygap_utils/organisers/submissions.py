@@ -536,11 +536,9 @@ def check_entry(folder: str | Path) -> list[str]:
     folder = Path(folder)
     if folder.is_symlink() or not folder.is_dir():
         return [f"{folder}: not an entry folder. Make one with `python -m paygap_utils new-team`."]
-    problems = []
+    problems, readable = _file_problems(folder)
     if not _SLUG.match(folder.name):
-        problems.append(f"{folder}: rename the folder with {_SLUG_RULE}.")
-    file_problems, readable = _file_problems(folder)
-    problems += file_problems
+        problems.insert(0, f"{folder}: rename the folder with {_SLUG_RULE}.")
     if _TEAM_FILE in readable or not os.path.lexists(folder / _TEAM_FILE):
         try:
             _parse_team(folder)
@@ -581,7 +579,11 @@ def run_entry(folder: str | Path) -> Any:
     path = folder / f"{folder.name}.ipynb"
     notebook = nbformat.reads(_read(path, "notebook").decode("utf-8"), as_version=4)
     resources = {"metadata": {"path": str(folder)}}
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources=resources)
+    # The kernel's own log (a warning about its local TCP ports) is not the entry's output.
+    quiet = ["--IPKernelApp.log_level=ERROR"]
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources=resources, extra_arguments=quiet
+    )
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:

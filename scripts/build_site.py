@@ -123,8 +123,7 @@ def add_gallery(src: Path) -> None:
     """
     if not (ROOT / "submissions").is_dir():
         return
-    out = src / "_gallery"
-    command = [sys.executable, "-m", "paygap_utils", "gallery", "--out", str(out)]
+    command = [sys.executable, "-m", "paygap_utils", "gallery", "--out", str(src / "_gallery")]
     subprocess.run([*command, "--home", "index.html"], check=True, cwd=ROOT)
     with (src / "index.md").open("a", encoding="utf-8") as index:
         index.write(

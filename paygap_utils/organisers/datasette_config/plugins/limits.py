@@ -1,13 +1,10 @@
-"""A memory ceiling for Datasette, so that no query can take a Binder session's 2 GB.
+"""A memory ceiling for Datasette: one GET of ``randomblob(1e9)`` took the server to 2 GB.
 
-The time limit stops a long query, not one huge allocation: ``randomblob(1e9)`` or
-``printf('%.*c', 1e9, 'x')`` took the server to 2 GB within it. ``datasette serve
---plugins-dir`` loads this file. Each connection gets SQLite's own limits: no text or blob
-over ``VALUE_BYTES`` (SQLite says "string or blob too big"), at most ``HEAP_BYTES`` for all
-of SQLite in the process (its hard heap limit; big sorts spill to temporary files as
-usual), and at most ``ANSWER_BYTES`` of rows for one statement, counted as they arrive, so
-that many rows of allowed values cannot add up. The server as a whole cannot allocate more
-than ``PROCESS_BYTES`` (``RLIMIT_DATA``), however many requests arrive at once.
+``datasette serve --plugins-dir`` loads this file. Each connection gets SQLite's own limits:
+no text or blob over ``VALUE_BYTES``, at most ``HEAP_BYTES`` for all of SQLite in the process
+(big sorts spill to temporary files as usual), and at most ``ANSWER_BYTES`` of rows from one
+statement, counted as they arrive. The whole server gets ``PROCESS_BYTES`` (``RLIMIT_DATA``),
+however many requests arrive at once.
 """
 
 from __future__ import annotations
@@ -35,11 +32,6 @@ def startup() -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (ceiling, ceiling))
 
 
-def _cost(value: object) -> int:
-    # Text at six bytes a character: what JSON's escapes (\u0001) can make of it.
-    return 6 * len(value) if isinstance(value, str) else sys.getsizeof(value)
-
-
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, VALUE_BYTES)
@@ -51,7 +43,10 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
     def row(cursor: sqlite3.Cursor, values: tuple) -> sqlite3.Row:
         if spent["cursor"]() is not cursor:
             spent.update(cursor=weakref.ref(cursor), bytes=0)
-        spent["bytes"] += sum(map(_cost, values))
+        # Text at six bytes a character: what JSON's escapes (\u0001) can make of it.
+        spent["bytes"] += sum(
+            6 * len(v) if isinstance(v, str) else sys.getsizeof(v) for v in values
+        )
         if spent["bytes"] > ANSWER_BYTES:
             raise sqlite3.DataError(
                 f"This answer would be over {ANSWER_BYTES // 2**20} MB, more than Datasette "

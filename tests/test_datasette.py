@@ -152,6 +152,19 @@ def test_no_text_a_visitor_types_gives_a_canned_query_an_error(connection, text)
         run(connection, name, **dict.fromkeys(parameters, text))
 
 
+@settings(max_examples=40, deadline=None)
+@given(text=st.text(max_size=30))
+@example(text='"')
+@example(text=" ")
+@example(text='""')
+@example(text="a\x00b")
+@example(text="sainsbury's")
+def test_the_table_search_takes_any_text(server, text):
+    query = urllib.parse.urlencode({"_search": text, "_size": 1})
+    status, answer = get_json(f"{server[0]}paygap/paygap.json?{query}")
+    assert status == 200 and "rows" in answer, answer.get("error")
+
+
 def test_the_history_searches_nothing_before_it_has_a_name(connection):
     for nothing in ("", "   ", '"', '""'):
         assert run(connection, "employer_history", name=nothing).empty

@@ -296,7 +296,7 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
     out = pd.DataFrame(index=raw.index)
     for column in COLUMNS:
         if column.official not in raw.columns:
-            out[column.name] = _ABSENT[column.kind](len(raw))
+            out[column.name] = pd.Series(None, index=out.index, dtype=_ABSENT[column.kind])
             continue
         parse = _BY_NAME.get(column.name) or _PARSERS[column.kind]
         out[column.name] = parse(raw[column.official], layout, file_name, column.official)
@@ -309,7 +309,8 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
     )
     out["is_public_sector"], out["public_sector_source"] = public_sector_from_due_date(out)
     out["sector"], out["sector_name"], out["sectors"] = sector_columns(out)
-    out["post_code_raw"] = _values_or_none(raw["PostCode"]) if "PostCode" in raw else None
+    typed = raw["PostCode"] if "PostCode" in raw else pd.Series("", index=raw.index)
+    out["post_code_raw"] = typed.where(typed != "", None).astype(object)
     # No PostCode column, or a blank or unreadable field: the address ends with the postcode.
     from_address = out["post_code"].isna()
     in_address = _map_unique(out["address"][from_address], postcode_from_address)
@@ -325,11 +326,6 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
     out["pays_bonus"] = _pays_bonus(out)
     out["has_impossible_value"] = impossible_value_flags(out).any(axis=1).to_numpy()
     return out[[c.name for c in COLUMNS + DERIVED_COLUMNS]]
-
-
-def _values_or_none(values: pd.Series) -> pd.Series:
-    """The field exactly as typed, an empty one missing."""
-    return values.where(values != "", None).astype(object)
 
 
 def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -453,31 +449,15 @@ _BY_NAME: dict[str, Callable[[pd.Series, Layout, str, str], Any]] = {
 }
 
 
-def _absent_values(dtype: str) -> Callable[[int], Any]:
-    def absent(n: int) -> Any:
-        import numpy as np
-        import pandas as pd
-
-        if dtype == "datetime64[ns]":
-            return np.full(n, np.datetime64("NaT"), dtype=dtype)
-        if dtype == "float64":
-            return np.full(n, np.nan)
-        if dtype == "object":
-            return pd.Series([None] * n, dtype=object)
-        return pd.array([pd.NA] * n, dtype=dtype)
-
-    return absent
-
-
-# What a column holds in a layout that lacks it: all missing, of the kind's type.
-_ABSENT: dict[ColumnKind, Callable[[int], Any]] = {
-    "text": _absent_values("object"),
-    "id": _absent_values("Int64"),
-    "float": _absent_values("float64"),
-    "bool": _absent_values("boolean"),
-    "datetime": _absent_values("datetime64[ns]"),
-    "codes": _absent_values("object"),
-    "category": _absent_values("object"),
+# The type of a column that a layout lacks (all missing there), by its kind.
+_ABSENT: dict[ColumnKind, str] = {
+    "text": "object",
+    "id": "Int64",
+    "float": "float64",
+    "bool": "boolean",
+    "datetime": "datetime64[ns]",
+    "codes": "object",
+    "category": "object",
 }
 
 

@@ -738,8 +738,8 @@ def datasette_metadata(table: pd.DataFrame | None = None) -> dict[str, Any]:
         "median_gap_by_sector_and_year": {
             "title": "Median gap by sector and year",
             "description": (
-                "The median employer's median hourly pay gap per SIC section (X: public "
-                "sector) and year, the same median as pandas'."
+                "The median employer's median hourly pay gap per SIC section (industry, "
+                "public bodies included) and year, the same median as pandas'."
             ),
             "sql": MEDIAN_BY_SECTOR_SQL,
         },

@@ -72,13 +72,6 @@ def section_label(section: str, width: int = 40) -> str:
     return label if len(label) <= width else label[: width - 1].rstrip() + "\u2026"
 
 
-def _check_rule(rule: str) -> None:
-    if rule not in RULES:
-        raise ValueError(
-            f"rule must be one of {', '.join(repr(r) for r in RULES)}, but got {rule!r}."
-        )
-
-
 def sector_membership(df: pd.DataFrame, rule: Rule = "first") -> pd.DataFrame:
     """List the sections each employer counts in under a counting rule, with its weight.
 
@@ -120,7 +113,9 @@ def sector_membership(df: pd.DataFrame, rule: Rule = "first") -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
-    _check_rule(rule)
+    if rule not in RULES:
+        choices = ", ".join(repr(r) for r in RULES)
+        raise ValueError(f"rule must be one of {choices}, but got {rule!r}.")
     categories = list(SIC_SECTIONS)
     if rule == "first":
         first = df["sector"].dropna()

@@ -301,9 +301,8 @@ DERIVED_COLUMNS: tuple[Column, ...] = (
         "ONS region (or nation) of the postcode's district, or of its postcode area when the "
         "district is not known: from post_code (an outward code alone is enough), or, where "
         "post_code is missing (the 2017-18 and 2018-19 files have no PostCode column), from "
-        "the last postcode in the address. A row whose "
-        "own postcode gives no place takes the place of the same employer's most recent other "
-        "year that has one. See region_source.",
+        "the last postcode in the address. A row whose own postcode gives no place takes the "
+        "place of the same employer's most recent other year that has one. See region_source.",
     ),
     Column(
         "",

@@ -1,10 +1,11 @@
-"""Datasette's table search, for any text a visitor types.
+"""Full-text search in Datasette for any text a visitor types, on the table page and in queries.
 
 Datasette's ``escape_fts()`` quotes every word, but turns a search of only spaces or quotes
-into an empty query, which SQLite refuses (``fts5: syntax error``), and SQLite reads a query
-only up to a NUL character. ``datasette serve --plugins-dir`` loads this file, which replaces
-the SQL function with one that reads the text up to a NUL and gives a phrase of no words,
-which matches nothing, where Datasette's gives nothing.
+into an empty query, which SQLite refuses (``fts5: syntax error``); its quoting of a phrase
+stops at a line break; and SQLite reads a query only up to a NUL character.
+``datasette serve --plugins-dir`` loads this file, which replaces the SQL function with
+Datasette's own applied to the text up to a NUL, on one line, and which gives a phrase of
+no words, matching nothing, where Datasette's gives nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datasette.utils import escape_fts as _escape_fts
 
 
 def escape_fts(text: str | None) -> str:
-    return _escape_fts((text or "").split("\x00")[0]) or '"."'
+    return _escape_fts(" ".join((text or "").split("\x00")[0].split())) or '"."'
 
 
 @hookimpl(trylast=True)  # after Datasette's own escape_fts(), which this one replaces

@@ -6,7 +6,9 @@ The service has published its CSVs in several layouts over the years (see
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal, get_args
 
 __all__ = [
@@ -378,53 +380,31 @@ class Layout:
     quoted: bool = False
 
 
+class _Layouts(Mapping[str, Layout]):
+    """The layouts in ``tables/layouts.json``, read on first use (importing reads no file)."""
+
+    @cached_property
+    def _all(self) -> dict[str, Layout]:
+        import json
+        from importlib.resources import files
+
+        text = (files("paygap_utils.data") / "tables" / "layouts.json").read_text("utf-8")
+        return {name: Layout(name, **spec) for name, spec in json.loads(text).items()}
+
+    def __getitem__(self, name: str) -> Layout:
+        return self._all[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all)
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+
 #: Every layout the service's downloads have used, keyed by the name used in the manifest.
-LAYOUTS: dict[str, Layout] = {
-    layout.name: layout
-    for layout in (
-        Layout(
-            "23-columns",
-            23,
-            None,
-            "Mid-2018 downloads: no EmployerId, PostCode, DueDate or DateSubmitted.",
-        ),
-        Layout(
-            "25-columns-dmy",
-            25,
-            "%d/%m/%Y %H:%M:%S",
-            "2018-2021 downloads: no EmployerId or PostCode; dates dd/MM/yyyy HH:mm:ss; "
-            "addresses over several lines.",
-        ),
-        Layout(
-            "25-columns-quoted",
-            25,
-            "%d/%m/%Y %H:%M:%S",
-            "Early 2021 downloads: every field quoted, addresses on one line, dates "
-            "dd/MM/yyyy HH:mm:ss.",
-            quoted=True,
-        ),
-        Layout(
-            "27-columns-ymd",
-            27,
-            "%Y/%m/%d %H:%M:%S",
-            "Downloads since mid-2021: EmployerId and PostCode added; dates yyyy/MM/dd HH:mm:ss.",
-        ),
-        Layout(
-            "25-columns-excel",
-            25,
-            "%d/%m/%Y %H:%M",
-            "A 25-column file re-saved by Excel: dates without seconds, TRUE/FALSE, leading "
-            "zeros stripped from company numbers.",
-        ),
-        Layout(
-            "27-columns-spreadsheet",
-            27,
-            "%d-%m-%Y %H:%M",
-            "A 27-column file re-saved by a spreadsheet program: dates dd-MM-yyyy HH:mm "
-            "(dashes, no seconds), TRUE/FALSE, CRLF record ends, numbers reformatted.",
-        ),
-    )
-}
+#: They are data, kept in ``paygap_utils/data/tables/layouts.json``: a new layout is a new
+#: entry there.
+LAYOUTS: Mapping[str, Layout] = _Layouts()
 
 
 def columns():

@@ -16,11 +16,10 @@ Examples
 from __future__ import annotations
 
 from ._version import __version__
-from .data.download import fetch, verify
+from .data.fetch import data_dir, fetch, verify
 from .data.loader import load
 from .data.manifest import parse_year, read_manifest
 from .data.schema import columns
-from .data.settings import data_dir
 from .doctor import doctor
 from .errors import (
     ChecksumMismatchError,

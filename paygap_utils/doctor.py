@@ -10,25 +10,13 @@ from importlib import metadata
 from pathlib import Path
 
 from .data.cache import cache_path
-from .data.download import file_url, verify
+from .data.fetch import DATA_DIR_ENV, DATA_URL_ENV, TIMEOUT, data_dir, file_url, mirror_url, verify
 from .data.manifest import read_manifest
-from .data.network import probe
-from .data.settings import DATA_DIR_ENV, DATA_URL_ENV, data_dir, mirror_url
 from .errors import SettingsError
 
 __all__ = ["doctor", "report"]
 
-_PACKAGES = (
-    "paygap-utils",
-    "pandas",
-    "numpy",
-    "pyarrow",
-    "pooch",
-    "requests",
-    "matplotlib",
-    "seaborn",
-    "scikit-learn",
-)
+_PACKAGES = ("paygap-utils", "pandas", "numpy", "pyarrow", "pooch", "requests", "matplotlib")
 
 
 def _version(package: str) -> str:
@@ -43,19 +31,13 @@ def _gib(n_bytes: float) -> str:
 
 
 def _memory() -> str:
-    """Total and available memory, and the container's limit where there is one (Binder)."""
-    parts = []
+    """Available and total memory, and the container's limit where there is one (Binder)."""
     try:
         info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
-        total = int(info["MemTotal"].split()[0]) * 1024
-        available = int(info["MemAvailable"].split()[0]) * 1024
-        parts.append(f"{_gib(available)} available of {_gib(total)}")
+        kib = {key: int(info[key].split()[0]) * 1024 for key in ("MemAvailable", "MemTotal")}
+        parts = [f"{_gib(kib['MemAvailable'])} available of {_gib(kib['MemTotal'])}"]
     except (OSError, KeyError, ValueError):
-        try:
-            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-            parts.append(f"{_gib(total)} in total")
-        except (AttributeError, ValueError, OSError):
-            parts.append("unknown")
+        parts = ["unknown"]
     for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
         try:
             limit = Path(limit_file).read_text().strip()
@@ -67,14 +49,30 @@ def _memory() -> str:
     return ", ".join(parts)
 
 
+def _probe(url: str) -> str:
+    """Ask the server for ``url``'s headers, and say in words how that went."""
+    import requests
+
+    from .data.fetch import _problem, _server_text
+
+    try:
+        answer = requests.head(url, timeout=TIMEOUT, allow_redirects=True)
+    except requests.exceptions.RequestException as exc:
+        return f"NOT reachable ({_problem(exc)})"
+    if answer.ok:
+        return f"reachable (HTTP {answer.status_code})"
+    reason = _server_text(answer.reason, 80)
+    return f"NOT reachable (the server answered {answer.status_code} {reason})"
+
+
 def report(check_network: bool = True) -> list[str]:
     """Return the lines of the ``doctor`` report.
 
     Parameters
     ----------
     check_network : bool
-        Also try the first file's URL (a HEAD request through the package's
-        network rules, bounded by ``PAYGAP_CONNECT_TIMEOUT`` and ``PAYGAP_READ_TIMEOUT``).
+        Also ask the server of the first file for its headers (waiting at most
+        :data:`paygap_utils.data.fetch.TIMEOUT`).
 
     Returns
     -------
@@ -87,17 +85,16 @@ def report(check_network: bool = True) -> list[str]:
     >>> lines[0].startswith("paygap_utils doctor")
     True
     """
-    manifest = read_manifest()
-    folder = data_dir()
+    manifest, folder = read_manifest(), data_dir()
+    source = f"${DATA_DIR_ENV}" if os.environ.get(DATA_DIR_ENV) else "default"
     lines = [
         "paygap_utils doctor",
         f"  python        {sys.version.split()[0]} ({platform.platform()})",
+        *(f"  {name:<13} {_version(name)}" for name in _PACKAGES),
+        f"  memory        {_memory()}",
+        f"  data folder   {folder} ({source})",
     ]
-    lines += [f"  {name:<13} {_version(name)}" for name in _PACKAGES]
-    lines.append(f"  memory        {_memory()}")
-    source = f"${DATA_DIR_ENV}" if os.environ.get(DATA_DIR_ENV) else "default"
-    lines.append(f"  data folder   {folder} ({source})")
-    existing = folder if folder.exists() else next(p for p in folder.parents if p.exists())
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
     lines.append(f"  free space    {_gib(shutil.disk_usage(existing).free)}")
     try:
         mirror = mirror_url()
@@ -108,23 +105,20 @@ def report(check_network: bool = True) -> list[str]:
         lines.append(f"  mirror        {mirror or f'none (${DATA_URL_ENV} not set)'}")
     if check_network:
         first = file_url(manifest.files[0])
-        lines.append(f"  first URL     {first}")
-        lines.append(f"                {probe(first)}")
-    lines.append("  files")
+        lines += [f"  first URL     {first}", f"                {_probe(first)}"]
     statuses = verify(manifest=manifest)
-    for status in statuses:
-        state = {
-            "ok": "ok, checksum verified",
-            "missing": "not downloaded",
-            "damaged": "DAMAGED (changed since it was downloaded)",
-        }[status.status]
-        lines.append(f"    {status.entry.label}  {state}")
-    cached = cache_path(folder, manifest).is_file()
+    states = {
+        "ok": "ok, checksum verified",
+        "missing": "not downloaded",
+        "damaged": "NOT the pinned copy",
+    }
+    lines += ["  files", *(f"    {s.entry.label}  {states[s.status]}" for s in statuses)]
+    cached = cache_path(folder, manifest) is not None
     lines.append(
         f"  clean table   {'cached' if cached else 'not built yet (first load() builds it)'}"
     )
     problems = [s.message for s in statuses if s.status != "ok"]
-    lines.append("  verdict       " + ("all good" if not problems else problems[0]))
+    lines.append("  verdict       " + (problems[0] if problems else "all good"))
     return lines
 
 

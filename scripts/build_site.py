@@ -116,14 +116,15 @@ def execute_notebooks(src: Path) -> None:
 def add_gallery(src: Path) -> None:
     """The teams' entries: the gallery as ``<src>/_gallery/``, linked from the landing page.
 
-    ``python -m paygap_utils gallery --out <src>/_gallery`` checks and runs each entry and
-    writes the gallery page with the entries, thumbnails and slides beside it; ``conf.py``
+    ``python -m paygap_utils.organisers gallery --out <src>/_gallery`` checks and runs each entry
+    and writes the gallery page with the entries, thumbnails and slides beside it; ``conf.py``
     copies that folder into the site as it is (``html_extra_path``), so the site's
     ``gallery.html`` is the page the command writes, escaped by its template.
     """
     if not (ROOT / "submissions").is_dir():
         return
-    command = [sys.executable, "-m", "paygap_utils", "gallery", "--out", str(src / "_gallery")]
+    command = [sys.executable, "-m", "paygap_utils.organisers", "gallery"]
+    command += ["--out", str(src / "_gallery")]
     subprocess.run([*command, "--home", "index.html"], check=True, cwd=ROOT)
     with (src / "index.md").open("a", encoding="utf-8") as index:
         index.write(

@@ -36,6 +36,6 @@ html_theme_options = {
 # Light unless the reader chose otherwise; without it the theme logs an error on first visit.
 html_context = {"default_mode": "light"}
 html_last_updated_fmt = "%Y-%m-%d"
-# The gallery (python -m paygap_utils gallery --out _gallery), copied as it is: gallery.html,
-# entries/, thumbnails/ and slides/ at the site's root. Not a source: Sphinx reads none of it.
+# The gallery (python -m paygap_utils.organisers gallery --out _gallery), copied as it is:
+# gallery.html, entries/, thumbnails/ and slides/ at the site's root. Sphinx reads none of it.
 html_extra_path = [p for p in ["_gallery"] if (Path(__file__).parent / p).is_dir()]

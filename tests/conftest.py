@@ -1,4 +1,4 @@
-"""Fixtures the test modules share (the repository-wide ones are in the root conftest.py)."""
+"""Fixtures the test modules share (the repository-wide ones are in tests/plugin.py)."""
 
 from __future__ import annotations
 

@@ -23,13 +23,8 @@ tomllib = pytest.importorskip("tomllib")
 PYTHON = "python=3.12"
 #: conda-forge's name for a PyPI package, where the two differ. The ``-base`` packages hold
 #: what pip installs; conda-forge's ``matplotlib`` adds the Qt toolkit and its ``seaborn``
-#: adds statsmodels, neither of which a browser session uses. conda-forge's ``xxhash`` is
-#: the C library; its Python binding is ``python-xxhash``.
-CONDA_NAMES = {
-    "matplotlib": "matplotlib-base",
-    "seaborn": "seaborn-base",
-    "xxhash": "python-xxhash",
-}
+#: adds statsmodels, neither of which a browser session uses.
+CONDA_NAMES = {"matplotlib": "matplotlib-base", "seaborn": "seaborn-base"}
 #: ``name=X.Y``: conda reads it as any X.Y.* release; ``conda-forge::`` may name the channel
 #: (the R packages do, see environment.yml).
 PIN = re.compile(r"(?:conda-forge::)?(?P<name>[a-z0-9][a-z0-9_.-]*)=(?P<version>\d+\.\d+)")
@@ -97,7 +92,7 @@ def test_conda_forge_is_the_only_channel(environment):
 
 
 def test_python_is_pinned_as_repo2docker_reads_it(environment, project):
-    # python itself, however it is spelled; not python-xxhash and other python-* packages
+    # python itself, however it is spelled; not python-* packages such as python-dateutil
     entries = [e for e in environment["dependencies"] if re.match(r"python\s*(?:[=<>!~]|$)", e)]
     assert entries == [PYTHON], "write exactly `python=3.12`; other spellings fall back to 3.10"
     assert SpecifierSet(project["requires-python"]).contains("3.12")

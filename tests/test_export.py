@@ -1,14 +1,14 @@
 """organisers.export: CSV, parquet and SQLite from the one cleaned table, written safely.
 
 Every export is written beside its target and renamed into place; a failure leaves the old
-file or nothing, and a file the library did not write is never replaced without ``force``.
-The SQLite database's rows and full-text index are checked against the Python library's own
-answers on the real data (what Datasette makes of them: tests/test_datasette.py).
+file or nothing; a file at a path of the user's is never replaced without ``force``, and the
+default export in the library's own folder is kept when someone edited it. The SQLite
+database's rows and full-text index are checked against the Python library's own answers on
+the real data (what Datasette makes of them: tests/test_datasette.py).
 """
 
 from __future__ import annotations
 
-import csv
 import errno
 import json
 import os
@@ -22,13 +22,11 @@ import pandas as pd
 import pytest
 
 import paygap_utils
-from paygap_utils.data.datafolder import PRIVATE_DIR
 from paygap_utils.data.manifest import read_manifest
 from paygap_utils.organisers import export
 from paygap_utils.organisers.export import (
     ExportError,
     columns_path,
-    provenance_path,
     to_csv,
     to_parquet,
     to_sqlite,
@@ -54,7 +52,7 @@ def query(path: Path, sql: str, params: dict | None = None) -> pd.DataFrame:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.rglob("*") if p.name.endswith(".partial"))
+    return sorted(p.name for p in folder.rglob("*") if p.name.endswith(".paygap-partial"))
 
 
 # --- CSV: the file R reads --------------------------------------------------------------------
@@ -100,7 +98,7 @@ def test_the_column_list_comes_from_columns(table, tmp_path):
 
 def test_the_provenance_travels_with_the_csv(table, tmp_path):
     path = to_csv(table, tmp_path / "paygap.csv")
-    about = json.loads(provenance_path(path).read_text())
+    about = json.loads(path.with_name("paygap.provenance.json").read_text())
     assert about["attribution"] == read_manifest().licence["attribution"]
     assert about["licence"] == table.attrs["licence"]
 
@@ -108,44 +106,41 @@ def test_the_provenance_travels_with_the_csv(table, tmp_path):
 def test_parquet_round_trip_keeps_lists_and_categories(table, tmp_path):
     back = pd.read_parquet(to_parquet(table, tmp_path / "paygap.parquet"))
     assert len(back) == len(table)
-    assert back["sectors"].map(list).equals(table["sectors"])
+    assert back["sectors"].map(list).tolist() == table["sectors"].tolist()
     assert back["employer_size"].astype(str).equals(table["employer_size"].astype(str))
 
 
 # --- writing safely ----------------------------------------------------------------------------
 
 
-def test_a_file_it_did_not_write_is_left_alone(table, tmp_path):
+def test_a_file_that_is_there_is_left_alone_unless_forced(table, tmp_path):
     for name in ("notes.csv", "mine.parquet", "other.sqlite"):
         path = tmp_path / name
         path.write_text("my own work\n")
-        with pytest.raises(ExportError, match="was not written by paygap_utils"):
+        with pytest.raises(ExportError, match="already exists, so it is left alone.*--force"):
             export.export(table.head(3), path)
         assert path.read_text() == "my own work\n"
+    # Its own earlier export too: the user may have edited it since.
+    path = to_csv(table.head(3), tmp_path / "paygap.csv")
+    with pytest.raises(ExportError, match="paygap.columns.csv already exists"):
+        to_csv(table.head(5), path)
+    to_csv(table.head(5), path, force=True)
+    assert len(pd.read_csv(path)) == 5
+    database = to_sqlite(table.head(3), tmp_path / "paygap.sqlite")
+    to_sqlite(table.head(4), database, force=True)
+    assert query(database, "SELECT COUNT(*) AS n FROM paygap")["n"].item() == 4
     assert leftovers(tmp_path) == []
 
 
-def test_someone_elses_sqlite_database_is_left_alone(table, tmp_path):
-    path = tmp_path / "theirs.sqlite"
-    with closing(sqlite3.connect(path)) as connection, connection:
-        connection.execute("CREATE TABLE notes (text TEXT)")
-    before = path.read_bytes()
-    with pytest.raises(ExportError, match="SQLite database of someone else's"):
-        to_sqlite(table.head(3), path)
-    assert path.read_bytes() == before
-
-
-def test_its_own_files_are_replaced_and_force_replaces_others(table, tmp_path):
-    path = to_csv(table.head(3), tmp_path / "paygap.csv")
-    to_csv(table.head(5), path)
-    assert len(pd.read_csv(path)) == 5
-    theirs = tmp_path / "theirs.csv"
-    theirs.write_text("x\n")
-    to_csv(table.head(2), theirs, force=True)
-    assert len(pd.read_csv(theirs)) == 2
-    database = to_sqlite(table.head(3), tmp_path / "paygap.sqlite")
-    to_sqlite(table.head(4), database)
-    assert query(database, "SELECT COUNT(*) AS n FROM paygap")["n"].item() == 4
+def test_a_link_at_the_target_is_never_written_through(table, tmp_path):
+    precious = tmp_path / "thesis.txt"
+    precious.write_text("three years of work")
+    (tmp_path / "paygap.csv").symlink_to(precious)
+    with pytest.raises(ExportError, match="symbolic link"):
+        to_csv(table.head(3), tmp_path / "paygap.csv")
+    with pytest.raises(ExportError, match="symbolic link"):
+        to_csv(table.head(3), tmp_path / "paygap.csv", force=True)
+    assert precious.read_text() == "three years of work"
 
 
 def test_a_failed_write_leaves_the_old_files_and_no_partial(table, tmp_path, monkeypatch):
@@ -158,15 +153,17 @@ def test_a_failed_write_leaves_the_old_files_and_no_partial(table, tmp_path, mon
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
     with pytest.raises(ExportError, match="No space left on device.*Nothing was changed"):
-        to_csv(table, path)
+        to_csv(table, path, force=True)
     monkeypatch.setattr(pd.DataFrame, "to_sql", disk_full)
     with pytest.raises(ExportError, match="No space left on device"):
-        to_sqlite(table, database)
+        to_sqlite(table, database, force=True)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 def test_a_killed_export_never_shows_half_a_file(table, tmp_path, monkeypatch):
     """The target only ever changes by a rename of a complete file."""
+    from paygap_utils import _files
+
     path = to_csv(table.head(3), tmp_path / "paygap.csv")
     renames = []
     real_replace = os.replace
@@ -175,29 +172,13 @@ def test_a_killed_export_never_shows_half_a_file(table, tmp_path, monkeypatch):
         renames.append((Path(src).name, Path(dst).name))
         real_replace(src, dst)
 
-    monkeypatch.setattr(export.os, "replace", watched)
-    to_csv(table, path)
+    monkeypatch.setattr(_files.os, "replace", watched)
+    to_csv(table, path, force=True)
     assert any(
-        src.endswith(f"-{path.name}.partial") and dst == path.name for src, dst in renames
+        src.startswith(f".{path.name}.") and src.endswith(".paygap-partial") and dst == path.name
+        for src, dst in renames
     ), renames
     assert len(pd.read_csv(path, low_memory=False)) == len(table)
-
-
-def test_a_killed_exports_temporary_file_is_cleaned_up_by_the_next(table, tmp_path):
-    # A process that dies in the middle of writing leaves its temporary file behind.
-    script = (
-        "import os, pathlib, sys\n"
-        "from paygap_utils.data.datafolder import partial_file\n"
-        "with partial_file(pathlib.Path(sys.argv[1]), 'paygap.csv') as partial:\n"
-        "    partial.write_text('half a fil')\n"
-        "    os._exit(0)\n"
-    )
-    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True)
-    assert len(leftovers(tmp_path)) == 1
-    to_csv(table.head(2), tmp_path / "paygap.csv")
-    assert leftovers(tmp_path) == []
-    # The private folder goes once it is empty; only the export's own files stay.
-    assert PRIVATE_DIR not in {p.name for p in tmp_path.iterdir()}
 
 
 def test_the_format_and_the_suffix_must_agree(table, tmp_path):
@@ -231,7 +212,7 @@ def test_the_command_line_gives_one_message_and_exit_2(tmp_path):
     other = tmp_path / "theirs.sqlite"
     other.write_text("not a database\n")
     for args in (
-        ["sqlite", "-q", str(other)],
+        ["export", "-q", str(other)],
         ["export", "-q", "--format", "csv", str(tmp_path / "missing" / "x.csv")],
         ["export", "-q", "--format", "parquet", str(tmp_path)],
     ):
@@ -265,6 +246,22 @@ def test_the_default_export_is_written_once_and_found(tmp_path, monkeypatch):
     ]
 
 
+def test_an_edited_default_export_is_kept_unless_forced(mirror, tmp_path, monkeypatch):
+    monkeypatch.setenv("PAYGAP_DATA_DIR", str(tmp_path / "data"))
+    path = export.ensure_export("csv")
+    # Opened in a spreadsheet and saved: the library must not throw that work away.
+    edited = path.read_bytes().replace(b"\n", b"\r\n", 3)
+    path.write_bytes(edited)
+    stamp = json.loads((path.parent / "export.json").read_text())
+    stamp["csv"]["key"] = "an older library"  # so the export is out of date and rewritten
+    (path.parent / "export.json").write_text(json.dumps(stamp))
+    with pytest.raises(ExportError, match=r"paygap.csv already exists, so it is left alone"):
+        export.ensure_export("csv")
+    assert path.read_bytes() == edited
+    assert export.ensure_export("csv", force=True) == path
+    assert path.read_bytes() != edited and export.ensure_export("csv") == path
+
+
 # --- SQLite ------------------------------------------------------------------------------------
 
 
@@ -274,7 +271,6 @@ def test_sqlite_has_every_row_and_the_marker(database, table):
         dict(zip(counts["year"], counts["n"], strict=True))
         == table.groupby("year").size().to_dict()
     )
-    assert export._is_ours(database, "sqlite")
 
 
 def test_full_text_search_finds_current_and_past_names(database, table):
@@ -290,10 +286,3 @@ def test_full_text_search_finds_current_and_past_names(database, table):
         [f'"{old_word}"'],
     )
     assert row["employer_name"] in set(found["employer_name"])
-
-
-def test_csv_headers_written_by_hand_are_not_taken_for_ours(tmp_path):
-    path = tmp_path / "paygap.csv"
-    with path.open("w", newline="") as handle:
-        csv.writer(handle).writerow(["employer_name", "year"])
-    assert not export._is_ours(path, "csv")

@@ -2,7 +2,7 @@
 
 Three entries are made by the command in a temporary ``submissions`` folder: the example
 and two hostile ones (markup, quotes, backticks and directives in every field, non-Latin
-scripts). ``python -m paygap_utils gallery`` runs them on the real data (the session's
+scripts). ``python -m paygap_utils.organisers gallery`` runs them on the real data (the session's
 loopback mirror) into its default folder; the tests read what the page, the thumbnails and
 the slides hold, and open the page, each entry and each deck in headless Chromium, where
 no dialog may open and no script of a team's may run. The same folder built into the site
@@ -23,6 +23,7 @@ import nbformat
 import pytest
 
 from paygap_utils.cli import main
+from paygap_utils.organisers.cli import main as organisers
 from paygap_utils.organisers.gallery import MARKER, _first_figure, write_gallery
 from paygap_utils.organisers.submissions import SubmissionError
 from tests.chromium import launched
@@ -73,7 +74,7 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
         assert (
             main(["new-team", name, "--slug", slug, *args, "--submissions", str(submissions)]) == 0
         )
-    assert main(["gallery", "--submissions", str(submissions)]) == 0
+    assert organisers(["gallery", "--submissions", str(submissions)]) == 0
     return submissions, checkout / "_build" / "gallery"
 
 
@@ -170,7 +171,7 @@ def test_a_failing_entry_leaves_nothing_behind(built, tmp_path, capsys):
     broken = tmp_path / "checkout" / "submissions"
     shutil.copytree(submissions / "example-team", broken / "example-team")
     _edit_notebook(broken / "example-team", _add_code("raise RuntimeError('broken')"))
-    assert main(["gallery", "--submissions", str(broken)]) == 2
+    assert organisers(["gallery", "--submissions", str(broken)]) == 2
     err = capsys.readouterr().err
     assert "example-team.ipynb: cell 18 stopped the run (RuntimeError: broken)" in err
     assert sorted(p.name for p in broken.parent.iterdir()) == ["submissions"], "no _build/"

@@ -1,11 +1,10 @@
-"""data_manifest.json: the one source of truth for the data, validated on load."""
+"""data_manifest.json: the one source of truth, read as records, validated where it is written."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -18,7 +17,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paygap_utils.data.datafolder import PRIVATE_DIR
 from paygap_utils.data.manifest import (
     SCHEMA_PATH,
     DataFile,
@@ -27,7 +25,9 @@ from paygap_utils.data.manifest import (
     parse_year,
     read_manifest,
 )
+from paygap_utils.data.schema import LAYOUTS
 from paygap_utils.errors import ManifestError, PaygapError, YearError
+from paygap_utils.organisers.refresh import check_manifest
 from tests.paths import REPO_ROOT, need_shared
 
 RAW = json.loads((REPO_ROOT / "data_manifest.json").read_text())
@@ -85,52 +85,47 @@ def _broken(change) -> dict:
     return raw
 
 
+def test_the_shipped_manifest_passes_every_check():
+    check_manifest(RAW)
+    assert {f.layout for f in read_manifest().files} <= set(LAYOUTS)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda m: m["files"][1].pop("sha256"), r"entry 2018-19 is missing the field\(s\) sha256"),
-        (
-            lambda m: m["files"][2].update(size="big"),
-            r"entry 2019-20: 'size' must be a whole number",
-        ),
-        (lambda m: m["files"][3].update(sha256="abc"), r"entry 2020-21: sha256 must be 64"),
-        (lambda m: m["files"][4].update(year="2017-18"), r"2017-18 is listed twice"),
-        (
-            lambda m: m["files"][0].update(url="http://example.org/a.csv"),
-            r"entry 2017-18: url 'http://example.org/a.csv' is not https",
-        ),
-        (lambda m: m["files"][0].update(file_name="../../.bashrc"), r"not a plain file name"),
-        (lambda m: m["files"][0].update(file_name="C:\\x.csv"), r"not a plain file name"),
-        (lambda m: m["files"][0].update(as_of="21/11/2018"), r"as_of must be a date"),
-        (lambda m: m["files"][0].update(year="2017-19"), r"entry 2017-19: .*one year to the next"),
-        (lambda m: m.pop("licence"), r"missing the field\(s\) licence"),
-        (
-            lambda m: m["licence"].pop("attribution"),
-            r"licence is missing the field\(s\) attribution",
-        ),
-        (lambda m: m.update(files=[]), r"'files' is empty"),
-        (lambda m: m.pop("source"), r"data_manifest.json is missing the field\(s\) source"),
-        (
-            lambda m: m.update(source_url_template="https://example.org/download-data"),
-            r"source_url_template must be an https address with \{year\} in it",
-        ),
-        (lambda m: m["files"].append("x.csv"), r"entry #8 must be a JSON object, found str"),
-        (lambda m: m["files"][5].update(rows=0), r"entry 2022-23: rows must be a positive"),
-        (
-            lambda m: m["missing"][0].pop("notes"),
-            r"missing entry #1 is missing the field\(s\) notes",
-        ),
-        (lambda m: m["missing"][0].update(year="2023-25"), r"missing entry #1: .*one year to the"),
+        (lambda m: m["files"][1].pop("sha256"), r"at files/1: 'sha256' is a required property"),
+        (lambda m: m["files"][2].update(size="big"), r"at files/2/size: 'big' is not of type"),
+        (lambda m: m["files"][3].update(sha256="abc"), r"at files/3/sha256: 'abc' does not match"),
+        (lambda m: m["files"][4].update(year="2017-18"), r"file 2017-18: the year is listed twice"),
+        (lambda m: m["files"][0].update(url="ftp://example.org/a.csv"), r"files/0/url"),
+        (lambda m: m["files"][0].update(file_name="../../.bashrc"), r"files/0/file_name"),
+        (lambda m: m["files"][0].update(file_name="C:\\x.csv"), r"files/0/file_name"),
+        (lambda m: m["files"][0].update(as_of="21/11/2018"), r"files/0/as_of"),
+        (lambda m: m["files"][0].update(deadline="2018-02-30"), r"files/0/deadline"),
+        (lambda m: m["files"][0].update(year="2017-19"), r"file 2017-19: .*one year to the next"),
+        (lambda m: m["files"][0].update(layout="30-columns"), r"'30-columns' is not in layouts"),
+        (lambda m: m.pop("licence"), r"the top level: 'licence' is a required property"),
+        (lambda m: m["licence"].pop("attribution"), r"'attribution' is a required property"),
+        (lambda m: m.update(files=[]), r"at files: \[\] should be non-empty"),
+        (lambda m: m["files"].append("x.csv"), r"at files/7: 'x.csv' is not of type 'object'"),
+        (lambda m: m["files"][5].update(rows=0), r"at files/5/rows: 0 is less than the minimum"),
+        (lambda m: m["missing"][0].pop("notes"), r"at missing/0: 'notes' is a required"),
+        (lambda m: m["missing"][0].update(year="2022-23"), r"missing 2022-23: the year is listed"),
     ],
 )
-def test_malformed_manifests_are_rejected_naming_the_entry(change, message):
-    with pytest.raises(ManifestError, match=message):
-        parse_manifest(_broken(change))
+def test_malformed_manifests_are_refused_where_they_are_written(change, message, tmp_path):
+    with pytest.raises(ManifestError, match=message) as caught:
+        check_manifest(_broken(change))
+    assert "git checkout data_manifest.json" in str(caught.value)
 
 
-def test_every_schema_message_says_how_to_restore_the_manifest():
-    with pytest.raises(ManifestError, match=r"git checkout data_manifest.json.*refresh"):
-        parse_manifest(_broken(lambda m: m["files"][0].pop("notes")))
+def test_reading_needs_only_the_fields_and_says_how_to_restore_them(tmp_path):
+    with pytest.raises(ManifestError, match=r"lacks the field 'licence'.*git checkout"):
+        parse_manifest(_broken(lambda m: m.pop("licence")))
+    with pytest.raises(ManifestError, match=r"not a data manifest.*'sha256'.*git checkout"):
+        parse_manifest(_broken(lambda m: m["files"][1].pop("sha256")))
+    with pytest.raises(ManifestError, match=r"is not a data manifest.*organisers refresh"):
+        parse_manifest(_broken(lambda m: m["files"][1].update(deadline="soon")))
 
 
 def test_the_manifest_names_the_schema_the_package_ships_and_passes_it(tmp_path):
@@ -164,59 +159,19 @@ def test_a_manifest_that_is_not_json_says_how_to_restore_it(tmp_path):
         read_manifest(path)
 
 
-def _in_a_new_kernel(folder: Path, manifest: Path, then: str = "") -> bool:
-    """Read ``manifest`` in a fresh interpreter, run ``then``; say if jsonschema was imported."""
-    code = (
-        "import sys\nfrom paygap_utils.data import manifest\n"
-        f"manifest.read_manifest({str(manifest)!r})\n{then}\n"
-        "print('jsonschema' in sys.modules)"
-    )
+def test_reading_the_manifest_imports_no_jsonschema():
+    code = "import sys, paygap_utils as p; p.available_years(); print('jsonschema' in sys.modules)"
     out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PAYGAP_DATA_DIR": str(folder)},
-        cwd=REPO_ROOT,
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT
     )
-    assert out.returncode == 0, out.stderr
-    return out.stdout.split()[-1] == "True"
+    assert out.stdout.split() == ["False"], out.stderr
 
 
-def test_a_manifest_marked_as_checked_is_not_checked_again_in_the_next_kernel(tmp_path):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    manifest = tmp_path / "data_manifest.json"
-    manifest.write_text(json.dumps(RAW))
-    # Reading checks, and writes nothing: a warm load writes nothing.
-    assert _in_a_new_kernel(folder, manifest)
-    assert not any(folder.iterdir())
-    # The loader marks what passed once it has cached the table in the data folder...
-    assert _in_a_new_kernel(
-        folder, manifest, f"manifest._mark_checked(manifest.Path({str(folder)!r}))"
-    )
-    (mark,) = (folder / PRIVATE_DIR).iterdir()
-    assert mark.name.startswith("manifest-checked-")
-    # ...and the next kernel skips jsonschema for this text.
-    assert not _in_a_new_kernel(folder, manifest)
-    # An edit that breaks the schema is another text: it is checked and refused.
-    manifest.write_text(json.dumps(_broken(lambda m: m["files"][0].update(sha256="abc"))))
-    with pytest.raises(ManifestError, match="sha256"):
-        read_manifest(manifest)
-
-
-def test_only_the_data_folder_read_manifest_looks_in_is_marked(tmp_path):
-    default, other = tmp_path / "default", tmp_path / "other"
-    default.mkdir()
-    other.mkdir()
-    manifest = tmp_path / "data_manifest.json"
-    manifest.write_text(json.dumps(RAW))
-    _in_a_new_kernel(default, manifest, f"manifest._mark_checked(manifest.Path({str(other)!r}))")
-    assert not any(other.iterdir()) and not any(default.iterdir())
-
-
-def test_http_to_loopback_is_allowed_in_a_manifest():
-    raw = _broken(lambda m: m["files"][0].update(url="http://127.0.0.1:8000/x.csv"))
-    assert parse_manifest(raw).files[0].url == "http://127.0.0.1:8000/x.csv"
+def test_deadlines_are_data(tmp_path):
+    manifest = read_manifest()
+    assert manifest.file(2020).deadline.isoformat() == "2021-10-05"  # extended for COVID-19
+    assert manifest.file(2017).deadline.isoformat() == "2018-04-04"
+    assert manifest.missing[0]["deadline"] == "2024-04-04"
 
 
 def test_to_json_round_trips():

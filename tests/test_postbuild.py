@@ -115,7 +115,7 @@ def test_postbuild_bakes_the_verified_data_into_home(tmp_path):
     cache = home / ".cache" / "paygap"
     for entry in manifest.files:
         assert (cache / entry.file_name).stat().st_size == entry.size
-    assert list(cache.glob("paygap-clean-*.cache")), "postBuild did not build the cleaned cache"
+    assert list(cache.glob("paygap-clean-*.parquet")), "postBuild did not build the cleaned cache"
 
     # The mirror is gone and PAYGAP_DATA_URL unset: everything must come from $HOME/.cache.
     load = subprocess.run(

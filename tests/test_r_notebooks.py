@@ -98,8 +98,8 @@ def test_the_parser_reads_both_kinds_of_table():
 
 
 def test_r_and_its_kernel_are_here_or_the_skip_says_how():
-    """Where R is missing the R notebooks skip, with the install command (see conftest.py)."""
-    from conftest import R_INSTALL, _missing_kernel
+    """Where R is missing the R notebooks skip, with the install command (see tests/plugin.py)."""
+    from tests.plugin import R_INSTALL, _missing_kernel
 
     assert "apt-get install r-base-core r-cran-irkernel" in R_INSTALL
     assert "IRkernel::installspec()" in R_INSTALL

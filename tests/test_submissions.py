@@ -838,10 +838,16 @@ def test_the_organisers_guide_says_how_results_are_handed_in_and_archived():
         "submissions/example-team/",
     ):
         assert needle in section, needle
-    commands = set(re.findall(r"python -m paygap_utils ([a-z-]+)", section))
-    assert {"new-team", "check-entry", "gallery"} <= commands
-    known = set(build_parser()._subparsers._group_actions[0].choices)
-    assert commands <= known, commands - known
+    from paygap_utils.organisers.cli import build_parser as organisers_parser
+
+    for parser, prog, needed in (
+        (build_parser(), "paygap_utils", {"new-team", "check-entry"}),
+        (organisers_parser(), "paygap_utils.organisers", {"gallery"}),
+    ):
+        commands = set(re.findall(rf"python -m {re.escape(prog)} ([a-z-]+)", section))
+        assert needed <= commands
+        known = set(parser._subparsers._group_actions[0].choices)
+        assert commands <= known, commands - known
 
 
 def test_check_entry_with_no_submissions_folder_checks_nothing(tmp_path, capsys):

@@ -123,7 +123,9 @@ def test_ci_runs_the_same_command_as_developers(name):
 def test_data_checksum_alarm_runs_weekly():
     workflow = load("data-checksums.yml")
     assert workflow["on"]["schedule"] and "workflow_dispatch" in workflow["on"]
-    assert "python -m paygap_utils verify --remote" in run_commands(workflow)
+    commands = run_commands(workflow)
+    # An empty data folder: every pinned file is downloaded and checked against its sha256.
+    assert 'PAYGAP_DATA_DIR="$RUNNER_TEMP/paygap-data" python -m paygap_utils fetch' in commands
     text = (WORKFLOWS / "data-checksums.yml").read_text()
     assert "refresh" in text and "docs/organisers.md" in text, "say what to do when it fails"
 

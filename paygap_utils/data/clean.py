@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..checks import impossible_value_flags
 from ..errors import DataFormatError
+from .impossible import impossible_value_flags
 from .lookups import (
     EMPLOYER_SIZES,
     NATION_VALUES,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,18 +20,17 @@ from .across_years import (
     link_employers,
     public_sector_from_other_years,
 )
-from .cache import as_cached, cache_path, check_columns, read_cache, write_cache
+from .cache import as_cached, cache_path, read_cache, write_cache
 from .clean import read_year
-from .datafolder import data_lock
-from .download import fetch_file
-from .manifest import Manifest, Years, _mark_checked, read_manifest, year_label
+from .fetch import data_dir, data_lock, fetch, folder_error
+from .impossible import impossible_values
+from .manifest import Manifest, Years, read_manifest, year_label
 from .schema import COLUMNS, DERIVED_COLUMNS
-from .settings import data_dir
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["load"]
+__all__ = ["load", "check_columns"]
 
 _logger = logging.getLogger("paygap_utils")
 
@@ -114,10 +112,9 @@ def load(
     if wanted_columns is not None and "year" not in wanted_columns:
         read_columns = [*wanted_columns, "year"]
     folder = data_dir(data_home)
-    path = cache_path(folder, manifest)
-    table = read_cache(path, wanted, read_columns)
+    table = read_cache(cache_path(folder, manifest), wanted, read_columns)
     if table is None:
-        table = _rebuild(manifest, folder, path, progressbar, wanted, read_columns)
+        table = _rebuild(manifest, folder, progressbar, wanted, read_columns)
     attrs = _provenance(manifest, table, wanted)
     if read_columns is not wanted_columns:
         table = table.drop(columns="year")
@@ -125,42 +122,76 @@ def load(
     return table
 
 
+def check_columns(columns: Sequence[str] | str | None) -> list[str] | None:
+    """Return ``columns`` as a list after checking each is a column of the table.
+
+    Raises
+    ------
+    ValueError
+        Naming the unknown column, the closest known names, and where the list is.
+
+    Examples
+    --------
+    >>> from paygap_utils.data.loader import check_columns
+    >>> check_columns(["year", "sector"])
+    ['year', 'sector']
+    >>> check_columns(["median_gap"])
+    Traceback (most recent call last):
+    ...
+    ValueError: 'median_gap' is not a column of the cleaned table...
+    """
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        columns = [columns]
+    known = [c.name for c in COLUMNS + DERIVED_COLUMNS]
+    wanted = list(dict.fromkeys(columns))
+    for name in wanted:
+        if name not in known:
+            import difflib
+
+            close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
+            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise ValueError(
+                f"{name!r} is not a column of the cleaned table.{hint} "
+                "`paygap_utils.columns()` lists every column and what it means."
+            )
+    if not wanted:
+        raise ValueError("columns is empty: name at least one column, e.g. columns=['year'].")
+    return wanted
+
+
 def _rebuild(
     manifest: Manifest,
     folder: Path,
-    path: Path,
     progressbar: bool,
     years: list[int] | None,
     columns: list[str] | None,
 ) -> pd.DataFrame:
     """Build the table from the downloaded files and cache it; read back what was asked."""
-    if folder.is_dir() and not os.access(folder, os.W_OK):
+    paths = fetch(manifest=manifest, data_home=folder, progressbar=progressbar)
+    if not os.access(folder, os.W_OK):
         _logger.warning(
             "The data folder %s is read-only, so the cleaned table is built in memory and not "
             "cached (every load() takes seconds). Set PAYGAP_DATA_DIR to a folder you can write "
             "to, or ask whoever set up this computer to run `python -m paygap_utils fetch`.",
             folder,
         )
-        return as_cached(_build(manifest, folder, progressbar), years, columns)
+        return as_cached(_build(manifest, paths), years, columns)
     with data_lock(folder, "Building the cleaned table"):
         # Another kernel may have built the cache while this one waited for the lock.
-        table = read_cache(path, years, columns)
+        table = read_cache(cache_path(folder, manifest), years, columns)
         if table is not None:
             return table
-        built = _build(manifest, folder, progressbar)
+        built = _build(manifest, paths)
         try:
-            write_cache(built, path)
+            path = write_cache(built, folder, manifest)
         except OSError as exc:
             _logger.warning(
-                "Could not save the cleaned table to %s (%s); this load is not cached. Free "
-                "some disk space or set PAYGAP_DATA_DIR to another folder.",
-                path,
-                exc.strerror or exc,
+                "%s This load is not cached.", folder_error(folder, exc, "Saving the cleaned table")
             )
             return as_cached(built, years, columns)
         del built
-        _return_freed_memory()
-        _mark_checked(folder)
         # What was written is what every later load reads, so cold and warm loads agree.
         table = read_cache(path, years, columns)
     if table is None:
@@ -171,36 +202,14 @@ def _rebuild(
             "`python -m paygap_utils doctor`.",
             path,
         )
-        table = as_cached(_build(manifest, folder, progressbar), years, columns)
+        table = as_cached(_build(manifest, paths), years, columns)
     return table
 
 
-def _return_freed_memory() -> None:
-    """Hand back to the system the memory glibc keeps after the build's table is freed.
-
-    Building the table leaves glibc's heap holding a couple of hundred MB it has freed but
-    not returned; reading the cache back on top of it made the cold load's peak vary by
-    30 MB from run to run (285 to 320 MB under pandas 2.2). glibc's ``malloc_trim`` returns
-    it. Elsewhere (macOS, Windows, musl) there is no such call, and nothing is done.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _build(manifest: Manifest, folder: Path, progressbar: bool) -> pd.DataFrame:
+def _build(manifest: Manifest, paths: dict[int, Path]) -> pd.DataFrame:
     import pandas as pd
 
-    from ..checks import impossible_values
-
-    frames = [
-        read_year(fetch_file(entry, folder, progressbar), entry.year) for entry in manifest.files
-    ]
+    frames = [read_year(paths[entry.year], entry.year) for entry in manifest.files]
     table = pd.concat(frames, ignore_index=True)
     del frames
     table, removed = drop_duplicates(table)

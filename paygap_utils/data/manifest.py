@@ -1,23 +1,27 @@
 """The data manifest: which files make up the data set, where they come from, and their checksums.
 
-``data_manifest.json`` at the repository root is the one source of truth for the
-data. Everything else (the download registry, ``postBuild``, the docs' tables, the
-tests) reads it through :func:`read_manifest`. Wheels carry the same file inside the
-package; a checkout reads it from the repository root.
+``data_manifest.json`` at the repository root is the one source of truth for the data:
+each reporting year's file name, pinned URL, official URL, sha256, size, rows, layout,
+as-of date, reporting deadline and notes, and the years the data lacks. Everything else
+(the fetcher, ``postBuild``, the docs' tables, the tests) reads it through
+:func:`read_manifest`. Wheels carry the same file inside the package; a checkout reads it
+from the repository root.
+
+The manifest is checked against its JSON Schema (:data:`SCHEMA_PATH`) where it is written,
+by ``python -m paygap_utils.organisers refresh``, and by the tests; here it is only read,
+as plain records.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import numbers
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from dataclasses import fields as dataclass_fields
 from datetime import date, timedelta
 from functools import lru_cache
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any, TypeAlias
 
 from ..errors import ManifestError, YearError
@@ -30,8 +34,6 @@ __all__ = [
     "parse_manifest",
     "parse_year",
     "year_label",
-    "deadline",
-    "missing_entries",
     "SCHEMA_PATH",
     "YearLike",
     "Years",
@@ -47,26 +49,10 @@ Years: TypeAlias = YearLike | Iterable[YearLike] | None
 #: in its ``$schema`` key (relative to the repository root), so editors check it too.
 SCHEMA_PATH = Path(__file__).resolve().parent / "manifest.schema.json"
 _SCHEMA_REF = f"paygap_utils/data/{SCHEMA_PATH.name}"
-
-# Private and voluntary employers must report by 4 April of the year after the snapshot
-# (public bodies by 30 March); the service moved the deadline once, for COVID-19.
-_EXTENDED_DEADLINES = {2020: date(2021, 10, 5)}
-
-
-def deadline(year: int) -> date:
-    """Return the last day private and voluntary employers could report for a reporting year.
-
-    4 April of the following year (public bodies: 30 March), except 2020-21, whose
-    deadline was extended to 5 October 2021. For 2019-20 enforcement was suspended,
-    but the deadline stayed 4 April 2020.
-
-    Examples
-    --------
-    >>> from paygap_utils.data.manifest import deadline
-    >>> deadline(2017), deadline(2020)
-    (datetime.date(2018, 4, 4), datetime.date(2021, 10, 5))
-    """
-    return _EXTENDED_DEADLINES.get(year, date(year + 1, 4, 4))
+_RESTORE = (
+    "Restore it with `git checkout data_manifest.json`, or rewrite it with "
+    "`python -m paygap_utils.organisers refresh`."
+)
 
 
 @dataclass(frozen=True)
@@ -78,14 +64,21 @@ class DataFile:
     year : int
         First calendar year of the reporting year (2017 for 2017-18).
     file_name : str
-        The name the service gives the download; also the name in the cache.
+        The name the service gives the download; also the name in the data folder.
     url : str
         Immutable download URL whose bytes match ``sha256``.
     source_url : str
         The official download address (its file is regenerated hourly).
-    sha256, size, rows, layout, as_of, notes
-        Checksum, bytes, data rows, column layout, latest submission date in the
-        file, and free-text quirks.
+    sha256, size, rows, layout, as_of
+        Checksum, bytes, data rows, column layout (a key of
+        :data:`paygap_utils.data.schema.LAYOUTS`) and the latest submission date in the
+        file (YYYY-MM-DD).
+    deadline : datetime.date
+        The last day private and voluntary employers could report: 4 April of the
+        following year (public bodies: 30 March), except 2020-21, extended to 5 October
+        2021 for COVID-19.
+    notes : str
+        The file's quirks, in words.
 
     Examples
     --------
@@ -104,17 +97,13 @@ class DataFile:
     rows: int
     layout: str
     as_of: str
+    deadline: date
     notes: str
 
     @property
     def label(self) -> str:
         """The reporting year as people write it, e.g. ``'2017-18'``."""
         return year_label(self.year)
-
-    @property
-    def deadline(self) -> date:
-        """The reporting deadline of private and voluntary employers (:func:`deadline`)."""
-        return deadline(self.year)
 
     @property
     def days_after_deadline(self) -> int:
@@ -127,9 +116,7 @@ class DataFile:
 
     def to_json(self) -> dict[str, Any]:
         """Return the entry as it is written in ``data_manifest.json``."""
-        entry = asdict(self)
-        entry["year"] = self.label
-        return entry
+        return {**asdict(self), "year": self.label, "deadline": self.deadline.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -139,7 +126,7 @@ class Manifest:
     ``source`` is the official page the files are downloaded from, and
     ``source_url_template`` the official download of one year (see :meth:`official_url`).
     ``missing`` lists the reporting years in the span of ``files`` that the data set
-    lacks, each as ``{"year": "2023-24", "notes": "why"}``.
+    lacks, each as ``{"year": "2023-24", "deadline": "2024-04-04", "notes": "why"}``.
     """
 
     name: str
@@ -159,26 +146,19 @@ class Manifest:
     def gaps(self) -> dict[int, str]:
         """The reporting years the data set lacks (first year -> why), oldest first.
 
-        Every year between the first and the last file that has no file is a gap,
-        with the manifest's note on it where there is one.
-
         Examples
         --------
         >>> from paygap_utils.data.manifest import read_manifest
         >>> read_manifest().gaps  # doctest: +ELLIPSIS
         {2023: 'No complete public copy of 2023-24 ...'}
         """
-        notes = {parse_year(gap["year"]): gap["notes"] for gap in self.missing}
-        years = set(self.years)
-        span = range(min(years), max(years) + 1) if years else range(0)
-        absent = [year for year in span if year not in years]
-        return {year: notes.get(year, "not in data_manifest.json") for year in absent}
+        return {parse_year(gap["year"]): gap["notes"] for gap in self.missing}
 
     def official_url(self, year: YearLike) -> str:
         """Return the service's own download of one reporting year (``source_url_template``).
 
-        Its file is regenerated every hour, so it is where :func:`missing_entries` and
-        ``refresh`` download a year from, never a pinned ``url``.
+        Its file is regenerated every hour, so it is where ``refresh`` downloads a year
+        from, never a pinned ``url``.
 
         Examples
         --------
@@ -233,7 +213,7 @@ class Manifest:
         """
         if years is None:
             return list(self.files)
-        if isinstance(years, (str, bytes, numbers.Number)) or not _is_collection(years):
+        if isinstance(years, (str, bytes, dict)) or not isinstance(years, Iterable):
             years = [years]
         chosen = {self.file(y).year for y in years}
         if not chosen:
@@ -253,20 +233,8 @@ class Manifest:
             "source_url_template": self.source_url_template,
             "licence": dict(self.licence),
             "files": [f.to_json() for f in self.files],
-            "missing": [
-                {"year": year_label(year), "notes": notes} for year, notes in self.gaps.items()
-            ],
+            "missing": [dict(gap) for gap in self.missing],
         }
-
-
-def _is_collection(value: Any) -> bool:
-    if isinstance(value, dict):
-        return False
-    try:
-        iter(value)
-    except TypeError:
-        return False
-    return True
 
 
 _YEAR_PATTERNS = (
@@ -274,46 +242,7 @@ _YEAR_PATTERNS = (
     re.compile(r"^(?P<first>\d{4})\s*[-/]\s*(?P<second>\d{2}|\d{4})$"),
     re.compile(r"^(?P<first>\d{4})\s+to\s+(?P<second>\d{4})$", re.IGNORECASE),
 )
-
-
 _SPELLINGS = "Write it as 2017, '2017-18', '2017/18' or '2017 to 2018'."
-
-
-def missing_entries(manifest: Manifest) -> list[DataFile]:
-    """Return an entry to download for each year the manifest lacks (:attr:`Manifest.gaps`).
-
-    Its checksum, size and rows are unknown (empty and 0) until
-    :func:`paygap_utils.organisers.refresh.refresh_manifest` downloads the service's file for
-    that year and measures it; ``url`` and ``source_url`` are the official address.
-
-    Examples
-    --------
-    >>> from paygap_utils.data.manifest import missing_entries, read_manifest
-    >>> [(e.label, e.file_name) for e in missing_entries(read_manifest())]
-    [('2023-24', 'UK Gender Pay Gap Data - 2023 to 2024.csv')]
-    """
-    entries = []
-    for year in manifest.gaps:
-        official = manifest.official_url(year)
-        entries.append(
-            DataFile(
-                year=year,
-                file_name=f"UK Gender Pay Gap Data - {year} to {year + 1}.csv",
-                url=official,
-                source_url=official,
-                sha256="",
-                size=0,
-                rows=0,
-                layout="",
-                as_of="",
-                notes=(
-                    "Added by `python -m paygap_utils refresh` from the service's download; "
-                    "its file is regenerated hourly, so publish this copy (--publish-url) "
-                    "before committing the manifest."
-                ),
-            )
-        )
-    return entries
 
 
 def parse_year(year: Any) -> int:
@@ -363,21 +292,16 @@ def parse_year(year: Any) -> int:
         )
     elif isinstance(year, str):
         text = year.strip()
-        for pattern in _YEAR_PATTERNS:
-            match = pattern.match(text)
-            if match:
-                break
-        else:
+        match = next((m for p in _YEAR_PATTERNS if (m := p.match(text))), None)
+        if match is None:
             raise YearError(f"{shown} is not a reporting year. {_SPELLINGS}")
         first = int(match["first"])
         second = match.groupdict().get("second")
-        if second is not None:
-            expected = str(first + 1)
-            if second not in (expected, expected[2:]):
-                raise YearError(
-                    f"{shown} is not a reporting year: a reporting year runs from one year to "
-                    f"the next, e.g. '{first}-{expected[2:]}'."
-                )
+        if second is not None and second not in (str(first + 1), str(first + 1)[2:]):
+            raise YearError(
+                f"{shown} is not a reporting year: a reporting year runs from one year to "
+                f"the next, e.g. '{first}-{str(first + 1)[2:]}'."
+            )
     else:
         raise YearError(
             f"{shown} is not a reporting year: it is a {type(year).__name__}. {_SPELLINGS}"
@@ -423,7 +347,7 @@ def manifest_path() -> Path:
 
 
 def read_manifest(path: str | Path | None = None) -> Manifest:
-    """Read and validate ``data_manifest.json``.
+    """Read ``data_manifest.json`` as plain records.
 
     Parameters
     ----------
@@ -438,8 +362,8 @@ def read_manifest(path: str | Path | None = None) -> Manifest:
     Raises
     ------
     ManifestError
-        If the file is missing, is not JSON, or an entry is malformed; the
-        message names the entry and the field.
+        If the file is missing, is not JSON, or lacks a field; the message says how to
+        restore it.
 
     Examples
     --------
@@ -451,233 +375,73 @@ def read_manifest(path: str | Path | None = None) -> Manifest:
     'UK Gender Pay Gap Data - 2018 to 2019.csv'
     """
     path = Path(path) if path is not None else manifest_path()
-    return _read_manifest_cached(str(path.resolve()), path.stat().st_mtime_ns)
+    try:
+        return _read_cached(str(path.resolve()), path.stat().st_mtime_ns)
+    except OSError as exc:
+        raise ManifestError(f"Cannot read the data manifest {path}: {exc}. {_RESTORE}") from None
 
 
 @lru_cache(maxsize=8)
-def _read_manifest_cached(path: str, mtime_ns: int) -> Manifest:
-    """The manifest at ``path``; the schema check is skipped if this text has passed it."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ManifestError(f"Cannot read the data manifest {path}: {exc}.") from None
+def _read_cached(path: str, mtime_ns: int) -> Manifest:
+    text = Path(path).read_text(encoding="utf-8")
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ManifestError(
             f"The data manifest {path} is not valid JSON ({exc.msg} at line {exc.lineno}). "
-            "Restore it with `git checkout data_manifest.json` or rewrite it with "
-            "`python -m paygap_utils refresh`."
+            f"{_RESTORE}"
         ) from None
-    digest = _text_digest(text)
-    if digest in _PASSED or _is_marked(digest):
-        return _parse(raw, source=path, check_schema=False)
-    manifest = parse_manifest(raw, source=path)
-    _PASSED.add(digest)
-    return manifest
-
-
-# The schema check needs jsonschema, whose import takes about a second and 20 MB in a
-# kernel with the Jupyter stack installed. A manifest text that has passed is marked, in the
-# library's own corner of the data folder, when the cleaned table is cached there; later
-# kernels skip the check for that text. The mark is named by a digest of the schema and the
-# text, so any edit to either is checked again. A warm load only looks for the mark.
-
-#: Digests of the manifest texts that passed the schema in this process.
-_PASSED: set[str] = set()
-
-
-def _text_digest(text: str) -> str:
-    digest = hashlib.sha256(SCHEMA_PATH.read_bytes() + b"\0" + text.encode("utf-8"))
-    return digest.hexdigest()[:24]
-
-
-def _mark(folder: Path, digest: str) -> Path:
-    from .datafolder import PRIVATE_DIR
-
-    return folder / PRIVATE_DIR / f"manifest-checked-{digest}"
-
-
-def _is_marked(digest: str) -> bool:
-    from .settings import data_dir
-
-    return _mark(data_dir(), digest).is_file()
-
-
-def _mark_checked(folder: Path) -> None:
-    """Mark in ``folder`` the manifest texts that passed the schema in this process.
-
-    Only the default data folder, where :func:`read_manifest` looks, is marked. The loader
-    calls this once it has cached the cleaned table there, holding the folder's lock; a
-    folder that cannot be written is left as it is, and the check runs in every kernel.
-    """
-    from .settings import data_dir
-
-    if Path(folder).resolve() != data_dir().resolve():
-        return
-    for digest in sorted(_PASSED):
-        mark = _mark(folder, digest)
-        try:
-            mark.parent.mkdir(exist_ok=True)
-            mark.touch()
-        except OSError:
-            return
-
-
-@lru_cache(maxsize=1)
-def _validator() -> Any:
-    import jsonschema
-
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
-
-
-_JSON_TYPES = {"integer": "whole number", "string": "str", "object": "dict", "array": "list"}
-
-
-def _where(raw: Any, path: list[Any], source: str) -> str:
-    """How an error message names the part of the manifest at ``path``."""
-    if len(path) >= 2 and path[0] == "files":
-        entry = raw["files"][path[1]]
-        label = entry.get("year") if isinstance(entry, dict) else None
-        return f"{source}: entry {label if isinstance(label, str) else f'#{path[1] + 1}'}"
-    if len(path) >= 2 and path[0] == "missing":
-        return f"{source}: missing entry #{path[1] + 1}"
-    if len(path) >= 2 and path[0] == "licence":
-        return f"{source}: licence"
-    return source
-
-
-def _schema_message(error: Any, raw: Any, source: str) -> str:
-    """Say what one schema violation means, naming the entry and the field, as a person would."""
-    path = list(error.absolute_path)
-    value = error.instance
-    if error.validator == "required":
-        missing = [name for name in error.validator_value if name not in value]
-        return f"{_where(raw, [*path, ''], source)} is missing the field(s) {', '.join(missing)}."
-    if path == ["files"] and error.validator == "minItems":
-        return f"{source}: 'files' is empty; the manifest must list at least one year."
-    where = _where(raw, path, source)
-    field = path[-1] if path and isinstance(path[-1], str) else None
-    if error.validator == "type":
-        wanted = _JSON_TYPES.get(error.validator_value, error.validator_value)
-        if field is None:
-            return f"{where} must be a JSON {error.validator_value}, found {type(value).__name__}."
-        if error.validator_value == "integer":
-            return f"{where}: '{field}' must be a whole number, found {value!r}."
-        return f"{where}: '{field}' must be a {wanted}, found {type(value).__name__}."
-    described = error.schema.get("description")
-    if field is not None and described:
-        return f"{where}: {field} must be {described}, found {value!r}."
-    return f"{where}: {error.message}."
-
-
-def _check_schema(raw: Any, source: str) -> None:
-    errors = list(_validator().iter_errors(raw))
-    if errors:
-        # The shallowest first: a missing entry field before what is wrong inside it.
-        first = min(errors, key=lambda e: len(e.absolute_path))
-        raise ManifestError(
-            f"{_schema_message(first, raw, source)} Restore it with `git checkout "
-            "data_manifest.json` or rewrite it with `python -m paygap_utils refresh`."
-        )
-
-
-def _check_file_name(name: str, where: str) -> None:
-    # The file name becomes a path inside the cache folder: it must stay there.
-    unsafe = (
-        not name.strip()
-        or name != name.strip()
-        or name in (".", "..")
-        or len(PurePosixPath(name).parts) != 1
-        or len(PureWindowsPath(name).parts) != 1
-        or "\x00" in name
-    )
-    if unsafe:
-        raise ManifestError(
-            f"{where}: file_name {name!r} is not a plain file name; it would be written "
-            "outside the data folder. Use the name the service gives the download."
-        )
+    return parse_manifest(raw, source=path)
 
 
 def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
-    """Validate a manifest already read from JSON and return it as a :class:`Manifest`.
+    """Turn a manifest already read from JSON into a :class:`Manifest`, oldest year first.
 
-    Parameters
-    ----------
-    raw : dict
-        The decoded JSON.
-    source : str
-        How to name the manifest in error messages.
-
-    Returns
-    -------
-    Manifest
+    Only the fields are read; whether they make sense is what the JSON Schema and
+    :func:`paygap_utils.organisers.refresh.check_manifest` check where the manifest is
+    written.
 
     Raises
     ------
     ManifestError
-        On a missing or mistyped field, a bad checksum or date (what the JSON
-        Schema :data:`SCHEMA_PATH` says), a year written twice (in any spelling), a
-        URL that is not https, or a file name that would escape the cache folder.
+        If a field is missing or is not what it should be; the message names it.
 
     Examples
     --------
     >>> from paygap_utils.data.manifest import parse_manifest
-    >>> parse_manifest({"name": "x", "description": "y", "source": "https://example.org/",
-    ...                 "source_url_template": "https://example.org/{year}",
-    ...                 "licence": {"name": "OGL"}, "files": []})
+    >>> parse_manifest({"name": "x"})
     Traceback (most recent call last):
     ...
-    paygap_utils.errors.ManifestError: data_manifest.json: licence is missing the field(s) url, ...
+    paygap_utils.errors.ManifestError: data_manifest.json lacks the field 'files'. Restore it ...
     """
-    return _parse(raw, source, check_schema=True)
-
-
-def _parse(raw: Any, source: str, check_schema: bool) -> Manifest:
-    from .settings import check_url
-
-    if check_schema:
-        _check_schema(raw, source)
-    files: list[DataFile] = []
-    seen_years: set[int] = set()
-    seen_names: set[str] = set()
-    for entry in raw["files"]:
-        where = f"{source}: entry {entry['year']}"
-        try:
-            year = parse_year(entry["year"])
-        except ValueError as exc:
-            raise ManifestError(f"{where}: {exc}") from None
-        if year in seen_years:
-            raise ManifestError(f"{where}: the year {year_label(year)} is listed twice.")
-        _check_file_name(entry["file_name"], where)
-        if entry["file_name"] in seen_names:
-            raise ManifestError(f"{where}: the file name {entry['file_name']!r} is listed twice.")
-        for key in ("url", "source_url"):
-            try:
-                check_url(entry[key], what=f"{where}: {key}")
-            except ValueError as exc:
-                raise ManifestError(str(exc)) from None
-        seen_years.add(year)
-        seen_names.add(entry["file_name"])
-        fields = {f.name: entry[f.name] for f in dataclass_fields(DataFile)}
-        files.append(DataFile(**{**fields, "year": year}))
-    files.sort(key=lambda f: f.year)
-    gaps: list[dict[str, str]] = []
-    for index, gap in enumerate(raw.get("missing", [])):
-        try:
-            year = parse_year(gap["year"])
-        except ValueError as exc:
-            raise ManifestError(f"{source}: missing entry #{index + 1}: {exc}") from None
-        if year not in seen_years:  # a year that has since been added is no longer missing
-            gaps.append({"year": year_label(year), "notes": gap["notes"]})
-    return Manifest(
-        name=raw["name"],
-        description=raw["description"],
-        source=raw["source"],
-        source_url_template=raw["source_url_template"],
-        licence=dict(raw["licence"]),
-        files=tuple(files),
-        missing=tuple(gaps),
-    )
+    try:
+        files = tuple(
+            sorted(
+                (
+                    DataFile(
+                        **{
+                            **entry,
+                            "year": parse_year(entry["year"]),
+                            "deadline": date.fromisoformat(entry["deadline"]),
+                        }
+                    )
+                    for entry in raw["files"]
+                ),
+                key=lambda f: f.year,
+            )
+        )
+        manifest = Manifest(
+            name=raw["name"],
+            description=raw["description"],
+            source=raw["source"],
+            source_url_template=raw["source_url_template"],
+            licence=dict(raw["licence"]),
+            files=files,
+            missing=tuple(dict(gap) for gap in raw.get("missing", ())),
+        )
+        manifest.gaps  # noqa: B018 - every missing year must parse too
+    except KeyError as exc:
+        raise ManifestError(f"{source} lacks the field {exc}. {_RESTORE}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ManifestError(f"{source} is not a data manifest: {exc}. {_RESTORE}") from None
+    return manifest

@@ -415,6 +415,15 @@ def columns():
     explained in the repository's glossary, ``docs/glossary.md``, which is also a
     page of the rendered site.
 
+    The columns of kind ``codes`` (``sic_codes``, ``sectors``) hold lists of text, as
+    pandas' Arrow lists (dtype ``list<item: string>[pyarrow]``, in pandas 2.2 and 3 alike);
+    an employer without codes has an empty list. ``df.explode("sectors")`` gives one row
+    per listed section; ``df["sectors"].list.len()`` counts them. A single value
+    (``df["sic_codes"].iloc[0]``, a loop over the column) is a Python list, but
+    ``.map`` and ``.apply`` hand each value over as a numpy array: test it with
+    ``len(codes) > 0``, not ``if codes``. The CSV and SQLite exports write them as
+    comma-separated text.
+
     Returns
     -------
     pandas.DataFrame
@@ -427,6 +436,10 @@ def columns():
     >>> table = columns()
     >>> table.loc[table.name == "diff_median_hourly_percent", "official"].item()
     'DiffMedianHourlyPercent'
+    >>> import paygap_utils
+    >>> codes = paygap_utils.load(2022, columns=["sectors"], progressbar=False)["sectors"]
+    >>> str(codes.dtype), codes.list.len().max(), codes.explode().nunique()
+    ('list<item: string>[pyarrow]', 4, 21)
     """
     import pandas as pd
 

@@ -1,37 +1,34 @@
 """Writing the cleaned table for other tools: CSV (R, spreadsheets), parquet and SQLite.
 
-One cleaning implementation: R, SQL and Datasette users read what this module writes
-from :func:`paygap_utils.load`'s table, never the raw files.
+One cleaning implementation: R, SQL and Datasette users read what this module writes from
+:func:`paygap_utils.load`'s table, never the raw files.
 
-Every file is written to a temporary file in the library's private subfolder of the
-target's folder (``.paygap-tmp/``, see :mod:`paygap_utils.data.datafolder`) and renamed into
-place only when complete, so a failure (a full disk, a killed process) leaves the
-previous file or nothing; the temporary file of a killed export is removed by the next
-export to the same folder, and the subfolder itself once it is empty. A target that
-exists is replaced only if this module wrote it (it recognises its own files: the CSV
-header, the parquet and SQLite markers) or if the caller passes ``force=True``; anything
-else is left alone and the error says what to do.
+The default exports live in the library's own folder, ``<data folder>/paygap-export/``
+(``paygap.csv`` with ``paygap.columns.csv`` and ``paygap.provenance.json``,
+``paygap.parquet``, ``paygap.sqlite``): :func:`export_path`
+says where, and :func:`ensure_export` writes one when it is missing or out of date. It
+records the sha256 of every file it writes (``export.json``), so a file someone edited
+(a CSV opened and saved in a spreadsheet) is kept, not replaced, unless ``--force``.
+``$PAYGAP_EXPORT`` names a CSV export elsewhere for the R notebooks.
 
-The default exports live in the data folder, next to the cleaned cache, in
-``<data folder>/paygap-export/`` (``paygap.csv``, ``paygap.columns.csv``, ``paygap.parquet``,
-``paygap.sqlite``). :func:`export_path` says where, and
-:func:`ensure_export` writes one when it is missing or out of date. ``$PAYGAP_EXPORT``
-names a CSV export elsewhere for the R notebooks.
+Every file is written through :func:`paygap_utils._files.write_file`: a temporary file
+beside it, renamed into place when complete, so a full disk or a killed process leaves
+the previous file or nothing. Given a path of their own, the writers never replace an
+existing file unless told to (``force=True``, ``--force``).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, closing, contextmanager, suppress
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, BinaryIO
 
-from ..data.datafolder import PRIVATE_DIR, partial_file, remove_orphans
+from .._files import write_file
 from ..errors import PaygapError
 
 if TYPE_CHECKING:
@@ -42,7 +39,6 @@ __all__ = [
     "FORMATS",
     "ExportError",
     "columns_path",
-    "provenance_path",
     "export_path",
     "ensure_export",
     "export",
@@ -64,23 +60,13 @@ _FTS = "paygap_fts"
 _INFO = "paygap_export_info"
 _PARQUET_KEY = b"paygap_utils.organisers.export"
 _COLUMNS_HEADER = ["name", "kind", "description"]
-#: How the CSV writes each kind of column (see :func:`column_list`).
-_CSV_TYPES = {
-    "text": "text",
-    "id": "integer",
-    "float": "number",
-    "bool": "TRUE or FALSE",
-    "datetime": "ISO 8601 date or date-time",
-    "category": "text",
-    "codes": "comma-separated text",
-}
+#: Whether an existing file may be replaced: ``True`` (``--force``), ``False``, or a function
+#: of the file.
+_Replace = bool | Callable[[Path], bool]
 
 
 class ExportError(PaygapError, ValueError):
     """An export could not be written where it was asked to go; the message says what to do."""
-
-
-# --- where the exports live ----------------------------------------------------------------
 
 
 def export_path(fmt: str = "csv", data_home: str | Path | None = None) -> Path:
@@ -104,15 +90,13 @@ def export_path(fmt: str = "csv", data_home: str | Path | None = None) -> Path:
     >>> export_path("csv").name, export_path("csv").parent.name
     ('paygap.csv', 'paygap-export')
     """
-    from ..data.settings import data_dir
+    from ..data.fetch import data_dir
 
     return data_dir(data_home) / _FOLDER / f"{_TABLE}{_suffix(fmt)}"
 
 
 def _beside(path: str | Path, suffix: str) -> Path:
-    # A companion file: the export's name with its own suffix, in the same folder.
-    path = Path(path)
-    return path.with_name(f"{path.stem}.{suffix}")
+    return Path(path).with_name(f"{Path(path).stem}.{suffix}")
 
 
 def columns_path(path: str | Path) -> Path:
@@ -127,26 +111,25 @@ def columns_path(path: str | Path) -> Path:
     return _beside(path, "columns.csv")
 
 
-def provenance_path(path: str | Path) -> Path:
-    """Return the provenance file (source, licence, attribution, files) beside the CSV ``path``.
-
-    Examples
-    --------
-    >>> from paygap_utils.organisers.export import provenance_path
-    >>> provenance_path("out/paygap.csv").as_posix()
-    'out/paygap.provenance.json'
-    """
-    return _beside(path, "provenance.json")
+def _files_of(path: Path, fmt: str) -> list[Path]:
+    """Every file an export to ``path`` writes, the export itself last."""
+    extras = [columns_path(path), _beside(path, "provenance.json")] if fmt == "csv" else []
+    return [*extras, path]
 
 
 def ensure_export(
-    fmt: str = "csv", data_home: str | Path | None = None, progressbar: bool = False
+    fmt: str = "csv",
+    data_home: str | Path | None = None,
+    progressbar: bool = False,
+    force: bool = False,
 ) -> Path:
     """Write the default export of format ``fmt`` unless an up-to-date one is there.
 
-    An export is up to date when it was made from the same cleaned table (the
-    cache key: the data files' checksums and the library's code). This is what
-    ``python -m paygap_utils export --format csv`` and ``postBuild`` run.
+    An export is up to date when it was made from the same cleaned table (the cache
+    key: the data files' checksums and the library's code) and no file of it has
+    changed since. A file that changed (edited, or put there by someone) is never
+    replaced unless ``force``. This is what ``python -m paygap_utils export --format
+    csv`` and ``postBuild`` run.
 
     Parameters
     ----------
@@ -156,11 +139,19 @@ def ensure_export(
         The data folder; by default ``$PAYGAP_DATA_DIR`` or the system cache folder.
     progressbar : bool
         Show download progress if the data is not there yet.
+    force : bool
+        Replace the export's files even if they changed since they were written.
 
     Returns
     -------
     pathlib.Path
         The export, :func:`export_path` ``(fmt)``.
+
+    Raises
+    ------
+    ExportError
+        When a file of the export changed since it was written (and not ``force``), or
+        the folder cannot be written.
 
     Examples
     --------
@@ -174,37 +165,37 @@ def ensure_export(
     True
     """
     from ..data.cache import cache_key
+    from ..data.fetch import sha256
     from ..data.loader import load
     from ..data.manifest import read_manifest
 
     path = export_path(fmt, data_home)
-    key = cache_key(read_manifest())
     stamp_file = path.parent / _STAMP
-    stamps = _read_stamps(stamp_file)
-    complete = _is_ours(path, fmt) and all(p.is_file() for p in _extras(path, fmt))
-    if stamps.get(fmt) == key and complete:
+    try:
+        stamps = json.loads(stamp_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stamps = {}
+    written = stamps.get(fmt, {}).get("files", {})
+    found = {p.name: sha256(p) for p in _files_of(path, fmt) if p.is_file()}
+    key = cache_key(read_manifest())
+    if stamps.get(fmt, {}).get("key") == key and found == written:
         return path
-    _check_folder(path.parent, create=True)
-    export(load(data_home=data_home, progressbar=progressbar), path, fmt, force=True)
-    stamps[fmt] = key
-    with _replacing(stamp_file, force=True) as partial:
-        partial.write_text(json.dumps(stamps, indent=1, sort_keys=True) + "\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(
+            f"Cannot create the folder {path.parent} ({exc.strerror or exc}). Set "
+            "PAYGAP_DATA_DIR to a folder you can write to, or give an export path there."
+        ) from None
+    unchanged = force or (lambda p: p.name in written and found.get(p.name) == written[p.name])
+    export(load(data_home=data_home, progressbar=progressbar), path, fmt, force=unchanged)
+    stamps[fmt] = {"key": key, "files": {p.name: sha256(p) for p in _files_of(path, fmt)}}
+    write_file(stamp_file, json.dumps(stamps, indent=1, sort_keys=True) + "\n", replace=True)
     return path
 
 
-def _read_stamps(path: Path) -> dict[str, str]:
-    try:
-        stamps = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return stamps if isinstance(stamps, dict) else {}
-
-
-# --- one entry point ------------------------------------------------------------------------
-
-
 def export(
-    table: pd.DataFrame, path: str | Path, fmt: str | None = None, force: bool = False
+    table: pd.DataFrame, path: str | Path, fmt: str | None = None, force: _Replace = False
 ) -> Path:
     """Write ``table`` to ``path`` as CSV, parquet or SQLite.
 
@@ -217,7 +208,7 @@ def export(
     fmt : {"csv", "parquet", "sqlite"}, optional
         The format; by default from the suffix of ``path``.
     force : bool
-        Replace ``path`` even if it is not a file this module wrote.
+        Replace ``path`` (and its companion files) if it exists.
 
     Returns
     -------
@@ -228,7 +219,7 @@ def export(
     ------
     ExportError
         For an unknown format, a folder that does not exist or cannot be written,
-        a full disk, or a file in the way that this module did not write.
+        a full disk, or a file in the way.
 
     Examples
     --------
@@ -244,7 +235,7 @@ def export(
     >>> export(rows, folder / "notes.csv")
     Traceback (most recent call last):
     ...
-    paygap_utils.organisers.export.ExportError: ...notes.csv already exists and was not...
+    paygap_utils.organisers.export.ExportError: ...notes.csv already exists, so it is left alone...
     """
     path = Path(path)
     by_suffix = next((f for f, s in FORMATS.items() if path.suffix.lower() == s), None)
@@ -253,16 +244,13 @@ def export(
             f"{path} ends in {path.suffix} but the format asked for is {fmt}. Name the file "
             f"*{_suffix(fmt)}, or leave out the format to write {by_suffix}."
         )
-    if fmt is None:
-        fmt = by_suffix
-        if fmt is None:
-            raise ExportError(
-                f"Cannot tell the format of {path} from its suffix {path.suffix!r}: name it "
-                f"*.csv, *.parquet or *.sqlite, or give the format (--format csv|parquet|sqlite)."
-            )
-    writer = {"csv": to_csv, "parquet": to_parquet, "sqlite": to_sqlite}.get(fmt)
-    if writer is None:
-        _suffix(fmt)
+    fmt = fmt or by_suffix
+    if fmt not in FORMATS:
+        raise ExportError(
+            f"Cannot tell the format of {path} ({fmt or path.suffix!r}): name it *.csv, "
+            "*.parquet or *.sqlite, or give the format (--format csv|parquet|sqlite)."
+        )
+    writer = {"csv": to_csv, "parquet": to_parquet, "sqlite": to_sqlite}[fmt]
     return writer(table, path, force=force)
 
 
@@ -272,155 +260,48 @@ def _suffix(fmt: str) -> str:
     return FORMATS[fmt]
 
 
-# --- writing safely -------------------------------------------------------------------------
+def _write(targets: list[tuple[Path, Callable[[BinaryIO], object]]], force: _Replace) -> None:
+    """Write each target through ``write_file``, once none of them would replace a file it may not.
 
-
-def _check_folder(folder: Path, create: bool = False) -> None:
-    if create:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
+    The export itself comes last, so a failure leaves it as it was.
+    """
+    for path, _ in targets:
+        folder = path.parent
+        if path.is_dir():
             raise ExportError(
-                f"Cannot create the folder {folder} ({exc.strerror or exc}). Set PAYGAP_DATA_DIR "
-                "to a folder you can write to, or give an export path there."
-            ) from exc
-    if not folder.is_dir():
-        raise ExportError(
-            f"The folder {folder} does not exist. Create it first (mkdir -p '{folder}') or "
-            "choose a path in a folder that exists."
-        )
-    if not os.access(folder, os.W_OK):
-        raise ExportError(
-            f"Cannot write in {folder} (permission denied). Choose a folder you can write to, "
-            "e.g. your home folder or the notebooks folder."
-        )
-
-
-def _is_ours(path: Path, fmt: str) -> bool:
-    """Whether ``path`` is a file this module wrote (so it may be replaced)."""
-    if not path.is_file():
-        return False
-    try:
-        if fmt == "csv":
-            if path.name.endswith(".columns.csv"):
-                with path.open(newline="", encoding="utf-8") as handle:
-                    return next(csv.reader(handle), None) == _COLUMNS_HEADER
-            return _is_ours_csv(path)
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            return _PARQUET_KEY in (pq.read_schema(path).metadata or {})
-        if fmt == "sqlite":
-            return _sqlite_marker(path)
-        if fmt == "json":
-            return json.loads(path.read_text()).get("about") == "paygap_utils"
-    except Exception:  # noqa: BLE001 - unreadable means not ours to replace
-        return False
-    return False
-
-
-def _is_ours_csv(path: Path) -> bool:
-    """A CSV is ours if its column list sits beside it and matches its header."""
-    listing = columns_path(path)
-    if not listing.is_file():
-        return False
-    with path.open(newline="", encoding="utf-8") as handle:
-        header = next(csv.reader(handle), None)
-    with listing.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    return bool(rows) and rows[0] == _COLUMNS_HEADER and header == [r[0] for r in rows[1:]]
-
-
-def _sqlite_marker(path: Path) -> bool:
-    with path.open("rb") as handle:
-        if handle.read(16) != b"SQLite format 3\x00":
-            return False
-    uri = f"{path.resolve().as_uri()}?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True)) as connection:
-        found = connection.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (_INFO,)
-        ).fetchone()
-    return found is not None
-
-
-def _extras(path: Path, fmt: str) -> list[Path]:
-    """The companion files written with an export."""
-    if fmt == "csv":
-        return [columns_path(path), provenance_path(path)]
-    return []
-
-
-def _refuse_unless_ours(path: Path, fmt: str, force: bool) -> None:
-    if path.is_dir():
-        raise ExportError(
-            f"{path} is a folder. Give a file name inside it, "
-            f"e.g. {path / ('paygap' + FORMATS.get(fmt, ''))}."
-        )
-    if path.exists() and not force and not _is_ours(path, fmt):
-        what = ""
-        if fmt == "sqlite" and path.is_file():
-            try:
-                sqlite = path.open("rb").read(16) == b"SQLite format 3\x00"
-            except OSError:
-                sqlite = False
-            what = (
-                " (it is a SQLite database of someone else's)"
-                if sqlite
-                else " (it is not a SQLite database)"
+                f"{path} is a folder. Give a file name inside it, e.g. {path / 'paygap.csv'}."
             )
-        raise ExportError(
-            f"{path} already exists and was not written by paygap_utils{what}, so it is left "
-            "alone. Choose another file name, or replace it on purpose with --force "
-            "(force=True in Python)."
-        )
-
-
-@contextmanager
-def _replacing(path: Path, force: bool, fmt: str = "csv") -> Iterator[Path]:
-    """Yield a temporary path for ``path``; rename it onto ``path`` if the block succeeds."""
-    path = Path(path)
-    with _partials([(path, fmt)], force) as (partial,):
-        yield partial
-
-
-def _write_all(targets: list[tuple[Path, str, Callable[[Path], Any]]], force: bool) -> None:
-    """Write several files, each through a temporary file, renaming them only once all are done."""
-    with _partials([(path, fmt) for path, fmt, _ in targets], force) as partials:
-        for partial, (_, _, write) in zip(partials, targets, strict=True):
-            write(partial)
-
-
-@contextmanager
-def _partials(targets: list[tuple[Path, str]], force: bool) -> Iterator[list[Path]]:
-    """Temporary files for ``targets`` in the private subfolder, renamed into place together."""
-    for path, fmt in targets:
-        _check_folder(path.parent)
-        _refuse_unless_ours(path, fmt, force)
-    folders = {path.parent for path, _ in targets}
+        if not folder.is_dir():
+            raise ExportError(
+                f"The folder {folder} does not exist. Create it first (mkdir -p '{folder}') or "
+                "choose a path in a folder that exists."
+            )
+        if not os.access(folder, os.W_OK):
+            raise ExportError(
+                f"Cannot write in {folder} (permission denied). Choose a folder you can write "
+                "to, e.g. your home folder or the notebooks folder."
+            )
+        if path.is_symlink():
+            raise ExportError(
+                f"{path} is a symbolic link, so nothing is written through it (that could change "
+                "another file). Remove the link or choose another name."
+            )
+        allowed = force if isinstance(force, bool) else force(path)
+        if path.exists() and not allowed:
+            raise ExportError(
+                f"{path} already exists, so it is left alone (paygap_utils did not write it, or "
+                "it changed since). Choose another file name, or replace it on purpose with "
+                "--force (force=True in Python)."
+            )
     try:
-        with ExitStack() as stack:
-            for folder in folders:
-                remove_orphans(folder)
-            partials = [
-                stack.enter_context(partial_file(path.parent, path.name, f"Writing {path}"))
-                for path, _ in targets
-            ]
-            yield partials
-            for partial, (path, _) in zip(partials, targets, strict=True):
-                os.replace(partial, path)
-    except OSError as exc:
+        for path, content in targets:
+            write_file(path, content, replace=True, what="the export")
+    except (OSError, sqlite3.OperationalError) as exc:
         raise ExportError(
-            f"Could not write {targets[0][0]}: {exc.strerror or exc}. Nothing was changed: the "
-            "previous file, if there was one, is still there. Free some disk space or choose "
-            "another folder, and run the export again."
+            f"Could not write {path}: {getattr(exc, 'strerror', None) or exc}. Nothing was "
+            "changed: the previous file, if there was one, is still there. Free some disk space "
+            "or choose another folder, and run the export again."
         ) from exc
-    finally:
-        for folder in folders:
-            with suppress(OSError):
-                (folder / PRIVATE_DIR).rmdir()  # only if empty: it may hold another's files
-
-
-# --- the column list ------------------------------------------------------------------------
 
 
 def column_list(table: pd.DataFrame) -> pd.DataFrame:
@@ -483,7 +364,7 @@ def _flat(rows: pd.DataFrame, kinds: dict[str, str], for_csv: bool) -> pd.DataFr
         values = rows[column]
         kind = kinds.get(column, "text")
         if kind == "codes":
-            values = values.map(lambda v: ",".join(v) if isinstance(v, list) and v else None)
+            values = values.map(lambda v: ",".join(v) if len(v) else None, na_action="ignore")
         elif isinstance(values.dtype, pd.CategoricalDtype):
             values = values.astype(object).where(values.notna(), None)
         elif kind == "bool" or pd.api.types.is_bool_dtype(values):
@@ -508,10 +389,7 @@ def _kinds(table: pd.DataFrame) -> dict[str, str]:
     return dict(zip(listing["name"], listing["kind"], strict=True))
 
 
-# --- CSV -------------------------------------------------------------------------------------
-
-
-def to_csv(table: pd.DataFrame, path: str | Path, force: bool = False) -> Path:
+def to_csv(table: pd.DataFrame, path: str | Path, force: _Replace = False) -> Path:
     """Write ``table`` as CSV, with its column list beside it.
 
     The CSV keeps types recoverable: UTF-8, a header of the snake_case names, ISO 8601
@@ -529,7 +407,7 @@ def to_csv(table: pd.DataFrame, path: str | Path, force: bool = False) -> Path:
     path : str or Path
         The CSV file to write; its folder must exist.
     force : bool
-        Replace files that this module did not write.
+        Replace the files if they exist.
 
     Returns
     -------
@@ -554,37 +432,34 @@ def to_csv(table: pd.DataFrame, path: str | Path, force: bool = False) -> Path:
     listing = column_list(table)
     kinds = dict(zip(listing["name"], listing["kind"], strict=True))
 
-    def write_table(partial: Path) -> None:
+    def write_table(file: BinaryIO) -> None:
         step = 5000
-        with partial.open("w", encoding="utf-8", newline="") as handle:
-            for start in range(0, max(len(table), 1), step):
-                rows = _flat(table.iloc[start : start + step], kinds, for_csv=True)
-                rows.to_csv(handle, index=False, header=start == 0, na_rep="", lineterminator="\n")
+        text = io.TextIOWrapper(file, encoding="utf-8", newline="")
+        for start in range(0, max(len(table), 1), step):
+            rows = _flat(table.iloc[start : start + step], kinds, for_csv=True)
+            rows.to_csv(text, index=False, header=start == 0, na_rep="", lineterminator="\n")
+        text.flush()
+        text.detach()  # write_file closes the file itself
 
-    def write_listing(partial: Path) -> None:
+    def write_listing(file: BinaryIO) -> None:
         buffer = io.StringIO()
         listing.to_csv(buffer, index=False, lineterminator="\n")
-        partial.write_text(buffer.getvalue(), encoding="utf-8")
+        file.write(buffer.getvalue().encode("utf-8"))
 
     about = {"about": "paygap_utils", **table.attrs}
     provenance = json.dumps(about, indent=1, ensure_ascii=False, default=str) + "\n"
-
-    # The column list is what marks the CSV as ours, so all are checked before any moves.
-    _write_all(
+    _write(
         [
-            (path, "csv", write_table),
-            (columns_path(path), "csv", write_listing),
-            (provenance_path(path), "json", lambda p: p.write_text(provenance, encoding="utf-8")),
+            (columns_path(path), write_listing),
+            (_beside(path, "provenance.json"), lambda file: file.write(provenance.encode("utf-8"))),
+            (path, write_table),
         ],
         force,
     )
     return path
 
 
-# --- parquet ---------------------------------------------------------------------------------
-
-
-def to_parquet(table: pd.DataFrame, path: str | Path, force: bool = False) -> Path:
+def to_parquet(table: pd.DataFrame, path: str | Path, force: _Replace = False) -> Path:
     """Write ``table`` as parquet: types kept as they are (lists as lists, categories, dates).
 
     The table's provenance (``attrs``) and the column descriptions travel in the
@@ -598,32 +473,30 @@ def to_parquet(table: pd.DataFrame, path: str | Path, force: bool = False) -> Pa
     >>> from paygap_utils.organisers.export import to_parquet
     >>> df = paygap_utils.load(2022, progressbar=False)
     >>> back = pd.read_parquet(to_parquet(df, pathlib.Path(tempfile.mkdtemp()) / "p.parquet"))
-    >>> len(back), back["sic_codes"].map(list).equals(df["sic_codes"])
+    >>> len(back), back["sic_codes"].map(list).tolist() == df["sic_codes"].tolist()
     (10622, True)
     """
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     path = Path(path)
     listing = column_list(table)
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
-    about = {
-        "attrs": table.attrs,
-        "columns": listing.to_dict(orient="records"),
-    }
+    # Lists as Python lists: the pandas metadata then names no Arrow type that pandas cannot
+    # parse back when some columns are read.
+    kinds = dict(zip(listing["name"], listing["kind"], strict=True))
+    lists = {c: pd.Series(table[c].tolist(), table.index) for c, k in kinds.items() if k == "codes"}
+    arrow = pa.Table.from_pandas(table.assign(**lists), preserve_index=False)
+    about = {"attrs": table.attrs, "columns": listing.to_dict(orient="records")}
     arrow = arrow.replace_schema_metadata(
         {**(arrow.schema.metadata or {}), _PARQUET_KEY: json.dumps(about, default=str).encode()}
     )
-    with _replacing(path, force, "parquet") as partial:
-        pq.write_table(arrow, partial, compression="zstd")
+    _write([(path, lambda file: pq.write_table(arrow, file, compression="zstd"))], force)
     return path
 
 
-# --- SQLite (what organisers.datasette serves) ---------------------------------------------
-
-
 def to_sqlite(
-    table: pd.DataFrame, path: str | Path, name: str = "paygap", force: bool = False
+    table: pd.DataFrame, path: str | Path, name: str = "paygap", force: _Replace = False
 ) -> Path:
     """Write ``table`` to a new SQLite database file, with full-text search of the names.
 
@@ -636,7 +509,7 @@ def to_sqlite(
     here, in SQL or Datasette, names no one.
 
     The whole file is written anew and renamed into place: an existing file is
-    replaced only if this function wrote it, or with ``force=True``.
+    replaced only with ``force=True``.
 
     Parameters
     ----------
@@ -647,7 +520,7 @@ def to_sqlite(
     name : str
         The table name.
     force : bool
-        Replace files that this module did not write.
+        Replace the files if they exist.
 
     Returns
     -------
@@ -697,11 +570,6 @@ def to_sqlite(
                 ],
             )
 
-    try:
-        _write_all([(path, "sqlite", write_database)], force)
-    except sqlite3.OperationalError as exc:
-        raise ExportError(
-            f"Could not write {path}: {exc}. Nothing was changed. Free some disk space or "
-            "choose another folder, and run the export again."
-        ) from exc
+    # SQLite writes the temporary file write_file made, by its name.
+    _write([(path, lambda file: write_database(Path(file.name)))], force)
     return path

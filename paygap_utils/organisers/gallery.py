@@ -1,6 +1,6 @@
 """The gallery: one card per hackathon entry, a page that opens from disk and on the site.
 
-``python -m paygap_utils gallery`` checks and runs every entry and writes one folder
+``python -m paygap_utils.organisers gallery`` checks and runs every entry and writes one folder
 (default ``_build/gallery``): ``gallery.html``, a card per entry (title, team, members,
 question, licence, first figure) from the autoescaping jinja2 template
 ``templates/gallery.html.j2``; ``entries/<slug>.html`` and ``.ipynb``, the entry as it ran

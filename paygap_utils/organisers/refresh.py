@@ -1,39 +1,56 @@
 """Re-pinning the data for organisers: download the current files and write a new manifest.
 
 The official downloads are regenerated every hour from the live service, so their
-checksums go stale. ``python -m paygap_utils refresh`` downloads every year's
-current file (from the service or another base URL), records its sha256, size,
-rows, layout and as-of date, and writes an updated manifest. Entries whose bytes
-did not change keep their pinned URL; changed files must be published somewhere
-immutable (``--publish-url``) before the manifest is committed.
+checksums go stale. ``python -m paygap_utils.organisers refresh`` downloads every year's
+current file (from the service or another base URL), records its sha256, size, rows,
+layout and as-of date, and writes an updated manifest. Entries whose bytes did not change
+keep their pinned URL; changed files must be published somewhere immutable
+(``--publish-url``) before the manifest is committed. The years the data lacks are tried
+too, and added when the service has them.
 
-Every file is downloaded into the library's private subfolder of ``--dest`` and
-read as a Gender Pay Gap CSV there; only when every year has passed are the
-files moved into ``--dest``, so a failure (an HTML error page, a dropped
-connection) leaves the files already there as they were.
+Every file is downloaded into a temporary folder inside ``--dest`` and read as a Gender
+Pay Gap CSV there; only when every year has passed are the files written into ``--dest``,
+so a failure (an HTML error page, a dropped connection) leaves ``--dest`` and the manifest
+as they were. A file already in ``--dest`` is replaced only if it is a copy of the data
+(the pinned one or the new one). The manifest is checked against its JSON Schema and
+:func:`check_manifest` before it is written: this is where it is validated.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
+import re
+import shutil
 import tempfile
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
+from .._files import write_file
 from ..data.clean import as_of, detect_layout, read_raw
-from ..data.datafolder import PRIVATE_DIR, folder_error, partial_file
-from ..data.download import sha256
-from ..data.manifest import DataFile, Manifest, missing_entries, parse_manifest
-from ..data.network import MAX_FILE_BYTES, NetworkError, download, server_text
-from ..data.settings import check_url, mirror_file_url
-from ..errors import DataFormatError, DownloadError, PaygapError
+from ..data.fetch import _download, _failed, folder_error, sha256
+from ..data.manifest import SCHEMA_PATH, DataFile, Manifest, parse_year
+from ..data.schema import LAYOUTS
+from ..errors import (
+    ChecksumMismatchError,
+    DataFolderError,
+    DataFormatError,
+    DownloadError,
+    ManifestError,
+    PaygapError,
+    SettingsError,
+)
 
-__all__ = ["file_facts", "refresh_manifest", "write_manifest"]
+__all__ = ["MAX_FILE_BYTES", "file_facts", "check_manifest", "refresh_manifest", "write_manifest"]
+
+#: Where a file's size is not known yet: the largest is about 5 MB, so anything past this is
+#: a server that does not stop.
+MAX_FILE_BYTES = 200 * 2**20
 
 
-def file_facts(path: str | Path) -> dict[str, object]:
+def file_facts(path: str | Path) -> dict[str, Any]:
     """Measure one downloaded file: sha256, size, data rows, layout and as-of date.
 
     Parameters
@@ -65,6 +82,99 @@ def file_facts(path: str | Path) -> dict[str, object]:
         "layout": detect_layout(path, raw).name,
         "as_of": as_of(path, raw) or "",
     }
+
+
+def check_manifest(raw: Any, source: str = "data_manifest.json") -> None:
+    """Check a manifest against its JSON Schema, and what a schema cannot say.
+
+    That is: each reporting year and each file name once, layouts that
+    ``paygap_utils/data/tables/layouts.json`` describes, and no year both present and
+    missing. Needs ``jsonschema`` (the ``test`` and ``submissions`` extras have it).
+
+    Raises
+    ------
+    ManifestError
+        Naming the entry and the field, and how to restore the manifest.
+
+    Examples
+    --------
+    >>> import json
+    >>> from paygap_utils.data.manifest import manifest_path
+    >>> from paygap_utils.organisers.refresh import check_manifest
+    >>> raw = json.loads(manifest_path().read_text())
+    >>> check_manifest(raw)
+    >>> raw["files"][1]["sha256"] = "abc"
+    >>> check_manifest(raw)
+    Traceback (most recent call last):
+    ...
+    paygap_utils.errors.ManifestError: data_manifest.json, at files/1/sha256: 'abc' does not ...
+    """
+    try:
+        import jsonschema
+    except ImportError:
+        raise ManifestError(
+            "Checking the manifest needs jsonschema, which organisers install with the test or "
+            "submissions extra: `pip install jsonschema`, then run the command again."
+        ) from None
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    restore = "Restore it with `git checkout data_manifest.json`, or run refresh again."
+    error = jsonschema.exceptions.best_match(validator.iter_errors(raw))
+    if error is not None:
+        where = "/".join(map(str, error.absolute_path)) or "the top level"
+        raise ManifestError(f"{source}, at {where}: {error.message[:300]}. {restore}")
+    seen: set = set()
+    for index, entry in enumerate([*raw["files"], *raw.get("missing", [])]):
+        where = f"{source}: {'file' if index < len(raw['files']) else 'missing'} {entry['year']}"
+        try:
+            year = parse_year(entry["year"])
+        except ValueError as exc:
+            raise ManifestError(f"{where}: {exc} {restore}") from None
+        name, layout = entry.get("file_name"), entry.get("layout")
+        for problem, found in (
+            ("the year is listed twice", year in seen),
+            ("the file name is listed twice", name is not None and name in seen),
+            (f"the layout {layout!r} is not in layouts.json", layout not in (None, *LAYOUTS)),
+        ):
+            if found:
+                raise ManifestError(f"{where}: {problem}. {restore}")
+        seen |= {year, name} - {None}
+
+
+def _base_url(url: str | None, what: str) -> str | None:
+    if url is not None and not re.match(r"https?://[^/@\s]+", url):
+        raise SettingsError(f"{what} {url!r} is not an http(s) address: fix it and run again.")
+    return url if url is None or url.endswith("/") else url + "/"
+
+
+def _missing_entries(manifest: Manifest) -> list[DataFile]:
+    """An entry to download for each year the manifest lacks; its facts are measured later."""
+    entries = []
+    for gap in manifest.missing:
+        year = parse_year(gap["year"])
+        official = manifest.official_url(year)
+        entries.append(
+            DataFile(
+                year=year,
+                file_name=f"UK Gender Pay Gap Data - {year} to {year + 1}.csv",
+                url=official,
+                source_url=official,
+                sha256="",
+                size=0,
+                rows=0,
+                layout="",
+                as_of="",
+                deadline=date.fromisoformat(gap["deadline"]),
+                notes=(
+                    "Added by `python -m paygap_utils.organisers refresh` from the service's "
+                    "download; its file is regenerated hourly, so publish this copy "
+                    "(--publish-url) before committing the manifest."
+                ),
+            )
+        )
+    return entries
 
 
 def refresh_manifest(
@@ -99,7 +209,7 @@ def refresh_manifest(
     Returns
     -------
     manifest : Manifest
-        The updated manifest (validated).
+        The updated manifest (checked by :func:`check_manifest`).
     changes : list of str
         One line per year saying what changed.
 
@@ -111,91 +221,109 @@ def refresh_manifest(
         If a download is not a Gender Pay Gap CSV (e.g. an error page); likewise.
     """
     dest = Path(dest)
-    if from_url:
-        check_url(from_url, what="--from-url")
-    if publish_url:
-        check_url(publish_url, what="--publish-url")
-    # The years the data set lacks (2023-24) are tried too; one that cannot be had stays missing.
-    gaps = missing_entries(manifest)
+    from_url = _base_url(from_url, "--from-url")
+    publish_url = _base_url(publish_url, "--publish-url")
+    gaps = _missing_entries(manifest)
     changes: list[str] = []
     try:
         dest.mkdir(parents=True, exist_ok=True)
-        with contextlib.ExitStack() as partials:
-            staged = [
-                _stage(entry, from_url, dest, partials, progressbar, max_bytes)
-                for entry in manifest.files
-            ]
-            for entry in gaps:
+        with tempfile.TemporaryDirectory(dir=dest, prefix=".paygap-refresh-") as staging:
+            staged = []
+            for entry in [*manifest.files, *gaps]:
                 try:
-                    staged.append(_stage(entry, from_url, dest, partials, progressbar, max_bytes))
+                    staged.append(_stage(entry, from_url, Path(staging), progressbar, max_bytes))
                 except (DownloadError, DataFormatError) as exc:
+                    if entry not in gaps:
+                        raise
                     reason = "no GPG CSV" if isinstance(exc, DataFormatError) else "no download"
                     changes.append(f"{entry.label}: still missing ({reason} from {entry.url})")
-            # Every year passed: only now is anything in dest replaced.
-            for entry, _url, partial, _facts in staged:
-                os.replace(partial, dest / entry.file_name)
+            _commit(staged, dest)
     except PaygapError:
         raise
     except OSError as exc:
         raise folder_error(dest, exc, "Refreshing the data") from None
-    finally:
-        with contextlib.suppress(OSError):
-            (dest / PRIVATE_DIR).rmdir()  # only if empty: it may hold another process's files
     files: list[DataFile] = []
-    for entry, url, _partial, facts in staged:
+    for entry, url, _path, facts in staged:
         if facts["sha256"] == entry.sha256:
             files.append(entry)
             changes.append(f"{entry.label}: unchanged ({entry.rows} rows)")
             continue
-        new_url = mirror_file_url(publish_url, entry.file_name) if publish_url else url
+        new_url = publish_url + quote(entry.file_name) if publish_url else url
         files.append(replace(entry, url=new_url, **facts))
         if entry in gaps:
             changes.append(f"{entry.label}: added, {facts['rows']} rows, as of {facts['as_of']}")
-            continue
-        changes.append(
-            f"{entry.label}: changed, {entry.rows} -> {facts['rows']} rows, "
-            f"as of {facts['as_of']}, sha256 {facts['sha256'][:12]}..."
-        )
-    updated = replace(manifest, files=tuple(sorted(files, key=lambda f: f.year)))
-    return parse_manifest(updated.to_json(), source="refreshed manifest"), changes
+        else:
+            changes.append(
+                f"{entry.label}: changed, {entry.rows} -> {facts['rows']} rows, "
+                f"as of {facts['as_of']}, sha256 {facts['sha256'][:12]}..."
+            )
+    have = {f.year for f in files}
+    missing = tuple(g for g in manifest.missing if parse_year(g["year"]) not in have)
+    updated = replace(manifest, files=tuple(sorted(files, key=lambda f: f.year)), missing=missing)
+    check_manifest(updated.to_json(), source="the refreshed manifest")
+    return updated, changes
 
 
 def _stage(
-    entry: DataFile,
-    from_url: str | None,
-    dest: Path,
-    partials: contextlib.ExitStack,
-    progressbar: bool,
-    max_bytes: int,
-) -> tuple[DataFile, str, Path, dict[str, object]]:
-    """Download one year into the private subfolder of ``dest`` and check it is a GPG CSV."""
-    url = mirror_file_url(from_url, entry.file_name) if from_url else entry.source_url
-    doing = f"Refreshing the {entry.label} data"
-    partial = partials.enter_context(partial_file(dest, entry.file_name, doing))
-    unchanged = f"Nothing in {dest} and not the manifest was changed."
+    entry: DataFile, from_url: str | None, staging: Path, progressbar: bool, max_bytes: int
+) -> tuple[DataFile, str, Path, dict[str, Any]]:
+    """Download one year into ``staging`` and check that it is a Gender Pay Gap CSV."""
+    import requests
+
+    url = from_url + quote(entry.file_name) if from_url else entry.source_url
+    path = staging / entry.file_name
+    unchanged = f"Nothing in {staging.parent} and not the manifest was changed."
     try:
-        download(url, partial, max_bytes=max_bytes, progressbar=progressbar)
-    except NetworkError as exc:
+        _download(url, path, replace(entry, sha256="", size=max_bytes), progressbar)
+    except ChecksumMismatchError:
         raise DownloadError(
-            f"Could not download the {entry.label} data from {server_text(url, 500)}: "
-            f"{exc.problem}. Check the address (--from-url) and your connection, then run "
-            f"refresh again. {unchanged}"
+            f"{url} sent more than the {max_bytes:,} bytes expected for {entry.label}; the "
+            f"download was stopped. {unchanged}"
+        ) from None
+    except requests.exceptions.RequestException as exc:
+        raise DownloadError(
+            f"{_failed(entry, url, exc)} (refresh: check --from-url and your connection.) "
+            f"{unchanged}"
         ) from None
     try:
-        facts = file_facts(partial)
+        facts = file_facts(path)
     except (PaygapError, ValueError, UnicodeError) as exc:
         raise DataFormatError(
-            f"What {server_text(url, 500)} sent for {entry.label} is not a Gender Pay Gap CSV "
-            f"({server_text(exc, 300)}). {unchanged} Open the address in a browser to see what "
-            "it serves, then run refresh again."
+            f"What {url} sent for {entry.label} is not a Gender Pay Gap CSV ({str(exc)[:300]}). "
+            f"{unchanged} Open the address in a browser to see what it serves, then run "
+            "refresh again."
         ) from None
-    return entry, url, partial, facts
+    return entry, url, path, facts
+
+
+def _commit(staged: list[tuple[DataFile, str, Path, dict[str, Any]]], dest: Path) -> None:
+    """Write every staged file into ``dest``, once none would replace a stranger's file."""
+
+    def ours(entry: DataFile, facts: dict[str, Any]):
+        return lambda path: sha256(path) in (entry.sha256, facts["sha256"])
+
+    for entry, _url, _path, facts in staged:
+        target = dest / entry.file_name
+        if (target.exists() or target.is_symlink()) and not ours(entry, facts)(target):
+            raise DataFolderError(
+                f"{target} is not a copy of the {entry.label} data, so refresh does not replace "
+                "it. Nothing was changed. Move it away, or give another --dest, and run again."
+            )
+    for entry, _url, path, facts in staged:
+        with open(path, "rb") as source:
+            write_file(
+                dest / entry.file_name,
+                lambda out, source=source: shutil.copyfileobj(source, out),
+                replace=ours(entry, facts),
+                what=f"the {entry.label} data",
+            )
 
 
 def write_manifest(manifest: Manifest, path: str | Path) -> None:
-    """Write ``manifest`` as JSON, two-space indented, ending with a newline.
+    """Check ``manifest`` and write it as JSON, two-space indented, ending with a newline.
 
-    The file is replaced in one step, so an error leaves the old manifest whole.
+    The file is replaced in one step, so an error leaves the old manifest whole; a file
+    at ``path`` that is not a data manifest is never replaced.
 
     Examples
     --------
@@ -207,24 +335,19 @@ def write_manifest(manifest: Manifest, path: str | Path) -> None:
     >>> json.loads(path.read_text())["files"][0]["year"]
     '2017-18'
     """
-    path = Path(path)
-    text = json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n"
+    raw = manifest.to_json()
+    check_manifest(raw, source=str(path))
+
+    def is_manifest(existing: Path) -> bool:
+        try:
+            return json.loads(existing.read_text(encoding="utf-8")).get("$schema") == raw["$schema"]
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    text = json.dumps(raw, indent=2, ensure_ascii=False) + "\n"
     try:
-        handle = tempfile.NamedTemporaryFile(
-            "w",
-            encoding="utf-8",
-            dir=path.parent,
-            prefix=f".{path.name}.",
-            suffix=".partial",
-            delete=False,
-        )
+        write_file(path, text, replace=is_manifest, what="the manifest")
     except OSError as exc:
-        raise folder_error(path.parent, exc, f"Writing {path}") from None
-    try:
-        with handle:
-            handle.write(text)
-        os.replace(handle.name, path)
-    except OSError as exc:
-        raise folder_error(path.parent, exc, f"Writing {path}") from None
-    finally:
-        Path(handle.name).unlink(missing_ok=True)
+        if isinstance(exc, FileExistsError):
+            raise DataFolderError(str(exc)) from None
+        raise folder_error(Path(path).parent, exc, f"Writing {path}") from None

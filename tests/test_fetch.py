@@ -1,43 +1,36 @@
-"""Fetching: real downloads over HTTP from a loopback mirror, and each failure a beginner meets."""
+"""Fetching: real downloads from a loopback mirror, the settings, and what a user meets."""
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import paygap_utils
-from paygap_utils.data.datafolder import PRIVATE_DIR
-from paygap_utils.data.download import check_remote, fetch, file_url, verify
+from paygap_utils.data.fetch import data_dir, fetch, file_url, mirror_url, verify
 from paygap_utils.data.manifest import read_manifest
-from paygap_utils.errors import ChecksumMismatchError, DownloadError
+from paygap_utils.errors import ChecksumMismatchError, DownloadError, SettingsError
 from tests.paths import REPO_ROOT, need_shared
 from tests.servers import FileServer, free_port, wait_until
 
-pytestmark = pytest.mark.data
-
 MANIFEST = read_manifest()
 SMALLEST = min(MANIFEST.files, key=lambda f: f.size)
+LOCK = ".paygap_utils.lock"
 
 
 def _leftovers(folder: Path) -> list[str]:
-    """What is in ``folder``, with the library's private subfolder's partial files."""
-    private = folder / PRIVATE_DIR
-    partials = sorted(f"{PRIVATE_DIR}/{p.name}" for p in private.glob("*.partial"))
-    return sorted(p.name for p in folder.iterdir() if p.name != PRIVATE_DIR) + partials
-
-
-def _partials(folder: Path) -> list[Path]:
-    return list((folder / PRIVATE_DIR).glob("*.partial"))
+    """What is in ``folder`` besides the lock."""
+    return sorted(p.name for p in folder.iterdir() if p.name != LOCK)
 
 
 @pytest.fixture
@@ -60,17 +53,48 @@ def _no_network(monkeypatch) -> list[tuple]:
     return attempts
 
 
+# --- the settings ------------------------------------------------------------------------------
+
+
+def test_data_dir_follows_the_environment_and_defaults_to_the_os_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("PAYGAP_DATA_DIR", str(tmp_path / "mine"))
+    assert data_dir() == tmp_path / "mine"
+    assert data_dir(tmp_path / "given") == tmp_path / "given"
+    monkeypatch.delenv("PAYGAP_DATA_DIR")
+    import pooch
+
+    assert data_dir() == Path(pooch.os_cache("paygap"))
+
+
+@pytest.mark.parametrize("base", ["http://192.168.1.10:8000", "https://mirror.example.org/p/"])
+def test_a_mirror_is_any_http_address_and_file_names_are_url_encoded(monkeypatch, base):
+    monkeypatch.setenv("PAYGAP_DATA_URL", f"  {base}  ")
+    assert mirror_url() == base.rstrip("/") + "/"
+    assert file_url(SMALLEST) == base.rstrip("/") + "/" + SMALLEST.file_name.replace(" ", "%20")
+
+
+@pytest.mark.parametrize("base", ["192.168.1.10:8000", "ftp://example.org/", "file:///data/"])
+def test_a_mirror_that_is_not_http_says_how_to_set_it(monkeypatch, base):
+    monkeypatch.setenv("PAYGAP_DATA_URL", base)
+    with pytest.raises(SettingsError, match=r"is not an http\(s\) address\. Set it to the mirror"):
+        mirror_url()
+
+
+# --- downloads -------------------------------------------------------------------------------
+
+
+@pytest.mark.data
 def test_fetch_downloads_verifies_and_shows_progress(mirror, cold, capfd):
     before = mirror.requests[SMALLEST.file_name]
-    paths = fetch(SMALLEST.year)
-    path = paths[SMALLEST.year]
+    path = fetch(SMALLEST.year)[SMALLEST.year]
     assert path == cold / SMALLEST.file_name
-    assert path.stat().st_size == SMALLEST.size
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == SMALLEST.sha256
     assert mirror.requests[SMALLEST.file_name] == before + 1
     assert "100%" in capfd.readouterr().err
     assert _leftovers(cold) == [SMALLEST.file_name]
 
 
+@pytest.mark.data
 def test_a_second_fetch_does_not_download_again(mirror, cold):
     fetch(SMALLEST.year, progressbar=False)
     before = mirror.requests[SMALLEST.file_name]
@@ -78,9 +102,10 @@ def test_a_second_fetch_does_not_download_again(mirror, cold):
     assert mirror.requests[SMALLEST.file_name] == before
 
 
-def test_checksum_mismatch_names_file_and_hashes_and_keeps_nothing(monkeypatch, cold, tmp_path):
-    import hashlib
-
+@pytest.mark.data
+def test_a_changed_file_differs_from_the_pinned_copy_and_nothing_is_kept(
+    monkeypatch, cold, tmp_path
+):
     served = tmp_path / "served"
     served.mkdir()
     bad = b"EmployerName,Address\nnot the real file\n"
@@ -91,13 +116,27 @@ def test_checksum_mismatch_names_file_and_hashes_and_keeps_nothing(monkeypatch, 
             fetch(SMALLEST.year, progressbar=False)
         assert server.requests[SMALLEST.file_name] == 1, "a mismatch is reported, not retried"
     message = str(caught.value)
-    assert SMALLEST.file_name in message
-    assert SMALLEST.sha256 in message
-    assert hashlib.sha256(bad).hexdigest() in message
-    assert "nothing was kept" in message and "PAYGAP_DATA_URL" in message
+    assert "differs from the pinned copy" in message and file_url(SMALLEST) in message
+    assert SMALLEST.sha256 in message and hashlib.sha256(bad).hexdigest() in message
+    assert "Nothing was kept" in message and f"mirror in $PAYGAP_DATA_URL ({server.url})" in message
     assert _leftovers(cold) == []
 
 
+@pytest.mark.data
+def test_without_a_mirror_a_changed_pin_sends_organisers_to_refresh(monkeypatch, cold, tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "x.csv").write_bytes(b"EmployerName\nchanged\n")
+    with FileServer(served) as server:
+        monkeypatch.delenv("PAYGAP_DATA_URL")
+        moved = replace(SMALLEST, url=server.url + "x.csv")
+        with pytest.raises(ChecksumMismatchError) as caught:
+            fetch(manifest=replace(MANIFEST, files=(moved,)), progressbar=False)
+    assert "The pinned URL now serves other bytes" in str(caught.value)
+    assert "python -m paygap_utils.organisers refresh" in str(caught.value)
+
+
+@pytest.mark.data
 def test_no_network_and_nothing_cached_fails_fast_naming_the_url(monkeypatch, cold):
     monkeypatch.setenv("PAYGAP_DATA_URL", f"http://127.0.0.1:{free_port()}/")
     start = time.monotonic()
@@ -110,6 +149,7 @@ def test_no_network_and_nothing_cached_fails_fast_naming_the_url(monkeypatch, co
     assert _leftovers(cold) == []
 
 
+@pytest.mark.data
 def test_offline_without_a_mirror_says_how_to_get_the_data(monkeypatch, cold):
     monkeypatch.delenv("PAYGAP_DATA_URL", raising=False)
     _no_network(monkeypatch)
@@ -125,6 +165,7 @@ def test_offline_without_a_mirror_says_how_to_get_the_data(monkeypatch, cold):
     assert "python -m paygap_utils fetch" in message and "PAYGAP_DATA_URL" in message
 
 
+@pytest.mark.data
 def test_warm_cache_loads_with_no_network_call_at_all(mirror, monkeypatch, session_data_home):
     paygap_utils.load(progressbar=False)  # warm the session's cache (a no-op when already warm)
     attempts = _no_network(monkeypatch)
@@ -136,6 +177,7 @@ def test_warm_cache_loads_with_no_network_call_at_all(mirror, monkeypatch, sessi
     assert set(paths) == set(MANIFEST.years)
 
 
+@pytest.mark.data
 def test_http_errors_from_a_mirror_say_what_to_check(monkeypatch, cold, tmp_path):
     with FileServer(tmp_path) as empty:
         monkeypatch.setenv("PAYGAP_DATA_URL", empty.url)
@@ -143,6 +185,7 @@ def test_http_errors_from_a_mirror_say_what_to_check(monkeypatch, cold, tmp_path
             fetch(SMALLEST.year, progressbar=False)
 
 
+@pytest.mark.data
 def test_unknown_year_lists_the_available_years(cold):
     with pytest.raises(ValueError, match=r"Available years: 2017-18, .*, 2022-23"):
         fetch("2031/32")
@@ -150,62 +193,29 @@ def test_unknown_year_lists_the_available_years(cold):
         paygap_utils.load(2016)
 
 
-def test_a_damaged_cached_file_is_reported_then_replaced(mirror, cold):
+@pytest.mark.data
+def test_a_damaged_file_is_reported_and_kept_until_the_user_moves_it(mirror, cold):
     path = fetch(SMALLEST.year, progressbar=False)[SMALLEST.year]
-    path.write_bytes(path.read_bytes()[:-10])
+    damaged = path.read_bytes()[:-10]
+    path.write_bytes(damaged)
     (status,) = verify(SMALLEST.year)
-    assert status.status == "damaged"
-    assert str(path) in status.message and "python -m paygap_utils fetch" in status.message
-    assert "changed on this computer" in status.message and "refresh" not in status.message
+    assert status.status == "damaged" and str(path) in status.message
+    assert "The source is not to blame" in status.message and "refresh" not in status.message
+    assert f"python -m paygap_utils fetch {SMALLEST.label}" in status.message
+    # It may be the user's own file of that name: never replaced, the error says what to do.
+    with pytest.raises(ChecksumMismatchError, match="never replaces a file it cannot tell"):
+        fetch(SMALLEST.year, progressbar=False)
+    assert path.read_bytes() == damaged
+    path.unlink()
     fetch(SMALLEST.year, progressbar=False)
     assert [s.status for s in verify(SMALLEST.year)] == ["ok"]
 
 
+@pytest.mark.data
 def test_verify_reports_missing_files(cold):
     statuses = verify()
     assert {s.status for s in statuses} == {"missing"}
     assert "python -m paygap_utils fetch" in statuses[0].message
-
-
-def test_only_the_librarys_own_orphans_are_removed(mirror, cold):
-    from paygap_utils.data.datafolder import partial_file
-
-    cold.mkdir(parents=True)
-    # Look-alikes outside the private subfolder are someone else's.
-    (cold / "tmpab12cd34").write_bytes(b"not ours")
-    (cold / ".paygap-clean-0123.parquet.partial").write_bytes(b"not ours either")
-    ended = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        with partial_file(cold, "a.csv") as template:
-            name = template.name
-        host, _pid, rest = name.split("-", 2)
-        orphan = cold / PRIVATE_DIR / f"{host}-{ended.stdout.strip()}-{rest}"
-        alive = cold / PRIVATE_DIR / f"{host}-{live.pid}-{rest}"
-        stranger = cold / PRIVATE_DIR / "notes.partial"
-        # Another computer's partial files in a shared folder: judged by age alone.
-        old_remote = cold / PRIVATE_DIR / f"0badf00d-{live.pid}-{rest}"
-        new_remote = cold / PRIVATE_DIR / f"0badf00d-1-{rest}"
-        for path in (orphan, alive, stranger, old_remote, new_remote):
-            path.write_bytes(b"half a download")
-        two_days_ago = time.time() - 2 * 24 * 3600
-        os.utime(old_remote, (two_days_ago, two_days_ago))
-        fetch(SMALLEST.year, progressbar=False)
-        assert not orphan.exists(), "a partial file of a process that has ended is removed"
-        assert not old_remote.exists(), "a partial file untouched for two days is removed"
-        assert alive.read_bytes() == b"half a download", "another live download is kept"
-        assert new_remote.read_bytes() == b"half a download", "so is another computer's"
-        assert stranger.read_bytes() == b"half a download", "a name the library never writes"
-    finally:
-        live.kill()
-        live.wait()
-    assert (cold / "tmpab12cd34").read_bytes() == b"not ours"
-    assert (cold / ".paygap-clean-0123.parquet.partial").read_bytes() == b"not ours either"
 
 
 class _SlowHandler(http.server.BaseHTTPRequestHandler):
@@ -235,7 +245,8 @@ def _run_fetch(env: dict, years: str = "") -> subprocess.Popen:
     )
 
 
-def test_a_killed_download_leaves_nothing_behind(mirror, cold):
+@pytest.mark.data
+def test_a_killed_download_never_leaves_half_a_file_under_its_name(mirror, cold):
     slow = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowHandler)
     threading.Thread(target=slow.serve_forever, daemon=True).start()
     env = {
@@ -246,9 +257,9 @@ def test_a_killed_download_leaves_nothing_behind(mirror, cold):
     process = _run_fetch(env, str(SMALLEST.year))
     try:
         wait_until(
-            lambda: cold.is_dir() and _partials(cold),
+            lambda: cold.is_dir() and any(p.stat().st_size for p in cold.glob("tmp*")),
             20,
-            f"the download to start a partial file in {cold}",
+            f"the download to start pooch's temporary file in {cold}",
             process=process,
             interval=0.05,
         )
@@ -257,11 +268,13 @@ def test_a_killed_download_leaves_nothing_behind(mirror, cold):
     finally:
         slow.shutdown()
         slow.server_close()
-    assert _partials(cold), "the kill left a partial file"
+    assert not (cold / SMALLEST.file_name).exists()
+    (leftover,) = cold.glob("tmp*")  # pooch's, named by tempfile; nothing else sweeps it
     fetch(SMALLEST.year, progressbar=False)
-    assert _leftovers(cold) == [SMALLEST.file_name]
+    assert _leftovers(cold) == sorted([SMALLEST.file_name, leftover.name])
 
 
+@pytest.mark.data
 def test_four_processes_fetching_at_once_download_each_file_once(cold, tmp_path):
     with FileServer(need_shared()) as server:
         env = {**os.environ, "PAYGAP_DATA_DIR": str(cold), "PAYGAP_DATA_URL": server.url}
@@ -271,17 +284,3 @@ def test_four_processes_fetching_at_once_download_each_file_once(cold, tmp_path)
         assert all(server.requests[f.file_name] == 1 for f in MANIFEST.files), server.requests
     assert [s.status for s in verify()] == ["ok"] * len(MANIFEST.files)
     assert _leftovers(cold) == sorted(f.file_name for f in MANIFEST.files)
-
-
-def test_check_remote_flags_a_file_whose_bytes_changed(monkeypatch, tmp_path):
-    served = tmp_path / "served"
-    shutil.copytree(need_shared(), served, ignore=shutil.ignore_patterns("snapshots"))
-    changed = served / SMALLEST.file_name
-    changed.write_bytes(changed.read_bytes().replace(b"\n", b"\r\n", 1))
-    with FileServer(served) as server:
-        monkeypatch.setenv("PAYGAP_DATA_URL", server.url)
-        results = {r.entry.year: r for r in check_remote()}
-    assert results[SMALLEST.year].status == "changed"
-    assert SMALLEST.sha256 in results[SMALLEST.year].message
-    assert "The source changed, not this computer" in results[SMALLEST.year].message
-    assert {r.status for y, r in results.items() if y != SMALLEST.year} == {"ok"}

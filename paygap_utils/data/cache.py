@@ -118,9 +118,10 @@ def _to_arrow(table: pd.DataFrame) -> pa.Table:
     kinds = _kinds()
     # Lists go in as Python lists: pyarrow stores them as list<string>, and the pandas
     # metadata then names no ArrowDtype that a read of other columns could trip on.
-    lists = {c: table[c].astype(object) for c in table if kinds.get(c) == "codes"}
-    frame = table.assign(**lists)
+    frame = table.copy(deep=False)  # a new frame over the same data: pandas 2.2 copies less
     frame.attrs = {}  # they go in the library's own metadata below, and come back as attrs
+    for name in (c for c in table if kinds.get(c) == "codes"):
+        frame[name] = table[name].astype(object)
     arrow = pa.Table.from_pandas(frame, preserve_index=False)
     types = {
         "text": pa.string(),
@@ -186,7 +187,7 @@ def write_cache(table: pd.DataFrame, folder: Path, manifest: Manifest) -> Path:
         for rows in about["rows"]:
             writer.write_table(arrow.slice(start, rows), row_group_size=rows)
             start += rows
-    data = sink.getvalue().to_pybytes()
+    data = memoryview(sink.getvalue())
     footer = data[-8 - int.from_bytes(data[-8:-4], "little") : -8]
     path = folder / f"paygap-clean-{cache_key(manifest)}-{_digest(footer)}.parquet"
     # The name holds the key and the footer's digest, which no file of anyone else's has.

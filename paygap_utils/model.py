@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, get_args
 
+from ._frames import require_columns
 from .quartiles import quartile_columns
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
+    require_columns(df, INPUT_COLUMNS, "features")
     rows = df[df[TARGET].notna()]
     table = pd.DataFrame(index=rows.index)
     for column in CATEGORICAL:

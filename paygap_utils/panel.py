@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from ._frames import numbers, require_columns
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -65,6 +67,7 @@ def link_summary(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
     """
     import pandas as pd
 
+    require_columns(df, ["year", "employer_id", id_column], "link_summary")
     grouped = df.groupby("year")
     summary = pd.DataFrame(
         {
@@ -110,6 +113,7 @@ def ambiguous_ids(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
        year  linked_employer_id  rows
     0  2017                   5     2
     """
+    require_columns(df, ["year", id_column], "ambiguous_ids")
     counts = df.dropna(subset=[id_column]).groupby(["year", id_column]).size()
     return counts[counts > 1].rename("rows").reset_index()
 
@@ -162,6 +166,7 @@ def balanced_panel(
     >>> panel.groupby("year").size().tolist()
     [9808, 9808]
     """
+    require_columns(df, ["year", id_column], "balanced_panel")
     wanted = sorted({int(y) for y in years})
     missing = sorted(set(wanted) - set(df["year"].unique()))
     if missing:
@@ -244,6 +249,8 @@ def year_on_year(
     >>> len(pairs), pairs.attrs["ambiguous_rows_dropped"]
     (9754, 0)
     """
+    require_columns(df, ["year", id_column, column, *keep], "year_on_year")
+    numbers(df[column], "year_on_year", "column")
     rows = df[df[id_column].notna() & df[column].notna()]
     clean = _unambiguous(rows, id_column)
     dropped = len(rows) - len(clean)
@@ -305,7 +312,8 @@ def change_by_start(pairs: pd.DataFrame, bins: Sequence[float], by: str = "value
     """
     import pandas as pd
 
-    band = pd.cut(pairs[by], bins=list(bins)).rename("band")
+    require_columns(pairs, [by, "change"], "change_by_start")
+    band = pd.cut(numbers(pairs[by], "change_by_start", "column"), bins=list(bins)).rename("band")
     grouped = pairs.groupby(band, observed=False)
     table = pd.DataFrame(
         {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._frames import group_keys, require_columns
 from .data.lookups import CROWN_DEPENDENCIES, postcode_from_address, region_of_postcode
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ def region_missing_reason(df: pd.DataFrame) -> pd.Series:
     """
     import pandas as pd
 
+    require_columns(df, ["region", "address", "post_code"], "region_missing_reason")
     missing = df["region"].isna()
     reasons = pd.Series(
         pd.Categorical([None] * len(df), categories=MISSING_REGION_REASONS),
@@ -155,6 +157,8 @@ def share_in_region(df: pd.DataFrame, by: str, region: str = "London") -> pd.Dat
 
     if region not in REGIONS:
         raise ValueError(f"region must be one of {', '.join(REGIONS)}, but got {region!r}.")
+    require_columns(df, ["region"], "share_in_region")
+    group_keys(df, by, "share_in_region")  # a column that is missing or holds lists is refused
     rows = df[[by]].assign(in_region=(df["region"] == region).fillna(False).astype("int64"))
     grouped = rows.dropna(subset=[by]).groupby(by, observed=True, sort=True)["in_region"]
     table = grouped.agg(employers="count", in_region="sum")

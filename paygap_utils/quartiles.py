@@ -108,9 +108,10 @@ def women_share_by_quartile(
         raise ValueError(f"women_share_by_quartile: stat must be 'mean' or 'median', not {stat!r}.")
     columns = quartile_columns("female")
     require_columns(df, columns, "women_share_by_quartile")
+    group_keys(df, by, "women_share_by_quartile")  # refused before any work if it cannot group
     complete = df[df[columns].notna().all(axis=1)]
     shares = complete[columns].set_axis(list(QUARTILES), axis=1)
-    keys = group_keys(complete, by)
+    keys = group_keys(complete, by, "women_share_by_quartile")
     grouped = shares.groupby(keys, observed=True, sort=True)
     summary = grouped.agg(stat)
     summary["n"] = grouped.size()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._frames import group_keys, require_columns
+from ._frames import group_keys, numbers, require_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -143,8 +143,9 @@ def summarise_gap(
     import pandas as pd
 
     require_columns(df, [column], "summarise_gap")
+    group_keys(df, by, "summarise_gap")  # a `by` that cannot group is refused before any work
     df = _payers_only(df, column, bonus_payers_only)
-    values = pd.to_numeric(df[column], errors="raise").astype("float64")
+    values = numbers(df[column], "summarise_gap", "column")
     whole = (values - values.round()).abs() < _TOLERANCE
     parts = pd.DataFrame(
         {
@@ -158,7 +159,7 @@ def summarise_gap(
     parts[["negative", "zero", "whole"]] = parts[["negative", "zero", "whole"]].where(
         values.notna()
     )
-    grouped = parts.groupby(group_keys(df, by), observed=True, sort=True)
+    grouped = parts.groupby(group_keys(df, by, "summarise_gap"), observed=True, sort=True)
     summary = pd.DataFrame(
         {
             "n": grouped["value"].count(),
@@ -201,13 +202,13 @@ def decimal_places(values: pd.Series, max_places: int = 6) -> pd.Series:
     """
     import pandas as pd
 
-    numbers = pd.to_numeric(values, errors="raise").astype("float64")
-    found = pd.Series(max_places, index=numbers.index, dtype="Int64", name=values.name)
+    given = numbers(values, "decimal_places")
+    found = pd.Series(max_places, index=given.index, dtype="Int64", name=values.name)
     for places in range(max_places - 1, -1, -1):
         # Count down so each value ends with the smallest number of places that fits.
-        fits = ((numbers - numbers.round(places)).abs() < _TOLERANCE).to_numpy()
+        fits = ((given - given.round(places)).abs() < _TOLERANCE).to_numpy()
         found[fits] = places
-    found[numbers.isna().to_numpy()] = pd.NA
+    found[given.isna().to_numpy()] = pd.NA
     return found
 
 
@@ -427,8 +428,9 @@ def median_by_group_with_ci(
     import pandas as pd
 
     require_columns(df, [group, column], "median_by_group_with_ci")
+    group_keys(df, group, "median_by_group_with_ci")  # a column of lists cannot group
     df = _payers_only(df, column, bonus_payers_only)
-    values = pd.to_numeric(df[column], errors="raise").astype("float64")
+    values = numbers(df[column], "median_by_group_with_ci", "column")
     rows = pd.DataFrame({"key": df[group], "value": values}).dropna()
     records = []
     for key, part in rows.groupby("key", observed=True, sort=True)["value"]:

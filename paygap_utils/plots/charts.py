@@ -1,34 +1,24 @@
-"""Plotting helpers: one consistent, colour-blind-safe style, and titles that say what is shown.
+"""The charts notebooks share: histograms of a gap, one value per year, intervals, bars, densities.
 
-Every chart made with these helpers states the reporting year(s), the number of
-employers and the source, so a screenshot pasted into a slide still says what it is.
-matplotlib is imported only when a function here is called.
+Each helper draws on an Axes it is given (from :func:`paygap_utils.plots.new_figure`), in
+the house style of :mod:`paygap_utils.plots.style`, and checks what it is given first: a
+column of text or dates, or a width of 0, is answered in one line that says what to pass.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import textwrap
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._frames import resolve_labels
-from .data.manifest import year_label
+from .._frames import numbers, positive, require_columns, resolve_labels
+from ..data.manifest import year_label
+from .style import PALETTE, _width
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 __all__ = [
-    "PALETTE",
-    "WOMEN",
-    "MEN",
-    "use_style",
-    "sample_label",
-    "set_title",
-    "add_source",
-    "new_figure",
-    "SLIDE_SIZE",
-    "save_figure",
     "gap_histogram",
     "by_year",
     "interval_plot",
@@ -36,293 +26,7 @@ __all__ = [
     "quartile_profile",
     "density",
     "change_by_start",
-    "UK_TILES",
-    "tile_map",
 ]
-
-#: Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
-PALETTE: tuple[str, ...] = (
-    "#0072B2",  # blue
-    "#E69F00",  # orange
-    "#009E73",  # bluish green
-    "#CC79A7",  # reddish purple
-    "#56B4E9",  # sky blue
-    "#D55E00",  # vermillion
-    "#F0E442",  # yellow
-    "#000000",  # black
-)
-#: Colours for women and men, used the same way in every chart.
-WOMEN, MEN = PALETTE[3], PALETTE[0]
-
-#: Width and height, in inches, of a 16:9 slide (PowerPoint's and Google Slides' default).
-SLIDE_SIZE: tuple[float, float] = (13.333, 7.5)
-#: Written into every PNG :func:`save_figure` makes, so it knows which files it may replace.
-_SOFTWARE_TAG = "paygap_utils.plots.save_figure"
-
-
-def use_style() -> None:
-    """Apply the project's matplotlib style: readable sizes, light grid, colour-blind-safe colours.
-
-    Examples
-    --------
-    >>> from paygap_utils.plots import use_style, PALETTE
-    >>> use_style()
-    >>> import matplotlib as mpl
-    >>> mpl.rcParams["axes.prop_cycle"].by_key()["color"][0] == PALETTE[0]
-    True
-    """
-    import matplotlib as mpl
-    from cycler import cycler
-
-    mpl.rcParams.update(
-        {
-            "axes.prop_cycle": cycler(color=list(PALETTE)),
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "axes.titlesize": 13,
-            "axes.titleweight": "bold",
-            "axes.labelsize": 11,
-            "figure.figsize": (8, 4.5),
-            "figure.dpi": 100,
-            "figure.constrained_layout.use": True,
-            "savefig.bbox": "tight",
-        }
-    )
-
-
-def sample_label(df: pd.DataFrame, unit: str = "employers") -> str:
-    """Say which years and how many rows a table holds, e.g. ``'2021-22, n = 10,555 employers'``.
-
-    One year of the data holds one report per employer, so its n is ``unit``.
-    Where a table pools several years, most employers report in several of them:
-    the label then counts reports (or ``unit``, when it is not ``"employers"``)
-    and the employers behind them (distinct ``linked_employer_id``, each row
-    without one counting as an employer of its own), and names the years inside
-    the span that are not there.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from paygap_utils.plots import sample_label
-    >>> sample_label(pd.DataFrame({"year": [2022, 2022]}))
-    '2022-23, n = 2 employers'
-    >>> sample_label(pd.DataFrame({"year": [2022, 2024, 2024],
-    ...                            "linked_employer_id": pd.array([1, 1, 2], dtype="Int64")}))
-    '2022-23 to 2024-25 (no 2023-24), n = 3 reports from 2 employers'
-    >>> sample_label(pd.DataFrame({"year": [2020, 2021], "linked_employer_id": [7, 7]}), "pairs")
-    '2020-21 to 2021-22, n = 2 pairs from 1 employers'
-    """
-    years = sorted(int(y) for y in df["year"].unique())
-    if not years:
-        return f"no years, n = 0 {unit}"
-    if len(years) == 1:
-        return f"{year_label(years[0])}, n = {len(df):,} {unit}"
-    span = f"{year_label(years[0])} to {year_label(years[-1])}"
-    absent = [year_label(y) for y in range(years[0], years[-1]) if y not in years]
-    if absent:
-        span += f" (no {', '.join(absent)})"
-    counted = "reports" if unit == "employers" else unit
-    if "linked_employer_id" not in df:
-        return f"{span}, n = {len(df):,} {counted}"
-    ids = df["linked_employer_id"]
-    employers = int(ids.nunique()) + int(ids.isna().sum())
-    return f"{span}, n = {len(df):,} {counted} from {employers:,} employers"
-
-
-def set_title(ax: Axes, title: str, df: pd.DataFrame, unit: str = "employers") -> None:
-    """Title an Axes with what it shows, then the years and n of ``df`` on a second line.
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import matplotlib.pyplot as plt
-    >>> import pandas as pd
-    >>> from paygap_utils.plots import set_title
-    >>> fig, ax = plt.subplots()
-    >>> set_title(ax, "Median pay gap", pd.DataFrame({"year": [2021] * 5}))
-    >>> ax.get_title(loc="left")
-    'Median pay gap\\n2021-22, n = 5 employers'
-    >>> plt.close(fig)
-    """
-    ax.set_title(f"{title}\n{sample_label(df, unit)}", loc="left")
-
-
-def add_source(fig: Figure, df: pd.DataFrame | None = None) -> None:
-    """Write the data's source and licence under a figure.
-
-    Uses the provenance :func:`paygap_utils.load` puts in ``df.attrs`` when
-    given, so the note names the as-of dates of the files behind the chart and
-    the attribution the licence asks for; without it, the manifest's.
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import matplotlib.pyplot as plt
-    >>> from paygap_utils.plots import add_source
-    >>> fig, ax = plt.subplots()
-    >>> add_source(fig)
-    >>> print(fig.texts[0].get_text())  # doctest: +NORMALIZE_WHITESPACE
-    Source: UK Gender Pay Gap Service. Contains public sector information licensed under the
-    Open Government Licence v3.0.
-    >>> plt.close(fig)
-    """
-    attrs: dict[str, Any] = dict(df.attrs) if df is not None else {}
-    note = "Source: UK Gender Pay Gap Service"
-    files = attrs.get("files") or []
-    if df is not None and "year" in df and files:
-        shown = {year_label(int(y)) for y in df["year"].unique()}
-        dates = sorted({f["as_of"] for f in files if f["year"] in shown})
-        if dates:
-            note += f" (files as of {dates[0]}" + (f" to {dates[-1]})" if len(dates) > 1 else ")")
-    attribution = attrs.get("attribution")
-    if attribution is None:
-        from .data.manifest import read_manifest
-
-        attribution = read_manifest().licence["attribution"]
-    note += f". {attribution}"
-    fig.text(0.01, -0.02, note, fontsize=7, color="0.35", ha="left", va="top", wrap=True)
-
-
-def new_figure(ncols: int = 1, nrows: int = 1, **kwargs: Any) -> tuple[Figure, Any]:
-    """Return ``plt.subplots(...)`` with the project's style applied.
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> from paygap_utils.plots import new_figure
-    >>> fig, axes = new_figure(ncols=2)
-    >>> len(axes)
-    2
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
-    """
-    import matplotlib.pyplot as plt
-
-    use_style()
-    return plt.subplots(nrows=nrows, ncols=ncols, **kwargs)
-
-
-def _written_by_us(path: Path) -> bool:
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            return image.info.get("Software") == _SOFTWARE_TAG
-    except Exception:  # not an image, unreadable: not ours
-        return False
-
-
-def save_figure(
-    fig: Any,
-    path: str | Path,
-    df: Any = None,
-    *,
-    size: tuple[float, float] = SLIDE_SIZE,
-    dpi: int = 150,
-    overwrite: bool = False,
-) -> Path:
-    """Save a chart as a PNG the size of a slide, with the data's source line under it.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        The chart, e.g. from :func:`paygap_utils.plots.new_figure`.
-    path : str or Path
-        Where to write it; ``.png`` is added if it has no suffix.
-    df : pandas.DataFrame, optional
-        The rows behind the chart: the source line then names the as-of dates of
-        their files (see :func:`paygap_utils.plots.add_source`). A figure that already
-        has a source line keeps it.
-    size : (float, float)
-        Width and height in inches; a 16:9 slide by default (2000 x 1125 pixels at 150 dpi).
-    dpi : int
-        Pixels per inch.
-    overwrite : bool
-        Replace a file at ``path`` that this function did not write. A PNG it wrote
-        (running the cell again) is replaced without asking.
-
-    Returns
-    -------
-    Path
-        The file written. The figure keeps its size on screen.
-
-    Raises
-    ------
-    FileExistsError
-        When ``path`` is a file this function did not write and ``overwrite`` is False.
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> from PIL import Image
-    >>> from paygap_utils import plots
-    >>> from paygap_utils.plots import save_figure
-    >>> fig, ax = plots.new_figure()
-    >>> _ = ax.plot([2019, 2020], [9.5, 9.1])
-    >>> png = save_figure(fig, Path(tempfile.mkdtemp()) / "gap")
-    >>> png.name, Image.open(png).size
-    ('gap.png', (2000, 1125))
-    >>> [t.get_text()[:33] for t in fig.texts]
-    ['Source: UK Gender Pay Gap Service']
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
-    """
-    import io
-    import os
-    import tempfile
-
-    from PIL import Image, PngImagePlugin
-
-    target = Path(path)
-    if target.suffix == "":
-        target = target.with_suffix(".png")
-    if target.suffix.lower() != ".png":
-        raise ValueError(f"{target}: save_figure writes PNG files; give a name ending in .png.")
-    if target.exists() and not overwrite and not _written_by_us(target):
-        raise FileExistsError(
-            f"{target} already exists and was not written by save_figure, so it is left "
-            "alone. Choose another name, or pass overwrite=True to replace it."
-        )
-    if not any(text.get_text().startswith("Source:") for text in fig.texts):
-        add_source(fig, df)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shown = fig.get_size_inches().copy()
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=".paygap-tmp.png", dir=target.parent
-    )
-    os.close(handle)
-    try:
-        fig.set_size_inches(*size)
-        buffer = io.BytesIO()
-        # Tight, so the source line under the axes is kept; then centred on a white canvas
-        # of exactly the slide's size, so every chart of a deck lines up.
-        fig.savefig(buffer, dpi=dpi, format="png", bbox_inches="tight", facecolor="white")
-        width, height = round(size[0] * dpi), round(size[1] * dpi)
-        with Image.open(buffer) as drawn:
-            chart = drawn.convert("RGB")
-        scale = min(width / chart.width, height / chart.height, 1.0)
-        if scale < 1.0:
-            chart = chart.resize(
-                (round(chart.width * scale), round(chart.height * scale)), Image.LANCZOS
-            )
-        canvas = Image.new("RGB", (width, height), "white")
-        canvas.paste(chart, ((width - chart.width) // 2, (height - chart.height) // 2))
-        info = PngImagePlugin.PngInfo()
-        info.add_text("Software", _SOFTWARE_TAG)
-        canvas.save(temporary, format="PNG", pnginfo=info, dpi=(dpi, dpi))
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    finally:
-        fig.set_size_inches(*shown)
-    return target
 
 
 def gap_histogram(
@@ -336,6 +40,7 @@ def gap_histogram(
     alpha: float = 0.75,
     mark_median: bool = True,
     xlabel: str = "Median hourly pay gap (%)",
+    unit: str = "employers",
 ) -> Axes:
     """Draw a histogram of a gap column with 0 marked and the sign convention on the x axis.
 
@@ -364,11 +69,20 @@ def gap_histogram(
         Draw a dashed line at the median of ``values``.
     xlabel : str
         What the values are; the sign convention is added underneath.
+    unit : str
+        What the y axis counts: ``"employers"`` for one year, ``"reports"`` when the
+        values pool several years (most employers report every year).
 
     Returns
     -------
     matplotlib.axes.Axes
         ``ax``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For values that are not numbers (text, dates), a ``binwidth`` that is not above 0,
+        or ``limits`` whose low end is not below the high end.
 
     Examples
     --------
@@ -384,8 +98,14 @@ def gap_histogram(
     """
     import numpy as np
 
-    low, high = limits
-    data = values.dropna().astype("float64")
+    binwidth = positive(binwidth, "binwidth", "gap_histogram", "1 (percentage point)")
+    low, high = (float(end) for end in limits)
+    if not low < high:
+        raise ValueError(
+            "gap_histogram: limits must be (low, high) with low below high, e.g. (-40, 60); "
+            f"got {limits!r}."
+        )
+    data = numbers(values, "gap_histogram").dropna()
     shown = data[(data >= low) & (data <= high)]
     # Edges half a bin either side of each multiple of binwidth: whole numbers are bin centres.
     first = np.floor(low / binwidth) * binwidth - binwidth / 2
@@ -416,7 +136,7 @@ def gap_histogram(
         )
     ax.set_xlim(low, high)
     ax.set_xlabel(f"{xlabel}\n\u2190 women paid more | women paid less \u2192")
-    ax.set_ylabel("Employers")
+    ax.set_ylabel(unit.capitalize())
     return ax
 
 
@@ -478,8 +198,16 @@ def by_year(
     ['2021-22', '2022-23', 'no 2023-24', '2024-25']
     >>> plt.close(fig)
     """
+    import numpy as np
+
     if kind not in ("line", "bar"):
         raise ValueError(f"by_year: kind must be 'line' or 'bar', not {kind!r}.")
+    numbers(values, "by_year")  # text or dates are refused here, with what to pass
+    if not all(isinstance(y, int | np.integer) for y in values.index):
+        raise ValueError(
+            "by_year: values must be indexed by year (2017, 2018 ...), e.g. "
+            f"df.groupby('year')[column].median(); its index holds {list(values.index[:3])!r}."
+        )
     years = [int(y) for y in values.index]
     colour = color or PALETTE[0]
     missing = [y for y in range(min(years), max(years)) if y not in years] if years else []
@@ -518,6 +246,11 @@ def by_year(
     ticks = sorted({*years, *missing})
     labels = [f"no {year_label(y)}" if y in missing else year_label(y) for y in ticks]
     ax.set_xticks(ticks, labels)
+    # Upright when side by side they would not fit the panel's width (measured before layout).
+    size = ax.xaxis.get_ticklabels()[0].get_fontsize() if ticks else 10
+    room = ax.get_position().width * ax.figure.get_figwidth() * 72
+    if sum(_width(label, size) + size for label in labels) > 0.85 * room:
+        ax.tick_params(axis="x", labelrotation=90)
     ax.set_xlabel("Reporting year")
     return ax
 
@@ -583,13 +316,18 @@ def interval_plot(
     """
     import numpy as np
 
+    columns = [estimate, low, high, *([n] if n is not None else [])]
+    require_columns(table, columns, "interval_plot")
+    for column in columns:
+        numbers(table[column], "interval_plot", "column")
     colour = color or PALETTE[0]
     rows = np.arange(len(table))[::-1]
     ax.hlines(rows, table[low], table[high], color=colour, linewidth=2, alpha=0.6)
     ax.plot(table[estimate], rows, "o", color=colour, markersize=6)
     if reference is not None:
         ax.axvline(reference, color="0.2", linewidth=1)
-    names = resolve_labels(table.index, labels)
+    # Long names (SIC sections) on two lines, so that panels side by side keep their width.
+    names = [textwrap.fill(name, 28) for name in resolve_labels(table.index, labels)]
     ax.set_yticks(rows, names)
     ax.set_ylim(-0.7, len(table) - 0.3)
     ax.grid(axis="y", visible=False)
@@ -666,7 +404,7 @@ def bar_by_group(
         (highlight_color or PALETTE[1]) if key in marked else (color or PALETTE[0])
         for key in values.index
     ]
-    ax.barh(rows, values.to_numpy(dtype="float64"), color=colours, height=0.7)
+    ax.barh(rows, numbers(values, "bar_by_group").to_numpy(), color=colours, height=0.7)
     ax.set_yticks(rows, [str(key) for key in values.index])
     ax.grid(axis="y", visible=False)
     if annotate:
@@ -730,15 +468,16 @@ def quartile_profile(
     (['2021-22'], ['Lower', 'Lower middle', 'Upper middle', 'Top'])
     >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
-    import numbers
+    from numbers import Integral
 
-    from .quartiles import QUARTILE_LABELS, QUARTILES
+    from ..quartiles import QUARTILE_LABELS, QUARTILES
 
+    require_columns(shares, QUARTILES, "quartile_profile")
     positions = list(range(len(QUARTILES)))
     names = resolve_labels(
         shares.index,
         labels,
-        default=lambda key: year_label(int(key)) if isinstance(key, numbers.Integral) else key,
+        default=lambda key: year_label(int(key)) if isinstance(key, Integral) else key,
     )
     values = shares[list(QUARTILES)].to_numpy(dtype="float64")
     for i, (row, name) in enumerate(zip(values, names, strict=True)):
@@ -761,6 +500,7 @@ def density(
     gridsize: int = 40,
     xlabel: str | None = None,
     ylabel: str | None = None,
+    unit: str = "employers",
 ) -> Any:
     """Draw where tens of thousands of employers lie: hexagons shaded by count, on a log scale.
 
@@ -781,11 +521,14 @@ def density(
         Number of hexagons across the x axis.
     xlabel, ylabel : str, optional
         Axis labels; the Series' names by default.
+    unit : str
+        What a point is, for the note: ``"employers"`` for one year, ``"reports"`` when
+        the rows pool several years.
 
     Returns
     -------
     matplotlib.collections.PolyCollection
-        The hexagons, e.g. for ``fig.colorbar(..., label="Employers")``.
+        The hexagons, e.g. for ``fig.colorbar(..., label="Employers (log scale)")``.
 
     Examples
     --------
@@ -802,8 +545,8 @@ def density(
     """
     import numpy as np
 
-    xs = x.to_numpy(dtype="float64")
-    ys = y.to_numpy(dtype="float64")
+    xs = numbers(x, "density", "x").to_numpy()
+    ys = numbers(y, "density", "y").to_numpy()
     present = ~(np.isnan(xs) | np.isnan(ys))
     inside = present & (xs >= xlim[0]) & (xs <= xlim[1]) & (ys >= ylim[0]) & (ys <= ylim[1])
     hexes = ax.hexbin(
@@ -822,7 +565,8 @@ def density(
         ax.text(
             0.99,
             0.98,
-            f"{hidden:,} employer{'s' if hidden != 1 else ''} outside the axes not shown",
+            f"{hidden:,} {unit if hidden != 1 else unit.removesuffix('s')} outside the axes "
+            "not shown",
             transform=ax.transAxes,
             ha="right",
             va="top",
@@ -891,6 +635,9 @@ def change_by_start(
     ([5.0, 0.0, -2.5], ['2017-18 to 2022-23'])
     >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
+    require_columns(
+        table, ["median_start", "median_change", "q25_change", "q75_change"], "change_by_start"
+    )
     rows = table.dropna(subset=["median_start", "median_change"])
     colour = color or PALETTE[0]
     xs = rows["median_start"].to_numpy(dtype="float64") + offset
@@ -900,157 +647,3 @@ def change_by_start(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return ax
-
-
-#: Where each region sits in :func:`tile_map`'s grid, as (column, row), row 0 at the top:
-#: roughly the UK's shape, one equal tile per ONS region and nation, no boundary files needed.
-UK_TILES: dict[str, tuple[int, int]] = {
-    "Scotland": (2, 0),
-    "Northern Ireland": (0, 1),
-    "North East": (3, 1),
-    "North West": (2, 2),
-    "Yorkshire and The Humber": (3, 2),
-    "Wales": (1, 3),
-    "West Midlands": (2, 3),
-    "East Midlands": (3, 3),
-    "East of England": (4, 3),
-    "South West": (1, 4),
-    "South East": (2, 4),
-    "London": (3, 4),
-}
-_SHORT_NAMES = {
-    "Yorkshire and The Humber": "Yorks &\nHumber",
-    "Northern Ireland": "Northern\nIreland",
-    "East of England": "East of\nEngland",
-    "West Midlands": "West\nMidlands",
-    "East Midlands": "East\nMidlands",
-    "North East": "North\nEast",
-    "North West": "North\nWest",
-    "South East": "South\nEast",
-    "South West": "South\nWest",
-}
-
-
-def tile_map(
-    ax: Axes,
-    values: pd.Series,
-    *,
-    n: pd.Series | None = None,
-    vmin: float | None = None,
-    vmax: float | None = None,
-    cmap: str = "cividis_r",
-    annotate: str = "{:.1f}",
-    highlight: Any = None,
-    label: str | None = "Median hourly pay gap (%)",
-    colorbar: bool = True,
-) -> Any:
-    """Draw a UK tile map: one square per region or nation, shaded and labelled with its value.
-
-    A picture of where the gap is that needs no boundary files: the twelve ONS
-    regions (England's nine, Wales, Scotland, Northern Ireland) are laid out
-    roughly where they are (:data:`UK_TILES`). Regions with no value are grey
-    and say "no data", so a missing region is never mistaken for a small value.
-
-    Parameters
-    ----------
-    ax : matplotlib.axes.Axes
-        Where to draw.
-    values : pandas.Series
-        One number per region, indexed by the region names of
-        :data:`~paygap_utils.data.lookups.REGIONS` (e.g.
-        ``latest.groupby("region", observed=True)["diff_median_hourly_percent"].median()``);
-        other index values (e.g. ``"Crown Dependency"``) are ignored.
-    n : pandas.Series, optional
-        The number of employers behind each value, written under it.
-    vmin, vmax : float, optional
-        The ends of the colour scale; the values' range by default. Give the
-        same for several maps (one per year) so their colours compare.
-    cmap : str
-        A matplotlib colour map; the default, colour-blind-safe ``cividis_r``,
-        is darker for larger values.
-    annotate : str
-        Format of the value written on each tile.
-    highlight : str, optional
-        A region to outline, e.g. an employer's own.
-    label : str or None
-        The colour bar's label.
-    colorbar : bool
-        Draw a colour bar beside the map.
-
-    Returns
-    -------
-    matplotlib.cm.ScalarMappable
-        The colour scale, e.g. for one shared ``fig.colorbar`` across several maps.
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import pandas as pd
-    >>> from paygap_utils.plots import new_figure, tile_map
-    >>> fig, ax = new_figure(figsize=(5, 5))
-    >>> _ = tile_map(ax, pd.Series({"London": 12.6, "Wales": 6.2}), n=pd.Series({"London": 2900}))
-    >>> sorted(t.get_text() for t in ax.texts if "London" in t.get_text())
-    ['London\\n12.6\\nn = 2,900']
-    >>> [t.get_text() for t in ax.texts if t.get_text().startswith("Scotland")]
-    ['Scotland\\nno data']
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
-    """
-    import matplotlib as mpl
-    from matplotlib.patches import Rectangle
-
-    known = {
-        str(key): float(value)
-        for key, value in values.items()
-        if key in UK_TILES and value == value  # NaN != NaN
-    }
-    shown = list(known.values())
-    low = vmin if vmin is not None else (min(shown) if shown else 0.0)
-    high = vmax if vmax is not None else (max(shown) if shown else 1.0)
-    if high <= low:
-        high = low + 1.0
-    norm = mpl.colors.Normalize(vmin=low, vmax=high)
-    colours = mpl.colormaps[cmap]
-    for region, (col, row) in UK_TILES.items():
-        value = known.get(region)
-        face = colours(norm(value)) if value is not None else (0.85, 0.85, 0.85, 1.0)
-        outlined = highlight is not None and region == highlight
-        ax.add_patch(
-            Rectangle(
-                (col, -row),
-                0.94,
-                0.94,
-                facecolor=face,
-                edgecolor=PALETTE[5] if outlined else "white",
-                linewidth=4 if outlined else 1,
-                zorder=3 if outlined else 2,
-            )
-        )
-        name = _SHORT_NAMES.get(region, region)
-        if value is None:
-            text = f"{name}\nno data"
-        else:
-            text = f"{name}\n{annotate.format(value)}"
-            if n is not None and region in n.index and n[region] == n[region]:
-                text += f"\nn = {int(n[region]):,}"
-        # Dark text on light tiles, white on dark ones.
-        red, green, blue = face[:3]
-        ink = "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
-        ax.text(
-            col + 0.47,
-            -row + 0.47,
-            text,
-            ha="center",
-            va="center",
-            fontsize=7.5,
-            color=ink,
-            zorder=4,
-        )
-    ax.set_xlim(-0.1, 5.0)
-    ax.set_ylim(-4.1, 1.0)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    mappable = mpl.cm.ScalarMappable(norm=norm, cmap=colours)
-    if colorbar:
-        ax.figure.colorbar(mappable, ax=ax, shrink=0.6, label=label)
-    return mappable

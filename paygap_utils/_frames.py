@@ -1,10 +1,9 @@
 """What the analysis and plotting modules check about what they are given, and share about it.
 
-Private. A beginner's mistake (a column the table lacks, text or dates where numbers belong,
-a column of lists to group by, a bin width of 0) is answered here in one line that names
-the function, the column or argument and what was expected, before pandas or matplotlib
-fail deep inside with a message about their own internals. ``by`` and ``labels`` arguments
-mean the same in every module.
+Private (tested in ``tests/test_frames.py``). A beginner's mistake (a column the table lacks,
+text or dates where numbers belong, a column of lists to group by, a bin width of 0) gets one
+line naming the function, the column or argument and what was expected, before pandas or
+matplotlib fail deep inside.
 """
 
 from __future__ import annotations
@@ -23,28 +22,13 @@ _COLUMNS_HINT = "paygap_utils.columns() lists the table's columns and what each 
 
 
 def require_columns(df: Any, columns: Iterable[Hashable], where: str) -> None:
-    """Check that ``df`` is a table with every one of ``columns``; say which is missing.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from paygap_utils._frames import require_columns
-    >>> require_columns(pd.DataFrame({"year": [2021]}), ["year", "sector"], "my_function")
-    Traceback (most recent call last):
-    ...
-    KeyError: "my_function: the table has no column 'sector'. Pass the table ..."
-    >>> require_columns([1, 2], ["year"], "my_function")
-    Traceback (most recent call last):
-    ...
-    TypeError: my_function: expected a table (a pandas DataFrame, ...), not a list.
-    """
+    """Check that ``df`` is a table with every one of ``columns``; say which is missing."""
     if not hasattr(df, "columns") or not hasattr(df, "loc"):
         raise TypeError(
             f"{where}: expected a table (a pandas DataFrame, such as paygap_utils.load() "
             f"returns), not a {type(df).__name__}."
         )
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
+    if missing := [c for c in columns if c not in df.columns]:
         raise KeyError(
             f"{where}: the table has no column {missing[0]!r}. Pass the table "
             f"paygap_utils.load() returns, or a subset of its rows; {_COLUMNS_HINT}."
@@ -73,19 +57,7 @@ def _holds(values: pd.Series) -> str | None:
 
 
 def numbers(values: Any, where: str, what: str = "values") -> pd.Series:
-    """Return ``values`` as a float Series (missing values NaN), or say what they hold instead.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from paygap_utils._frames import numbers
-    >>> numbers(pd.Series([1, None], dtype="Int64"), "f").tolist()
-    [1.0, nan]
-    >>> numbers(pd.Series(["a"], name="employer_name"), "gap_histogram")
-    Traceback (most recent call last):
-    ...
-    TypeError: gap_histogram: values 'employer_name' hold text, not numbers. ...
-    """
+    """Return ``values`` as a float Series (missing values NaN), or say what they hold instead."""
     import pandas as pd
 
     series = values if isinstance(values, pd.Series) else pd.Series(values)
@@ -101,25 +73,9 @@ def numbers(values: Any, where: str, what: str = "values") -> pd.Series:
 
 
 def group_keys(df: pd.DataFrame, by: Hashable | Sequence[Hashable] | None, where: str) -> Any:
-    """Return what ``DataFrame.groupby`` takes for ``by``, aligned with the rows of ``df``.
+    """Return what ``DataFrame.groupby`` takes for ``by``: ``None`` is one group, ``"all"``.
 
-    ``None`` puts every row in one group labelled ``"all"``; a column name groups by
-    that column; a list of names by all of them. A column that is not there, or that
-    holds lists (an employer's several SIC codes), is refused with what to do instead.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from paygap_utils._frames import group_keys
-    >>> rows = pd.DataFrame({"year": [2021, 2022], "sector": ["C", "C"]})
-    >>> group_keys(rows, None, "f").tolist(), group_keys(rows, "year", "f").tolist()
-    (['all', 'all'], [2021, 2022])
-    >>> [keys.tolist() for keys in group_keys(rows, ["year", "sector"], "f")]
-    [[2021, 2022], ['C', 'C']]
-    >>> group_keys(rows.assign(codes=[["1"], ["2"]]), "codes", "summarise_gap")
-    Traceback (most recent call last):
-    ...
-    TypeError: summarise_gap: column 'codes' holds lists, which cannot be grouped by. ...
+    A column that is not there, or that holds lists (an employer's SIC codes), is refused.
     """
     import pandas as pd
 
@@ -139,18 +95,7 @@ def group_keys(df: pd.DataFrame, by: Hashable | Sequence[Hashable] | None, where
 
 
 def positive(value: Any, name: str, where: str, example: str = "1") -> float:
-    """Return ``value`` as a float if it is a finite number above 0, or say what is expected.
-
-    Examples
-    --------
-    >>> from paygap_utils._frames import positive
-    >>> positive(0.5, "binwidth", "gap_histogram")
-    0.5
-    >>> positive(0, "binwidth", "gap_histogram")
-    Traceback (most recent call last):
-    ...
-    ValueError: gap_histogram: binwidth must be a number above 0, e.g. 1; got 0.
-    """
+    """Return ``value`` as a float if it is a finite number above 0, or say what is expected."""
     ok = isinstance(value, _numbers.Real) and not isinstance(value, bool)
     if not ok or not math.isfinite(value) or value <= 0:
         raise ValueError(
@@ -160,18 +105,9 @@ def positive(value: Any, name: str, where: str, example: str = "1") -> float:
 
 
 def resolve_labels(keys: Iterable[Any], labels: Any = None, default: Any = str) -> list[str]:
-    """Return one label per key: ``labels`` looked up (a mapping) or taken in order (a sequence).
+    """Return one label per key: ``labels`` looked up (a mapping) or in order (a sequence).
 
-    Keys a mapping does not hold keep their own name; without ``labels``,
-    ``default(key)`` names each key.
-
-    Examples
-    --------
-    >>> from paygap_utils._frames import resolve_labels
-    >>> resolve_labels(["C", "T"], {"C": "Manufacturing"})
-    ['Manufacturing', 'T']
-    >>> resolve_labels(["C", "T"], ["one", "two"]), resolve_labels([1, 2])
-    (['one', 'two'], ['1', '2'])
+    Keys a mapping lacks keep their name; without ``labels``, ``default(key)`` names each.
     """
     keys = list(keys)
     if labels is None:

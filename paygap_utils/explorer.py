@@ -1,19 +1,16 @@
 """Look up one employer: find it by the name people know it by, then its figures over every year.
 
 An :class:`EmployerIndex` is built once from :func:`paygap_utils.load`'s table (under a
-second) and then answers each search in milliseconds. A search compares words: each word
-typed is looked for among the words of every name an employer has filed under
-(``employer_name`` of each year) and of its name today (``current_name``), as a whole
-word, as the start of one, or with a typo (rapidfuzz's optimal string alignment distance:
-one letter wrong, missing, added or two swapped; two in words of eight letters or more).
-Case, punctuation and apostrophes do not matter ("sainsbury's" finds "SAINSBURYS"),
-initials find a name ("BBC"), and a company number works without the zeros Excel strips.
-:meth:`EmployerIndex.profile` gives one row per reporting year, including the years the
-employer did not report and the years no data is published for, with the medians of the
-employers of the same sector, size band and region that year. ``notebooks/explorer.ipynb``
-puts widgets on top.
-
-pandas, rapidfuzz and matplotlib are imported only when a function here is called.
+second) and answers each search in milliseconds. Each word typed is looked for among the
+words of every name an employer has filed under and of its name today: as typed, as the
+start of a word, or with a typo (rapidfuzz's optimal string alignment distance: one letter
+wrong, missing, added or two swapped; two in words of eight letters or more). Case,
+punctuation and apostrophes do not matter ("sainsbury's" finds "SAINSBURYS"), initials find
+a name ("BBC"), and a company number works without the zeros Excel strips.
+:meth:`EmployerIndex.profile` gives one row per reporting year, the years without a return
+or without published data included, beside the medians of the same sector, size band and
+region that year. ``notebooks/explorer.ipynb`` puts widgets on top. pandas, rapidfuzz and
+matplotlib are imported only when a function here is called.
 """
 
 from __future__ import annotations
@@ -27,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["EmployerIndex", "describe", "plot_profile", "profile_table", "PROFILE_COLUMNS"]
+__all__ = ["EmployerIndex", "plot_profile", "profile_table", "PROFILE_COLUMNS"]
 
 _GAP = "diff_median_hourly_percent"
 _GROUPS = {"sector": "sector", "employer_size": "size_band", "region": "region"}
@@ -45,10 +42,7 @@ PROFILE_COLUMNS: tuple[str, ...] = (
     "diff_mean_bonus_percent",
     "female_bonus_percent",
     "male_bonus_percent",
-    "female_lower_quartile",
-    "female_lower_middle_quartile",
-    "female_upper_middle_quartile",
-    "female_top_quartile",
+    *(f"female_{quarter}_quartile" for quarter in _QUARTERS),
     "submitted_late",
     "date_submitted",
 )
@@ -62,15 +56,7 @@ _MATCHES = ("company number", "name", "initials", "similar name", "former name")
 
 
 def _words(text: object) -> list[str]:
-    """A name as searches compare it: upper-case words, apostrophes dropped, punctuation a space.
-
-    Examples
-    --------
-    >>> _words("Sainsbury's  Supermarkets, Ltd.")
-    ['SAINSBURYS', 'SUPERMARKETS', 'LTD']
-    >>> _words("Marks & Spencer p.l.c."), _words(None)
-    (['MARKS', 'SPENCER', 'P', 'L', 'C'], [])
-    """
+    """A name as searches compare it: upper-case words, apostrophes dropped, punctuation a space."""
     if not isinstance(text, str):
         return []
     return _PUNCTUATION.sub(" ", _APOSTROPHES.sub("", text.upper())).split()
@@ -94,11 +80,9 @@ class EmployerIndex:
 
     Notes
     -----
-    An employer is a ``linked_employer_id``. Rows without one (employers of
-    2017-18 and 2018-19 that could not be linked to a later year) are grouped by
-    their name today, so each is still found, with the years it has. Its key, in
-    :meth:`search`'s ``key`` column, is ``"id:<linked_employer_id>"`` or
-    ``"name:<its name's words>"``: short, stable for the same data, and usable in a link.
+    An employer is a ``linked_employer_id``; rows without one (2017-18 and 2018-19 filings
+    not linked to a later year) are grouped by their name today. Its key is
+    ``"id:<linked_employer_id>"`` or ``"name:<its name's words>"``, stable and usable in a link.
 
     Examples
     --------
@@ -113,6 +97,9 @@ class EmployerIndex:
     ['BRITISH BROADCASTING CORPORATION', 'initials']
     >>> index.search("519500").loc[0, "name"]
     'TESCO STORES LIMITED'
+    >>> many = index.search("limited", limit=5)
+    >>> len(many), many.attrs["total"] > 5, index.search("qzxv bloop").empty
+    (5, True, True)
     """
 
     def __init__(self, df: pd.DataFrame) -> None:
@@ -215,24 +202,12 @@ class EmployerIndex:
         Returns
         -------
         pandas.DataFrame
-            One row per employer, best match first: ``key``, ``name`` (today's),
-            ``company_number``, ``years`` (labels of the years it reported), ``n_years``
-            and ``match``: ``"company number"``, ``"name"`` (its whole name, or every word
-            typed in it), ``"initials"``, ``"similar name"`` (with a typo) or ``"former
-            name"`` (found under a name it no longer uses). Among matches of one kind,
-            names holding the words exactly come first, then the employer with the most
-            years, then the largest. Empty, with the same columns, when nothing matches.
-
-        Examples
-        --------
-        >>> import paygap_utils
-        >>> from paygap_utils.explorer import EmployerIndex
-        >>> index = EmployerIndex(paygap_utils.load(progressbar=False))
-        >>> index.search("no employer is called qzxv").empty
-        True
-        >>> many = index.search("limited", limit=5)
-        >>> len(many), many.attrs["total"] > 5
-        (5, True)
+            One row per employer, best first: ``key``, ``name`` (today's), ``company_number``,
+            ``years`` (labels), ``n_years`` and ``match``: ``"company number"``, ``"name"``
+            (its whole name, or every word in it), ``"initials"``, ``"similar name"`` (a
+            typo) or ``"former name"``. Among equals, the words as typed first, then the
+            most years, then the largest employer. Empty with the same columns if none.
+            Examples are :class:`EmployerIndex`'s.
         """
         import numpy as np
         import pandas as pd
@@ -305,19 +280,11 @@ class EmployerIndex:
         Returns
         -------
         pandas.DataFrame
-            One row per reporting year from the first to the last year of the
-            table, indexed by ``year``: ``reporting_year`` (``"2021-22"``),
-            ``published`` (the data has this year at all: False for a year no
-            file covers), ``reported`` (this employer has a return that year), the
-            employer's own columns (missing where it did not report), and for
-            each of ``sector``, ``employer_size`` and ``region`` the median
-            employer's median hourly gap of its group that year and the group's
-            n (``sector_median``, ``sector_n``, ``size_band_median`` ...).
-
-        Raises
-        ------
-        KeyError
-            For a key that is not in the index, saying how to find one.
+            One row per reporting year of the table's span, indexed by ``year``:
+            ``reporting_year``, ``published`` (False for a year no file covers),
+            ``reported``, the :data:`PROFILE_COLUMNS` (missing where it did not report), and
+            the median gap and n of its sector, size band and region that year
+            (``sector_median``, ``sector_n``, ``size_band_median`` ...).
 
         Examples
         --------
@@ -353,22 +320,6 @@ class EmployerIndex:
             table[f"{prefix}_n"] = pd.array(medians["count"].to_numpy(), dtype="Int64")
         return table
 
-    def region_medians(self, year: int) -> pd.DataFrame:
-        """Return the median employer's median hourly gap per region in one year, with n.
-
-        Examples
-        --------
-        >>> import paygap_utils
-        >>> from paygap_utils.explorer import EmployerIndex
-        >>> index = EmployerIndex(paygap_utils.load(progressbar=False))
-        >>> bool(index.region_medians(2022).loc["London", "count"] > 1000)
-        True
-        """
-        medians = self._medians["region"]
-        if year not in medians.index.get_level_values("year"):
-            return medians.iloc[0:0].droplevel("year")
-        return medians.xs(year, level="year")
-
 
 #: The rows of :func:`profile_table`: a profile's column -> its heading.
 _TABLE_ROWS = {
@@ -385,11 +336,10 @@ _TABLE_ROWS = {
 
 
 def profile_table(profile: pd.DataFrame) -> pd.DataFrame:
-    """Return a profile as a person reads it: one row per figure, one column per year.
+    """Return a profile as a person reads it: a row per figure with its heading, a column per year.
 
-    Headings in words, numbers to one decimal, "no data" for a year with no data
-    published, "no return" for a year the employer did not report, and "on time"
-    or "late" for when it filed.
+    Numbers to one decimal, "no data" for a year without published data, "no return"
+    for a year the employer did not report, "on time" or "late" for when it filed.
 
     Examples
     --------
@@ -417,9 +367,13 @@ def profile_table(profile: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell(column: str, value: Any) -> str:
+    import pandas as pd
+
+    if pd.isna(value):
+        return "not given"
     if column == "submitted_late":
-        return "late" if _truthy(value) else "on time"
-    return "not given" if value is None or value != value else f"{value:.1f}"
+        return "late" if value else "on time"
+    return f"{value:.1f}"
 
 
 def plot_profile(profile: pd.DataFrame, index: EmployerIndex | None = None) -> Figure:
@@ -430,20 +384,17 @@ def plot_profile(profile: pd.DataFrame, index: EmployerIndex | None = None) -> F
     profile : pandas.DataFrame
         :meth:`EmployerIndex.profile`'s result.
     index : EmployerIndex, optional
-        Where the profile came from: adds a tile map of the median gap by region
-        in the employer's latest year, with its region outlined.
+        Where it came from: adds a tile map of the median gap by region in the
+        employer's latest year, its region outlined.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Two by two panels (the map's place is left empty without ``index``).
-        Years without a return are gaps in the lines, and years without data
-        are labelled "no data".
+        Two by two panels; a year without a return is a gap in the lines, a year
+        without data is labelled "no data".
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import paygap_utils
     >>> from paygap_utils.explorer import EmployerIndex, plot_profile
     >>> index = EmployerIndex(paygap_utils.load(progressbar=False))
@@ -497,7 +448,7 @@ def plot_profile(profile: pd.DataFrame, index: EmployerIndex | None = None) -> F
     map_ax.set_axis_off()
     if index is not None and len(reported):
         year = int(reported.index[-1])
-        medians = index.region_medians(year)
+        medians = index._medians["region"].xs(year, level="year")
         highlight = reported.at[year, "region"]
         plots.tile_map(map_ax, medians["median"], n=medians["count"], highlight=highlight)
         plots.set_title(
@@ -518,41 +469,3 @@ def _years_label(profile: pd.DataFrame) -> str:
     if no_data:
         text += f"\nno data published for {', '.join(no_data)}"
     return text
-
-
-def describe(profile: pd.DataFrame) -> str:
-    """Say in one line per year what an employer reported, for text-only output and tests.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from paygap_utils.explorer import describe
-    >>> profile = pd.DataFrame({"reporting_year": ["2022-23", "2023-24"],
-    ...     "published": [True, False], "reported": [True, False],
-    ...     "diff_median_hourly_percent": [4.2, None], "sector_median": [9.1, None],
-    ...     "submitted_late": [False, None]}, index=[2022, 2023])
-    >>> print(describe(profile))
-    2022-23: median gap 4.2% (sector median 9.1%), on time
-    2023-24: no data published for this year
-    """
-    lines = []
-    for _, row in profile.iterrows():
-        year = row["reporting_year"]
-        if not row["published"]:
-            lines.append(f"{year}: no data published for this year")
-        elif not row["reported"]:
-            lines.append(f"{year}: no return")
-        else:
-            late = "late" if _truthy(row.get("submitted_late")) else "on time"
-            lines.append(
-                f"{year}: median gap {row[_GAP]:.1f}% "
-                f"(sector median {row['sector_median']:.1f}%), {late}"
-            )
-    return "\n".join(lines)
-
-
-def _truthy(value: Any) -> bool:
-    try:
-        return bool(value) and value == value
-    except (TypeError, ValueError):
-        return False

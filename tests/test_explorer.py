@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
 import paygap_utils
-from paygap_utils.explorer import EmployerIndex, describe, plot_profile
+from paygap_utils.explorer import EmployerIndex, _words, plot_profile, profile_table
 
 mpl.use("Agg")
 
@@ -122,19 +120,18 @@ def test_profile_has_every_year_with_the_gaps_and_comparison_medians(small):
     assert profile.loc[2017, "size_band_median"] == 15.0
     assert profile.loc[2020, "region_median"] == 23.5  # 7 and 40 in Wales; London apart
     assert profile.loc[2020, "region_n"] == 2
-    assert describe(profile).splitlines() == [
-        "2017-18: median gap 10.0% (sector median 15.0%), on time",
-        "2018-19: median gap 9.0% (sector median 19.5%), on time",
-        "2019-20: no data published for this year",
-        "2020-21: median gap 7.0% (sector median 7.0%), late",
-    ]
+    table = profile_table(profile)
+    assert table.columns.tolist() == ["2017-18", "2018-19", "2019-20", "2020-21"]
+    assert table.loc["Median hourly pay gap (%)"].tolist() == ["10.0", "9.0", "no data", "7.0"]
+    assert table.loc["Median gap of its sector (%)"].tolist() == ["15.0", "19.5", "no data", "7.0"]
+    assert table.loc["Filed"].tolist() == ["on time", "on time", "no data", "late"]
 
 
 def test_a_year_without_a_return_is_kept_as_a_gap(small):
     index = EmployerIndex(small[~((small["employer_id"] == 2) & (small["year"] == 2018))])
     profile = index.profile("id:2")
     assert profile.loc[2018, ["published", "reported"]].tolist() == [True, False]
-    assert "2018-19: no return" in describe(profile)
+    assert set(profile_table(profile)["2018-19"]) == {"no return"}
 
 
 def test_unknown_key_says_how_to_find_one(small):
@@ -225,5 +222,13 @@ def test_real_employer_with_a_former_name_and_every_published_year():
     assert set(missing.index) == set(index.years) - set(df["year"].unique())
     assert not missing["reported"].any()
     assert missing["diff_median_hourly_percent"].isna().all()
+    table = profile_table(profile)
     for label in missing["reporting_year"]:
-        assert f"{label}: no data published for this year" in describe(profile)
+        assert set(table[label]) == {"no data"}
+    assert "nan" not in table.to_string().lower()
+
+
+def test_words_drop_apostrophes_and_split_at_punctuation():
+    assert _words("Sainsbury's  Supermarkets, Ltd.") == ["SAINSBURYS", "SUPERMARKETS", "LTD"]
+    assert _words("Marks & Spencer p.l.c.") == ["MARKS", "SPENCER", "P", "L", "C"]
+    assert _words("SAINSBURY\u2019S") == ["SAINSBURYS"] and _words(None) == []

@@ -1,8 +1,8 @@
 """The charts notebooks share: histograms of a gap, one value per year, intervals, bars, densities.
 
-Each helper draws on an Axes it is given (from :func:`paygap_utils.plots.new_figure`), in
-the house style of :mod:`paygap_utils.plots.style`, and checks what it is given first: a
-column of text or dates, or a width of 0, is answered in one line that says what to pass.
+Each helper draws on an Axes it is given (from :func:`paygap_utils.plots.new_figure`) in the
+house style of :mod:`paygap_utils.plots.style`, and checks its input first: text or dates
+where numbers belong, or a bin width of 0, get one line saying what to pass.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._frames import numbers, positive, require_columns, resolve_labels
 from ..data.manifest import year_label
-from .style import PALETTE, _width
+from .style import PALETTE, _note, _width
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,6 +28,9 @@ __all__ = [
     "change_by_start",
 ]
 
+_SIGN = "\n\u2190 women paid more | women paid less \u2192"
+_LABEL = {"textcoords": "offset points", "fontsize": 9}
+
 
 def gap_histogram(
     ax: Axes,
@@ -42,12 +45,11 @@ def gap_histogram(
     xlabel: str = "Median hourly pay gap (%)",
     unit: str = "employers",
 ) -> Axes:
-    """Draw a histogram of a gap column with 0 marked and the sign convention on the x axis.
+    """Draw a histogram of a gap column, 0 and the sign convention marked; return ``ax``.
 
-    Bins are centred on multiples of ``binwidth``, so with the default width of 1
-    each whole number sits in the middle of its own bin, and with 0.1 the
-    pile-ups at whole numbers show as spikes. Values outside ``limits`` are not
-    drawn but are counted in a note, and the median line uses every value.
+    Bins are centred on multiples of ``binwidth``: with 1, each whole number sits in the
+    middle of its bin; with 0.1, the pile-ups at whole numbers show as spikes. Values
+    outside ``limits`` are not drawn but counted in a note; the median line uses them all.
 
     Parameters
     ----------
@@ -58,36 +60,20 @@ def gap_histogram(
     limits : (float, float)
         The range of the x axis.
     binwidth : float
-        Width of each bin, in percentage points.
-    color : str, optional
-        Bar colour; the first colour of :data:`PALETTE` by default.
-    label : str, optional
-        Legend label; the median line is labelled too.
-    alpha : float
-        Opacity of the bars, so that two histograms on one Axes both show.
+        Width of each bin, in percentage points (above 0).
+    color, label, alpha : optional
+        Bar colour (:data:`PALETTE`'s first), legend label (the median line's too) and
+        opacity, so that two histograms on one Axes both show.
     mark_median : bool
-        Draw a dashed line at the median of ``values``.
+        Draw a dashed line at the median.
     xlabel : str
         What the values are; the sign convention is added underneath.
     unit : str
-        What the y axis counts: ``"employers"`` for one year, ``"reports"`` when the
-        values pool several years (most employers report every year).
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        ``ax``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For values that are not numbers (text, dates), a ``binwidth`` that is not above 0,
-        or ``limits`` whose low end is not below the high end.
+        What the y axis counts: ``"employers"`` for one year, ``"reports"`` when the values
+        pool several years (most employers report every year).
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from paygap_utils.plots import gap_histogram, new_figure
     >>> fig, ax = new_figure()
@@ -102,8 +88,7 @@ def gap_histogram(
     low, high = (float(end) for end in limits)
     if not low < high:
         raise ValueError(
-            "gap_histogram: limits must be (low, high) with low below high, e.g. (-40, 60); "
-            f"got {limits!r}."
+            f"gap_histogram: limits must be (low, high), e.g. (-40, 60); got {limits}."
         )
     data = numbers(values, "gap_histogram").dropna()
     shown = data[(data >= low) & (data <= high)]
@@ -115,27 +100,13 @@ def gap_histogram(
     ax.axvline(0, color="0.2", linewidth=1)
     if mark_median and len(data):
         median = float(data.median())
-        ax.axvline(
-            median,
-            color=colour,
-            linestyle="--",
-            linewidth=1.5,
-            label=f"median {median:.1f}" + (f" ({label})" if label else ""),
-        )
-    hidden = len(data) - len(shown)
-    if hidden:
-        ax.text(
-            0.99,
-            0.98,
-            f"{hidden:,} value{'s' if hidden != 1 else ''} outside {low:g} to {high:g} not shown",
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            fontsize=8,
-            color="0.35",
-        )
+        named = f"median {median:.1f}" + (f" ({label})" if label else "")
+        ax.axvline(median, color=colour, linestyle="--", linewidth=1.5, label=named)
+    if hidden := len(data) - len(shown):
+        s = "s" if hidden != 1 else ""
+        _note(ax, f"{hidden:,} value{s} outside {low:g} to {high:g} not shown")
     ax.set_xlim(low, high)
-    ax.set_xlabel(f"{xlabel}\n\u2190 women paid more | women paid less \u2192")
+    ax.set_xlabel(xlabel + _SIGN)
     ax.set_ylabel(unit.capitalize())
     return ax
 
@@ -150,7 +121,11 @@ def by_year(
     annotate: str | None = None,
     from_zero: bool = True,
 ) -> Axes:
-    """Plot one number per reporting year, with the years labelled ``2017-18``, ``2018-19`` ...
+    """Plot one number per reporting year, labelled ``2017-18``, ``2018-19`` ...; return ``ax``.
+
+    A reporting year missing between two others (2023-24) keeps its place on the x axis,
+    labelled "no 2023-24", and a line crosses it dashed, so a step over two years is not
+    read as one year's change. Year labels stand upright when they would not fit side by side.
 
     Parameters
     ----------
@@ -160,43 +135,27 @@ def by_year(
         Indexed by ``year`` (first calendar year, as in :func:`paygap_utils.load`),
         e.g. ``df.groupby("year")["diff_median_hourly_percent"].median()``.
     kind : {"line", "bar"}
-        A line with markers (several series can share an Axes) or bars.
-    label : str, optional
-        Legend label.
-    color : str, optional
-        The first colour of :data:`PALETTE` by default.
+        A line with markers (several can share an Axes) or bars.
+    label, color : str, optional
+        Legend label; colour (:data:`PALETTE`'s first by default).
     annotate : str, optional
         A format such as ``"{:,.0f}"`` or ``"{:.1f}%"``: write each value on the chart.
     from_zero : bool
-        Start the y axis at 0 (or below, for negative values), so that differences between
-        years are not magnified, and leave room above the highest value for its label.
-        Calling ``by_year`` again on the same Axes extends the range if needed.
-
-    A reporting year missing between two others (2023-24) keeps its place on the
-    x axis, labelled "no 2023-24"; a line crosses it dashed, so a step that spans
-    two years is not read as one year's change.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        ``ax``.
+        Start the y axis at 0 (or below), so that differences between years are not
+        magnified, with room for the labels; a later call on the same Axes extends it.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from paygap_utils.plots import by_year, new_figure
     >>> fig, ax = new_figure()
     >>> _ = by_year(ax, pd.Series({2019: 7040, 2020: 10380}), kind="bar", annotate="{:,}")
     >>> [t.get_text() for t in ax.get_xticklabels()], [t.get_text() for t in ax.texts]
     (['2019-20', '2020-21'], ['7,040', '10,380'])
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
-    >>> fig, ax = new_figure()
     >>> _ = by_year(ax, pd.Series({2021: 9.7, 2022: 9.2, 2024: 8.4}))
-    >>> [t.get_text() for t in ax.get_xticklabels()]
-    ['2021-22', '2022-23', 'no 2023-24', '2024-25']
-    >>> plt.close(fig)
+    >>> [t.get_text() for t in ax.get_xticklabels()][-3:]
+    ['2022-23', 'no 2023-24', '2024-25']
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     import numpy as np
 
@@ -210,45 +169,43 @@ def by_year(
         )
     years = [int(y) for y in values.index]
     colour = color or PALETTE[0]
-    missing = [y for y in range(min(years), max(years)) if y not in years] if years else []
     if kind == "bar":
         ax.bar(years, values.to_numpy(), color=colour, label=label, width=0.7)
     else:
         # One line per run of consecutive years, joined by a dashed line across a missing year.
-        points = list(zip(years, values.to_numpy(dtype="float64"), strict=True))
-        runs: list[list[tuple[int, float]]] = []
-        for point in points:
-            if runs and point[0] == runs[-1][-1][0] + 1:
-                runs[-1].append(point)
-            else:
-                runs.append([point])
-        for i, run in enumerate(runs):
-            xs, ys = zip(*run, strict=True)
-            ax.plot(xs, ys, marker="o", color=colour, label=label if i == 0 else None)
-            if i:
-                (x0, y0), (x1, y1) = runs[i - 1][-1], run[0]
-                ax.plot([x0, x1], [y0, y1], linestyle="--", color=colour, linewidth=1)
+        ys = values.to_numpy(dtype="float64")
+        starts = [0] + [i for i in range(1, len(years)) if years[i] != years[i - 1] + 1]
+        for start, stop in zip(starts, [*starts[1:], len(years)], strict=True):
+            first = start == 0
+            ax.plot(
+                years[start:stop],
+                ys[start:stop],
+                marker="o",
+                color=colour,
+                label=label if first else None,
+            )
+            if not first:
+                gap = slice(start - 1, start + 1)
+                ax.plot(years[gap], ys[gap], linestyle="--", color=colour, linewidth=1)
     if annotate:
         for year, value in zip(years, values, strict=True):
             ax.annotate(
                 annotate.format(value),
                 (year, value),
-                textcoords="offset points",
                 xytext=(0, 4),
                 ha="center",
                 va="bottom",
-                fontsize=9,
+                **_LABEL,
             )
     if from_zero and len(values):
         low, high = ax.get_ylim()
         headroom = 1.12 if annotate else 1.05
         ax.set_ylim(min(0.0, low), max(high, float(values.max()) * headroom))
-    ticks = sorted({*years, *missing})
-    labels = [f"no {year_label(y)}" if y in missing else year_label(y) for y in ticks]
+    ticks = list(range(min(years), max(years) + 1)) if years else []
+    labels = [year_label(y) if y in years else f"no {year_label(y)}" for y in ticks]
     ax.set_xticks(ticks, labels)
-    # Upright when side by side they would not fit the panel's width (measured before layout).
     size = ax.xaxis.get_ticklabels()[0].get_fontsize() if ticks else 10
-    room = ax.get_position().width * ax.figure.get_figwidth() * 72
+    room = ax.get_position().width * ax.figure.get_figwidth() * 72  # points, before layout
     if sum(_width(label, size) + size for label in labels) > 0.85 * room:
         ax.tick_params(axis="x", labelrotation=90)
     ax.set_xlabel("Reporting year")
@@ -268,42 +225,32 @@ def interval_plot(
     reference: float | None = 0.0,
     xlabel: str = "Median hourly pay gap (%)",
 ) -> Axes:
-    """Draw one dot and interval per row of ``table``, first row at the top.
+    """Draw a dot and interval per row of ``table``, first at the top; return ``ax``.
 
-    Made for :func:`paygap_utils.stats.median_by_group_with_ci`'s result: a dot
-    at each group's median, a line across its confidence interval and the
-    group's n at the right, so a small group's wide interval is seen at once.
+    Made for :func:`paygap_utils.stats.median_by_group_with_ci`'s result, so a small
+    group's wide interval is seen at once.
 
     Parameters
     ----------
     ax : matplotlib.axes.Axes
         Where to draw.
     table : pandas.DataFrame
-        One row per group, in the order to draw them, with the columns below.
-    estimate, low, high : str
-        Columns holding the dot and the two ends of the interval.
-    n : str or None
-        Column holding each group's number of employers, written at the right;
-        None to leave it out.
+        One row per group, in the order to draw them.
+    estimate, low, high, n : str
+        Its columns with the dot, the ends of the interval and each group's number of
+        employers (``n=None`` leaves it out).
     labels : sequence or mapping, optional
-        Tick labels: one per row, or a mapping from the index to a label (e.g.
-        :data:`~paygap_utils.data.lookups.SIC_SECTIONS`); the index by default.
+        Tick labels, one per row or by index (e.g.
+        :data:`~paygap_utils.data.lookups.SIC_SECTIONS`); long ones are wrapped.
     color : str, optional
-        The first colour of :data:`PALETTE` by default.
+        :data:`PALETTE`'s first by default.
     reference : float or None
-        Draw a vertical line here (0: no gap); None for none.
+        A vertical line here (0: no gap).
     xlabel : str
         What the values are; the sign convention is added underneath.
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        ``ax``.
-
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from paygap_utils.plots import interval_plot, new_figure
     >>> table = pd.DataFrame({"n": [900, 4], "median": [9.5, 20.0],
@@ -327,25 +274,21 @@ def interval_plot(
     if reference is not None:
         ax.axvline(reference, color="0.2", linewidth=1)
     # Long names (SIC sections) on two lines, so that panels side by side keep their width.
-    names = [textwrap.fill(name, 28) for name in resolve_labels(table.index, labels)]
-    ax.set_yticks(rows, names)
+    ax.set_yticks(rows, [textwrap.fill(name, 28) for name in resolve_labels(table.index, labels)])
     ax.set_ylim(-0.7, len(table) - 0.3)
     ax.grid(axis="y", visible=False)
-    if n is not None:
+    for row, count in zip(rows, table[n] if n is not None else [], strict=False):
         # x in axes coordinates, y in data coordinates: the counts line up at the right edge.
-        place = ax.get_yaxis_transform()
-        for row, count in zip(rows, table[n], strict=True):
-            ax.text(
-                1.01,
-                row,
-                f"n = {count:,.0f}",
-                transform=place,
-                va="center",
-                ha="left",
-                fontsize=8,
-                color="0.35",
-            )
-    ax.set_xlabel(f"{xlabel}\n\u2190 women paid more | women paid less \u2192")
+        ax.text(
+            1.01,
+            row,
+            f"n = {count:,.0f}",
+            transform=ax.get_yaxis_transform(),
+            va="center",
+            fontsize=8,
+            color="0.35",
+        )
+    ax.set_xlabel(xlabel + _SIGN)
     return ax
 
 
@@ -359,34 +302,24 @@ def bar_by_group(
     highlight_color: str | None = None,
     xlabel: str | None = None,
 ) -> Axes:
-    """Draw one horizontal bar per group, first group at the top, with its value written on it.
+    """Draw a horizontal bar per group, first at the top, its value written on it; return ``ax``.
 
     Parameters
     ----------
     ax : matplotlib.axes.Axes
         Where to draw.
     values : pandas.Series
-        One number per group, in the order to draw them, e.g. a share per size
-        band. The index gives the labels.
+        One number per group, in the order to draw them (e.g. a share per size band); the
+        index gives the labels.
     annotate : str or None
-        A format such as ``"{:.0f}%"`` for the value written at each bar's end;
-        None for none.
+        A format such as ``"{:.0f}%"`` for the value at each bar's end.
     highlight : collection of index labels
         Groups drawn in ``highlight_color``, to point at them in the text.
-    color, highlight_color : str, optional
-        The first and second colours of :data:`PALETTE` by default.
-    xlabel : str, optional
-        The x axis label.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        ``ax``.
+    color, highlight_color, xlabel : str, optional
+        :data:`PALETTE`'s first and second colours by default; the x axis label.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from paygap_utils.plots import bar_by_group, new_figure
     >>> fig, ax = new_figure()
@@ -407,57 +340,35 @@ def bar_by_group(
     ax.barh(rows, numbers(values, "bar_by_group").to_numpy(), color=colours, height=0.7)
     ax.set_yticks(rows, [str(key) for key in values.index])
     ax.grid(axis="y", visible=False)
-    if annotate:
-        for row, value in zip(rows, values, strict=True):
-            ax.annotate(
-                annotate.format(value),
-                (value, row),
-                textcoords="offset points",
-                xytext=(3, 0),
-                va="center",
-                ha="left",
-                fontsize=9,
-            )
+    for row, value in zip(rows, values, strict=True):
+        if annotate:
+            ax.annotate(annotate.format(value), (value, row), xytext=(3, 0), va="center", **_LABEL)
     if xlabel:
         ax.set_xlabel(xlabel)
     return ax
 
 
 def quartile_profile(
-    ax: Axes,
-    shares: pd.DataFrame,
-    *,
-    labels: Any = None,
-    reference: float | None = 50.0,
+    ax: Axes, shares: pd.DataFrame, *, labels: Any = None, reference: float | None = 50.0
 ) -> Axes:
-    """Draw the share of women in each pay quarter, lowest paid at the left, one line per row.
+    """Draw women's share of each pay quarter, lowest paid at the left; return ``ax``.
 
-    Made for :func:`paygap_utils.quartiles.women_share_by_quartile`'s result: a
-    line that falls from left to right means women are fewer among the
-    higher paid.
+    Made for :func:`paygap_utils.quartiles.women_share_by_quartile`'s result: a line
+    falling to the right means women are fewer among the higher paid.
 
     Parameters
     ----------
     ax : matplotlib.axes.Axes
         Where to draw.
     shares : pandas.DataFrame
-        One row per line, with columns ``lower``, ``lower_middle``,
-        ``upper_middle`` and ``top`` (percent).
+        One row per line, columns ``lower``, ``lower_middle``, ``upper_middle``, ``top``.
     labels : sequence or mapping, optional
-        Legend labels: one per row, or a mapping from the index; by default the
-        index, with years written as ``2017-18``.
+        Legend labels, one per row or by index; the index by default, years as ``2017-18``.
     reference : float or None
-        Draw a dashed line here (50: as many women as men); None for none.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        ``ax``.
+        A dashed line here (50: as many women as men).
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from paygap_utils.plots import new_figure, quartile_profile
     >>> shares = pd.DataFrame({"lower": [56.0], "lower_middle": [52.0],
@@ -473,18 +384,15 @@ def quartile_profile(
     from ..quartiles import QUARTILE_LABELS, QUARTILES
 
     require_columns(shares, QUARTILES, "quartile_profile")
-    positions = list(range(len(QUARTILES)))
     names = resolve_labels(
-        shares.index,
-        labels,
-        default=lambda key: year_label(int(key)) if isinstance(key, Integral) else key,
+        shares.index, labels, default=lambda k: year_label(int(k)) if isinstance(k, Integral) else k
     )
     values = shares[list(QUARTILES)].to_numpy(dtype="float64")
     for i, (row, name) in enumerate(zip(values, names, strict=True)):
-        ax.plot(positions, row, marker="o", color=PALETTE[i % len(PALETTE)], label=name)
+        ax.plot(range(4), row, marker="o", color=PALETTE[i % len(PALETTE)], label=name)
     if reference is not None:
         ax.axhline(reference, color="0.2", linewidth=1, linestyle="--")
-    ax.set_xticks(positions, [QUARTILE_LABELS[q] for q in QUARTILES])
+    ax.set_xticks(range(4), [QUARTILE_LABELS[q] for q in QUARTILES])
     ax.set_xlabel("Pay quarter, lowest paid at the left")
     ax.set_ylabel("Women's share of the quarter (%)")
     return ax
@@ -504,17 +412,16 @@ def density(
 ) -> Any:
     """Draw where tens of thousands of employers lie: hexagons shaded by count, on a log scale.
 
-    A scatter plot of this many points is a solid blot; hexagons coloured by
-    how many employers fall in each (the colour-blind-safe ``cividis`` map)
-    show where most are. Points outside ``xlim`` or ``ylim`` are not drawn but
-    are counted in a note, so clipping the view never hides that they exist.
+    A scatter plot of this many points is a solid blot; hexagons coloured by how many fall
+    in each (the colour-blind-safe ``cividis``) show where most are. Points outside
+    ``xlim`` or ``ylim`` are not drawn but counted in a note.
 
     Parameters
     ----------
     ax : matplotlib.axes.Axes
         Where to draw.
     x, y : pandas.Series
-        The two columns, aligned; rows with a missing value in either are ignored.
+        The two columns, aligned; rows missing either are ignored.
     xlim, ylim : (float, float)
         The ranges of the axes.
     gridsize : int
@@ -522,8 +429,7 @@ def density(
     xlabel, ylabel : str, optional
         Axis labels; the Series' names by default.
     unit : str
-        What a point is, for the note: ``"employers"`` for one year, ``"reports"`` when
-        the rows pool several years.
+        What a point is, for the note: ``"employers"``, or ``"reports"`` for pooled years.
 
     Returns
     -------
@@ -532,8 +438,6 @@ def density(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from paygap_utils.plots import density, new_figure
     >>> fig, ax = new_figure()
@@ -559,24 +463,10 @@ def density(
         cmap="cividis",
         linewidths=0.2,
     )
-    hidden = int(present.sum() - inside.sum())
-    if hidden:
-        # Above the hexagons, on a white box, so the note stays readable over dense areas.
-        ax.text(
-            0.99,
-            0.98,
-            f"{hidden:,} {unit if hidden != 1 else unit.removesuffix('s')} outside the axes "
-            "not shown",
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            fontsize=8,
-            color="0.25",
-            zorder=5,
-            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 2},
-        )
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
+    if hidden := int(present.sum() - inside.sum()):
+        what = unit if hidden != 1 else unit.removesuffix("s")
+        _note(ax, f"{hidden:,} {what} outside the axes not shown", boxed=True)
+    ax.set(xlim=xlim, ylim=ylim)
     ax.set_xlabel(xlabel if xlabel is not None else str(x.name))
     ax.set_ylabel(ylabel if ylabel is not None else str(y.name))
     return hexes
@@ -592,38 +482,28 @@ def change_by_start(
     xlabel: str = "Median hourly pay gap in the first year (%)",
     ylabel: str = "Change by the next year (percentage points)",
 ) -> Axes:
-    """Draw the median year-on-year change for each starting band, with the middle half of changes.
+    """Draw the median change per starting band, with the middle half of changes; return ``ax``.
 
-    Made for :func:`paygap_utils.panel.change_by_start`'s result: one dot per
-    band at its median starting value, a vertical line across the band's 25th
-    to 75th percentile of change, and a line at 0 (no change). Dots above 0 at
-    the left and below 0 at the right are what regression to the mean looks like.
+    Made for :func:`paygap_utils.panel.change_by_start`'s result: a dot per band at its
+    median start, a line across its 25th to 75th percentile of change, and 0 marked. Dots
+    above 0 at the left and below it at the right are what regression to the mean looks like.
 
     Parameters
     ----------
     ax : matplotlib.axes.Axes
         Where to draw.
     table : pandas.DataFrame
-        One row per band with ``median_start``, ``median_change``,
-        ``q25_change`` and ``q75_change``; empty bands are skipped.
-    label : str, optional
-        Legend label.
-    color : str, optional
-        The first colour of :data:`PALETTE` by default.
+        One row per band with ``median_start``, ``median_change``, ``q25_change`` and
+        ``q75_change``; empty bands are skipped.
+    label, color : str, optional
+        Legend label; colour (:data:`PALETTE`'s first by default).
     offset : float
-        Shift along x, so that two tables drawn on one Axes do not overlap.
+        Shift along x, so that two tables on one Axes do not overlap.
     xlabel, ylabel : str
         Axis labels.
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        ``ax``.
-
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from paygap_utils.plots import change_by_start, new_figure
     >>> table = pd.DataFrame({"median_start": [-15.0, 5.0, 45.0],
@@ -635,15 +515,13 @@ def change_by_start(
     ([5.0, 0.0, -2.5], ['2017-18 to 2022-23'])
     >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
-    require_columns(
-        table, ["median_start", "median_change", "q25_change", "q75_change"], "change_by_start"
-    )
-    rows = table.dropna(subset=["median_start", "median_change"])
+    columns = ["median_start", "median_change", "q25_change", "q75_change"]
+    require_columns(table, columns, "change_by_start")
+    rows = table.dropna(subset=columns[:2])
     colour = color or PALETTE[0]
     xs = rows["median_start"].to_numpy(dtype="float64") + offset
     ax.vlines(xs, rows["q25_change"], rows["q75_change"], color=colour, linewidth=2, alpha=0.5)
     ax.plot(xs, rows["median_change"].to_numpy(dtype="float64"), "o", color=colour, label=label)
     ax.axhline(0, color="0.2", linewidth=1)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
     return ax

@@ -65,33 +65,26 @@ def use_style() -> None:
     import matplotlib as mpl
     from cycler import cycler
 
-    mpl.rcParams.update(
-        {
-            "axes.prop_cycle": cycler(color=list(PALETTE)),
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "axes.titlesize": 13,
-            "axes.titleweight": "bold",
-            "axes.labelsize": 11,
-            "figure.figsize": (8, 4.5),
-            "figure.dpi": 100,
-            "figure.constrained_layout.use": True,
-            "savefig.bbox": "tight",
-        }
-    )
+    mpl.rc("axes", prop_cycle=cycler(color=list(PALETTE)), grid=True, titlesize=13)
+    mpl.rc("axes", titleweight="bold", labelsize=11)
+    mpl.rc("axes.spines", top=False, right=False)
+    mpl.rc("grid", alpha=0.3)
+    mpl.rc("figure", figsize=(8, 4.5), dpi=100)
+    mpl.rc("figure.constrained_layout", use=True)
+    mpl.rc("savefig", bbox="tight")
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n:,} {unit if n != 1 else unit.removesuffix('s')}"
 
 
 def sample_label(df: pd.DataFrame, unit: str = "employers") -> str:
     """Say which years and how many rows a table holds, e.g. ``'2021-22, n = 10,555 employers'``.
 
-    One year of the data holds one report per employer, so its n is ``unit``.
-    Where a table pools several years, most employers report in several of them:
-    the label then counts reports (or ``unit``, when it is not ``"employers"``)
-    and the employers behind them (distinct ``linked_employer_id``, each row
-    without one counting as an employer of its own), and names the years inside
-    the span that are not there.
+    One year holds one report per employer, so its n is ``unit``. A table pooling several
+    years counts reports (or ``unit``, if not ``"employers"``) and the employers behind
+    them (distinct ``linked_employer_id``; a row without one counts as an employer), and
+    names the years inside its span that are not there.
 
     Examples
     --------
@@ -103,23 +96,19 @@ def sample_label(df: pd.DataFrame, unit: str = "employers") -> str:
     ...                            "linked_employer_id": pd.array([1, 1, 2], dtype="Int64")}))
     '2022-23 to 2024-25 (no 2023-24), n = 3 reports from 2 employers'
     >>> sample_label(pd.DataFrame({"year": [2020, 2021], "linked_employer_id": [7, 7]}), "pairs")
-    '2020-21 to 2021-22, n = 2 pairs from 1 employers'
+    '2020-21 to 2021-22, n = 2 pairs from 1 employer'
     """
     years = sorted(int(y) for y in df["year"].unique())
-    if not years:
-        return f"no years, n = 0 {unit}"
-    if len(years) == 1:
-        return f"{year_label(years[0])}, n = {len(df):,} {unit}"
+    if len(years) < 2:
+        return f"{year_label(years[0]) if years else 'no years'}, n = {_count(len(df), unit)}"
     span = f"{year_label(years[0])} to {year_label(years[-1])}"
-    absent = [year_label(y) for y in range(years[0], years[-1]) if y not in years]
-    if absent:
+    if absent := [year_label(y) for y in range(years[0], years[-1]) if y not in years]:
         span += f" (no {', '.join(absent)})"
-    counted = "reports" if unit == "employers" else unit
+    label = f"{span}, n = {_count(len(df), 'reports' if unit == 'employers' else unit)}"
     if "linked_employer_id" not in df:
-        return f"{span}, n = {len(df):,} {counted}"
+        return label
     ids = df["linked_employer_id"]
-    employers = int(ids.nunique()) + int(ids.isna().sum())
-    return f"{span}, n = {len(df):,} {counted} from {employers:,} employers"
+    return f"{label} from {_count(int(ids.nunique()) + int(ids.isna().sum()), 'employers')}"
 
 
 def set_title(
@@ -132,13 +121,11 @@ def set_title(
 ) -> None:
     """Title an Axes with what it shows, then the years and n of ``df`` (or ``subtitle``) below.
 
-    Both lines are wrapped to the width the Axes has, so that the titles of panels side
-    by side never run into each other.
+    Both are wrapped to the room the Axes has, up to the next panel on its right, so the
+    titles of panels side by side never run into each other.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from paygap_utils.plots import new_figure, set_title
     >>> fig, ax = new_figure()
@@ -154,27 +141,19 @@ def set_title(
     if subtitle is None and df is not None:
         subtitle = sample_label(df, unit)
     text = ax.set_title(title if subtitle is None else f"{title}\n{subtitle}", loc="left")
-    # Room up to the next panel's left edge (or the figure's), measured before the layout
-    # runs; constrained layout only ever spreads panels further apart than this.
-    box = ax.get_position()
-    right = min(
-        [other.get_position().x0 for other in ax.figure.axes if other.get_position().x0 > box.x0]
-        + [1.0]
-    )
-    room = 0.95 * (right - box.x0) * ax.figure.get_figwidth() * 72
-
-    def fits(line: str) -> bool:
-        return _width(line, text.get_fontsize(), text.get_fontweight()) <= room
-
+    # Measured before the layout runs; constrained layout only spreads panels further apart.
+    x0 = ax.get_position().x0
+    right = min([a.get_position().x0 for a in ax.figure.axes if a.get_position().x0 > x0] + [1])
+    room = 0.95 * (right - x0) * ax.figure.get_figwidth() * 72
     lines = []
     for paragraph in text.get_text().split("\n"):
         line = ""
         for word in paragraph.split(" "):
-            if line and not fits(f"{line} {word}"):
+            longer = f"{line} {word}" if line else word
+            if line and _width(longer, text.get_fontsize(), text.get_fontweight()) > room:
                 lines.append(line)
-                line = word
-            else:
-                line = f"{line} {word}" if line else word
+                longer = word
+            line = longer
         lines.append(line)
     text.set_text("\n".join(lines))
 
@@ -188,17 +167,22 @@ def _width(text: str, size: float, weight: Any = "normal") -> float:
     return TextToPath().get_text_width_height_descent(text, font, ismath=False)[0]
 
 
+def _note(ax: Axes, text: str, boxed: bool = False) -> None:
+    """Write a small note in the top right corner of ``ax`` (on a white box over dense areas)."""
+    box = {"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 2} if boxed else None
+    place = {"transform": ax.transAxes, "ha": "right", "va": "top", "zorder": 5}
+    ax.text(0.99, 0.98, text, fontsize=8, color="0.3", bbox=box, **place)
+
+
 def add_source(fig: Figure, df: pd.DataFrame | None = None) -> None:
     """Write the data's source and licence under a figure.
 
-    Uses the provenance :func:`paygap_utils.load` puts in ``df.attrs`` when
-    given, so the note names the as-of dates of the files behind the chart and
-    the attribution the licence asks for; without it, the manifest's.
+    With ``df``, the note names the as-of dates of the files behind its years and the
+    attribution, from the provenance :func:`paygap_utils.load` puts in ``df.attrs``;
+    without, the manifest's attribution.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> from paygap_utils.plots import add_source
     >>> fig, ax = plt.subplots()
@@ -210,19 +194,16 @@ def add_source(fig: Figure, df: pd.DataFrame | None = None) -> None:
     """
     attrs: dict[str, Any] = dict(df.attrs) if df is not None else {}
     note = "Source: UK Gender Pay Gap Service"
-    files = attrs.get("files") or []
-    if df is not None and "year" in df and files:
+    if df is not None and "year" in df:
         shown = {year_label(int(y)) for y in df["year"].unique()}
-        dates = sorted({f["as_of"] for f in files if f["year"] in shown})
-        if dates:
+        if dates := sorted({f["as_of"] for f in attrs.get("files") or [] if f["year"] in shown}):
             note += f" (files as of {dates[0]}" + (f" to {dates[-1]})" if len(dates) > 1 else ")")
     attribution = attrs.get("attribution")
     if attribution is None:
         from ..data.manifest import read_manifest
 
         attribution = read_manifest().licence["attribution"]
-    note += f". {attribution}"
-    fig.text(0.01, -0.02, note, fontsize=7, color="0.35", ha="left", va="top", wrap=True)
+    fig.text(0.01, -0.02, f"{note}. {attribution}", fontsize=7, color="0.35", va="top", wrap=True)
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, **kwargs: Any) -> tuple[Figure, Any]:
@@ -233,8 +214,6 @@ def new_figure(ncols: int = 1, nrows: int = 1, **kwargs: Any) -> tuple[Figure, A
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from paygap_utils.plots import new_figure
     >>> fig, axes = new_figure(ncols=2)
     >>> len(axes), fig.get_size_inches().tolist()
@@ -272,25 +251,22 @@ def save_figure(
     Parameters
     ----------
     fig : matplotlib.figure.Figure
-        The chart, e.g. from :func:`paygap_utils.plots.new_figure`.
+        The chart, e.g. from :func:`paygap_utils.plots.new_figure`; it keeps its size on screen.
     path : str or Path
         Where to write it; ``.png`` is added if it has no suffix.
     df : pandas.DataFrame, optional
-        The rows behind the chart: the source line then names the as-of dates of
-        their files (see :func:`paygap_utils.plots.add_source`). A figure that already
-        has a source line keeps it.
-    size : (float, float)
-        Width and height in inches; a 16:9 slide by default (2000 x 1125 pixels at 150 dpi).
-    dpi : int
-        Pixels per inch.
+        The rows behind the chart, for the as-of dates of the source line
+        (:func:`add_source`); a figure that has a source line keeps it.
+    size, dpi : (float, float), int
+        Inches and pixels per inch: a 16:9 slide by default (2000 x 1125 pixels).
     overwrite : bool
-        Replace a file at ``path`` that this function did not write. A PNG it wrote
-        (running the cell again) is replaced without asking.
+        Replace a file at ``path`` this function did not write; one it wrote (running the
+        cell again) is replaced without asking.
 
     Returns
     -------
     Path
-        The file written. The figure keeps its size on screen.
+        The file written.
 
     Raises
     ------
@@ -299,16 +275,13 @@ def save_figure(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import tempfile
     >>> from pathlib import Path
     >>> from PIL import Image
     >>> from paygap_utils import plots
-    >>> from paygap_utils.plots import save_figure
     >>> fig, ax = plots.new_figure()
     >>> _ = ax.plot([2019, 2020], [9.5, 9.1])
-    >>> png = save_figure(fig, Path(tempfile.mkdtemp()) / "gap")
+    >>> png = plots.save_figure(fig, Path(tempfile.mkdtemp()) / "gap")
     >>> png.name, Image.open(png).size
     ('gap.png', (2000, 1125))
     >>> [t.get_text()[:33] for t in fig.texts]
@@ -317,13 +290,11 @@ def save_figure(
     """
     import io
 
-    from PIL import Image, PngImagePlugin
+    from PIL import Image, ImageOps, PngImagePlugin
 
     from .._files import write_file
 
-    target = Path(path)
-    if target.suffix == "":
-        target = target.with_suffix(".png")
+    target = Path(path) if Path(path).suffix else Path(path).with_suffix(".png")
     if target.suffix.lower() != ".png":
         raise ValueError(f"{target}: save_figure writes PNG files; give a name ending in .png.")
     if target.exists() and not overwrite and not _written_by_us(target):
@@ -333,30 +304,23 @@ def save_figure(
         )
     if not any(text.get_text().startswith("Source:") for text in fig.texts):
         add_source(fig, df)
-    shown = fig.get_size_inches().copy()
+    shown, buffer = fig.get_size_inches().copy(), io.BytesIO()
     try:
-        fig.set_size_inches(*size)
-        buffer = io.BytesIO()
         # Tight, so the source line under the axes is kept; then centred on a white canvas
         # of exactly the slide's size, so every chart of a deck lines up.
+        fig.set_size_inches(*size)
         fig.savefig(buffer, dpi=dpi, format="png", bbox_inches="tight", facecolor="white")
     finally:
         fig.set_size_inches(*shown)
-    width, height = round(size[0] * dpi), round(size[1] * dpi)
     with Image.open(buffer) as drawn:
-        chart = drawn.convert("RGB")
-    scale = min(width / chart.width, height / chart.height, 1.0)
-    if scale < 1.0:
-        chart = chart.resize(
-            (round(chart.width * scale), round(chart.height * scale)), Image.LANCZOS
+        slide = ImageOps.pad(
+            drawn.convert("RGB"), (round(size[0] * dpi), round(size[1] * dpi)), color="white"
         )
-    canvas = Image.new("RGB", (width, height), "white")
-    canvas.paste(chart, ((width - chart.width) // 2, (height - chart.height) // 2))
     info = PngImagePlugin.PngInfo()
     info.add_text("Software", _SOFTWARE_TAG)
     return write_file(
         target,
-        lambda file: canvas.save(file, format="PNG", pnginfo=info, dpi=(dpi, dpi)),
+        lambda file: slide.save(file, format="PNG", pnginfo=info, dpi=(dpi, dpi)),
         replace=True,
         what="the chart",
     )

@@ -1,9 +1,8 @@
 """Data-quality and consistency checks: values that cannot be right, and figures that disagree.
 
-Each check works on :func:`paygap_utils.load`'s table (or any subset of its rows),
-is vectorised, and returns either a table indexed like its input, to pick out
-the rows concerned, or a tidy table of counts. A flagged row is one to look at,
-not one to delete blindly: say in your results what you dropped and why.
+Each check takes :func:`paygap_utils.load`'s table (or a subset) and returns a table indexed
+like it, to pick out the rows, or a tidy table of counts. A flagged row is one to look at,
+not to delete blindly: say in your results what you dropped and why.
 """
 
 from __future__ import annotations
@@ -47,19 +46,10 @@ _GAP_KINDS: tuple[str, ...] = ("blank", "0", "non-zero")
 def quartile_sums(df: pd.DataFrame, tol: float = 0.1) -> pd.DataFrame:
     """Add up the men's and women's shares of each pay quartile, which should make 100.
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        :func:`paygap_utils.load`'s table, or any subset of its rows.
-    tol : float
-        How far from 100 a sum may be, in points, before it is a violation: shares are
-        published with one decimal, so two can add up to 99.9 or 100.1 with nothing wrong.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed like ``df``: the sums ``lower``, ``lower_middle``, ``upper_middle`` and
-        ``top``; ``missing`` (any of the eight shares blank) and ``violation``.
+    Returns a table indexed like ``df`` (:func:`paygap_utils.load`'s table or a subset): the
+    sums ``lower``, ``lower_middle``, ``upper_middle`` and ``top``; ``missing`` (any of the
+    eight shares blank) and ``violation``: more than ``tol`` points from 100 (shares are
+    published with one decimal, so two can add up to 99.9 or 100.1 with nothing wrong).
 
     Examples
     --------

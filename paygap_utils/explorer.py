@@ -1,16 +1,10 @@
 """Look up one employer: find it by the name people know it by, then its figures over every year.
 
 An :class:`EmployerIndex` is built once from :func:`paygap_utils.load`'s table (under a
-second) and answers each search in milliseconds. Each word typed is looked for among the
-words of every name an employer has filed under and of its name today: as typed, as the
-start of a word, or with a typo (rapidfuzz's optimal string alignment distance: one letter
-wrong, missing, added or two swapped; two in words of eight letters or more). Case,
-punctuation and apostrophes do not matter ("sainsbury's" finds "SAINSBURYS"), initials find
-a name ("BBC"), and a company number works without the zeros Excel strips.
-:meth:`EmployerIndex.profile` gives one row per reporting year, the years without a return
-or without published data included, beside the medians of the same sector, size band and
-region that year. ``notebooks/explorer.ipynb`` puts widgets on top. pandas, rapidfuzz and
-matplotlib are imported only when a function here is called.
+second) and answers each search in milliseconds; :meth:`EmployerIndex.profile` gives one row
+per reporting year, years without a return or data included, beside the medians of the same
+sector, size band and region. ``notebooks/explorer.ipynb`` puts widgets on top. pandas,
+rapidfuzz and matplotlib are imported only when a function here is called.
 """
 
 from __future__ import annotations
@@ -72,6 +66,12 @@ def _company_number(query: str) -> str | None:
 
 class EmployerIndex:
     """Every employer of a table, ready to be searched and profiled.
+
+    Each word typed is looked for among the words of every name an employer has filed
+    under and of its name today: as typed, as a word's start, or with a typo (rapidfuzz's
+    optimal string alignment distance: a letter wrong, missing, added or two swapped; two in
+    words of eight letters or more). Case, punctuation and apostrophes do not matter,
+    initials find a name, and a company number works without the zeros Excel strips.
 
     Parameters
     ----------
@@ -210,7 +210,6 @@ class EmployerIndex:
             Examples are :class:`EmployerIndex`'s.
         """
         import numpy as np
-        import pandas as pd
 
         index, (employer, word, today) = self.index, self._posting
         # How each employer was found: a position in _MATCHES, or past the end for not at all.
@@ -253,19 +252,14 @@ class EmployerIndex:
             na_position="last",
         )
         shown = hits.head(limit)
-        result = pd.DataFrame(
-            {
-                "key": shown.index.astype(str),
-                "name": shown["name"].astype(str).to_numpy(),
-                "company_number": shown["company_number"].to_numpy(dtype=object),
-                "years": [
-                    [year_label(y) for y in self.years if bits >> (y - self.years[0]) & 1]
-                    for bits in shown["years"]
-                ],
-                "n_years": shown["n_years"].to_numpy(),
-                "match": [_MATCHES[k] for k in shown["kind"]],
-            }
-        )
+        first = self.years[0]
+        result = shown.reset_index().assign(
+            years=[
+                [year_label(first + i) for i in range(len(self.years)) if bits >> i & 1]
+                for bits in shown["years"]
+            ],
+            match=[_MATCHES[k] for k in shown["kind"]],
+        )[["key", "name", "company_number", "years", "n_years", "match"]]
         result.attrs["total"] = len(hits)
         return result
 

@@ -1,9 +1,8 @@
 """Predicting an employer's median pay gap with scikit-learn, and scoring it honestly.
 
-:func:`features` turns the clean table into a modelling table, :func:`make_pipeline`
-returns a ready scikit-learn pipeline and :func:`cv_scores` cross-validates it with
-every employer's rows kept together in one fold (or, to show why that matters, not).
-scikit-learn is imported only when these functions are called.
+:func:`features` turns the clean table into a modelling table, :func:`make_pipeline` returns
+a scikit-learn pipeline and :func:`cv_scores` cross-validates it with each employer's rows in
+one fold (or, to show why that matters, not). scikit-learn is imported only when needed.
 """
 
 from __future__ import annotations
@@ -206,14 +205,10 @@ def cv_scores(
 
     Parameters
     ----------
-    pipeline : sklearn.pipeline.Pipeline
-        E.g. from :func:`make_pipeline`; cloned for each fold.
-    table : pandas.DataFrame
-        From :func:`features`.
-    grouped : bool
-        Keep each employer's rows in one fold.
-    n_splits : int
-        Number of folds.
+    pipeline, table
+        E.g. from :func:`make_pipeline` (cloned for each fold) and :func:`features`.
+    grouped, n_splits : bool, int
+        Keep each employer's rows in one fold; the number of folds.
     target, group : str
         Columns holding what is predicted and the employer.
     train_score : bool

@@ -49,17 +49,10 @@ def link_summary(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
     2018      10812             0   10558
     2019       7040          7040    7040
     """
-    import pandas as pd
 
     require_columns(df, ["year", "employer_id", id_column], "link_summary")
-    grouped = df.groupby("year")
-    summary = pd.DataFrame(
-        {
-            "employers": grouped.size(),
-            "published_id": grouped["employer_id"].count(),
-            "linked": grouped[id_column].count(),
-        }
-    )
+    counts = {"employers": ("year", "size"), "published_id": ("employer_id", "count")}
+    summary = df.groupby("year").agg(**counts, linked=(id_column, "count"))
     summary["linked_percent"] = (100 * summary["linked"] / summary["employers"]).round(1)
     shared = df[id_column].notna() & df.duplicated(["year", id_column], keep=False)
     summary["ambiguous"] = shared.groupby(df["year"]).sum().reindex(summary.index, fill_value=0)

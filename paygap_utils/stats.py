@@ -1,8 +1,7 @@
 """Summary statistics of the gap columns: per-group summaries, reporting artefacts, weighting.
 
-Every statistic here is employer-weighted unless it says otherwise: each employer
-counts once, whatever its size, because the data has no headcounts. pandas and
-numpy are imported only when a function here is called.
+Every statistic is employer-weighted unless it says otherwise: each employer counts once,
+whatever its size (the data has no headcounts). pandas is imported only when needed.
 """
 
 from __future__ import annotations
@@ -146,18 +145,8 @@ def decimal_places(values: pd.Series, max_places: int = 6) -> pd.Series:
 
     Far more whole numbers than the other values suggest means many reporters rounded;
     a change in places between years is a change in how the data was entered or published.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        Numbers, e.g. ``df["diff_median_hourly_percent"]``.
-    max_places : int
-        Values needing more places are given ``max_places``.
-
-    Returns
-    -------
-    pandas.Series
-        ``Int64``, missing where ``values`` is, with its index.
+    Returns ``Int64`` numbers, missing where ``values`` is; values needing more places than
+    ``max_places`` get ``max_places``.
 
     Examples
     --------
@@ -185,17 +174,8 @@ def weighted_quantile(values: Any, weights: Any, q: float = 0.5) -> float:
     ``q`` exactly, the average of that value and the next, so equal weights give the
     ordinary median. Pairs missing a value or weight are left out.
 
-    Parameters
-    ----------
-    values, weights : array-like of numbers
-        Of the same length; weights 0 or more.
-    q : float
-        Between 0 and 1 (0.5: the weighted median).
-
-    Returns
-    -------
-    float
-        NaN when no pair has a value and a positive weight.
+    ``values`` and ``weights`` (0 or more) are of one length, ``q`` between 0 and 1 (0.5: the
+    weighted median). NaN when no pair has a value and a positive weight.
 
     Examples
     --------

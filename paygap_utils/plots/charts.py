@@ -57,20 +57,14 @@ def gap_histogram(
         Where to draw.
     values : pandas.Series
         The gaps, e.g. ``df["diff_median_hourly_percent"]``; missing values are ignored.
-    limits : (float, float)
-        The range of the x axis.
-    binwidth : float
-        Width of each bin, in percentage points (above 0).
-    color, label, alpha : optional
-        Bar colour (:data:`PALETTE`'s first), legend label (the median line's too) and
-        opacity, so that two histograms on one Axes both show.
-    mark_median : bool
-        Draw a dashed line at the median.
-    xlabel : str
-        What the values are; the sign convention is added underneath.
-    unit : str
-        What the y axis counts: ``"employers"`` for one year, ``"reports"`` when the values
-        pool several years (most employers report every year).
+    limits, binwidth : (float, float), float
+        The range of the x axis; the width of a bin in percentage points (above 0).
+    color, label, alpha, mark_median : optional
+        Bar colour, legend label (the median line's too), opacity (so that two histograms
+        on one Axes both show) and whether to draw the median as a dashed line.
+    xlabel, unit : str
+        What the values are (the sign convention is added underneath); what the y axis
+        counts: ``"employers"`` for one year, ``"reports"`` when values pool several years.
 
     Examples
     --------
@@ -132,17 +126,13 @@ def by_year(
     ax : matplotlib.axes.Axes
         Where to draw.
     values : pandas.Series
-        Indexed by ``year`` (first calendar year, as in :func:`paygap_utils.load`),
-        e.g. ``df.groupby("year")["diff_median_hourly_percent"].median()``.
-    kind : {"line", "bar"}
-        A line with markers (several can share an Axes) or bars.
-    label, color : str, optional
-        Legend label; colour (:data:`PALETTE`'s first by default).
+        Indexed by ``year``, e.g. ``df.groupby("year")["diff_median_hourly_percent"].median()``.
+    kind, label, color : str, optional
+        ``"line"`` (several can share an Axes) or ``"bar"``; legend label; colour.
     annotate : str, optional
-        A format such as ``"{:,.0f}"`` or ``"{:.1f}%"``: write each value on the chart.
+        A format such as ``"{:.1f}%"``: write each value on the chart.
     from_zero : bool
-        Start the y axis at 0 (or below), so that differences between years are not
-        magnified, with room for the labels; a later call on the same Axes extends it.
+        Start the y axis at 0 (or below), so differences between years are not magnified.
 
     Examples
     --------
@@ -237,17 +227,12 @@ def interval_plot(
     table : pandas.DataFrame
         One row per group, in the order to draw them.
     estimate, low, high, n : str
-        Its columns with the dot, the ends of the interval and each group's number of
-        employers (``n=None`` leaves it out).
+        Its columns: the dot, the interval's ends, each group's n (``None``: left out).
     labels : sequence or mapping, optional
         Tick labels, one per row or by index (e.g.
         :data:`~paygap_utils.data.lookups.SIC_SECTIONS`); long ones are wrapped.
-    color : str, optional
-        :data:`PALETTE`'s first by default.
-    reference : float or None
-        A vertical line here (0: no gap).
-    xlabel : str
-        What the values are; the sign convention is added underneath.
+    color, reference, xlabel : optional
+        Colour; a vertical line (0: no gap); what the values are.
 
     Examples
     --------
@@ -309,14 +294,11 @@ def bar_by_group(
     ax : matplotlib.axes.Axes
         Where to draw.
     values : pandas.Series
-        One number per group, in the order to draw them (e.g. a share per size band); the
-        index gives the labels.
+        One number per group, in the order to draw them; the index gives the labels.
     annotate : str or None
         A format such as ``"{:.0f}%"`` for the value at each bar's end.
-    highlight : collection of index labels
-        Groups drawn in ``highlight_color``, to point at them in the text.
-    color, highlight_color, xlabel : str, optional
-        :data:`PALETTE`'s first and second colours by default; the x axis label.
+    highlight, color, highlight_color, xlabel : optional
+        Groups drawn in ``highlight_color``, to point at them; the colours; the x label.
 
     Examples
     --------
@@ -362,10 +344,8 @@ def quartile_profile(
         Where to draw.
     shares : pandas.DataFrame
         One row per line, columns ``lower``, ``lower_middle``, ``upper_middle``, ``top``.
-    labels : sequence or mapping, optional
-        Legend labels, one per row or by index; the index by default, years as ``2017-18``.
-    reference : float or None
-        A dashed line here (50: as many women as men).
+    labels, reference : optional
+        Legend labels, one per row or by index (years as ``2017-18``); a dashed line at 50.
 
     Examples
     --------
@@ -422,14 +402,11 @@ def density(
         Where to draw.
     x, y : pandas.Series
         The two columns, aligned; rows missing either are ignored.
-    xlim, ylim : (float, float)
-        The ranges of the axes.
-    gridsize : int
-        Number of hexagons across the x axis.
-    xlabel, ylabel : str, optional
-        Axis labels; the Series' names by default.
-    unit : str
-        What a point is, for the note: ``"employers"``, or ``"reports"`` for pooled years.
+    xlim, ylim, gridsize : (float, float), int
+        The ranges of the axes; the number of hexagons across.
+    xlabel, ylabel, unit : str, optional
+        Axis labels (the Series' names by default); what a point is, for the note:
+        ``"employers"``, or ``"reports"`` for pooled years.
 
     Returns
     -------
@@ -495,12 +472,9 @@ def change_by_start(
     table : pandas.DataFrame
         One row per band with ``median_start``, ``median_change``, ``q25_change`` and
         ``q75_change``; empty bands are skipped.
-    label, color : str, optional
-        Legend label; colour (:data:`PALETTE`'s first by default).
-    offset : float
-        Shift along x, so that two tables on one Axes do not overlap.
-    xlabel, ylabel : str
-        Axis labels.
+    label, color, offset, xlabel, ylabel : optional
+        Legend label, colour, a shift along x (so two tables on one Axes do not overlap),
+        axis labels.
 
     Examples
     --------

@@ -64,18 +64,12 @@ def tile_map(
         :data:`~paygap_utils.data.lookups.REGIONS` (e.g.
         ``latest.groupby("region", observed=True)["diff_median_hourly_percent"].median()``);
         other index values (``"Crown Dependency"``) are ignored.
-    n : pandas.Series, optional
-        The number of employers behind each value, written under it.
-    vmin, vmax : float, optional
-        The ends of the colour scale (the values' range by default): give the same to
-        several maps so their colours compare.
-    cmap, annotate, label : str
-        The colour map (``cividis_r``: colour-blind-safe, darker for larger values), the
-        format of each tile's value and the colour bar's label.
-    highlight : str, optional
-        A region to outline, e.g. an employer's own.
-    colorbar : bool
-        Draw a colour bar beside the map.
+    n, vmin, vmax : optional
+        The number of employers behind each value, written under it; the ends of the
+        colour scale (give the same to several maps so their colours compare).
+    cmap, annotate, label, highlight, colorbar : optional
+        The colour map (``cividis_r``: colour-blind-safe, darker for larger values), each
+        value's format, the colour bar's label, a region to outline, whether to draw a bar.
 
     Returns
     -------

@@ -255,23 +255,17 @@ def save_figure(
     path : str or Path
         Where to write it; ``.png`` is added if it has no suffix.
     df : pandas.DataFrame, optional
-        The rows behind the chart, for the as-of dates of the source line
-        (:func:`add_source`); a figure that has a source line keeps it.
+        The rows behind the chart, for the source line's dates (a source line kept).
     size, dpi : (float, float), int
         Inches and pixels per inch: a 16:9 slide by default (2000 x 1125 pixels).
     overwrite : bool
-        Replace a file at ``path`` this function did not write; one it wrote (running the
-        cell again) is replaced without asking.
+        Replace a file at ``path`` this function did not write (a FileExistsError
+        otherwise); one it wrote (running the cell again) is replaced without asking.
 
     Returns
     -------
     Path
         The file written.
-
-    Raises
-    ------
-    FileExistsError
-        When ``path`` is a file this function did not write and ``overwrite`` is False.
 
     Examples
     --------

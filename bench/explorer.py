@@ -79,7 +79,7 @@ def _library(df) -> list[str]:
 
     def drawn() -> None:
         fig = plot_profile(index.profile(key), index)
-        fig.savefig(io.BytesIO(), format="png", dpi=80, bbox_inches="tight")
+        fig.savefig(io.BytesIO(), format="png", dpi=80, bbox_inches=fig.bbox_inches)
         plt.close(fig)
 
     draw_median, draw_best = best_of(drawn, repeat=5)

@@ -203,7 +203,8 @@ def add_source(fig: Figure, df: pd.DataFrame | None = None) -> None:
         from ..data.manifest import read_manifest
 
         attribution = read_manifest().licence["attribution"]
-    fig.text(0.01, -0.02, f"{note}. {attribution}", fontsize=7, color="0.35", va="top", wrap=True)
+    # A label of the figure: the layout keeps room for it under everything else.
+    fig.supxlabel(f"{note}. {attribution}", x=0.01, ha="left", fontsize=7, color="0.35", wrap=True)
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, **kwargs: Any) -> tuple[Figure, Any]:

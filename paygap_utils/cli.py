@@ -7,7 +7,7 @@ verify   re-hash the downloaded files; ``--remote`` re-downloads them to check t
 list     years, sizes, rows, as-of dates, and whether each file is downloaded
 doctor   versions, memory, data folder and free space, network, the state of each file
 refresh  for organisers: download the current files and write an updated manifest
-sqlite   write the cleaned table to a SQLite database file (with Datasette metadata), for SQL users
+sqlite   write the cleaned table to a SQLite database file (with full-text search), for SQL users
 export   write the cleaned table as CSV (for R), parquet or SQLite; ``--print-path`` for scripts
 datasette  browse the table in Datasette: search, facets, SQL, in the browser
 slides   a notebook as one HTML slide deck that works with no network (reveal.js inside)
@@ -121,10 +121,10 @@ def _refresh(args: argparse.Namespace) -> int:
 
 def _sqlite(args: argparse.Namespace) -> int:
     from .data.loader import load
-    from .organisers.export import metadata_path, to_sqlite
+    from .organisers.export import to_sqlite
 
     path = to_sqlite(load(progressbar=not args.quiet), args.path, force=args.force)
-    print(f"Wrote {path} and {metadata_path(path).name} (Datasette metadata).")
+    print(f"Wrote {path}.")
     print(f"Try: sqlite3 {path} 'SELECT year, COUNT(*) FROM paygap GROUP BY year'")
     print(f"  or: python -m paygap_utils datasette --database {path}")
     return 0
@@ -302,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     force_help = "replace PATH even if paygap_utils did not write it"
     sqlite = commands.add_parser(
-        "sqlite", help="write the cleaned table to a SQLite file, with Datasette metadata"
+        "sqlite", help="write the cleaned table to a SQLite file, with full-text search"
     )
     sqlite.add_argument("path", type=Path, nargs="?", default=Path("paygap.sqlite"))
     sqlite.add_argument("--force", action="store_true", help=force_help)

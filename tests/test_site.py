@@ -37,7 +37,7 @@ def _name(notebook: Path) -> str:
     return notebook.relative_to(REPO_ROOT / "notebooks").with_suffix("").as_posix()
 
 
-IMAGES = re.compile(r"<img[^>]+src=\"(?:\.\./)?_images/[^\"]+\"")
+IMAGES = re.compile(r"<img[^>]+src=\"(?:\.\./)*_images/[^\"]+\"")
 LOADED = "(imgs) => imgs.filter((img) => img.complete && img.naturalWidth > 0).length"
 
 

@@ -55,7 +55,7 @@ NOTEBOOK = "paygap-starter/notebooks/00_start_here.ipynb"
 # Not in /tmp: the hub's unit has a private /tmp (PrivateTmp=yes).
 RUNS = BUILT / "runs"
 SYSTEMD = Path("/usr/lib/systemd/systemd")
-COMMANDS = ("unshare", "setpriv", "useradd", "userdel", "git", "bash", "openssl")
+COMMANDS = ("unshare", "nsenter", "setpriv", "useradd", "userdel", "git", "bash", "openssl")
 PROXY = BUILT / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
 # The units of the private systemd besides the hub: empty stand-ins for the targets every
 # service orders itself after, so nothing of this machine's own boot is pulled in.
@@ -77,7 +77,7 @@ mount --bind "$run/units" /usr/lib/systemd/system
 mount --bind /run/empty /etc/systemd/system
 mount --bind /run/empty /usr/lib/systemd/system-generators
 exec env -i container=paygap-bench PATH=/usr/sbin:/usr/bin:/sbin:/bin /usr/lib/systemd/systemd \
-    --unit=paygap-hub.service --show-status=no
+    --unit=sysinit.target --show-status=no
 """
 # The launcher joins the run's cgroups, so that they are the namespace's root, then unshares.
 OUTER = (
@@ -204,13 +204,13 @@ class Machine:
         except OSError:
             return []
 
-    def start(self, unit_text: str) -> None:
+    def start(self) -> None:
+        """Boot the namespace's systemd, with no unit but the stand-in targets."""
         units = self.run / "units"
         units.mkdir()
         for target in TARGETS:
             (units / f"{target}.target").write_text(f"[Unit]\nDescription={target}\n")
         (units / "system.slice").write_text("[Unit]\nDescription=system services\n")
-        (units / "paygap-hub.service").write_text(unit_text)
         # The hub's log in the run's folder (on a VM it goes to the journal).
         (units / "paygap-hub.service.d").mkdir()
         (units / "paygap-hub.service.d" / "log.conf").write_text(
@@ -235,6 +235,31 @@ class Machine:
                 stderr=subprocess.STDOUT,
             )
 
+    def init(self) -> int:
+        """The host's id of the namespace's PID 1 (systemd), once unshare has made it."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        for _ in range(100):
+            pids = children.read_text().split()
+            if pids:
+                return int(pids[0])
+            time.sleep(0.1)
+        raise RuntimeError(f"unshare made no namespace; the end of its log:\n{self.log_tail()}")
+
+    def run_inside(self, command: list[str]) -> subprocess.CompletedProcess:
+        """Run ``command`` in the namespace, as a root shell of that machine would."""
+        private = Path(f"/proc/{self.init()}/root/run/systemd/private")
+        for _ in range(300):  # systemd's socket for systemctl, once it has booted
+            if private.exists():
+                break
+            time.sleep(0.1)
+        with self.log.open("ab") as log:
+            return subprocess.run(
+                ["nsenter", "-t", str(self.init()), "-m", "-p", "--", *command],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -249,15 +274,12 @@ class Machine:
     def stop(self) -> None:
         """Power the namespace off: every process in it ends; then its cgroups go."""
         if self.alive():
-            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-            init = [int(pid) for pid in children.read_text().split()]
-            for pid in init:  # systemd's immediate power-off, as `systemctl poweroff -ff`
-                os.kill(pid, signal.SIGRTMIN + 14)
+            init = self.init()
+            os.kill(init, signal.SIGRTMIN + 14)  # systemd's immediate power-off (poweroff -ff)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                for pid in init:
-                    os.kill(pid, signal.SIGKILL)
+                os.kill(init, signal.SIGKILL)
                 self.process.wait(timeout=30)
         remove_cgroups(self.cgroups)
 
@@ -531,7 +553,12 @@ def prepare(run: Path, mirror: str, ports: dict[str, int], organiser: str) -> di
 def start_hub(box: Machine, run: Path, hub: str) -> None:
     import requests
 
-    box.start((ONE_MACHINE / "paygap-hub.service").read_text().replace("@PREFIX@", str(run)))
+    box.start()
+    # setup's own service step: it installs and enables the unit and starts the hub.
+    if box.run_inside(
+        ["bash", str(ONE_MACHINE / "setup"), "--prefix", str(run), "service"]
+    ).returncode:
+        raise RuntimeError(f"setup's service step failed; the end of its log:\n{box.log_tail()}")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -715,6 +742,9 @@ def main(argv: list[str] | None = None) -> int:
             if "first_figure_s" not in record:
                 record.setdefault("error", f"{record.get('stage', 'waiting')}: no answer in time")
 
+        # The peak of everything the hub's machine ran, the page cache it filled included
+        # (read before the probes, one of which allocates more than the limit).
+        machine_mb = int((box.cgroup("memory") / "memory.max_usage_in_bytes").read_text()) / 2**20
         done = [r for r in records if "first_figure_s" in r]
         isolated = probe(box, done)
         hub_pids = box.pids("paygap-hub.service")
@@ -728,8 +758,6 @@ def main(argv: list[str] | None = None) -> int:
                 **over_the_limit(box, hub, done[0], limit_mb),
             }
         figures = [r["first_figure_s"] for r in done]
-        # The peak of everything the hub's machine ran, page cache it filled included.
-        machine_mb = int((box.cgroup("memory") / "memory.max_usage_in_bytes").read_text()) / 2**20
         result = {
             "users": args.users,
             "failed": args.users - len(done),

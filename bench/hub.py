@@ -339,6 +339,40 @@ def log_in(hub: str, name: str, password: str, timeout: float):
     return http, http.post(f"{hub}/hub/login", data=form, allow_redirects=False, timeout=timeout)
 
 
+def pull(http, user: str, repo: str, timeout: float) -> None:
+    """What the nbgitpuller link does once the server is up: pull ``repo`` into the home."""
+    query = {"repo": repo, "branch": "main"}
+    with http.get(f"{user}/git-pull/api", params=query, stream=True, timeout=timeout) as answer:
+        answer.raise_for_status()
+        events = [json.loads(ln[5:]) for ln in answer.iter_lines() if ln.startswith(b"data:")]
+    if not events or events[-1].get("phase") != "finished":
+        raise RuntimeError(f"nbgitpuller did not finish: {events[-1:] or 'no answer'}")
+
+
+def fix_on_the_day(run: Path, hub: str, record: dict, repo: str) -> bool:
+    """Push a new file to the notebooks' repository, then follow the link again as one
+    attendee: True if the file reached their copy."""
+    import requests
+
+    work = run / "fix"
+    subprocess.run(
+        ["git", "clone", "--quiet", str(run / "git" / "paygap-starter"), str(work)], check=True
+    )
+    (work / "FIX_ON_THE_DAY.md").write_text("A fix pushed during the event.\n")
+    git = ["git", "-C", str(work), "-c", "user.name=bench.hub", "-c", "user.email=bench@localhost"]
+    for command in (
+        ["add", "FIX_ON_THE_DAY.md"],
+        ["commit", "--quiet", "-m", "Fix"],
+        ["push", "--quiet", "origin", "HEAD:main"],
+    ):
+        subprocess.run([*git, *command], check=True)
+    http = requests.Session()
+    http.headers["Authorization"] = f"token {record['token']}"
+    user = f"{hub}/user/{record['name']}"
+    pull(http, user, repo, 300)
+    return http.get(f"{user}/api/contents/paygap-starter/FIX_ON_THE_DAY.md", timeout=60).ok
+
+
 def attendee(hub: str, record: dict, password: str, repo: str, at: float, timeout: float) -> None:
     """Arrive at ``at``; log in, start a server, pull the notebooks, open notebook 00 and run
     its code cells until one draws a figure. Fills ``record``; a failure goes in its error."""
@@ -373,12 +407,7 @@ def attendee(hub: str, record: dict, password: str, repo: str, at: float, timeou
 
         record["stage"] = "pull"
         user = f"{hub}/user/{name}"
-        query = {"repo": repo, "branch": "main"}
-        with http.get(f"{user}/git-pull/api", params=query, stream=True, timeout=timeout) as pull:
-            pull.raise_for_status()
-            events = [json.loads(ln[5:]) for ln in pull.iter_lines() if ln.startswith(b"data:")]
-        if not events or events[-1].get("phase") != "finished":
-            raise RuntimeError(f"nbgitpuller did not finish: {events[-1:] or 'no answer'}")
+        pull(http, user, repo, timeout)
         record["pull_s"] = time.monotonic() - start
 
         record["stage"] = "kernel"
@@ -543,7 +572,9 @@ def prepare(run: Path, mirror: str, ports: dict[str, int], organiser: str) -> di
         f"c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{ports['proxy']}'\n"
     )
     repository = run / "git" / "paygap-starter"
-    subprocess.run(["git", "init", "--quiet", "--bare", str(repository)], check=True)
+    subprocess.run(
+        ["git", "init", "--quiet", "--bare", "--initial-branch=main", str(repository)], check=True
+    )
     push = ["git", "-C", str(ROOT), "push", "--quiet", str(repository), "HEAD:refs/heads/main"]
     subprocess.run(push, check=True)
     lines = (run / "hub.env").read_text().splitlines()
@@ -747,6 +778,7 @@ def main(argv: list[str] | None = None) -> int:
         machine_mb = int((box.cgroup("memory") / "memory.max_usage_in_bytes").read_text()) / 2**20
         done = [r for r in records if "first_figure_s" in r]
         isolated = probe(box, done)
+        fix_arrived = bool(done) and fix_on_the_day(run, hub, done[-1], repo)
         hub_pids = box.pids("paygap-hub.service")
         limit = {"limit_mb": None, "enforced_by": "none found"}
         if done:
@@ -787,6 +819,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cpu_percent_peak": round(max(sampler.cpu_percent, default=0)),
                 "peak_mb": round(vmhwm_mb(hub_pids)),
             },
+            "fix_reaches_attendee": fix_arrived,
             "idle_culler_running": any(
                 b"jupyterhub_idle_culler" in Path(f"/proc/{pid}/cmdline").read_bytes()
                 for pid in hub_pids

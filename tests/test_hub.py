@@ -132,6 +132,7 @@ def test_three_attendees_arrive_get_a_figure_stay_apart_and_are_cleaned_up():
     assert limit["server_survived"], report
     assert result["organiser_is_admin"] and result["organiser_needs_admin_password"], report
     assert result["idle_culler_running"], report
+    assert result["fix_reaches_attendee"], report
     # Cleaned up: no user, home, folder or process of the run is left.
     assert result["cleaned_up"], report
     assert {entry.pw_name for entry in pwd.getpwall()} == users_before

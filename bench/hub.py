@@ -5,27 +5,30 @@ Run as root from the repository folder, once the hub's environment and proxy are
     bash deploy/one-machine/setup --prefix .hub --editable packages env proxy
     python -m bench.hub --users N [--window S] [--json]
 
-It starts the hub on 127.0.0.1 as setup installs it on a VM: the same systemd unit, config,
-environment and proxy, and setup's own ``config`` and ``data`` steps (the data fetched once,
-from a loopback mirror of ``../shared/data/ukgpg``, and read-only for the attendees). This
-machine's PID 1 is not systemd, so the hub gets a systemd of its own: PID 1 of a private PID,
-mount and cgroup namespace whose only units are the hub and the attendees' servers, so the
-memory limit is set by systemd as on a VM. The notebooks reach each attendee through the
-nbgitpuller link, from a git daemon serving this checkout's HEAD.
+It puts the hub on this machine as setup puts it on a VM: setup's own ``config``, ``data`` and
+``service`` steps, with the environment and proxy of its ``env`` and ``proxy`` steps (in .hub).
+The data is fetched once, from a loopback mirror of ``../shared/data/ukgpg``, and is read-only
+for the attendees. This machine's PID 1 is not systemd, so the hub gets a systemd of its own:
+PID 1 of private PID, mount and cgroup namespaces, with no units but the hub and the
+attendees' servers, so the memory limit is set by systemd as on a VM. The hub answers on
+127.0.0.1 over HTTPS (a certificate of the run's own, through ``jupyterhub_config.d``); the
+notebooks reach the attendees through the nbgitpuller link, from a git daemon serving this
+checkout's HEAD.
 
-Then N attendees log in within ``--window`` seconds, at even intervals. Each logs in with the
+Then N attendees arrive at even intervals within ``--window`` seconds. Each logs in with the
 event password, starts a server, pulls the notebooks, opens notebook 00 through the REST and
-websocket API and runs its cells until the first figure. Measured: each attendee's time to
-first figure and peak memory (the summed VmHWM of their server and kernel), failures, the
-hub's CPU and memory. Then, with every kernel still running, each attendee tries to read
-another's home and to write the shared data, and one kernel allocates more than the memory
-limit (it must be killed and its server survive). The last line with ``--json`` is one JSON
-object.
+websocket API and runs its code cells until one draws a figure. Measured: each attendee's time
+to first figure, peak memory (the summed VmHWM of their server and kernel) and CPU; failures;
+the hub's CPU and memory; the peak memory of everything in the namespace; how much of the
+machine's CPU the namespace had. Then, with every kernel still running, each attendee tries to
+read another's home and to write the shared data; a fix pushed to the repository is pulled
+again by one attendee; and one kernel allocates more than the memory limit (it must be killed,
+and its server live on). The last line with ``--json`` is one JSON object.
 
-Everything it makes (its folder in /tmp, the system users and their homes, the namespace and
-its processes, the cgroups, the servers) is removed at the end, also after a failure or
-Ctrl+C; if the run itself was killed, its processes die with it and the next run removes the
-rest.
+Everything it makes (its folder in .hub/runs, the system users and their homes, the namespace
+and its processes, the cgroups, the git daemon) is removed at the end, also after a failure,
+Ctrl+C or SIGTERM; if the run itself is killed, its processes die with it and the next run
+removes the rest.
 """
 
 from __future__ import annotations
@@ -151,6 +154,14 @@ def hierarchies(name: str) -> list[tuple[str, str, str, Path]]:
             inside = os.path.relpath(own[key], root)
             found[key] = (fstype, options, mountpoint, Path(mountpoint, inside, name).resolve())
     return list(found.values())
+
+
+def cmdline(pid: int) -> bytes:
+    """The command line of ``pid``; empty if it has ended meanwhile."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def vmhwm_mb(pids: list[int]) -> float:
@@ -500,8 +511,8 @@ def over_the_limit(box: Machine, hub: str, record: dict, limit_mb: float) -> dic
     try:
         record["kernel"].run(f"_hog = b'x' * {int((limit_mb + 256) * 2**20)}")
         killed = False
-    except Exception:  # noqa: BLE001 - the kernel dying is what should happen
-        killed = True
+    except RuntimeError as error:  # the kernel dying is what should happen
+        killed = str(error).startswith("the kernel died")
     status = requests.get(
         f"{hub}/user/{record['name']}/api/status",
         headers={"Authorization": f"token {record['token']}"},
@@ -520,7 +531,7 @@ def probe(box: Machine, records: list[dict]) -> bool:
     for i, record in enumerate(records):
         pids = box.pids(f"jupyter-{record['name']}.service")
         record["peak_mb"], record["cpu_s"] = vmhwm_mb(pids), cpu_s(pids)
-        kernels = [pid for pid in pids if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        kernels = [pid for pid in pids if b"ipykernel" in cmdline(pid)]
         record["kernel_mb"] = vmhwm_mb(kernels)
         other = records[(i + 1) % len(records)]["name"] if len(records) > 1 else ""
         home = pwd.getpwnam(f"jupyter-{other}").pw_dir if other else ""
@@ -687,6 +698,25 @@ def measured(page: Path = ROOT / "docs" / "performance.md") -> list[dict[str, st
     return rows
 
 
+def versions() -> str:
+    """What the hub ran: the environment setup built in .hub, Node.js and systemd."""
+    code = (
+        "import importlib.metadata as m, platform; print(f'Python {platform.python_version()}, ' + "
+        "', '.join(f'{p} {m.version(p)}' for p in ('jupyterhub', 'jupyterhub-systemdspawner', "
+        "'jupyterhub-idle-culler', 'nbgitpuller', 'jupyterlab', 'pandas')))"
+    )
+    python = subprocess.run(
+        [str(BUILT / "env" / "bin" / "python"), "-c", code], capture_output=True, text=True
+    )
+    proxy = subprocess.run([str(PROXY), "--version"], capture_output=True, text=True)
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True)
+    systemd = subprocess.run([str(SYSTEMD), "--version"], capture_output=True, text=True)
+    return (
+        f"{python.stdout.strip()}; configurable-http-proxy {proxy.stdout.strip()} on Node.js "
+        f"{node.stdout.strip()}; {systemd.stdout.splitlines()[0]}; Linux {os.uname().release}"
+    )
+
+
 def table(records: list[dict]) -> str:
     lines = [
         "| attendee | server up (s) | notebooks pulled (s) | first figure (s) | peak MB | error |"
@@ -820,11 +850,7 @@ def main(argv: list[str] | None = None) -> int:
                 "peak_mb": round(vmhwm_mb(hub_pids)),
             },
             "fix_reaches_attendee": fix_arrived,
-            "idle_culler_running": any(
-                b"jupyterhub_idle_culler" in Path(f"/proc/{pid}/cmdline").read_bytes()
-                for pid in hub_pids
-                if Path(f"/proc/{pid}").exists()
-            ),
+            "idle_culler_running": any(b"jupyterhub_idle_culler" in cmdline(p) for p in hub_pids),
             "memory_limit": limit,
             **checks,
             "rush_s": round(rush_s, 1),
@@ -856,7 +882,7 @@ def main(argv: list[str] | None = None) -> int:
     if leftovers:
         result["left_over"] = leftovers
 
-    print(f"\n{machine()}\n\n{table(records)}\n")
+    print(f"\n{machine().split(', Python')[0]}\n{versions()}\n\n{table(records)}\n")
     for key, value in result.items():
         if key != "attendees":
             print(f"{key}: {value}")

@@ -193,8 +193,9 @@ def remove_cgroups(paths: list[Path]) -> None:
 class Machine:
     """The hub's own systemd: PID 1 of private namespaces, with a cgroup in each hierarchy."""
 
-    def __init__(self, run: Path):
+    def __init__(self, run: Path, processes: int):
         self.run = run
+        self.processes = processes
         self.hierarchies = hierarchies(run.name)
         self.cgroups = [path for *_, path in self.hierarchies]
         self.log = run / "machine.log"
@@ -234,6 +235,10 @@ class Machine:
             if "cpuset" in options.split(","):  # a cpuset takes no process before it has cpus
                 for name in ("cpuset.cpus", "cpuset.mems"):
                     (path / name).write_text((path.parent / name).read_text())
+            if "cpu" in options.split(","):
+                # A cgroup competes for the CPU as one process would: weigh it as the busy
+                # processes it holds, so that the namespace shares a busy machine as they would.
+                (path / "cpu.shares").write_text(str(1024 * self.processes))
             procs.append(str(path / "cgroup.procs"))
             mounts += [fstype, options, mountpoint]
         with self.log.open("ab") as log:
@@ -753,7 +758,7 @@ def main(argv: list[str] | None = None) -> int:
     RUNS.mkdir(exist_ok=True)
     run = RUNS / tag
     run.mkdir(mode=0o755)  # the attendees reach the environment and the data through it
-    box = Machine(run)
+    box = Machine(run, processes=args.users + 1)  # a kernel or server per attendee, the hub
     state = {"pid": os.getpid(), "users": users, "cgroups": [str(p) for p in box.cgroups]}
     (run / "run.json").write_text(json.dumps(state))
     ports = {key: free_port() for key in ("hub", "api", "proxy", "git")}

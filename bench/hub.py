@@ -287,6 +287,11 @@ class Machine:
             tails += [f"{log.name}:", *text.splitlines()[-lines:]] if text else []
         return "\n".join(tails) or "(no log)"
 
+    def hub_problems(self, lines: int = 30) -> str:
+        """The hub's last warnings and errors, to show why an attendee failed."""
+        text = self.hub_log.read_text(errors="replace") if self.hub_log.exists() else ""
+        return "\n".join([ln for ln in text.splitlines() if ln.startswith(("[E", "[W"))][-lines:])
+
     def stop(self) -> None:
         """Power the namespace off: every process in it ends; then its cgroups go."""
         if self.alive():
@@ -345,11 +350,22 @@ class Kernel:
         self.socket.close()
 
 
-def log_in(hub: str, name: str, password: str, timeout: float):
-    """Log in through the login form as a browser does; return the session and the answer."""
+def session():
+    """An HTTP session that, as a browser does, sends a request again on a new connection when
+    the one it reused was closed before any answer came (the proxy closes idle connections
+    after 5 s, and a client starved of CPU in the rush can be idle that long)."""
     import requests
+    from urllib3.util import Retry
 
     http = requests.Session()
+    again = Retry(total=3, connect=3, read=3, status=0, other=0, allowed_methods=None)
+    http.mount("https://", requests.adapters.HTTPAdapter(max_retries=again))
+    return http
+
+
+def log_in(hub: str, name: str, password: str, timeout: float):
+    """Log in through the login form as a browser does; return the session and the answer."""
+    http = session()
     http.get(f"{hub}/hub/login", timeout=timeout).raise_for_status()
     form = {"username": name, "password": password, "_xsrf": http.cookies["_xsrf"]}
     return http, http.post(f"{hub}/hub/login", data=form, allow_redirects=False, timeout=timeout)
@@ -368,7 +384,6 @@ def pull(http, user: str, repo: str, timeout: float) -> None:
 def fix_on_the_day(run: Path, hub: str, record: dict, repo: str) -> bool:
     """Push a new file to the notebooks' repository, then follow the link again as one
     attendee: True if the file reached their copy."""
-    import requests
 
     work = run / "fix"
     subprocess.run(
@@ -382,7 +397,7 @@ def fix_on_the_day(run: Path, hub: str, record: dict, repo: str) -> bool:
         ["push", "--quiet", "origin", "HEAD:main"],
     ):
         subprocess.run([*git, *command], check=True)
-    http = requests.Session()
+    http = session()
     http.headers["Authorization"] = f"token {record['token']}"
     user = f"{hub}/user/{record['name']}"
     pull(http, user, repo, 300)
@@ -411,7 +426,13 @@ def attendee(hub: str, record: dict, password: str, repo: str, at: float, timeou
         http.headers["Authorization"] = f"token {token}"
 
         record["stage"] = "spawn"
-        http.post(f"{hub}/hub/api/users/{name}/server", timeout=timeout).raise_for_status()
+        answer = http.post(f"{hub}/hub/api/users/{name}/server", timeout=timeout)
+        if answer.status_code not in (
+            201,
+            202,
+            400,
+        ):  # 400: already starting (a request sent again)
+            answer.raise_for_status()
         while True:
             servers = http.get(f"{hub}/hub/api/users/{name}", timeout=timeout).json()["servers"]
             if servers.get("", {}).get("ready"):
@@ -875,6 +896,11 @@ def main(argv: list[str] | None = None) -> int:
         result["error"] = f"{type(error).__name__}: {error}"
     finally:
         sampler.stopping.set()
+        if "error" in result or any("error" in record for record in records):
+            print(
+                f"bench.hub: the hub's last warnings and errors:\n{box.hub_problems()}",
+                file=sys.stderr,
+            )
         for record in records:
             if "kernel" in record:
                 record.pop("kernel").close()

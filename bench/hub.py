@@ -101,7 +101,7 @@ def _attempt(action):
     return "allowed"
 _data = _os.environ["PAYGAP_DATA_DIR"]
 _file = next(f.path for f in _os.scandir(_data) if f.is_file())
-print(_json.dumps({
+print("PROBE", _json.dumps({
     "uid": _os.getuid(),
     "data_dir": _data,
     "read_other_home": _attempt(lambda: _os.listdir(OTHER)) if OTHER else "no other attendee",
@@ -562,7 +562,13 @@ def probe(box: Machine, records: list[dict]) -> bool:
         other = records[(i + 1) % len(records)]["name"] if len(records) > 1 else ""
         home = pwd.getpwnam(f"jupyter-{other}").pw_dir if other else ""
         outputs = record["kernel"].run(PROBE.replace("OTHER", repr(home)))
-        record["probe"] = json.loads(outputs[-1]["content"]["text"])
+        printed = "".join(out["content"].get("text", "") for out in outputs)
+        found = [ln for ln in printed.splitlines() if ln.startswith("PROBE ")]
+        if not found:
+            raise RuntimeError(
+                f"the isolation probe printed no answer in {record['name']}'s kernel: {printed!r}"
+            )
+        record["probe"] = json.loads(found[-1].removeprefix("PROBE "))
     uids = {r["probe"]["uid"] for r in records}
     return (
         bool(records)

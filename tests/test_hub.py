@@ -39,7 +39,7 @@ def load_config(tmp_path: Path, monkeypatch, **settings: str):
 
 
 def memory_bytes(spec: str) -> int:
-    from jupyterhub.utils import ByteSpecification
+    from jupyterhub.traitlets import ByteSpecification
 
     return ByteSpecification().validate(None, spec)
 

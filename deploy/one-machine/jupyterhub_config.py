@@ -62,10 +62,10 @@ c.Spawner.default_url = "/lab"
 c.Spawner.environment = {"PAYGAP_DATA_DIR": os.environ["PAYGAP_DATA_DIR"]}
 # systemd's MemoryMax= on each attendee's unit: a kernel over it is killed, its server lives.
 # mybinder.org's kill line, so what runs on Binder runs here; bench.hub measured a peak of
-# 354 MB per attendee (server and kernel, notebook 00), docs/performance.md.
+# 348 MB per attendee (server and kernel at notebook 00's first figure), docs/performance.md.
 c.Spawner.mem_limit = os.environ.get("PAYGAP_HUB_MEMORY_LIMIT", "2G")
-# In the 9:00 rush on 2 cores, servers took up to SERVER_UP s to answer (bench.hub, N
-# attendees); JupyterHub's default of 30 s would fail most of them.
+# bench.hub, 40 attendees at once on 2 busy cores: servers were ready up to 62 s after their
+# attendee logged in, twice JupyterHub's default of 30 s for a server to answer.
 c.Spawner.http_timeout = 600
 # Servers keep running while the hub restarts (a config change during the day).
 c.JupyterHub.cleanup_servers = False

@@ -38,6 +38,7 @@ import json
 import math
 import os
 import pwd
+import queue
 import shutil
 import signal
 import statistics
@@ -306,7 +307,9 @@ class Machine:
 
 
 class Kernel:
-    """One kernel of an attendee's server, driven over its websocket as JupyterLab does."""
+    """One kernel of an attendee's server, driven over its websocket as JupyterLab does. A
+    thread reads the socket all along, as a browser does, so that the server's pings are
+    answered while the attendee waits (the server closes a socket that stops answering)."""
 
     def __init__(self, url: str, token: str, timeout: float):
         import websocket
@@ -314,6 +317,23 @@ class Kernel:
         headers = [f"Authorization: token {token}"]
         self.socket = websocket.create_connection(url, header=headers, timeout=timeout)
         self.session = uuid.uuid4().hex
+        self.timeout = timeout
+        self.replies: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        import websocket
+
+        while True:
+            try:
+                text = self.socket.recv()  # answers the pings that come in meanwhile
+            except websocket.WebSocketTimeoutException:
+                continue
+            except (OSError, websocket.WebSocketException):
+                text = ""
+            self.replies.put(json.loads(text) if text else None)
+            if not text:
+                return
 
     def run(self, code: str) -> list[dict]:
         """Execute ``code`` and return its outputs; raise if it fails or the kernel dies."""
@@ -333,7 +353,12 @@ class Kernel:
         )
         outputs = []
         while True:
-            reply = json.loads(self.socket.recv())
+            try:
+                reply = self.replies.get(timeout=self.timeout)
+            except queue.Empty:
+                raise RuntimeError(f"no answer from the kernel in {self.timeout:g} s") from None
+            if reply is None:
+                raise RuntimeError("the server closed the kernel's websocket")
             kind = reply["msg_type"]
             state = reply["content"].get("execution_state") if kind == "status" else None
             if state in ("restarting", "dead"):
@@ -633,7 +658,7 @@ def start_hub(box: Machine, run: Path, hub: str) -> None:
         ["bash", str(ONE_MACHINE / "setup"), "--prefix", str(run), "service"]
     ).returncode:
         raise RuntimeError(f"setup's service step failed; the end of its log:\n{box.log_tail()}")
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # a busy machine can take minutes
     while time.monotonic() < deadline:
         try:
             if requests.get(f"{hub}/hub/api/", timeout=5).ok:

@@ -817,7 +817,7 @@ def main(argv: list[str] | None = None) -> int:
     hub = f"https://127.0.0.1:{ports['hub']}"
     sampler = Sampler(box)
     git = None
-    result: dict = {"users": args.users}
+    result: dict = {"users": args.users, "run": str(run)}
     load_before = os.getloadavg()[0]
     try:
         print(f"bench.hub: preparing {run} with setup's config and data steps ...", file=sys.stderr)
@@ -879,6 +879,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = [r["first_figure_s"] for r in done]
         result = {
             "users": args.users,
+            "run": str(run),
             "failed": args.users - len(done),
             "first_figure_s": {
                 "p50": round(statistics.median(figures), 1) if figures else None,

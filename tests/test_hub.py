@@ -15,6 +15,7 @@ import pwd
 import subprocess
 import sys
 from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 
@@ -103,24 +104,23 @@ def test_three_attendees_arrive_get_a_figure_stay_apart_and_are_cleaned_up():
     problem = hub.missing()
     if problem:
         pytest.skip(f"python -m bench.hub cannot run here: {problem}")
-    users_before = {entry.pw_name for entry in pwd.getpwall()}
+    command = [sys.executable, "-m", "bench.hub", "--users", "3", "--window", "3", "--json"]
+    with subprocess.Popen(command, cwd=REPO_ROOT, stdout=PIPE, stderr=PIPE, text=True) as run:
+        try:
+            out, err = run.communicate(timeout=240)
+        except subprocess.TimeoutExpired:
+            run.terminate()  # bench.hub cleans up on SIGTERM as on Ctrl+C
+            out, err = run.communicate(timeout=120)
+            pytest.fail(f"bench.hub took over 240 s and was stopped:\n{out[-3000:]}\n{err[-3000:]}")
+    report = f"{out[-3000:]}\n{err[-3000:]}"
+    result = json.loads(out.splitlines()[-1])
 
-    answer = subprocess.run(
-        [sys.executable, "-m", "bench.hub", "--users", "3", "--window", "3", "--json"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    report = f"{answer.stdout[-3000:]}\n{answer.stderr[-3000:]}"
-    result = json.loads(answer.stdout.splitlines()[-1])
-
-    assert answer.returncode == 0, report
+    assert run.returncode == 0, report
     assert result["failed"] == 0, report
     for attendee in result["attendees"]:
         assert attendee["first_figure_s"] > 0, report
         # The figure came from the shared, read-only folder, not from a copy of their own.
-        assert attendee["probe"]["data_dir"].endswith("/data"), report
+        assert attendee["probe"]["data_dir"] == f"{result['run']}/data", report
         assert not attendee["probe"]["own_data_copy"], report
         assert attendee["probe"]["read_other_home"].startswith("denied"), report
         assert attendee["probe"]["write_shared_data"].startswith("denied"), report
@@ -135,8 +135,10 @@ def test_three_attendees_arrive_get_a_figure_stay_apart_and_are_cleaned_up():
     assert result["fix_reaches_attendee"], report
     # Cleaned up: no user, home, folder or process of the run is left.
     assert result["cleaned_up"], report
-    assert {entry.pw_name for entry in pwd.getpwall()} == users_before
-    assert not any(Path("/home").glob("jupyter-bench*"))
-    assert not any(hub.RUNS.iterdir())
-    leftover = subprocess.run(["pgrep", "-f", str(hub.RUNS)], capture_output=True, text=True)
+    names = {f"jupyter-{attendee['name']}" for attendee in result["attendees"]}
+    assert not names & {entry.pw_name for entry in pwd.getpwall()}
+    for attendee in result["attendees"]:
+        assert not Path("/home", f"jupyter-{attendee['name']}").exists()
+    assert not Path(result["run"]).exists()
+    leftover = subprocess.run(["pgrep", "-f", result["run"]], capture_output=True, text=True)
     assert leftover.stdout == "", leftover.stdout

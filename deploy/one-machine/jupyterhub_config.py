@@ -64,8 +64,8 @@ c.Spawner.environment = {"PAYGAP_DATA_DIR": os.environ["PAYGAP_DATA_DIR"]}
 # mybinder.org's kill line, so what runs on Binder runs here; bench.hub measured a peak of
 # 348 MB per attendee (server and kernel at notebook 00's first figure), docs/performance.md.
 c.Spawner.mem_limit = os.environ.get("PAYGAP_HUB_MEMORY_LIMIT", "2G")
-# bench.hub, 40 attendees at once on 2 busy cores: servers were ready up to 62 s after their
-# attendee logged in, twice JupyterHub's default of 30 s for a server to answer.
+# bench.hub, 60 attendees at once on 2 busy cores: servers were ready up to 112 s after their
+# attendee logged in, far past JupyterHub's default of 30 s for a server to answer.
 c.Spawner.http_timeout = 600
 # Servers keep running while the hub restarts (a config change during the day).
 c.JupyterHub.cleanup_servers = False

@@ -296,12 +296,12 @@ class Machine:
     def stop(self) -> None:
         """Power the namespace off: every process in it ends; then its cgroups go."""
         if self.alive():
-            init = self.init()
-            os.kill(init, signal.SIGRTMIN + 14)  # systemd's immediate power-off (poweroff -ff)
             try:
+                # systemd's immediate power-off (poweroff -ff); its end ends the namespace.
+                os.kill(self.init(), signal.SIGRTMIN + 14)
                 self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(init, signal.SIGKILL)
+            except (RuntimeError, subprocess.TimeoutExpired):
+                self.process.kill()  # unshare's death kills its child, PID 1 (--kill-child)
                 self.process.wait(timeout=30)
         remove_cgroups(self.cgroups)
 

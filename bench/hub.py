@@ -289,9 +289,14 @@ class Machine:
         return "\n".join(tails) or "(no log)"
 
     def hub_problems(self, lines: int = 30) -> str:
-        """The hub's last warnings and errors, to show why an attendee failed."""
+        """The last warnings and errors of the hub and its proxy, to show why an attendee failed."""
         text = self.hub_log.read_text(errors="replace") if self.hub_log.exists() else ""
-        return "\n".join([ln for ln in text.splitlines() if ln.startswith(("[E", "[W"))][-lines:])
+        problems = [
+            ln
+            for ln in text.splitlines()
+            if ln.startswith(("[E", "[W")) or ("[ConfigProxy]" in ln and "error" in ln)
+        ]
+        return "\n".join(problems[-lines:])
 
     def stop(self) -> None:
         """Power the namespace off: every process in it ends; then its cgroups go."""

@@ -17,7 +17,7 @@ import textwrap
 import venv
 from pathlib import Path
 
-from paygap_utils.manifest import read_manifest
+from paygap_utils.data.manifest import read_manifest
 from tests.paths import REPO_ROOT, need_shared
 from tests.servers import FileServer
 

@@ -1,8 +1,8 @@
 """One clean table for all reporting years: :func:`load`.
 
-Each year's file is cleaned on its own (:mod:`paygap_utils.clean`); what needs all
+Each year's file is cleaned on its own (:mod:`paygap_utils.data.clean`); what needs all
 years at once (duplicates, links, public sector, places) is in
-:mod:`paygap_utils.across_years`.
+:mod:`paygap_utils.data.across_years`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._version import __version__
+from .._version import __version__
 from .across_years import (
     drop_duplicates,
     fill_places,
@@ -22,7 +22,7 @@ from .across_years import (
     public_sector_from_other_years,
 )
 from .cache import as_cached, cache_path, check_columns, read_cache, write_cache
-from .clean import read_year, sector_columns
+from .clean import read_year
 from .datafolder import data_lock
 from .download import fetch_file
 from .manifest import Manifest, Years, _mark_checked, read_manifest, year_label
@@ -196,7 +196,7 @@ def _return_freed_memory() -> None:
 def _build(manifest: Manifest, folder: Path, progressbar: bool) -> pd.DataFrame:
     import pandas as pd
 
-    from .checks import impossible_values
+    from ..checks import impossible_values
 
     frames = [
         read_year(fetch_file(entry, folder, progressbar), entry.year) for entry in manifest.files
@@ -213,7 +213,6 @@ def _build(manifest: Manifest, folder: Path, progressbar: bool) -> pd.DataFrame:
     public = public_sector_from_other_years(table)
     table["is_public_sector"] = public["is_public_sector"]
     table["public_sector_source"] = public["public_sector_source"]
-    table["sector"], table["sector_name"], table["sectors"] = sector_columns(table)
     places = fill_places(table)
     for column in ("region", "nation", "region_source"):
         table[column] = places[column]

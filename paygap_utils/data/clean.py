@@ -1,7 +1,7 @@
 """Turning one raw CSV of the service into a clean table: layouts, dates, numbers, text.
 
 Each function here works on one reporting year's file. Combining the years,
-linking employers across them and removing duplicates is :mod:`paygap_utils.loader`'s job.
+linking employers across them and removing duplicates is :mod:`paygap_utils.data.loader`'s job.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .checks import impossible_value_flags
-from .errors import DataFormatError
+from ..checks import impossible_value_flags
+from ..errors import DataFormatError
 from .lookups import (
     EMPLOYER_SIZES,
     NATION_VALUES,
@@ -94,7 +94,7 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
     Returns
     -------
     Layout
-        One of :data:`paygap_utils.schema.LAYOUTS`.
+        One of :data:`paygap_utils.data.schema.LAYOUTS`.
 
     Raises
     ------
@@ -104,7 +104,7 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
     Examples
     --------
     >>> import paygap_utils
-    >>> from paygap_utils.clean import detect_layout
+    >>> from paygap_utils.data.clean import detect_layout
     >>> path = paygap_utils.fetch(2019, progressbar=False)[2019]
     >>> detect_layout(path).name
     '27-columns-ymd'
@@ -172,7 +172,7 @@ def read_raw(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
     Examples
     --------
     >>> import paygap_utils
-    >>> from paygap_utils.clean import read_raw
+    >>> from paygap_utils.data.clean import read_raw
     >>> path = paygap_utils.fetch(2019, progressbar=False)[2019]
     >>> read_raw(path).columns[:3].tolist()
     ['EmployerName', 'EmployerId', 'Address']
@@ -287,7 +287,7 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
     -------
     pandas.DataFrame
         Every official column (missing values where the layout lacks it), then
-        ``year`` and the derived columns of :data:`paygap_utils.schema.DERIVED_COLUMNS`
+        ``year`` and the derived columns of :data:`paygap_utils.data.schema.DERIVED_COLUMNS`
         except ``linked_employer_id``, which needs all years.
     """
     import numpy as np
@@ -296,7 +296,7 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
     out = pd.DataFrame(index=raw.index)
     for column in COLUMNS:
         if column.official not in raw.columns:
-            out[column.name] = _ABSENT[column.kind](len(raw))
+            out[column.name] = pd.Series(None, index=out.index, dtype=_ABSENT[column.kind])
             continue
         parse = _BY_NAME.get(column.name) or _PARSERS[column.kind]
         out[column.name] = parse(raw[column.official], layout, file_name, column.official)
@@ -307,34 +307,25 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
         pd.Series(np.where(out["employer_id"].notna(), "employer_id", None), index=out.index),
         LINK_METHODS,
     )
-    public, source = public_sector_from_due_date(out)
-    out["is_public_sector"] = public
-    out["public_sector_source"] = source
+    out["is_public_sector"], out["public_sector_source"] = public_sector_from_due_date(out)
     out["sector"], out["sector_name"], out["sectors"] = sector_columns(out)
-    if "PostCode" in raw.columns:
-        out["post_code_raw"] = _values_or_none(raw["PostCode"])
-        # A blank or unreadable PostCode field: the address ends with the same postcode.
-        in_address = _map_unique(out["address"][out["post_code"].isna()], postcode_from_address)
-        postcodes = out["post_code"].astype(object).fillna(in_address.astype(object))
-    else:
-        out["post_code_raw"] = pd.Series([None] * len(out), index=out.index, dtype=object)
-        postcodes = _map_unique(out["address"], postcode_from_address)
-    places = regions_for_postcodes(postcodes)
+    typed = raw["PostCode"] if "PostCode" in raw else pd.Series("", index=raw.index)
+    out["post_code_raw"] = typed.where(typed != "", None).astype(object)
+    # No PostCode column, or a blank or unreadable field: the address ends with the postcode.
+    from_address = out["post_code"].isna()
+    in_address = _map_unique(out["address"][from_address], postcode_from_address)
+    places = regions_for_postcodes(out["post_code"].astype(object).fillna(in_address))
     out["region"] = _categorical(places["region"], REGIONS)
     out["nation"] = _categorical(places["nation"], NATION_VALUES)
+    source = np.where(from_address, "address", "postcode")
     out["region_source"] = _categorical(
-        pd.Series(np.where(places["nation"].notna(), "postcode", None), index=out.index),
+        pd.Series(np.where(places["nation"].notna(), source, None), index=out.index),
         REGION_SOURCES,
     )
     out["submitted_late"], out["late_source"] = _late(out)
     out["pays_bonus"] = _pays_bonus(out)
     out["has_impossible_value"] = impossible_value_flags(out).any(axis=1).to_numpy()
     return out[[c.name for c in COLUMNS + DERIVED_COLUMNS]]
-
-
-def _values_or_none(values: pd.Series) -> pd.Series:
-    """The field exactly as typed, an empty one missing."""
-    return values.where(values != "", None).astype(object)
 
 
 def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -344,7 +335,7 @@ def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Seri
     and everyone else 4 April (``DueDate`` 5 April). Where a row's due date is
     neither (2020-21: every deadline was moved to 5 October 2021; the 23-column
     layout has no dates), the service's public-sector SIC code ``1`` decides;
-    :func:`paygap_utils.across_years.public_sector_from_other_years` then
+    :func:`paygap_utils.data.across_years.public_sector_from_other_years` then
     replaces that guess with the employer's classification in another year.
 
     Returns
@@ -356,7 +347,7 @@ def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Seri
     Examples
     --------
     >>> import pandas as pd
-    >>> from paygap_utils.clean import public_sector_from_due_date
+    >>> from paygap_utils.data.clean import public_sector_from_due_date
     >>> rows = pd.DataFrame({
     ...     "due_date": pd.to_datetime(["2023-03-31", "2023-04-05", "2021-10-06"]),
     ...     "sic_codes": [["85310"], ["00001"], ["00001", "84110"]],
@@ -380,36 +371,29 @@ def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Seri
 
 
 def sector_columns(table: pd.DataFrame):
-    """``sector``, ``sector_name`` and ``sectors`` from ``sic_codes`` and ``is_public_sector``.
+    """``sector``, ``sector_name`` and ``sectors``: the employer's industry, from ``sic_codes``.
 
-    A public body's ``sector`` is ``"X"`` (public sector) and ``"X"`` leads its
-    ``sectors``; anyone else's ``sector`` is the section of its first listed code
-    other than the placeholder ``1``, which then counts in no section.
+    ``sectors`` lists the SIC 2007 section of every listed code, each once, in the
+    order listed; the service's public-sector placeholder ``1`` is no industry and counts
+    in no section. ``sector`` is the first of them, missing where no other code is
+    listed. Public bodies are in the section of their activity like everyone else:
+    whether an employer is a public body is ``is_public_sector``'s question.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> from paygap_utils.clean import sector_columns
-    >>> rows = pd.DataFrame({"sic_codes": [["85310"], ["00001", "84110"], ["00001"]],
-    ...                      "is_public_sector": [True, False, False]})
+    >>> from paygap_utils.data.clean import sector_columns
+    >>> rows = pd.DataFrame({"sic_codes": [["00001", "85310"], ["84110", "86900"], ["00001"]]})
     >>> sector, name, sectors = sector_columns(rows)
     >>> sector.tolist(), sectors.tolist()
-    (['X', 'O', nan], [['X', 'P'], ['O'], []])
+    (['P', 'O', nan], [['P'], ['O', 'Q'], []])
     """
     import pandas as pd
 
-    sections = table["sic_codes"].map(_sections)
-    public = table["is_public_sector"].fillna(False).astype(bool)
-    sectors = [
-        ["X", *found] if is_public else found
-        for found, is_public in zip(sections, public, strict=True)
-    ]
-    sectors = pd.Series(sectors, index=table.index, dtype=object)
-    first = sectors.map(lambda found: found[0] if found else None)
-    sector = _categorical(first, tuple(SIC_SECTIONS))
+    sectors = table["sic_codes"].map(_sections).astype(object)
+    sector = _categorical(sectors.map(lambda found: found[0] if found else None), _INDUSTRIES)
     names = pd.Series(sector, index=table.index).map(SIC_SECTIONS).astype(object)
-    sector_name = _categorical(names, tuple(SIC_SECTIONS.values()))
-    return sector, sector_name, sectors
+    return sector, _categorical(names, tuple(map(SIC_SECTIONS.get, _INDUSTRIES))), sectors
 
 
 def _late(table: pd.DataFrame):
@@ -427,7 +411,9 @@ def _late(table: pd.DataFrame):
 def _pays_bonus(table: pd.DataFrame):
     men, women = table["male_bonus_percent"], table["female_bonus_percent"]
     pays = (men > 0) | (women > 0)
-    known = pays | (men.notna() & women.notna())
+    # Nobody paid a bonus, yet a bonus gap other than 0: the row contradicts itself.
+    gaps = table[["diff_mean_bonus_percent", "diff_median_bonus_percent"]].fillna(0)
+    known = pays | (men.notna() & women.notna() & (gaps == 0).all(axis=1))
     return pays.astype("boolean").where(known)
 
 
@@ -463,42 +449,25 @@ _BY_NAME: dict[str, Callable[[pd.Series, Layout, str, str], Any]] = {
 }
 
 
-def _absent_values(dtype: str) -> Callable[[int], Any]:
-    def absent(n: int) -> Any:
-        import numpy as np
-        import pandas as pd
-
-        if dtype == "datetime64[ns]":
-            return np.full(n, np.datetime64("NaT"), dtype=dtype)
-        if dtype == "float64":
-            return np.full(n, np.nan)
-        if dtype == "object":
-            return pd.Series([None] * n, dtype=object)
-        return pd.array([pd.NA] * n, dtype=dtype)
-
-    return absent
-
-
-# What a column holds in a layout that lacks it: all missing, of the kind's type.
-_ABSENT: dict[ColumnKind, Callable[[int], Any]] = {
-    "text": _absent_values("object"),
-    "id": _absent_values("Int64"),
-    "float": _absent_values("float64"),
-    "bool": _absent_values("boolean"),
-    "datetime": _absent_values("datetime64[ns]"),
-    "codes": _absent_values("object"),
-    "category": _absent_values("object"),
+# The type of a column that a layout lacks (all missing there), by its kind.
+_ABSENT: dict[ColumnKind, str] = {
+    "text": "object",
+    "id": "Int64",
+    "float": "float64",
+    "bool": "boolean",
+    "datetime": "datetime64[ns]",
+    "codes": "object",
+    "category": "object",
 }
 
 
+# sector's values: the SIC sections A-U, without the service's public-sector placeholder X.
+_INDUSTRIES = tuple(section for section in SIC_SECTIONS if section != "X")
+
+
 def _sections(codes: list[str]) -> list[str]:
-    # The public-sector placeholder is no industry: is_public_sector decides "X".
-    found: list[str] = []
-    for code in codes:
-        section = sic_section(code) if code != PUBLIC_SECTOR_CODE else None
-        if section is not None and section not in found:
-            found.append(section)
-    return found
+    sections = (sic_section(code) for code in codes if code != PUBLIC_SECTOR_CODE)
+    return list(dict.fromkeys(section for section in sections if section is not None))
 
 
 def read_year(path: str | Path, year: int) -> pd.DataFrame:
@@ -507,7 +476,7 @@ def read_year(path: str | Path, year: int) -> pd.DataFrame:
     Examples
     --------
     >>> import paygap_utils
-    >>> from paygap_utils.clean import read_year
+    >>> from paygap_utils.data.clean import read_year
     >>> table = read_year(paygap_utils.fetch(2019, progressbar=False)[2019], 2019)
     >>> str(table["date_submitted"].dtype)
     'datetime64[ns]'
@@ -526,7 +495,7 @@ def as_of(path: str | Path, raw: pd.DataFrame | None = None) -> str | None:
     Examples
     --------
     >>> import paygap_utils
-    >>> from paygap_utils.clean import as_of
+    >>> from paygap_utils.data.clean import as_of
     >>> as_of(paygap_utils.fetch(2020, progressbar=False)[2020])
     '2022-02-13'
     """

@@ -108,6 +108,11 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if _STATE.get("binder_only"):
+        terminalreporter.write_line(
+            f"{_STATE['binder_only']} test(s) marked binder were left out here: they run in "
+            "the image's environment, `bash scripts/test --binder` (BINDER_ONLY in conftest.py)."
+        )
     # Shown even with -q, so that skipped data tests are never a silent pass.
     if _STATE.get("skip"):
         skipped = len(terminalreporter.stats.get("skipped", []))
@@ -212,7 +217,52 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.fail(_KERNEL_FAILURES[item.nodeid], pytrace=False)
 
 
+#: Which suite runs where: the test modules that run only in the Binder image's environment
+#: (`bash scripts/test --binder`), the one place this is decided. They check the repository's
+#: own files and the image's build, or drive the servers and the browser pages that only
+#: Binder and the hub serve; the library, the doctests and the notebooks run in every
+#: environment. `bash scripts/test` and `--colab` set PAYGAP_TEST_ENV and leave these out, so
+#: that the three suites of .ci/run fit its time; pytest run directly runs everything.
+BINDER_ONLY = frozenset(
+    {
+        "test_bench",
+        "test_browser",
+        "test_deploy",
+        "test_environment",
+        "test_explorer_browser",
+        "test_first_start",
+        "test_links",
+        "test_notebooks_slides",
+        "test_package",
+        "test_postbuild",
+        "test_precommit",
+        "test_public_api",
+        "test_readme",
+        "test_repo2docker",
+        "test_serve",
+        "test_site",
+        "test_workflows",
+    }
+)
+
+
+def _binder_only(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.Item]:
+    """Mark the BINDER_ONLY modules' tests `binder`; outside that environment, deselect them."""
+    for item in items:
+        if item.path.stem in BINDER_ONLY and item.path.parent.name == "tests":
+            item.add_marker(pytest.mark.binder)
+    if os.environ.get("PAYGAP_TEST_ENV") not in ("default", "colab"):
+        return items
+    kept = [item for item in items if item.get_closest_marker("binder") is None]
+    deselected = [item for item in items if item.get_closest_marker("binder") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        _STATE["binder_only"] = len(deselected)
+    return kept
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items[:] = _binder_only(config, items)
     _use_recorded_outputs(items)
     _choose_kernels(items)
     reason = _STATE.get("skip")

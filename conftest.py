@@ -108,10 +108,11 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    if _STATE.get("binder_only"):
+    if _STATE.get("left_out"):
+        count, environment = _STATE["left_out"]
         terminalreporter.write_line(
-            f"{_STATE['binder_only']} test(s) marked binder were left out here: they run in "
-            "the image's environment, `bash scripts/test --binder` (BINDER_ONLY in conftest.py)."
+            f"{count} test(s) do not run in the {environment} suite: `bash scripts/test --binder` "
+            "runs them (BINDER_ONLY and COLAB in conftest.py say which run where)."
         )
     # Shown even with -q, so that skipped data tests are never a silent pass.
     if _STATE.get("skip"):
@@ -217,12 +218,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.fail(_KERNEL_FAILURES[item.nodeid], pytrace=False)
 
 
-#: Which suite runs where: the test modules that run only in the Binder image's environment
-#: (`bash scripts/test --binder`), the one place this is decided. They check the repository's
-#: own files and the image's build, or drive the servers and the browser pages that only
-#: Binder and the hub serve; the library, the doctests and the notebooks run in every
-#: environment. `bash scripts/test` and `--colab` set PAYGAP_TEST_ENV and leave these out, so
-#: that the three suites of .ci/run fit its time; pytest run directly runs everything.
+#: Which tests run where: the one place this is decided. `.ci/run` runs three suites, and three
+#: whole suites do not fit its time, so:
+#:
+#: - `bash scripts/test --binder` (the Binder image's versions, what most attendees get) runs
+#:   everything;
+#: - `bash scripts/test` (the newest releases) runs everything but BINDER_ONLY;
+#: - `bash scripts/test --colab` (Colab's older versions) runs the notebooks, the doctests and
+#:   the modules in COLAB.
+#:
+#: BINDER_ONLY: the repository's own files, the image's build, and the servers and browser pages
+#: that Binder and the hub serve; their result does not change with the library's versions, or
+#: only the image runs them. COLAB: the data layer and the analysis the notebooks call, which
+#: older pandas, numpy, matplotlib or scikit-learn can break in an attendee's Colab session.
+#: Items get the `binder` and `colab` markers here. scripts/test sets PAYGAP_TEST_ENV; pytest
+#: run directly runs everything.
 BINDER_ONLY = frozenset(
     {
         "test_bench",
@@ -244,25 +254,53 @@ BINDER_ONLY = frozenset(
         "test_workflows",
     }
 )
+COLAB = frozenset(
+    {
+        "test_across_years",
+        "test_cache",
+        "test_checks",
+        "test_clean",
+        "test_explorer",
+        "test_export",
+        "test_loader",
+        "test_model",
+        "test_notebooks",
+        "test_panel",
+        "test_places",
+        "test_plots",
+        "test_published_figures",
+        "test_quartiles",
+        "test_r_notebooks",
+        "test_sectors",
+        "test_stats",
+    }
+)
 
 
-def _binder_only(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.Item]:
-    """Mark the BINDER_ONLY modules' tests `binder`; outside that environment, deselect them."""
+def _suite(items: list[pytest.Item], config: pytest.Config) -> list[pytest.Item]:
+    """Mark the items `binder` or `colab`, and keep those the environment runs."""
     for item in items:
-        if item.path.stem in BINDER_ONLY and item.path.parent.name == "tests":
+        in_tests = item.path.parent.name == "tests"
+        if in_tests and item.path.stem in BINDER_ONLY:
             item.add_marker(pytest.mark.binder)
-    if os.environ.get("PAYGAP_TEST_ENV") not in ("default", "colab"):
+        elif not in_tests or item.path.stem in COLAB:  # notebooks, doctests, entries, COLAB
+            item.add_marker(pytest.mark.colab)
+    environment = os.environ.get("PAYGAP_TEST_ENV")
+    if environment == "default":
+        keep = [item.get_closest_marker("binder") is None for item in items]
+    elif environment == "colab":
+        keep = [item.get_closest_marker("colab") is not None for item in items]
+    else:
         return items
-    kept = [item for item in items if item.get_closest_marker("binder") is None]
-    deselected = [item for item in items if item.get_closest_marker("binder") is not None]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        _STATE["binder_only"] = len(deselected)
-    return kept
+    left_out = [item for item, kept in zip(items, keep, strict=True) if not kept]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        _STATE["left_out"] = (len(left_out), environment)
+    return [item for item, kept in zip(items, keep, strict=True) if kept]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    items[:] = _binder_only(config, items)
+    items[:] = _suite(items, config)
     _use_recorded_outputs(items)
     _choose_kernels(items)
     reason = _STATE.get("skip")

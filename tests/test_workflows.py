@@ -209,3 +209,15 @@ def test_image_build_installs_the_repo2docker_the_suite_uses():
     install = next(s for s in steps(load("image.yml")) if s.get("name") == "Install repo2docker")
     assert "pyproject.toml" in install["run"] and '"test"' in install["run"]
     assert not re.search(r"repo2docker\s*[=<>]", install["run"])
+
+
+def test_the_suites_name_existing_test_modules():
+    """BINDER_ONLY and COLAB (conftest.py) decide which tests each suite of .ci/run runs: a
+    misspelt or removed module name would silently move tests between suites."""
+    import conftest
+
+    modules = {path.stem for path in (REPO_ROOT / "tests").glob("test_*.py")}
+    assert conftest.BINDER_ONLY <= modules, sorted(conftest.BINDER_ONLY - modules)
+    assert conftest.COLAB <= modules, sorted(conftest.COLAB - modules)
+    assert not conftest.BINDER_ONLY & conftest.COLAB
+    assert {"test_loader", "test_notebooks", "test_published_figures"} <= conftest.COLAB

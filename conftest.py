@@ -50,8 +50,8 @@ HOW_TO_RUN = (
 
 def _copy_downloaded(data_home: Path) -> Path | None:
     """Copy the user's verified, already downloaded files into ``data_home``, if all are there."""
-    from paygap_utils.download import verify
-    from paygap_utils.settings import data_dir
+    from paygap_utils.data.download import verify
+    from paygap_utils.data.settings import data_dir
 
     try:
         folder = data_dir()

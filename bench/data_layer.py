@@ -33,7 +33,7 @@ def formats(arrow, folder: Path) -> list[tuple[str, float, float]]:
     import pyarrow.ipc as ipc
     import pyarrow.parquet as pq
 
-    from paygap_utils.cache import _string_dtype
+    from paygap_utils.data.cache import _string_dtype
 
     text = _string_dtype()
     mapping = {pa.string(): text, pa.large_string(): text}.get
@@ -83,7 +83,7 @@ def growth(server_url: str, manifest) -> list[tuple[int, int, float, float, floa
         code = (
             "import time, pandas, pyarrow.ipc, paygap_utils\n"
             "from dataclasses import replace\n"
-            "from paygap_utils.manifest import read_manifest\n"
+            "from paygap_utils.data.manifest import read_manifest\n"
             "m = read_manifest()\n"
             f"m = replace(m, files=m.files[:{n}])\n"
             "start = time.perf_counter()\n"
@@ -203,8 +203,8 @@ def main() -> None:
     import xxhash
 
     import paygap_utils
-    from paygap_utils import cache, loader
-    from paygap_utils.manifest import _mark_checked, read_manifest
+    from paygap_utils.data import cache, loader
+    from paygap_utils.data.manifest import _mark_checked, read_manifest
 
     folder = mirror_folder()
     manifest = read_manifest()

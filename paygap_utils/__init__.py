@@ -16,8 +16,12 @@ Examples
 from __future__ import annotations
 
 from ._version import __version__
+from .data.download import fetch, verify
+from .data.loader import load
+from .data.manifest import parse_year, read_manifest
+from .data.schema import columns
+from .data.settings import data_dir
 from .doctor import doctor
-from .download import fetch, verify
 from .errors import (
     ChecksumMismatchError,
     DataFolderError,
@@ -28,10 +32,6 @@ from .errors import (
     SettingsError,
     YearError,
 )
-from .loader import load
-from .manifest import parse_year, read_manifest
-from .schema import columns
-from .settings import data_dir
 from .stats import filed_by_deadline
 
 __all__ = [
@@ -84,6 +84,6 @@ def missing_years() -> list[str]:
     >>> paygap_utils.missing_years()
     ['2023-24']
     """
-    from .manifest import year_label
+    from .data.manifest import year_label
 
     return [year_label(year) for year in read_manifest().gaps]

@@ -465,7 +465,7 @@ def name_changes(df: pd.DataFrame) -> pd.DataFrame:
 def file_formats(paths: Mapping[int, str | Path]) -> pd.DataFrame:
     """Describe the raw files: layout, columns, how a date is written, repeated employer ids.
 
-    Each file is read as published (:func:`paygap_utils.clean.read_raw`), so this
+    Each file is read as published (:func:`paygap_utils.data.clean.read_raw`), so this
     shows what the cleaning had to cope with.
 
     Parameters
@@ -477,7 +477,7 @@ def file_formats(paths: Mapping[int, str | Path]) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per file: ``year`` (e.g. ``"2017-18"``), ``n_columns``, ``layout``
-        (:func:`paygap_utils.clean.detect_layout`), ``date_format`` (the explicit
+        (:func:`paygap_utils.data.clean.detect_layout`), ``date_format`` (the explicit
         format the library parses its dates with), ``raw_date_submitted`` (the
         first row's ``DateSubmitted`` as text), ``parsed`` (that value parsed),
         ``rows`` and ``rows_sharing_an_id`` (rows whose ``EmployerId`` appears more
@@ -497,8 +497,8 @@ def file_formats(paths: Mapping[int, str | Path]) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from .clean import detect_layout, read_raw
-    from .manifest import year_label
+    from .data.clean import detect_layout, read_raw
+    from .data.manifest import year_label
 
     rows = []
     for year, path in sorted(paths.items()):

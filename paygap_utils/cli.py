@@ -28,10 +28,10 @@ __all__ = ["main", "build_parser"]
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from .download import fetch
-    from .loader import load
-    from .manifest import read_manifest
-    from .settings import data_dir
+    from .data.download import fetch
+    from .data.loader import load
+    from .data.manifest import read_manifest
+    from .data.settings import data_dir
 
     manifest = read_manifest()
     entries = manifest.select(args.years or None)
@@ -50,7 +50,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .download import check_remote, verify
+    from .data.download import check_remote, verify
 
     statuses = check_remote(args.years or None) if args.remote else verify(args.years or None)
     for status in statuses:
@@ -66,9 +66,9 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from .download import cached_years
-    from .manifest import read_manifest, year_label
-    from .settings import data_dir
+    from .data.download import cached_years
+    from .data.manifest import read_manifest, year_label
+    from .data.settings import data_dir
 
     manifest = read_manifest()
     cached = set(cached_years(manifest=manifest))
@@ -95,8 +95,8 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    from .manifest import read_manifest
-    from .refresh import refresh_manifest, write_manifest
+    from .data.manifest import read_manifest
+    from .organisers.refresh import refresh_manifest, write_manifest
 
     current = read_manifest(args.manifest) if args.manifest else read_manifest()
     updated, changes = refresh_manifest(
@@ -120,8 +120,8 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _sqlite(args: argparse.Namespace) -> int:
-    from .export import metadata_path, to_sqlite
-    from .loader import load
+    from .data.loader import load
+    from .organisers.export import metadata_path, to_sqlite
 
     path = to_sqlite(load(progressbar=not args.quiet), args.path, force=args.force)
     print(f"Wrote {path} and {metadata_path(path).name} (Datasette metadata).")
@@ -131,7 +131,7 @@ def _sqlite(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import columns_path, ensure_export, export
+    from .organisers.export import columns_path, ensure_export, export
 
     if args.path is None:
         fmt = args.format or "csv"
@@ -142,7 +142,7 @@ def _export(args: argparse.Namespace) -> int:
         raise ValueError(
             "--print-path prints where the default export is; leave out PATH to use it."
         )
-    from .loader import load
+    from .data.loader import load
 
     path = export(load(progressbar=not args.quiet), args.path, args.format, force=args.force)
     print(f"Wrote {path}.")
@@ -152,14 +152,14 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _datasette(args: argparse.Namespace) -> int:
-    from .serve import serve
+    from .organisers.datasette import serve
 
     serve(args.port, args.host, args.base_url, args.database, progressbar=not args.quiet)
     return 0
 
 
 def _slides(args: argparse.Namespace) -> int:
-    from .slides import to_slides
+    from .organisers.slides import to_slides
 
     try:
         path = to_slides(args.notebook, args.output, show_code=args.show_code)
@@ -171,7 +171,7 @@ def _slides(args: argparse.Namespace) -> int:
 
 
 def _new_team(args: argparse.Namespace) -> int:
-    from .submissions import new_team
+    from .organisers.submissions import new_team
 
     folder = new_team(
         args.name,
@@ -202,7 +202,7 @@ def _github_annotation(path: str, message: str) -> str:
 def _check_entry(args: argparse.Namespace) -> int:
     import os
 
-    from .submissions import check_entry, entry_folders, notebook_path, read_team
+    from .organisers.submissions import check_entry, entry_folders, notebook_path, read_team
 
     folders = entry_folders(args.paths or None, root=args.submissions)
     if not folders:
@@ -240,7 +240,7 @@ def _check_entry(args: argparse.Namespace) -> int:
 
 
 def _gallery(args: argparse.Namespace) -> int:
-    from .gallery import write_gallery
+    from .organisers.gallery import write_gallery
 
     page = write_gallery(
         args.out,

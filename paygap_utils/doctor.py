@@ -9,12 +9,12 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from .cache import cache_path
-from .download import file_url, verify
+from .data.cache import cache_path
+from .data.download import file_url, verify
+from .data.manifest import read_manifest
+from .data.network import probe
+from .data.settings import DATA_DIR_ENV, DATA_URL_ENV, data_dir, mirror_url
 from .errors import SettingsError
-from .manifest import read_manifest
-from .network import probe
-from .settings import DATA_DIR_ENV, DATA_URL_ENV, data_dir, mirror_url
 
 __all__ = ["doctor", "report"]
 

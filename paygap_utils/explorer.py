@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .manifest import year_label
+from .data.manifest import year_label
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -3,7 +3,7 @@
 An employer is followed through ``linked_employer_id``: the service's ``employer_id``
 where the file publishes it (2019-20 onwards), otherwise the id found by matching
 the company number, then the name, to the later files (see
-:func:`paygap_utils.across_years.link_employers` and ``link_method``). No two rows of
+:func:`paygap_utils.data.across_years.link_employers` and ``link_method``). No two rows of
 one year share a linked id in :func:`paygap_utils.load`'s table; for other tables
 the functions here treat a shared id as ambiguous in that year and leave it out
 rather than guess which row is the employer.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .lookups import CROWN_DEPENDENCIES, postcode_from_address, region_of_postcode
+from .data.lookups import CROWN_DEPENDENCIES, postcode_from_address, region_of_postcode
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -125,7 +125,7 @@ def share_in_region(df: pd.DataFrame, by: str, region: str = "London") -> pd.Dat
         Column to group by, e.g. ``"employer_size"`` or ``"sector"``; rows where
         it is missing are left out.
     region : str
-        One of :data:`~paygap_utils.lookups.REGIONS`.
+        One of :data:`~paygap_utils.data.lookups.REGIONS`.
 
     Returns
     -------
@@ -137,7 +137,7 @@ def share_in_region(df: pd.DataFrame, by: str, region: str = "London") -> pd.Dat
     Raises
     ------
     ValueError
-        For a region that is not one of :data:`~paygap_utils.lookups.REGIONS`.
+        For a region that is not one of :data:`~paygap_utils.data.lookups.REGIONS`.
 
     Examples
     --------
@@ -151,7 +151,7 @@ def share_in_region(df: pd.DataFrame, by: str, region: str = "London") -> pd.Dat
     big            2          1   0.50
     small          4          1   0.25
     """
-    from .lookups import REGIONS
+    from .data.lookups import REGIONS
 
     if region not in REGIONS:
         raise ValueError(f"region must be one of {', '.join(REGIONS)}, but got {region!r}.")

@@ -7,10 +7,11 @@ matplotlib is imported only when a function here is called.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._frames import resolve_labels
-from .manifest import year_label
+from .data.manifest import year_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +27,8 @@ __all__ = [
     "set_title",
     "add_source",
     "new_figure",
+    "SLIDE_SIZE",
+    "save_figure",
     "gap_histogram",
     "by_year",
     "interval_plot",
@@ -50,6 +53,11 @@ PALETTE: tuple[str, ...] = (
 )
 #: Colours for women and men, used the same way in every chart.
 WOMEN, MEN = PALETTE[3], PALETTE[0]
+
+#: Width and height, in inches, of a 16:9 slide (PowerPoint's and Google Slides' default).
+SLIDE_SIZE: tuple[float, float] = (13.333, 7.5)
+#: Written into every PNG :func:`save_figure` makes, so it knows which files it may replace.
+_SOFTWARE_TAG = "paygap_utils.plots.save_figure"
 
 
 def use_style() -> None:
@@ -172,7 +180,7 @@ def add_source(fig: Figure, df: pd.DataFrame | None = None) -> None:
             note += f" (files as of {dates[0]}" + (f" to {dates[-1]})" if len(dates) > 1 else ")")
     attribution = attrs.get("attribution")
     if attribution is None:
-        from .manifest import read_manifest
+        from .data.manifest import read_manifest
 
         attribution = read_manifest().licence["attribution"]
     note += f". {attribution}"
@@ -196,6 +204,125 @@ def new_figure(ncols: int = 1, nrows: int = 1, **kwargs: Any) -> tuple[Figure, A
 
     use_style()
     return plt.subplots(nrows=nrows, ncols=ncols, **kwargs)
+
+
+def _written_by_us(path: Path) -> bool:
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            return image.info.get("Software") == _SOFTWARE_TAG
+    except Exception:  # not an image, unreadable: not ours
+        return False
+
+
+def save_figure(
+    fig: Any,
+    path: str | Path,
+    df: Any = None,
+    *,
+    size: tuple[float, float] = SLIDE_SIZE,
+    dpi: int = 150,
+    overwrite: bool = False,
+) -> Path:
+    """Save a chart as a PNG the size of a slide, with the data's source line under it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The chart, e.g. from :func:`paygap_utils.plots.new_figure`.
+    path : str or Path
+        Where to write it; ``.png`` is added if it has no suffix.
+    df : pandas.DataFrame, optional
+        The rows behind the chart: the source line then names the as-of dates of
+        their files (see :func:`paygap_utils.plots.add_source`). A figure that already
+        has a source line keeps it.
+    size : (float, float)
+        Width and height in inches; a 16:9 slide by default (2000 x 1125 pixels at 150 dpi).
+    dpi : int
+        Pixels per inch.
+    overwrite : bool
+        Replace a file at ``path`` that this function did not write. A PNG it wrote
+        (running the cell again) is replaced without asking.
+
+    Returns
+    -------
+    Path
+        The file written. The figure keeps its size on screen.
+
+    Raises
+    ------
+    FileExistsError
+        When ``path`` is a file this function did not write and ``overwrite`` is False.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> from paygap_utils import plots
+    >>> from paygap_utils.plots import save_figure
+    >>> fig, ax = plots.new_figure()
+    >>> _ = ax.plot([2019, 2020], [9.5, 9.1])
+    >>> png = save_figure(fig, Path(tempfile.mkdtemp()) / "gap")
+    >>> png.name, Image.open(png).size
+    ('gap.png', (2000, 1125))
+    >>> [t.get_text()[:33] for t in fig.texts]
+    ['Source: UK Gender Pay Gap Service']
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    import io
+    import os
+    import tempfile
+
+    from PIL import Image, PngImagePlugin
+
+    target = Path(path)
+    if target.suffix == "":
+        target = target.with_suffix(".png")
+    if target.suffix.lower() != ".png":
+        raise ValueError(f"{target}: save_figure writes PNG files; give a name ending in .png.")
+    if target.exists() and not overwrite and not _written_by_us(target):
+        raise FileExistsError(
+            f"{target} already exists and was not written by save_figure, so it is left "
+            "alone. Choose another name, or pass overwrite=True to replace it."
+        )
+    if not any(text.get_text().startswith("Source:") for text in fig.texts):
+        add_source(fig, df)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shown = fig.get_size_inches().copy()
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=".paygap-tmp.png", dir=target.parent
+    )
+    os.close(handle)
+    try:
+        fig.set_size_inches(*size)
+        buffer = io.BytesIO()
+        # Tight, so the source line under the axes is kept; then centred on a white canvas
+        # of exactly the slide's size, so every chart of a deck lines up.
+        fig.savefig(buffer, dpi=dpi, format="png", bbox_inches="tight", facecolor="white")
+        width, height = round(size[0] * dpi), round(size[1] * dpi)
+        with Image.open(buffer) as drawn:
+            chart = drawn.convert("RGB")
+        scale = min(width / chart.width, height / chart.height, 1.0)
+        if scale < 1.0:
+            chart = chart.resize(
+                (round(chart.width * scale), round(chart.height * scale)), Image.LANCZOS
+            )
+        canvas = Image.new("RGB", (width, height), "white")
+        canvas.paste(chart, ((width - chart.width) // 2, (height - chart.height) // 2))
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Software", _SOFTWARE_TAG)
+        canvas.save(temporary, format="PNG", pnginfo=info, dpi=(dpi, dpi))
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    finally:
+        fig.set_size_inches(*shown)
+    return target
 
 
 def gap_histogram(
@@ -427,7 +554,7 @@ def interval_plot(
         None to leave it out.
     labels : sequence or mapping, optional
         Tick labels: one per row, or a mapping from the index to a label (e.g.
-        :data:`~paygap_utils.lookups.SIC_SECTIONS`); the index by default.
+        :data:`~paygap_utils.data.lookups.SIC_SECTIONS`); the index by default.
     color : str, optional
         The first colour of :data:`PALETTE` by default.
     reference : float or None
@@ -830,7 +957,7 @@ def tile_map(
         Where to draw.
     values : pandas.Series
         One number per region, indexed by the region names of
-        :data:`~paygap_utils.lookups.REGIONS` (e.g.
+        :data:`~paygap_utils.data.lookups.REGIONS` (e.g.
         ``latest.groupby("region", observed=True)["diff_median_hourly_percent"].median()``);
         other index values (e.g. ``"Crown Dependency"``) are ignored.
     n : pandas.Series, optional

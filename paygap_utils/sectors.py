@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal, get_args
 
-from .lookups import SIC_SECTIONS
+from .data.lookups import SIC_SECTIONS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,7 +49,7 @@ def section_label(section: str, width: int = 40) -> str:
     Parameters
     ----------
     section : str
-        A key of :data:`~paygap_utils.lookups.SIC_SECTIONS` (``"X"`` or ``"A"`` to ``"U"``).
+        A key of :data:`~paygap_utils.data.lookups.SIC_SECTIONS` (``"X"`` or ``"A"`` to ``"U"``).
     width : int
         The longest label; a longer name is cut and ends with an ellipsis.
 
@@ -91,7 +91,7 @@ def sector_membership(df: pd.DataFrame, rule: Rule = "first") -> pd.DataFrame:
     pandas.DataFrame
         One row per employer and section it counts in, indexed by the employer's
         row label in ``df`` (repeated for an employer in several sections), with
-        columns ``section`` (a categorical of the :data:`~paygap_utils.lookups.SIC_SECTIONS`
+        columns ``section`` (a categorical of the :data:`~paygap_utils.data.lookups.SIC_SECTIONS`
         letters) and ``weight`` (1.0, or ``1/k`` under ``"fractional"``). Employers
         without a section are left out.
 
@@ -155,7 +155,7 @@ def sector_counts(df: pd.DataFrame, rule: Rule = "first") -> pd.Series:
     -------
     pandas.Series
         Named ``employers``, indexed by section letter in the order of
-        :data:`~paygap_utils.lookups.SIC_SECTIONS`, only sections with employers.
+        :data:`~paygap_utils.data.lookups.SIC_SECTIONS`, only sections with employers.
         Floats: whole numbers except under ``"fractional"``.
 
     Examples
@@ -200,7 +200,7 @@ def sector_summary(
     Returns
     -------
     pandas.DataFrame
-        Indexed by section letter (order of :data:`~paygap_utils.lookups.SIC_SECTIONS`),
+        Indexed by section letter (order of :data:`~paygap_utils.data.lookups.SIC_SECTIONS`),
         only sections with employers, with columns ``name`` (the section's
         name), ``employers`` (sum of weights), ``median`` (weighted median of
         ``column``; the ordinary median unless ``rule="fractional"``) and ``rank``

@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paygap_utils.across_years import (
+from paygap_utils.data.across_years import (
     drop_duplicates,
     fill_places,
     link_employers,

@@ -18,11 +18,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import paygap_utils
-from paygap_utils import cache, loader
-from paygap_utils.cache import cache_path, read_cache, write_cache
-from paygap_utils.datafolder import PRIVATE_DIR
-from paygap_utils.manifest import read_manifest
-from paygap_utils.schema import COLUMNS, DERIVED_COLUMNS
+from paygap_utils.data import cache, loader
+from paygap_utils.data.cache import cache_path, read_cache, write_cache
+from paygap_utils.data.datafolder import PRIVATE_DIR
+from paygap_utils.data.manifest import read_manifest
+from paygap_utils.data.schema import COLUMNS, DERIVED_COLUMNS
 
 pytestmark = pytest.mark.data
 

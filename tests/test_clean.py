@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paygap_utils.clean import _dates, detect_layout, read_raw, read_year
+from paygap_utils.data.clean import _dates, detect_layout, read_raw, read_year
+from paygap_utils.data.lookups import SIZE_BANDS
+from paygap_utils.data.manifest import read_manifest
+from paygap_utils.data.schema import COLUMNS, DERIVED_COLUMNS, LAYOUTS
 from paygap_utils.errors import DataFormatError
-from paygap_utils.lookups import SIZE_BANDS
-from paygap_utils.manifest import read_manifest
-from paygap_utils.schema import COLUMNS, DERIVED_COLUMNS, LAYOUTS
 from tests.paths import need_shared
 
 # Every layout, with the real files that use it: (file, first year, layout, data rows). The

@@ -13,9 +13,9 @@ from urllib.parse import quote
 
 import pytest
 
-from paygap_utils.clean import read_raw
 from paygap_utils.cli import main
-from paygap_utils.manifest import read_manifest
+from paygap_utils.data.clean import read_raw
+from paygap_utils.data.manifest import read_manifest
 from tests.paths import REPO_ROOT, need_shared
 from tests.servers import FileServer
 
@@ -122,7 +122,7 @@ def test_a_bug_is_not_dressed_up_as_a_users_mistake(monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("a bug inside pandas")
 
-    monkeypatch.setattr("paygap_utils.download.fetch", broken)
+    monkeypatch.setattr("paygap_utils.data.download.fetch", broken)
     with pytest.raises(ValueError, match="a bug inside pandas"):
         main(["fetch", "-q", "2019"])
 

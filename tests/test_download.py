@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 import paygap_utils
-from paygap_utils.datafolder import PRIVATE_DIR
-from paygap_utils.download import check_remote, fetch, file_url, verify
+from paygap_utils.data.datafolder import PRIVATE_DIR
+from paygap_utils.data.download import check_remote, fetch, file_url, verify
+from paygap_utils.data.manifest import read_manifest
 from paygap_utils.errors import ChecksumMismatchError, DownloadError
-from paygap_utils.manifest import read_manifest
 from tests.paths import REPO_ROOT, need_shared
 from tests.servers import FileServer, free_port, wait_until
 
@@ -168,7 +168,7 @@ def test_verify_reports_missing_files(cold):
 
 
 def test_only_the_librarys_own_orphans_are_removed(mirror, cold):
-    from paygap_utils.datafolder import partial_file
+    from paygap_utils.data.datafolder import partial_file
 
     cold.mkdir(parents=True)
     # Look-alikes outside the private subfolder are someone else's.

@@ -1,4 +1,4 @@
-"""paygap_utils.export: CSV, parquet and SQLite from the one cleaned table, written safely.
+"""organisers.export: CSV, parquet and SQLite from the one cleaned table, written safely.
 
 Every export is written beside its target and renamed into place; a failure leaves the old
 file or nothing, and a file the library did not write is never replaced without ``force``.
@@ -22,9 +22,10 @@ import pandas as pd
 import pytest
 
 import paygap_utils
-from paygap_utils import export
-from paygap_utils.datafolder import PRIVATE_DIR
-from paygap_utils.export import (
+from paygap_utils.data.datafolder import PRIVATE_DIR
+from paygap_utils.data.manifest import read_manifest
+from paygap_utils.organisers import export
+from paygap_utils.organisers.export import (
     MEDIAN_BY_SECTOR_SQL,
     ExportError,
     columns_path,
@@ -35,7 +36,6 @@ from paygap_utils.export import (
     to_parquet,
     to_sqlite,
 )
-from paygap_utils.manifest import read_manifest
 from tests.paths import REPO_ROOT
 
 pytestmark = pytest.mark.data
@@ -190,7 +190,7 @@ def test_a_killed_exports_temporary_file_is_cleaned_up_by_the_next(table, tmp_pa
     # A process that dies in the middle of writing leaves its temporary file behind.
     script = (
         "import os, pathlib, sys\n"
-        "from paygap_utils.datafolder import partial_file\n"
+        "from paygap_utils.data.datafolder import partial_file\n"
         "with partial_file(pathlib.Path(sys.argv[1]), 'paygap.csv') as partial:\n"
         "    partial.write_text('half a fil')\n"
         "    os._exit(0)\n"

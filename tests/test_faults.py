@@ -26,8 +26,9 @@ import pytest
 
 import paygap_utils
 from paygap_utils.cli import main
-from paygap_utils.datafolder import PRIVATE_DIR, data_lock
-from paygap_utils.download import check_remote, fetch, file_url, verify
+from paygap_utils.data.datafolder import PRIVATE_DIR, data_lock
+from paygap_utils.data.download import check_remote, fetch, file_url, verify
+from paygap_utils.data.manifest import read_manifest
 from paygap_utils.errors import (
     ChecksumMismatchError,
     DataFolderError,
@@ -35,8 +36,7 @@ from paygap_utils.errors import (
     DownloadError,
     SettingsError,
 )
-from paygap_utils.manifest import read_manifest
-from paygap_utils.refresh import refresh_manifest
+from paygap_utils.organisers.refresh import refresh_manifest
 from tests.paths import REPO_ROOT, need_shared
 from tests.servers import BlackHole, FaultServer, FileServer
 
@@ -274,7 +274,8 @@ def test_verify_blames_the_local_copy_and_check_remote_the_source(
 
 def _holder(folder: Path) -> subprocess.Popen:
     code = (
-        "import time; from pathlib import Path; from paygap_utils.datafolder import data_lock\n"
+        "import time; from pathlib import Path\n"
+        "from paygap_utils.data.datafolder import data_lock\n"
         f"with data_lock(Path({str(folder)!r})):\n"
         "    print('locked', flush=True); time.sleep(60)\n"
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from paygap_utils.manifest import read_manifest
+from paygap_utils.data.manifest import read_manifest
 from tests.paths import REPO_ROOT
 from tests.servers import free_port, wait_until
 

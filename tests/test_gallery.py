@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from paygap_utils.cli import main
-from paygap_utils.gallery import HEADER, first_figure, gallery_markdown, write_gallery
-from paygap_utils.submissions import SubmissionError, Team
+from paygap_utils.organisers.gallery import HEADER, first_figure, gallery_markdown, write_gallery
+from paygap_utils.organisers.submissions import SubmissionError, Team
 from tests.chromium import launched
 from tests.paths import REPO_ROOT
 from tests.servers import FileServer
@@ -151,7 +151,7 @@ def test_text_from_team_yml_cannot_inject_markup():
 
 
 def _card(team: Team):
-    from paygap_utils.gallery import Card
+    from paygap_utils.organisers.gallery import Card
 
     return Card(team=team, page=f"submissions/{team.slug}/{team.slug}", thumbnail=None, slides=None)
 

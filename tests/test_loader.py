@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 import paygap_utils
-from paygap_utils import loader
-from paygap_utils.cache import cache_path
-from paygap_utils.clean import read_raw
-from paygap_utils.lookups import SIC_SECTIONS
-from paygap_utils.manifest import read_manifest
-from paygap_utils.schema import COLUMNS, DERIVED_COLUMNS
+from paygap_utils.data import loader
+from paygap_utils.data.cache import cache_path
+from paygap_utils.data.clean import read_raw
+from paygap_utils.data.lookups import SIC_SECTIONS
+from paygap_utils.data.manifest import read_manifest
+from paygap_utils.data.schema import COLUMNS, DERIVED_COLUMNS
 from tests.paths import REPO_ROOT
 
 pytestmark = pytest.mark.data
@@ -219,7 +219,7 @@ def test_regions_from_other_years_say_so_and_never_contradict_a_postcode(table):
     filled = table[table["region_source"] == "other year"]
     assert 0 < len(filled) < 0.01 * len(table)
     # A filled row's own postcode and address give no place.
-    from paygap_utils.lookups import parse_postcode, postcode_from_address, region_of_postcode
+    from paygap_utils.data.lookups import parse_postcode, postcode_from_address, region_of_postcode
 
     for address, raw in zip(filled["address"], filled["post_code_raw"], strict=True):
         postcode = parse_postcode(raw) or postcode_from_address(address)

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paygap_utils import lookups
-from paygap_utils.lookups import (
+from paygap_utils.data import lookups
+from paygap_utils.data.lookups import (
     EMPLOYER_SIZES,
     NATIONS,
     PUBLIC_SECTOR_CODE,
@@ -38,7 +38,9 @@ _DISTRICTS = "postcode_district_to_region.csv"
 
 
 def _table_rows() -> list[dict[str, str]]:
-    text = (files("paygap_utils") / "tables" / "postcode_regions.csv").read_text(encoding="utf-8")
+    text = (files("paygap_utils.data") / "tables" / "postcode_regions.csv").read_text(
+        encoding="utf-8"
+    )
     return list(csv.DictReader(text.splitlines()))
 
 

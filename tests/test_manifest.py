@@ -18,9 +18,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paygap_utils.datafolder import PRIVATE_DIR
-from paygap_utils.errors import ManifestError, PaygapError, YearError
-from paygap_utils.manifest import (
+from paygap_utils.data.datafolder import PRIVATE_DIR
+from paygap_utils.data.manifest import (
     SCHEMA_PATH,
     DataFile,
     manifest_path,
@@ -28,6 +27,7 @@ from paygap_utils.manifest import (
     parse_year,
     read_manifest,
 )
+from paygap_utils.errors import ManifestError, PaygapError, YearError
 from tests.paths import REPO_ROOT, need_shared
 
 RAW = json.loads((REPO_ROOT / "data_manifest.json").read_text())
@@ -66,7 +66,7 @@ def test_the_excel_resave_is_declared():
 
 def test_checksums_sizes_and_rows_are_the_bytes_own():
     mirror = need_shared()
-    from paygap_utils.refresh import file_facts
+    from paygap_utils.organisers.refresh import file_facts
 
     for entry in read_manifest().files:
         facts = file_facts(mirror / entry.file_name)
@@ -167,7 +167,7 @@ def test_a_manifest_that_is_not_json_says_how_to_restore_it(tmp_path):
 def _in_a_new_kernel(folder: Path, manifest: Path, then: str = "") -> bool:
     """Read ``manifest`` in a fresh interpreter, run ``then``; say if jsonschema was imported."""
     code = (
-        "import sys\nfrom paygap_utils import manifest\n"
+        "import sys\nfrom paygap_utils.data import manifest\n"
         f"manifest.read_manifest({str(manifest)!r})\n{then}\n"
         "print('jsonschema' in sys.modules)"
     )

@@ -67,10 +67,10 @@ def wheel(tmp_path_factory):
 def test_the_wheel_carries_the_one_manifest_and_the_tables(wheel):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-        packaged = archive.read("paygap_utils/data_manifest.json")
+        packaged = archive.read("paygap_utils/data/data_manifest.json")
     assert packaged == (REPO_ROOT / "data_manifest.json").read_bytes()
-    assert "paygap_utils/tables/postcode_regions.csv" in names
-    assert "paygap_utils/manifest.schema.json" in names
+    assert "paygap_utils/data/tables/postcode_regions.csv" in names
+    assert "paygap_utils/data/manifest.schema.json" in names
     assert not any(name.startswith(("tests/", "notebooks/")) for name in names)
 
 
@@ -81,8 +81,8 @@ def test_the_wheel_loads_its_manifest_outside_the_checkout(wheel, tmp_path):
     code = textwrap.dedent(
         """
         import paygap_utils
-        from paygap_utils.manifest import manifest_path
-        from paygap_utils.lookups import region_of_postcode
+        from paygap_utils.data.manifest import manifest_path
+        from paygap_utils.data.lookups import region_of_postcode
         print(manifest_path())
         print(paygap_utils.available_years()[-1], region_of_postcode("SY23 3FL"))
         """
@@ -95,7 +95,7 @@ def test_the_wheel_loads_its_manifest_outside_the_checkout(wheel, tmp_path):
     )
     assert out.returncode == 0, out.stderr
     where, facts = out.stdout.splitlines()
-    assert where == str(site / "paygap_utils" / "data_manifest.json")
+    assert where == str(site / "paygap_utils" / "data" / "data_manifest.json")
     assert facts == "2024-25 ('Wales', 'Wales')"
 
 
@@ -104,10 +104,10 @@ def test_the_wheel_carries_the_team_template_and_schema_for_new_team(wheel, tmp_
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
-    assert (site / "paygap_utils" / "team_template.ipynb").read_bytes() == (
+    assert (site / "paygap_utils" / "organisers" / "team_template.ipynb").read_bytes() == (
         REPO_ROOT / "notebooks" / "team_template.ipynb"
     ).read_bytes()
-    assert (site / "paygap_utils" / "team.schema.json").is_file()
+    assert (site / "paygap_utils" / "organisers" / "team.schema.json").is_file()
     code = (
         f"import sys; sys.path.insert(0, {str(site)!r})\n"
         "from paygap_utils.cli import main\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from paygap_utils.lookups import EMPLOYER_SIZES
+from paygap_utils.data.lookups import EMPLOYER_SIZES
 from paygap_utils.places import MISSING_REGION_REASONS, region_missing_reason, share_in_region
 
 

@@ -207,7 +207,7 @@ def test_change_by_start_draws_each_band_and_skips_empty_ones():
 
 
 def test_tile_map_draws_every_region_shades_by_value_and_says_no_data():
-    from paygap_utils.lookups import REGIONS
+    from paygap_utils.data.lookups import REGIONS
 
     fig, ax = plots.new_figure(figsize=(5, 5))
     values = pd.Series({"London": 14.0, "Wales": 4.0, "Crown Dependency": 99.0})

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from paygap_utils.manifest import read_manifest
+from paygap_utils.data.manifest import read_manifest
 from tests.paths import REPO_ROOT, need_shared
 from tests.servers import FileServer
 

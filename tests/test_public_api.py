@@ -20,11 +20,11 @@ import paygap_utils
 from tests.paths import REPO_ROOT
 
 MODULES = {
-    info.name: importlib.import_module(f"paygap_utils.{info.name}")
-    for info in pkgutil.iter_modules(paygap_utils.__path__)
-    if info.name != "__main__"  # runs the command line when imported
+    info.name.removeprefix("paygap_utils."): importlib.import_module(info.name)
+    for info in pkgutil.walk_packages(paygap_utils.__path__, "paygap_utils.")
+    if not info.name.endswith("__main__")  # runs the command line when imported
 }
-PACKAGE_FILES = sorted((REPO_ROOT / "paygap_utils").glob("*.py"))
+PACKAGE_FILES = sorted((REPO_ROOT / "paygap_utils").rglob("*.py"))
 USER_FILES = sorted(
     [*(REPO_ROOT / "tests").glob("*.py"), *(REPO_ROOT / "scripts").glob("*.py")]
     + list((REPO_ROOT / "bench").glob("*.py"))
@@ -35,6 +35,12 @@ NOTEBOOKS = sorted(
     if json.loads(path.read_text(encoding="utf-8"))["metadata"]["kernelspec"]["language"]
     == "python"
 )
+
+
+def _package_of(path: Path) -> str:
+    """The dotted package, relative to paygap_utils, that a package file is in ('' at the top)."""
+    parts = path.relative_to(REPO_ROOT / "paygap_utils").parent.parts
+    return ".".join(parts)
 
 
 def _notebook_code(path: Path) -> str:
@@ -51,51 +57,67 @@ def _notebook_code(path: Path) -> str:
     return "\n".join(lines)
 
 
-def _target(node: ast.ImportFrom) -> str | None:
-    """The package module a ``from ... import`` reads from: '' for the package itself."""
+def _target(node: ast.ImportFrom, package: str = "") -> str | None:
+    """The package module a ``from ... import`` reads from: '' for the package itself.
+
+    ``package`` is the importing file's own package (see :func:`_package_of`), which a
+    relative import counts up from.
+    """
     if node.level:  # a relative import, only inside the package
-        return (node.module or "").split(".")[0]
+        parts = package.split(".") if package else []
+        base = parts[: len(parts) - (node.level - 1)]
+        return ".".join([*base, *([node.module] if node.module else [])])
     if node.module == "paygap_utils":
         return ""
     if node.module and node.module.startswith("paygap_utils."):
-        return node.module.split(".")[1]
+        return node.module.removeprefix("paygap_utils.")
     return None
 
 
-def _imports(tree: ast.AST) -> list[tuple[int, str, str]]:
-    """(line, module, name) for every name imported from the package, at any depth."""
+def _imports(tree: ast.AST, package: str = "") -> list[tuple[int, str, str]]:
+    """(line, module, name) for every name imported from the package, at any depth.
+
+    ``from paygap_utils.data import manifest`` imports the module ``data.manifest``: it is
+    reported as a name of the subpackage only when the subpackage defines it.
+    """
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (target := _target(node)) is not None:
-            found.extend((node.lineno, target, alias.name) for alias in node.names)
+        if isinstance(node, ast.ImportFrom) and (target := _target(node, package)) is not None:
+            for alias in node.names:
+                if f"{target}.{alias.name}".lstrip(".") in MODULES:
+                    continue
+                found.append((node.lineno, target, alias.name))
     return found
+
+
+def _dotted(node: ast.AST) -> list[str] | None:
+    """``a.b.c`` as ``["a", "b", "c"]``; None for anything but names and attributes."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.Attribute) and (inner := _dotted(node.value)) is not None:
+        return [*inner, node.attr]
+    return None
 
 
 def _attribute_uses(tree: ast.AST) -> list[tuple[int, str, str]]:
     """(line, module, name) for ``module.name`` and ``paygap_utils[.module].name``."""
-    bound = {
-        alias.asname or alias.name: alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and _target(node) == ""
-        for alias in node.names
-        if alias.name in MODULES
-    }
+    bound = {"paygap_utils": ""}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (target := _target(node)) is not None:
+            for alias in node.names:
+                if (module := f"{target}.{alias.name}".lstrip(".")) in MODULES:
+                    bound[alias.asname or alias.name] = module
     found = []
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Attribute):
+        chain = _dotted(node) if isinstance(node, ast.Attribute) else None
+        if not chain or chain[0] not in bound:
             continue
-        inner = node.value
-        if isinstance(inner, ast.Name) and inner.id in bound:
-            found.append((node.lineno, bound[inner.id], node.attr))
-        elif isinstance(inner, ast.Name) and inner.id == "paygap_utils":
-            found.append((node.lineno, "", node.attr))
-        elif (
-            isinstance(inner, ast.Attribute)
-            and isinstance(inner.value, ast.Name)
-            and inner.value.id == "paygap_utils"
-            and inner.attr in MODULES
-        ):
-            found.append((node.lineno, inner.attr, node.attr))
+        module, rest = bound[chain[0]], chain[1:]
+        # the deepest module the chain names; the next link is the name used from it
+        while rest and f"{module}.{rest[0]}".lstrip(".") in MODULES:
+            module, rest = f"{module}.{rest[0]}".lstrip("."), rest[1:]
+        if len(rest) == 1 or (rest and module == "" and len(rest) >= 1):
+            found.append((node.lineno, module, rest[0]))
     return found
 
 
@@ -142,7 +164,7 @@ def test_every_public_name_a_module_defines_is_in_its_all(name):
 def test_modules_import_only_public_names_of_each_other():
     wrong = []
     for path in PACKAGE_FILES:
-        uses = _imports(ast.parse(path.read_text(encoding="utf-8")))
+        uses = _imports(ast.parse(path.read_text(encoding="utf-8")), _package_of(path))
         wrong += _breaches([u for u in uses if u[1] != ""], path.name)
     assert not wrong, "\n".join(wrong)
 
@@ -153,7 +175,7 @@ def test_no_module_imports_back_up_from_the_package():
         if path.name in ("__init__.py", "__main__.py"):
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        for line, module, name in _imports(tree):
+        for line, module, name in _imports(tree, _package_of(path)):
             if module == "" and name not in MODULES:
                 wrong.append(f"{path.name}:{line}: imports {name} from the package __init__")
         for node in ast.walk(tree):
@@ -192,7 +214,7 @@ def test_notebooks_use_the_public_names(path):
 def test_the_checks_find_what_they_look_for():
     code = (
         "from paygap_utils import plots\n"
-        "from paygap_utils.clean import detect_layout, _text\n"
+        "from paygap_utils.data.clean import detect_layout, _text\n"
         "from paygap_utils.stats import not_exported\n"
         "plots.PALETTE, plots.not_there\n"
         "paygap_utils.load, paygap_utils.hidden, paygap_utils.stats.gone\n"

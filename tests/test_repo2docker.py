@@ -117,7 +117,7 @@ def test_the_proxy_entry_is_installed_with_the_package():
     tomllib = pytest.importorskip("tomllib")
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     entry = project["entry-points"]["jupyter_serverproxy_servers"]
-    assert entry == {"datasette": "paygap_utils.serve:jupyter_server_proxy"}
+    assert entry == {"datasette": "paygap_utils.organisers.datasette:jupyter_server_proxy"}
     environment = (REPO_ROOT / "environment.yml").read_text()
     assert "- jupyter-server-proxy=" in environment and "- datasette=" in environment
 

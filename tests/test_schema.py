@@ -7,10 +7,10 @@ from typing import get_args
 
 import pytest
 
-from paygap_utils import clean
-from paygap_utils.clean import detect_layout
+from paygap_utils.data import clean
+from paygap_utils.data.clean import detect_layout
+from paygap_utils.data.schema import COLUMNS, DERIVED_COLUMNS, LAYOUTS, Column, ColumnKind
 from paygap_utils.errors import DataFormatError
-from paygap_utils.schema import COLUMNS, DERIVED_COLUMNS, LAYOUTS, Column, ColumnKind
 
 
 def test_every_kind_of_column_has_a_parser_and_a_missing_value():

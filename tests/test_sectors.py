@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paygap_utils.lookups import SIC_SECTIONS
+from paygap_utils.data.lookups import SIC_SECTIONS
 from paygap_utils.sectors import (
     RULES,
     compare_rules,

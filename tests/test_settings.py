@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from paygap_utils.errors import SettingsError
-from paygap_utils.settings import (
+from paygap_utils.data.settings import (
     DEFAULT_SECONDS,
     check_url,
     data_dir,
@@ -16,6 +15,7 @@ from paygap_utils.settings import (
     mirror_url,
     network_limits,
 )
+from paygap_utils.errors import SettingsError
 
 
 def test_data_dir_follows_the_environment(monkeypatch, tmp_path):

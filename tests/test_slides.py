@@ -20,7 +20,7 @@ import pytest
 from nbclient import NotebookClient
 
 from paygap_utils import cli
-from paygap_utils.slides import reveal_files, to_slides
+from paygap_utils.organisers.slides import reveal_files, to_slides
 from tests.chromium import launched
 from tests.paths import REPO_ROOT
 
@@ -133,7 +133,7 @@ def test_save_figure_writes_a_slide_sized_png_with_the_source_and_keeps_the_scre
     from PIL import Image
 
     from paygap_utils import plots
-    from paygap_utils.slides import save_figure
+    from paygap_utils.plots import save_figure
 
     fig, ax = plots.new_figure()
     ax.plot([2019, 2020], [9.5, 9.1])
@@ -144,7 +144,7 @@ def test_save_figure_writes_a_slide_sized_png_with_the_source_and_keeps_the_scre
     assert tuple(fig.get_size_inches()) == before
     with Image.open(png) as image:
         assert image.size == (2000, 1125)
-        assert image.info["Software"] == "paygap_utils.slides.save_figure"
+        assert image.info["Software"] == "paygap_utils.plots.save_figure"
     sources = [t.get_text() for t in fig.texts if t.get_text().startswith("Source:")]
     assert len(sources) == 1 and "as of 2024-04-19" in sources[0]
     # Running the cell again replaces its own file, and adds no second source line.
@@ -161,7 +161,7 @@ def test_save_figure_leaves_files_it_did_not_write_alone(tmp_path):
     import matplotlib.pyplot as plt
 
     from paygap_utils import plots
-    from paygap_utils.slides import save_figure
+    from paygap_utils.plots import save_figure
 
     theirs = tmp_path / "logo.png"
     theirs.write_bytes(b"someone else's picture")

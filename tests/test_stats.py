@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paygap_utils.lookups import EMPLOYER_SIZES
+from paygap_utils.data.lookups import EMPLOYER_SIZES
 from paygap_utils.stats import (
     SIZE_BAND_MIDPOINTS,
     decimal_places,

@@ -19,7 +19,7 @@ import pytest
 
 from paygap_utils.cli import main
 from paygap_utils.notebook_cells import CHECK_MARKER, cell_source, is_setup_cell
-from paygap_utils.submissions import (
+from paygap_utils.organisers.submissions import (
     SubmissionError,
     check_entry,
     entry_folders,
@@ -105,7 +105,7 @@ def test_the_schema_is_a_valid_json_schema():
 
 def test_the_schema_ships_in_the_package_and_says_what_each_field_is():
     schema = team_schema()
-    assert (REPO_ROOT / "paygap_utils" / "team.schema.json").is_file()
+    assert (REPO_ROOT / "paygap_utils" / "organisers" / "team.schema.json").is_file()
     for name, spec in schema["properties"].items():
         assert spec.get("description"), f"team.yml field {name} has no description"
 
@@ -170,7 +170,7 @@ def test_new_team_never_touches_an_existing_folder(tmp_path, capsys):
 
 
 def test_an_interrupted_new_team_leaves_nothing(tmp_path, monkeypatch):
-    from paygap_utils import submissions
+    from paygap_utils.organisers import submissions
 
     def fail(team):
         raise KeyboardInterrupt

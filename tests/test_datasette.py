@@ -26,7 +26,12 @@ import pandas as pd
 import pytest
 
 import paygap_utils
-from paygap_utils.serve import ICON, PROXY_PATH, datasette_command, jupyter_server_proxy
+from paygap_utils.organisers.datasette import (
+    ICON,
+    PROXY_PATH,
+    datasette_command,
+    jupyter_server_proxy,
+)
 from tests.chromium import launched
 from tests.paths import REPO_ROOT
 from tests.servers import free_port, stop, wait_until

@@ -1,8 +1,8 @@
 """One clean table for all reporting years: :func:`load`.
 
-Each year's file is cleaned on its own (:mod:`paygap_utils.clean`); what needs all
+Each year's file is cleaned on its own (:mod:`paygap_utils.data.clean`); what needs all
 years at once (duplicates, links, public sector, places) is in
-:mod:`paygap_utils.across_years`.
+:mod:`paygap_utils.data.across_years`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._version import __version__
+from .._version import __version__
 from .across_years import (
     drop_duplicates,
     fill_places,
@@ -196,7 +196,7 @@ def _return_freed_memory() -> None:
 def _build(manifest: Manifest, folder: Path, progressbar: bool) -> pd.DataFrame:
     import pandas as pd
 
-    from .checks import impossible_values
+    from ..checks import impossible_values
 
     frames = [
         read_year(fetch_file(entry, folder, progressbar), entry.year) for entry in manifest.files

@@ -5,7 +5,7 @@ addresses as free text. This module turns those into things an analysis can grou
 by: a SIC 2007 section letter, an ordered size band, an ONS region and a nation.
 
 The postcode-to-region table ships inside the package as
-``paygap_utils/tables/postcode_regions.csv``, with three columns:
+``paygap_utils/data/tables/postcode_regions.csv``, with three columns:
 
 ``prefix``
     A postcode area (the leading letters, e.g. ``SY``) or a postcode district
@@ -448,6 +448,6 @@ def _postcode_table() -> dict[str, tuple[str | None, str]]:
     import csv
     from importlib.resources import files
 
-    resource = files("paygap_utils") / "tables" / "postcode_regions.csv"
+    resource = files("paygap_utils.data") / "tables" / "postcode_regions.csv"
     rows = csv.DictReader(resource.read_text(encoding="utf-8").splitlines())
     return {row["prefix"]: (row["region"] or None, row["nation"]) for row in rows}

@@ -10,7 +10,7 @@ An entry is a folder ``submissions/<team-slug>/`` holding
 
 :func:`new_team` creates the folder (``python -m paygap_utils new-team "Team name"``),
 :func:`check_entry` lists what would stop the entry from being accepted
-(``python -m paygap_utils check-entry``), and :mod:`paygap_utils.gallery` shows all entries
+(``python -m paygap_utils check-entry``), and :mod:`~.gallery` shows all entries
 side by side. Reading ``team.yml`` needs PyYAML and jsonschema
 (``pip install "paygap-utils[submissions]"``); creating an entry needs nothing extra.
 """
@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import PaygapError
-from .notebook_cells import CHECK_MARKER, cell_source, is_checked_cell, is_setup_cell
+from ..errors import PaygapError
+from ..notebook_cells import CHECK_MARKER, cell_source, is_checked_cell, is_setup_cell
 
 __all__ = [
     "SubmissionError",
@@ -96,7 +96,7 @@ def slugify(name: str) -> str:
 
     Examples
     --------
-    >>> from paygap_utils.submissions import slugify
+    >>> from paygap_utils.organisers.submissions import slugify
     >>> slugify("Équipe Données & Co.")
     'equipe-donnees-co'
     >>> slugify("  The 3 Quartiles ")
@@ -116,7 +116,7 @@ def slugify(name: str) -> str:
 def _package_file(name: str, repository_path: str) -> Path:
     """A file a wheel carries inside the package and a checkout keeps in the repository."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / name, here.parent / repository_path):
+    for candidate in (here / name, here.parents[1] / repository_path):
         if candidate.is_file():
             return candidate
     raise SubmissionError(
@@ -130,7 +130,7 @@ def template_path() -> Path:
 
     Examples
     --------
-    >>> from paygap_utils.submissions import template_path
+    >>> from paygap_utils.organisers.submissions import template_path
     >>> template_path().name
     'team_template.ipynb'
     """
@@ -142,11 +142,11 @@ def team_schema() -> dict[str, Any]:
 
     Examples
     --------
-    >>> from paygap_utils.submissions import team_schema
+    >>> from paygap_utils.organisers.submissions import team_schema
     >>> team_schema()["required"]
     ['team', 'title', 'members', 'question', 'licence']
     """
-    path = _package_file("team.schema.json", "paygap_utils/team.schema.json")
+    path = _package_file("team.schema.json", "paygap_utils/organisers/team.schema.json")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -158,7 +158,7 @@ def find_submissions_dir(start: str | Path | None = None) -> Path:
 
     Examples
     --------
-    >>> from paygap_utils.submissions import find_submissions_dir
+    >>> from paygap_utils.organisers.submissions import find_submissions_dir
     >>> find_submissions_dir().name
     'submissions'
     """
@@ -174,7 +174,7 @@ def escape_markdown(text: str) -> str:
 
     Examples
     --------
-    >>> from paygap_utils.submissions import escape_markdown
+    >>> from paygap_utils.organisers.submissions import escape_markdown
     >>> escape_markdown("<b>Data_Wranglers</b> *1*")
     '\\<b\\>Data\\_Wranglers\\</b\\> \\*1\\*'
     """
@@ -208,7 +208,7 @@ def entry_notebook(template: dict[str, Any], team: Team) -> dict[str, Any]:
     Examples
     --------
     >>> import json
-    >>> from paygap_utils.submissions import Team, entry_notebook, template_path
+    >>> from paygap_utils.organisers.submissions import Team, entry_notebook, template_path
     >>> template = json.loads(template_path().read_text())
     >>> team = Team("blue", "Blue", "Bonus gaps", ("Ada",), "Who pays bonuses?", "MIT")
     >>> "".join(entry_notebook(template, team)["cells"][0]["source"]).splitlines()[0]
@@ -257,7 +257,7 @@ def team_yml_text(team: Team) -> str:
 
     Examples
     --------
-    >>> from paygap_utils.submissions import Team, team_yml_text
+    >>> from paygap_utils.organisers.submissions import Team, team_yml_text
     >>> print(team_yml_text(Team("blue", "Blue", "Bonus gaps", ("Ada",), "Who pays?", "MIT")))
     ... # doctest: +ELLIPSIS
     # team.yml: who made this entry and what it asks. ...
@@ -281,8 +281,8 @@ def team_yml_text(team: Team) -> str:
     return (
         "# team.yml: who made this entry and what it asks. Check it with\n"
         f"#   python -m paygap_utils check-entry {SUBMISSIONS}/{team.slug}\n"
-        "# (the rules are in paygap_utils/team.schema.json). This file is public: names or\n"
-        "# GitHub handles only, no e-mail addresses.\n"
+        "# (the rules are in paygap_utils/organisers/team.schema.json). This file is public:\n"
+        "# names or GitHub handles only, no e-mail addresses.\n"
         f"team: {_yaml_string(team.team)}\n"
         f"title: {_yaml_string(team.title)}\n"
         f"members:\n{members}\n"
@@ -331,7 +331,7 @@ def new_team(
     Examples
     --------
     >>> import tempfile
-    >>> from paygap_utils.submissions import new_team
+    >>> from paygap_utils.organisers.submissions import new_team
     >>> folder = new_team("Team Blue", submissions=tempfile.mkdtemp())
     >>> sorted(p.name for p in folder.iterdir())
     ['team-blue.ipynb', 'team.yml']
@@ -449,7 +449,7 @@ def read_team(folder: str | Path) -> Team:
 
     Examples
     --------
-    >>> from paygap_utils.submissions import find_submissions_dir, read_team
+    >>> from paygap_utils.organisers.submissions import find_submissions_dir, read_team
     >>> read_team(find_submissions_dir() / "example-team").team
     'Example team'
     """
@@ -464,7 +464,7 @@ def notebook_path(folder: str | Path) -> Path:
 
     Examples
     --------
-    >>> from paygap_utils.submissions import find_submissions_dir, notebook_path
+    >>> from paygap_utils.organisers.submissions import find_submissions_dir, notebook_path
     >>> notebook_path(find_submissions_dir() / "example-team").name
     'example-team.ipynb'
     """
@@ -489,7 +489,7 @@ def entry_folders(
 
     Examples
     --------
-    >>> from paygap_utils.submissions import entry_folders, find_submissions_dir
+    >>> from paygap_utils.organisers.submissions import entry_folders, find_submissions_dir
     >>> root = find_submissions_dir()
     >>> [f.name for f in entry_folders([root / "example-team" / "team.yml"], root=root)]
     ['example-team']
@@ -578,7 +578,7 @@ def _notebook_problems(path: Path, team: Team | None) -> list[str]:
             problems.append(
                 f"{path}: cell {index} installs packages. Remove that line and list the package "
                 f"under requirements in {_TEAM_FILE} (only the packages listed in "
-                "paygap_utils/team.schema.json are installed for the checks)."
+                "paygap_utils/organisers/team.schema.json are installed for the checks)."
             )
         missing |= {m for m in _imported_modules(text) if m not in listed and not _is_available(m)}
         if is_checked_cell(cell):
@@ -631,7 +631,7 @@ def check_entry(folder: str | Path) -> list[str]:
 
     Examples
     --------
-    >>> from paygap_utils.submissions import check_entry, find_submissions_dir
+    >>> from paygap_utils.organisers.submissions import check_entry, find_submissions_dir
     >>> check_entry(find_submissions_dir() / "example-team")
     []
     """

@@ -1,7 +1,7 @@
 """Turning one raw CSV of the service into a clean table: layouts, dates, numbers, text.
 
 Each function here works on one reporting year's file. Combining the years,
-linking employers across them and removing duplicates is :mod:`paygap_utils.loader`'s job.
+linking employers across them and removing duplicates is :mod:`paygap_utils.data.loader`'s job.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .checks import impossible_value_flags
-from .errors import DataFormatError
+from ..checks import impossible_value_flags
+from ..errors import DataFormatError
 from .lookups import (
     EMPLOYER_SIZES,
     NATION_VALUES,
@@ -94,7 +94,7 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
     Returns
     -------
     Layout
-        One of :data:`paygap_utils.schema.LAYOUTS`.
+        One of :data:`paygap_utils.data.schema.LAYOUTS`.
 
     Raises
     ------
@@ -104,7 +104,7 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
     Examples
     --------
     >>> import paygap_utils
-    >>> from paygap_utils.clean import detect_layout
+    >>> from paygap_utils.data.clean import detect_layout
     >>> path = paygap_utils.fetch(2019, progressbar=False)[2019]
     >>> detect_layout(path).name
     '27-columns-ymd'
@@ -172,7 +172,7 @@ def read_raw(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
     Examples
     --------
     >>> import paygap_utils
-    >>> from paygap_utils.clean import read_raw
+    >>> from paygap_utils.data.clean import read_raw
     >>> path = paygap_utils.fetch(2019, progressbar=False)[2019]
     >>> read_raw(path).columns[:3].tolist()
     ['EmployerName', 'EmployerId', 'Address']
@@ -287,7 +287,7 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
     -------
     pandas.DataFrame
         Every official column (missing values where the layout lacks it), then
-        ``year`` and the derived columns of :data:`paygap_utils.schema.DERIVED_COLUMNS`
+        ``year`` and the derived columns of :data:`paygap_utils.data.schema.DERIVED_COLUMNS`
         except ``linked_employer_id``, which needs all years.
     """
     import numpy as np
@@ -344,7 +344,7 @@ def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Seri
     and everyone else 4 April (``DueDate`` 5 April). Where a row's due date is
     neither (2020-21: every deadline was moved to 5 October 2021; the 23-column
     layout has no dates), the service's public-sector SIC code ``1`` decides;
-    :func:`paygap_utils.across_years.public_sector_from_other_years` then
+    :func:`paygap_utils.data.across_years.public_sector_from_other_years` then
     replaces that guess with the employer's classification in another year.
 
     Returns
@@ -356,7 +356,7 @@ def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Seri
     Examples
     --------
     >>> import pandas as pd
-    >>> from paygap_utils.clean import public_sector_from_due_date
+    >>> from paygap_utils.data.clean import public_sector_from_due_date
     >>> rows = pd.DataFrame({
     ...     "due_date": pd.to_datetime(["2023-03-31", "2023-04-05", "2021-10-06"]),
     ...     "sic_codes": [["85310"], ["00001"], ["00001", "84110"]],
@@ -389,7 +389,7 @@ def sector_columns(table: pd.DataFrame):
     Examples
     --------
     >>> import pandas as pd
-    >>> from paygap_utils.clean import sector_columns
+    >>> from paygap_utils.data.clean import sector_columns
     >>> rows = pd.DataFrame({"sic_codes": [["85310"], ["00001", "84110"], ["00001"]],
     ...                      "is_public_sector": [True, False, False]})
     >>> sector, name, sectors = sector_columns(rows)
@@ -507,7 +507,7 @@ def read_year(path: str | Path, year: int) -> pd.DataFrame:
     Examples
     --------
     >>> import paygap_utils
-    >>> from paygap_utils.clean import read_year
+    >>> from paygap_utils.data.clean import read_year
     >>> table = read_year(paygap_utils.fetch(2019, progressbar=False)[2019], 2019)
     >>> str(table["date_submitted"].dtype)
     'datetime64[ns]'
@@ -526,7 +526,7 @@ def as_of(path: str | Path, raw: pd.DataFrame | None = None) -> str | None:
     Examples
     --------
     >>> import paygap_utils
-    >>> from paygap_utils.clean import as_of
+    >>> from paygap_utils.data.clean import as_of
     >>> as_of(paygap_utils.fetch(2020, progressbar=False)[2020])
     '2022-02-13'
     """

@@ -9,7 +9,7 @@ put in ``<out>/submissions/<slug>/``, and writes
   executed entry's page and to its slides, and a hidden toctree holding the entry pages;
 - ``<out>/_gallery/thumbnails/<slug>.png`` (the thumbnails) and
   ``<out>/_gallery/slides/<slug>.html`` (the slides, code hidden, with reveal.js inside:
-  :func:`paygap_utils.slides.to_slides`).
+  :func:`paygap_utils.organisers.slides.to_slides`).
   The site's ``conf.py`` lists ``_gallery`` in ``html_extra_path``, so the slides are at
   ``slides/<slug>.html`` in the built site, next to ``gallery.html``.
 
@@ -80,7 +80,7 @@ def first_figure(notebook: dict[str, Any]) -> bytes | None:
     Examples
     --------
     >>> import base64
-    >>> from paygap_utils.gallery import first_figure
+    >>> from paygap_utils.organisers.gallery import first_figure
     >>> png = base64.b64encode(b"\\x89PNG...").decode()
     >>> cell = {"cell_type": "code", "outputs": [{"data": {"image/png": png}}]}
     >>> first_figure({"cells": [cell]})[:4]
@@ -123,15 +123,15 @@ def _execute_entry(source: Path, executed: Path) -> None:
 def export_slides(executed: Path, dest: Path) -> Path:
     """Write the slides of an executed entry (code hidden) to ``dest``; return ``dest``.
 
-    The deck is :func:`paygap_utils.slides.to_slides`'s: one HTML file with reveal.js inside,
+    The deck is :func:`~.slides.to_slides`'s: one HTML file with reveal.js inside,
     so it plays at a venue with no network. Download progress bars and warnings are left out.
 
     Examples
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from paygap_utils.gallery import export_slides
-    >>> from paygap_utils.submissions import template_path
+    >>> from paygap_utils.organisers.gallery import export_slides
+    >>> from paygap_utils.organisers.submissions import template_path
     >>> out = Path(tempfile.mkdtemp()) / "template.html"
     >>> "Reveal.initialize" in export_slides(template_path(), out).read_text()
     True
@@ -242,8 +242,8 @@ def gallery_markdown(cards: list[Card]) -> str:
 
     Examples
     --------
-    >>> from paygap_utils.gallery import Card, gallery_markdown
-    >>> from paygap_utils.submissions import Team
+    >>> from paygap_utils.organisers.gallery import Card, gallery_markdown
+    >>> from paygap_utils.organisers.submissions import Team
     >>> team = Team("blue", "Team <Blue>", "Bonus gaps", ("Ada",), "Who pays bonuses?", "MIT")
     >>> card = Card(team, "submissions/blue/blue", "_gallery/thumbnails/blue.png", None)
     >>> print(gallery_markdown([card]))  # doctest: +ELLIPSIS
@@ -321,7 +321,7 @@ def write_gallery(
     Examples
     --------
     >>> import tempfile
-    >>> from paygap_utils.gallery import write_gallery
+    >>> from paygap_utils.organisers.gallery import write_gallery
     >>> empty = tempfile.mkdtemp()
     >>> page = write_gallery(tempfile.mkdtemp(), submissions=empty)
     >>> "No entries yet." in page.read_text()

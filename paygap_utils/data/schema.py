@@ -33,7 +33,7 @@ REGION_SOURCES: tuple[str, ...] = ("postcode", "other year")
 LATE_SOURCES: tuple[str, ...] = ("service flag", "dates")
 
 
-#: What a column holds, which decides how :mod:`paygap_utils.clean` parses it: free text,
+#: What a column holds, which decides how :mod:`paygap_utils.data.clean` parses it: free text,
 #: a whole-number identifier, a number, True/False, a date and time, one of a fixed set of
 #: labels, or a list of codes.
 ColumnKind = Literal["text", "id", "float", "bool", "datetime", "category", "codes"]
@@ -358,7 +358,7 @@ DERIVED_COLUMNS: tuple[Column, ...] = (
 class Layout:
     """A column layout the service has published, recognised by its header and date style.
 
-    :func:`paygap_utils.clean.detect_layout` picks the layout from this table: the
+    :func:`paygap_utils.data.clean.detect_layout` picks the layout from this table: the
     number of columns in the header, then how ``DateSubmitted`` is written
     (``date_format``, None for a layout without dates), then whether the header
     is ``quoted``.
@@ -436,7 +436,7 @@ def columns():
 
     Examples
     --------
-    >>> from paygap_utils.schema import columns
+    >>> from paygap_utils.data.schema import columns
     >>> table = columns()
     >>> table.loc[table.name == "diff_median_hourly_percent", "official"].item()
     'DiffMedianHourlyPercent'

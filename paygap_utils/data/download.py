@@ -1,10 +1,10 @@
 """Getting the data files onto this computer: download, verify, and keep them.
 
 Every file is pinned in ``data_manifest.json`` by its sha256. A download goes to
-a partial file in the data folder's private subfolder (:mod:`paygap_utils.datafolder`)
+a partial file in the data folder's private subfolder (:mod:`paygap_utils.data.datafolder`)
 and is moved into place only when the checksum matches, under a lock so that two
 kernels fetching at once neither download twice nor see a half-written file.
-Every request goes through :mod:`paygap_utils.network`. A fetch that has nothing
+Every request goes through :mod:`paygap_utils.data.network`. A fetch that has nothing
 to download only reads, so it works in a read-only data folder.
 """
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..errors import ChecksumMismatchError, DownloadError, PaygapError
 from .datafolder import data_lock, folder_error, partial_file
-from .errors import ChecksumMismatchError, DownloadError, PaygapError
 from .manifest import DataFile, Manifest, Years, read_manifest
 from .network import MAX_FILE_BYTES, NetworkError, download, server_text
 from .settings import DATA_URL_ENV, data_dir, mirror_file_url, mirror_url
@@ -41,8 +41,8 @@ def file_url(entry: DataFile) -> str:
 
     Examples
     --------
-    >>> from paygap_utils.manifest import read_manifest
-    >>> from paygap_utils.download import file_url
+    >>> from paygap_utils.data.manifest import read_manifest
+    >>> from paygap_utils.data.download import file_url
     >>> file_url(read_manifest().file(2017)).startswith("http")
     True
     """
@@ -128,7 +128,7 @@ def _download_error(entry: DataFile, url: str, exc: NetworkError) -> DownloadErr
 def fetch_file(entry: DataFile, folder: Path, progressbar: bool) -> Path:
     """Return the verified file of ``entry`` in ``folder``, downloading it if needed.
 
-    The caller holds :func:`~paygap_utils.datafolder.data_lock` on ``folder``. A
+    The caller holds :func:`~paygap_utils.data.datafolder.data_lock` on ``folder``. A
     cached file whose checksum is wrong is replaced.
     """
     path = folder / entry.file_name
@@ -165,13 +165,13 @@ def fetch(
     Parameters
     ----------
     years : int, str or list of them, optional
-        Reporting years (any spelling :func:`~paygap_utils.manifest.parse_year`
+        Reporting years (any spelling :func:`~paygap_utils.data.manifest.parse_year`
         accepts); all years by default.
     progressbar : bool
         Show a progress bar while downloading.
     data_home : str or Path, optional
         Data folder; by default ``$PAYGAP_DATA_DIR`` or the system cache folder
-        (:func:`~paygap_utils.settings.data_dir`).
+        (:func:`~paygap_utils.data.settings.data_dir`).
     manifest : Manifest, optional
         The files to fetch; the installed ``data_manifest.json`` by default.
 
@@ -308,7 +308,7 @@ def check_remote(years: Years = None, *, manifest: Manifest | None = None) -> li
 
     Examples
     --------
-    >>> from paygap_utils.download import check_remote
+    >>> from paygap_utils.data.download import check_remote
     >>> [s.status for s in check_remote(2019)]
     ['ok']
     """

@@ -4,7 +4,7 @@ One cleaning implementation: R, SQL and Datasette users read what this module wr
 from :func:`paygap_utils.load`'s table, never the raw files.
 
 Every file is written to a temporary file in the library's private subfolder of the
-target's folder (``.paygap-tmp/``, see :mod:`paygap_utils.datafolder`) and renamed into
+target's folder (``.paygap-tmp/``, see :mod:`paygap_utils.data.datafolder`) and renamed into
 place only when complete, so a failure (a full disk, a killed process) leaves the
 previous file or nothing; the temporary file of a killed export is removed by the next
 export to the same folder, and the subfolder itself once it is empty. A target that
@@ -31,8 +31,8 @@ from contextlib import ExitStack, closing, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .datafolder import PRIVATE_DIR, partial_file, remove_orphans
-from .errors import PaygapError
+from ..data.datafolder import PRIVATE_DIR, partial_file, remove_orphans
+from ..errors import PaygapError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,7 +65,7 @@ _STAMP = "export.json"
 _TABLE = "paygap"
 _FTS = "paygap_fts"
 _INFO = "paygap_export_info"
-_PARQUET_KEY = b"paygap_utils.export"
+_PARQUET_KEY = b"paygap_utils.organisers.export"
 _COLUMNS_HEADER = ["name", "kind", "description"]
 #: How the CSV writes each kind of column (see :func:`column_list`).
 _CSV_TYPES = {
@@ -103,11 +103,11 @@ def export_path(fmt: str = "csv", data_home: str | Path | None = None) -> Path:
 
     Examples
     --------
-    >>> from paygap_utils.export import export_path
+    >>> from paygap_utils.organisers.export import export_path
     >>> export_path("csv").name, export_path("csv").parent.name
     ('paygap.csv', 'paygap-export')
     """
-    from .settings import data_dir
+    from ..data.settings import data_dir
 
     return data_dir(data_home) / _FOLDER / f"{_TABLE}{_suffix(fmt)}"
 
@@ -123,7 +123,7 @@ def columns_path(path: str | Path) -> Path:
 
     Examples
     --------
-    >>> from paygap_utils.export import columns_path
+    >>> from paygap_utils.organisers.export import columns_path
     >>> columns_path("out/paygap.csv").as_posix()
     'out/paygap.columns.csv'
     """
@@ -135,7 +135,7 @@ def provenance_path(path: str | Path) -> Path:
 
     Examples
     --------
-    >>> from paygap_utils.export import provenance_path
+    >>> from paygap_utils.organisers.export import provenance_path
     >>> provenance_path("out/paygap.csv").as_posix()
     'out/paygap.provenance.json'
     """
@@ -147,7 +147,7 @@ def metadata_path(path: str | Path) -> Path:
 
     Examples
     --------
-    >>> from paygap_utils.export import metadata_path
+    >>> from paygap_utils.organisers.export import metadata_path
     >>> metadata_path("out/paygap.sqlite").as_posix()
     'out/paygap.metadata.json'
     """
@@ -181,16 +181,16 @@ def ensure_export(
     --------
     >>> import pandas as pd
     >>> import paygap_utils
-    >>> from paygap_utils.export import ensure_export
+    >>> from paygap_utils.organisers.export import ensure_export
     >>> path = ensure_export("csv")
     >>> len(pd.read_csv(path, usecols=["year"])) == len(paygap_utils.load(progressbar=False))
     True
     >>> ensure_export("csv") == path  # the second call finds it up to date
     True
     """
-    from .cache import cache_key
-    from .loader import load
-    from .manifest import read_manifest
+    from ..data.cache import cache_key
+    from ..data.loader import load
+    from ..data.manifest import read_manifest
 
     path = export_path(fmt, data_home)
     key = cache_key(read_manifest())
@@ -249,7 +249,7 @@ def export(
     --------
     >>> import pathlib, tempfile
     >>> import pandas as pd
-    >>> from paygap_utils.export import export
+    >>> from paygap_utils.organisers.export import export
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> rows = pd.DataFrame({"employer_name": ["A LTD"], "year": [2022]})
     >>> export(rows, folder / "rows.csv").read_text()
@@ -259,7 +259,7 @@ def export(
     >>> export(rows, folder / "notes.csv")
     Traceback (most recent call last):
     ...
-    paygap_utils.export.ExportError: ...notes.csv already exists and was not written by...
+    paygap_utils.organisers.export.ExportError: ...notes.csv already exists and was not...
     """
     path = Path(path)
     by_suffix = next((f for f, s in FORMATS.items() if path.suffix.lower() == s), None)
@@ -456,7 +456,7 @@ def column_list(table: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> from paygap_utils.export import column_list
+    >>> from paygap_utils.organisers.export import column_list
     >>> column_list(pd.DataFrame(columns=["year", "due_date"]))[["name", "kind"]]
            name      kind
     0      year        id
@@ -464,7 +464,7 @@ def column_list(table: pd.DataFrame) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from .schema import columns
+    from ..data.schema import columns
 
     described = columns().set_index("name")
     rows = []
@@ -557,7 +557,7 @@ def to_csv(table: pd.DataFrame, path: str | Path, force: bool = False) -> Path:
     --------
     >>> import pathlib, tempfile
     >>> import paygap_utils
-    >>> from paygap_utils.export import to_csv, columns_path
+    >>> from paygap_utils.organisers.export import to_csv, columns_path
     >>> df = paygap_utils.load(2022, progressbar=False)
     >>> path = to_csv(df, pathlib.Path(tempfile.mkdtemp()) / "paygap.csv")
     >>> import pandas as pd
@@ -612,7 +612,7 @@ def to_parquet(table: pd.DataFrame, path: str | Path, force: bool = False) -> Pa
     >>> import pathlib, tempfile
     >>> import pandas as pd
     >>> import paygap_utils
-    >>> from paygap_utils.export import to_parquet
+    >>> from paygap_utils.organisers.export import to_parquet
     >>> df = paygap_utils.load(2022, progressbar=False)
     >>> back = pd.read_parquet(to_parquet(df, pathlib.Path(tempfile.mkdtemp()) / "p.parquet"))
     >>> len(back), back["sic_codes"].map(list).equals(df["sic_codes"])
@@ -699,15 +699,15 @@ def datasette_metadata(table: pd.DataFrame | None = None) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from paygap_utils.export import datasette_metadata
+    >>> from paygap_utils.organisers.export import datasette_metadata
     >>> meta = datasette_metadata()
     >>> meta["license"]
     'Open Government Licence v3.0'
     >>> sorted(meta["databases"]["paygap"]["queries"])
     ['employer_history', 'late_filers', 'median_gap_by_sector_and_year']
     """
-    from .manifest import read_manifest
-    from .schema import columns
+    from ..data.manifest import read_manifest
+    from ..data.schema import columns
 
     manifest = read_manifest()
     listing = columns()
@@ -803,7 +803,7 @@ def to_sqlite(
     --------
     >>> import sqlite3, tempfile, pathlib
     >>> import paygap_utils
-    >>> from paygap_utils.export import to_sqlite
+    >>> from paygap_utils.organisers.export import to_sqlite
     >>> df = paygap_utils.load(progressbar=False)
     >>> db = to_sqlite(df, pathlib.Path(tempfile.mkdtemp()) / "paygap.sqlite")
     >>> with sqlite3.connect(db) as con:

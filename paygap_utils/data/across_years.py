@@ -1,7 +1,7 @@
 """What needs several reporting years at once: duplicates, links, public sector, places.
 
 :func:`paygap_utils.load` reads each year's file on its own
-(:func:`paygap_utils.clean.read_year`), then applies these functions to all the
+(:func:`paygap_utils.data.clean.read_year`), then applies these functions to all the
 years together, in this order: :func:`drop_duplicates`, :func:`link_employers`,
 :func:`public_sector_from_other_years` and :func:`fill_places`. Each returns the
 columns it decides, with a companion column that says which rule decided each row.
@@ -49,7 +49,7 @@ def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
     Examples
     --------
     >>> import pandas as pd
-    >>> from paygap_utils.across_years import drop_duplicates
+    >>> from paygap_utils.data.across_years import drop_duplicates
     >>> rows = pd.DataFrame({
     ...     "year": [2020, 2020, 2020],
     ...     "employer_id": pd.array([1, 1, 2], dtype="Int64"),
@@ -117,7 +117,7 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> from paygap_utils.across_years import link_employers
+    >>> from paygap_utils.data.across_years import link_employers
     >>> rows = pd.DataFrame({
     ...     "year": [2017, 2017, 2019, 2017, 2018],
     ...     "employer_id": pd.array([None, None, 7, None, None], dtype="Int64"),
@@ -213,7 +213,7 @@ def _one_row_per_year(years: pd.Series, linked: pd.Series, method: pd.Series) ->
 def public_sector_from_other_years(table: pd.DataFrame) -> pd.DataFrame:
     """Classify the employers whose due date says nothing by their other years.
 
-    Where :func:`paygap_utils.clean.public_sector_from_due_date` had to fall back on
+    Where :func:`paygap_utils.data.clean.public_sector_from_due_date` had to fall back on
     the SIC code (``public_sector_source == "sic code"``: all of 2020-21), the
     employer's classification by due date in the nearest other year it reported
     (the later one on a tie) is used instead, through ``linked_employer_id``.
@@ -233,7 +233,7 @@ def public_sector_from_other_years(table: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> from paygap_utils.across_years import public_sector_from_other_years
+    >>> from paygap_utils.data.across_years import public_sector_from_other_years
     >>> rows = pd.DataFrame({
     ...     "year": [2019, 2020, 2021, 2020],
     ...     "linked_employer_id": pd.array([817, 817, 817, 5], dtype="Int64"),
@@ -294,7 +294,7 @@ def fill_places(table: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> from paygap_utils.across_years import fill_places
+    >>> from paygap_utils.data.across_years import fill_places
     >>> rows = pd.DataFrame({
     ...     "year": [2018, 2019, 2019],
     ...     "linked_employer_id": pd.array([5, 5, 6], dtype="Int64"),

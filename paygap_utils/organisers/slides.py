@@ -1,7 +1,6 @@
-"""Slides: a chart saved at slide size with its source line, and a notebook as an offline deck.
+"""Slides: a team's notebook as one HTML deck that works offline.
 
-:func:`save_figure` writes a matplotlib figure as a PNG at 16:9 slide size with the data's
-source and licence under it, ready to drop into PowerPoint, Google Slides or Keynote.
+A chart at slide size for other slide software is :func:`paygap_utils.plots.save_figure`.
 
 ``jupyter nbconvert --to slides`` writes a page that loads reveal.js, RequireJS and
 jQuery from the internet, so at a venue with bad Wi-Fi the deck shows as one long plain
@@ -17,22 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .errors import PaygapError
+from ..errors import PaygapError
 
 __all__ = [
-    "SLIDE_SIZE",
     "SlidesError",
     "reveal_files",
-    "save_figure",
     "to_slides",
-    "SOFTWARE_TAG",
     "TEMPLATE",
 ]
-
-#: Width and height, in inches, of a 16:9 slide (PowerPoint's and Google Slides' default).
-SLIDE_SIZE: tuple[float, float] = (13.333, 7.5)
-#: Written into every PNG :func:`save_figure` makes, so it knows which files it may replace.
-SOFTWARE_TAG = "paygap_utils.slides.save_figure"
 
 _TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "offline_slides"
@@ -41,127 +32,6 @@ _THEME = "white"
 
 class SlidesError(PaygapError, ValueError):
     """A notebook that cannot be made into slides, or a deck name that is not HTML."""
-
-
-def _written_by_us(path: Path) -> bool:
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            return image.info.get("Software") == SOFTWARE_TAG
-    except Exception:  # not an image, unreadable: not ours
-        return False
-
-
-def save_figure(
-    fig: Any,
-    path: str | Path,
-    df: Any = None,
-    *,
-    size: tuple[float, float] = SLIDE_SIZE,
-    dpi: int = 150,
-    overwrite: bool = False,
-) -> Path:
-    """Save a chart as a PNG the size of a slide, with the data's source line under it.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        The chart, e.g. from :func:`paygap_utils.plots.new_figure`.
-    path : str or Path
-        Where to write it; ``.png`` is added if it has no suffix.
-    df : pandas.DataFrame, optional
-        The rows behind the chart: the source line then names the as-of dates of
-        their files (see :func:`paygap_utils.plots.add_source`). A figure that already
-        has a source line keeps it.
-    size : (float, float)
-        Width and height in inches; a 16:9 slide by default (2000 x 1125 pixels at 150 dpi).
-    dpi : int
-        Pixels per inch.
-    overwrite : bool
-        Replace a file at ``path`` that this function did not write. A PNG it wrote
-        (running the cell again) is replaced without asking.
-
-    Returns
-    -------
-    Path
-        The file written. The figure keeps its size on screen.
-
-    Raises
-    ------
-    FileExistsError
-        When ``path`` is a file this function did not write and ``overwrite`` is False.
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> from PIL import Image
-    >>> from paygap_utils import plots
-    >>> from paygap_utils.slides import save_figure
-    >>> fig, ax = plots.new_figure()
-    >>> _ = ax.plot([2019, 2020], [9.5, 9.1])
-    >>> png = save_figure(fig, Path(tempfile.mkdtemp()) / "gap")
-    >>> png.name, Image.open(png).size
-    ('gap.png', (2000, 1125))
-    >>> [t.get_text()[:33] for t in fig.texts]
-    ['Source: UK Gender Pay Gap Service']
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
-    """
-    import io
-    import os
-    import tempfile
-
-    from PIL import Image, PngImagePlugin
-
-    from .plots import add_source
-
-    target = Path(path)
-    if target.suffix == "":
-        target = target.with_suffix(".png")
-    if target.suffix.lower() != ".png":
-        raise ValueError(f"{target}: save_figure writes PNG files; give a name ending in .png.")
-    if target.exists() and not overwrite and not _written_by_us(target):
-        raise FileExistsError(
-            f"{target} already exists and was not written by save_figure, so it is left "
-            "alone. Choose another name, or pass overwrite=True to replace it."
-        )
-    if not any(text.get_text().startswith("Source:") for text in fig.texts):
-        add_source(fig, df)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shown = fig.get_size_inches().copy()
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=".paygap-tmp.png", dir=target.parent
-    )
-    os.close(handle)
-    try:
-        fig.set_size_inches(*size)
-        buffer = io.BytesIO()
-        # Tight, so the source line under the axes is kept; then centred on a white canvas
-        # of exactly the slide's size, so every chart of a deck lines up.
-        fig.savefig(buffer, dpi=dpi, format="png", bbox_inches="tight", facecolor="white")
-        width, height = round(size[0] * dpi), round(size[1] * dpi)
-        with Image.open(buffer) as drawn:
-            chart = drawn.convert("RGB")
-        scale = min(width / chart.width, height / chart.height, 1.0)
-        if scale < 1.0:
-            chart = chart.resize(
-                (round(chart.width * scale), round(chart.height * scale)), Image.LANCZOS
-            )
-        canvas = Image.new("RGB", (width, height), "white")
-        canvas.paste(chart, ((width - chart.width) // 2, (height - chart.height) // 2))
-        info = PngImagePlugin.PngInfo()
-        info.add_text("Software", SOFTWARE_TAG)
-        canvas.save(temporary, format="PNG", pnginfo=info, dpi=(dpi, dpi))
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    finally:
-        fig.set_size_inches(*shown)
-    return target
 
 
 def reveal_files() -> dict[str, Path]:
@@ -174,7 +44,7 @@ def reveal_files() -> dict[str, Path]:
 
     Examples
     --------
-    >>> from paygap_utils.slides import reveal_files
+    >>> from paygap_utils.organisers.slides import reveal_files
     >>> sorted(reveal_files())
     ['css', 'js', 'notes', 'theme']
     >>> reveal_files()["js"].name
@@ -261,7 +131,7 @@ def to_slides(
     >>> import tempfile
     >>> from pathlib import Path
     >>> import nbformat
-    >>> from paygap_utils.slides import to_slides
+    >>> from paygap_utils.organisers.slides import to_slides
     >>> folder = Path(tempfile.mkdtemp())
     >>> cell = nbformat.v4.new_markdown_cell("# Our finding", metadata={
     ...     "slideshow": {"slide_type": "slide"}})

@@ -40,7 +40,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
+from .._version import __version__
 from .manifest import Manifest
 from .schema import COLUMNS, DERIVED_COLUMNS
 
@@ -78,7 +78,7 @@ class CacheDamaged(Exception):
 
 @cache
 def _code_digest() -> str:
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*")):
         if path.suffix in (".py", ".csv") and "__pycache__" not in path.parts:
@@ -98,8 +98,8 @@ def cache_key(manifest: Manifest) -> str:
 
     Examples
     --------
-    >>> from paygap_utils.manifest import read_manifest
-    >>> from paygap_utils.cache import cache_key
+    >>> from paygap_utils.data.manifest import read_manifest
+    >>> from paygap_utils.data.cache import cache_key
     >>> len(cache_key(read_manifest()))
     16
     """
@@ -119,8 +119,8 @@ def cache_path(folder: Path, manifest: Manifest) -> Path:
     Examples
     --------
     >>> from pathlib import Path
-    >>> from paygap_utils.manifest import read_manifest
-    >>> from paygap_utils.cache import cache_path
+    >>> from paygap_utils.data.manifest import read_manifest
+    >>> from paygap_utils.data.cache import cache_path
     >>> cache_path(Path("data"), read_manifest()).name.startswith("paygap-clean-")
     True
     """
@@ -141,7 +141,7 @@ def check_columns(columns: Sequence[str] | str | None) -> list[str] | None:
 
     Examples
     --------
-    >>> from paygap_utils.cache import check_columns
+    >>> from paygap_utils.data.cache import check_columns
     >>> check_columns(["year", "sector"])
     ['year', 'sector']
     >>> check_columns(["median_gap"])

@@ -3,7 +3,7 @@
 ``fetch``, ``verify --remote``, ``doctor`` and ``refresh`` all call :func:`download`
 or :func:`probe`, which:
 
-- apply the https / loopback-http rule (:func:`paygap_utils.settings.check_url`,
+- apply the https / loopback-http rule (:func:`paygap_utils.data.settings.check_url`,
   with the parser requests connects with) to the first URL and to every
   redirect, which is followed here and never by requests (at most
   :data:`MAX_REDIRECTS`); a URL with a user name is refused;
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from .errors import DownloadError, SettingsError
+from ..errors import DownloadError, SettingsError
 from .settings import NetworkLimits, check_url, http_hosts, network_limits
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def server_text(text: object, limit: int = 80) -> str:
 
     Examples
     --------
-    >>> from paygap_utils.network import server_text
+    >>> from paygap_utils.data.network import server_text
     >>> server_text("\\x1b[31mNot Found\\x1b[0m\\r\\nX-Evil: 1")
     'Not Found X-Evil: 1'
     >>> server_text("x" * 100, limit=10)
@@ -259,7 +259,7 @@ def download(url: str, output: str | Path, *, max_bytes: int, progressbar: bool 
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from paygap_utils.network import NetworkError, download
+    >>> from paygap_utils.data.network import NetworkError, download
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
     >>> try:
     ...     download("http://example.org/x.csv", out, max_bytes=1)
@@ -293,7 +293,7 @@ def probe(url: str) -> str:
 
     Examples
     --------
-    >>> from paygap_utils.network import probe
+    >>> from paygap_utils.data.network import probe
     >>> probe("http://example.org/x.csv").startswith("NOT reachable (refused")
     True
     """

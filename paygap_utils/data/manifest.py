@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, TypeAlias
 
-from .errors import ManifestError, YearError
+from ..errors import ManifestError, YearError
 
 __all__ = [
     "DataFile",
@@ -46,7 +46,7 @@ Years: TypeAlias = YearLike | Iterable[YearLike] | None
 #: The JSON Schema of ``data_manifest.json``, shipped in the package; the manifest names it
 #: in its ``$schema`` key (relative to the repository root), so editors check it too.
 SCHEMA_PATH = Path(__file__).resolve().parent / "manifest.schema.json"
-_SCHEMA_REF = f"paygap_utils/{SCHEMA_PATH.name}"
+_SCHEMA_REF = f"paygap_utils/data/{SCHEMA_PATH.name}"
 
 # Private and voluntary employers must report by 4 April of the year after the snapshot
 # (public bodies by 30 March); the service moved the deadline once, for COVID-19.
@@ -62,7 +62,7 @@ def deadline(year: int) -> date:
 
     Examples
     --------
-    >>> from paygap_utils.manifest import deadline
+    >>> from paygap_utils.data.manifest import deadline
     >>> deadline(2017), deadline(2020)
     (datetime.date(2018, 4, 4), datetime.date(2021, 10, 5))
     """
@@ -89,7 +89,7 @@ class DataFile:
 
     Examples
     --------
-    >>> from paygap_utils.manifest import read_manifest
+    >>> from paygap_utils.data.manifest import read_manifest
     >>> entry = read_manifest().file("2022-23")
     >>> entry.deadline.isoformat(), entry.days_after_deadline
     ('2023-04-04', 48)
@@ -164,7 +164,7 @@ class Manifest:
 
         Examples
         --------
-        >>> from paygap_utils.manifest import read_manifest
+        >>> from paygap_utils.data.manifest import read_manifest
         >>> read_manifest().gaps  # doctest: +ELLIPSIS
         {2023: 'No complete public copy of 2023-24 ...'}
         """
@@ -182,7 +182,7 @@ class Manifest:
 
         Examples
         --------
-        >>> from paygap_utils.manifest import read_manifest
+        >>> from paygap_utils.data.manifest import read_manifest
         >>> read_manifest().official_url("2023-24")
         'https://gender-pay-gap.service.gov.uk/viewing/download-data/2023'
         """
@@ -227,7 +227,7 @@ class Manifest:
         Examples
         --------
         >>> import numpy as np
-        >>> from paygap_utils.manifest import read_manifest
+        >>> from paygap_utils.data.manifest import read_manifest
         >>> [f.label for f in read_manifest().select(np.array([2020, 2019]))]
         ['2019-20', '2020-21']
         """
@@ -283,12 +283,12 @@ def missing_entries(manifest: Manifest) -> list[DataFile]:
     """Return an entry to download for each year the manifest lacks (:attr:`Manifest.gaps`).
 
     Its checksum, size and rows are unknown (empty and 0) until
-    :func:`paygap_utils.refresh.refresh_manifest` downloads the service's file for
+    :func:`paygap_utils.organisers.refresh.refresh_manifest` downloads the service's file for
     that year and measures it; ``url`` and ``source_url`` are the official address.
 
     Examples
     --------
-    >>> from paygap_utils.manifest import missing_entries, read_manifest
+    >>> from paygap_utils.data.manifest import missing_entries, read_manifest
     >>> [(e.label, e.file_name) for e in missing_entries(read_manifest())]
     [('2023-24', 'UK Gender Pay Gap Data - 2023 to 2024.csv')]
     """
@@ -341,7 +341,7 @@ def parse_year(year: Any) -> int:
     Examples
     --------
     >>> import numpy as np
-    >>> from paygap_utils.manifest import parse_year
+    >>> from paygap_utils.data.manifest import parse_year
     >>> [parse_year(y) for y in (2017, "2017", "2017-18", "2017/18", "2017 to 2018")]
     [2017, 2017, 2017, 2017, 2017]
     >>> parse_year(np.int64(2021))
@@ -392,7 +392,7 @@ def year_label(year: int) -> str:
 
     Examples
     --------
-    >>> from paygap_utils.manifest import year_label
+    >>> from paygap_utils.data.manifest import year_label
     >>> year_label(2019)
     '2019-20'
     """
@@ -407,12 +407,12 @@ def manifest_path() -> Path:
 
     Examples
     --------
-    >>> from paygap_utils.manifest import manifest_path
+    >>> from paygap_utils.data.manifest import manifest_path
     >>> manifest_path().name
     'data_manifest.json'
     """
     here = Path(__file__).resolve().parent
-    for candidate in (here / "data_manifest.json", here.parent / "data_manifest.json"):
+    for candidate in (here / "data_manifest.json", here.parents[1] / "data_manifest.json"):
         if candidate.is_file():
             return candidate
     raise ManifestError(
@@ -443,7 +443,7 @@ def read_manifest(path: str | Path | None = None) -> Manifest:
 
     Examples
     --------
-    >>> from paygap_utils.manifest import read_manifest
+    >>> from paygap_utils.data.manifest import read_manifest
     >>> manifest = read_manifest()
     >>> manifest.years[0]
     2017
@@ -624,7 +624,7 @@ def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
 
     Examples
     --------
-    >>> from paygap_utils.manifest import parse_manifest
+    >>> from paygap_utils.data.manifest import parse_manifest
     >>> parse_manifest({"name": "x", "description": "y", "source": "https://example.org/",
     ...                 "source_url_template": "https://example.org/{year}",
     ...                 "licence": {"name": "OGL"}, "files": []})

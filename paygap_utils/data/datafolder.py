@@ -5,7 +5,7 @@ home folder), so the library writes only three kinds of thing there: the data
 files named in the manifest, the cleaned-table cache, and whatever is inside
 :data:`PRIVATE_DIR`. That subfolder holds the lock, a note of who holds it,
 partial downloads, and empty marks of the manifest texts that have passed the schema
-(:mod:`paygap_utils.manifest`). A partial file's name carries its writer's computer and
+(:mod:`paygap_utils.data.manifest`). A partial file's name carries its writer's computer and
 process id, so a file left by a killed process can be told from a live download
 of another one; clean-up never looks outside the subfolder and removes only such
 orphans.
@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import DataFolderError
+from ..errors import DataFolderError
 from .settings import DATA_DIR_ENV, LOCK_NOTICE_ENV, LOCK_TIMEOUT_ENV, seconds
 
 __all__ = [
@@ -67,7 +67,7 @@ def process_running(pid: int) -> bool:
     Examples
     --------
     >>> import os
-    >>> from paygap_utils.datafolder import process_running
+    >>> from paygap_utils.data.datafolder import process_running
     >>> process_running(os.getpid())
     True
     """
@@ -102,7 +102,7 @@ def folder_error(folder: Path, exc: OSError, doing: str) -> DataFolderError:
     --------
     >>> import errno
     >>> from pathlib import Path
-    >>> from paygap_utils.datafolder import folder_error
+    >>> from paygap_utils.data.datafolder import folder_error
     >>> full = OSError(errno.ENOSPC, "No space left on device")
     >>> error = folder_error(Path("/data"), full, "Downloading 2019-20")
     >>> "disk holding /data is full" in str(error)
@@ -160,7 +160,7 @@ def partial_file(folder: Path, name: str, doing: str = "Writing") -> Iterator[Pa
     --------
     >>> import os, tempfile
     >>> from pathlib import Path
-    >>> from paygap_utils.datafolder import partial_file
+    >>> from paygap_utils.data.datafolder import partial_file
     >>> folder = Path(tempfile.mkdtemp())
     >>> with partial_file(folder, "a.csv") as partial:
     ...     _ = partial.write_text("x")
@@ -193,7 +193,7 @@ def remove_orphans(folder: Path) -> list[Path]:
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from paygap_utils.datafolder import PRIVATE_DIR, remove_orphans
+    >>> from paygap_utils.data.datafolder import PRIVATE_DIR, remove_orphans
     >>> folder = Path(tempfile.mkdtemp())
     >>> (folder / PRIVATE_DIR).mkdir()
     >>> _ = (folder / PRIVATE_DIR / "notes.txt").write_text("not ours")
@@ -292,7 +292,7 @@ def data_lock(folder: Path, doing: str = "Downloading the data") -> Iterator[Pat
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from paygap_utils.datafolder import data_lock
+    >>> from paygap_utils.data.datafolder import data_lock
     >>> with data_lock(Path(tempfile.mkdtemp()) / "data") as folder:
     ...     (folder / ".paygap-tmp" / "lock").is_file()
     True

@@ -22,13 +22,13 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from .clean import as_of, detect_layout, read_raw
-from .datafolder import PRIVATE_DIR, folder_error, partial_file
-from .download import sha256
-from .errors import DataFormatError, DownloadError, PaygapError
-from .manifest import DataFile, Manifest, missing_entries, parse_manifest
-from .network import MAX_FILE_BYTES, NetworkError, download, server_text
-from .settings import check_url, mirror_file_url
+from ..data.clean import as_of, detect_layout, read_raw
+from ..data.datafolder import PRIVATE_DIR, folder_error, partial_file
+from ..data.download import sha256
+from ..data.manifest import DataFile, Manifest, missing_entries, parse_manifest
+from ..data.network import MAX_FILE_BYTES, NetworkError, download, server_text
+from ..data.settings import check_url, mirror_file_url
+from ..errors import DataFormatError, DownloadError, PaygapError
 
 __all__ = ["file_facts", "refresh_manifest", "write_manifest"]
 
@@ -45,13 +45,13 @@ def file_facts(path: str | Path) -> dict[str, object]:
     -------
     dict
         ``sha256``, ``size`` (bytes), ``rows`` (records, not lines: fields span
-        lines), ``layout`` (a key of :data:`paygap_utils.schema.LAYOUTS`) and
+        lines), ``layout`` (a key of :data:`paygap_utils.data.schema.LAYOUTS`) and
         ``as_of`` (latest submission date, YYYY-MM-DD).
 
     Examples
     --------
     >>> import paygap_utils
-    >>> from paygap_utils.refresh import file_facts
+    >>> from paygap_utils.organisers.refresh import file_facts
     >>> facts = file_facts(paygap_utils.fetch(2020, progressbar=False)[2020])
     >>> facts["rows"], facts["layout"], facts["as_of"]
     (10383, '27-columns-ymd', '2022-02-13')
@@ -200,8 +200,8 @@ def write_manifest(manifest: Manifest, path: str | Path) -> None:
     Examples
     --------
     >>> import json, tempfile, pathlib
-    >>> from paygap_utils.manifest import read_manifest
-    >>> from paygap_utils.refresh import write_manifest
+    >>> from paygap_utils.data.manifest import read_manifest
+    >>> from paygap_utils.organisers.refresh import write_manifest
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "data_manifest.json"
     >>> write_manifest(read_manifest(), path)
     >>> json.loads(path.read_text())["files"][0]["year"]

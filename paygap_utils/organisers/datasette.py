@@ -1,7 +1,7 @@
 """Datasette over the SQLite export: the local command and the JupyterLab launcher entry.
 
 ``python -m paygap_utils datasette`` writes the SQLite export and its metadata if they
-are missing or out of date (:func:`paygap_utils.export.ensure_export`), then runs
+are missing or out of date (:func:`paygap_utils.organisers.export.ensure_export`), then runs
 ``datasette serve`` on them. On Binder and the hub, jupyter-server-proxy runs the same
 command behind JupyterLab at ``<base url>datasette/``, from the launcher tile that
 :func:`jupyter_server_proxy` describes (the ``jupyter_serverproxy_servers`` entry point in
@@ -57,8 +57,8 @@ def datasette_command(
     --------
     >>> import pathlib, tempfile
     >>> import paygap_utils
-    >>> from paygap_utils.export import to_sqlite
-    >>> from paygap_utils.serve import datasette_command
+    >>> from paygap_utils.organisers.export import to_sqlite
+    >>> from paygap_utils.organisers.datasette import datasette_command
     >>> df = paygap_utils.load(2022, progressbar=False)
     >>> database = to_sqlite(df, pathlib.Path(tempfile.mkdtemp()) / "paygap.sqlite")
     >>> command = datasette_command(port=8123, database=database)
@@ -122,7 +122,7 @@ def jupyter_server_proxy() -> dict[str, Any]:
 
     Examples
     --------
-    >>> from paygap_utils.serve import jupyter_server_proxy
+    >>> from paygap_utils.organisers.datasette import jupyter_server_proxy
     >>> entry = jupyter_server_proxy()
     >>> entry["command"][-4:]
     ['--port', '{port}', '--base-url', '{base_url}datasette/']

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from .errors import SettingsError
+from ..errors import SettingsError
 
 __all__ = [
     "DATA_DIR_ENV",
@@ -90,7 +90,7 @@ def data_dir(data_home: str | Path | None = None) -> Path:
 
     Examples
     --------
-    >>> from paygap_utils.settings import data_dir
+    >>> from paygap_utils.data.settings import data_dir
     >>> data_dir().name != ""
     True
     """
@@ -120,7 +120,7 @@ def mirror_url() -> str | None:
 
     Examples
     --------
-    >>> from paygap_utils.settings import mirror_url
+    >>> from paygap_utils.data.settings import mirror_url
     >>> base = mirror_url()
     >>> base is None or base.endswith("/")
     True
@@ -151,7 +151,7 @@ def http_hosts() -> tuple[str, ...]:
     Examples
     --------
     >>> import os
-    >>> from paygap_utils.settings import http_hosts
+    >>> from paygap_utils.data.settings import http_hosts
     >>> http_hosts() if os.environ.get("PAYGAP_ALLOW_HTTP") != "1" else ()
     ()
     """
@@ -171,7 +171,7 @@ def mirror_file_url(base: str, file_name: str) -> str:
 
     Examples
     --------
-    >>> from paygap_utils.settings import mirror_file_url
+    >>> from paygap_utils.data.settings import mirror_file_url
     >>> mirror_file_url("http://127.0.0.1:8000/", "UK Gender Pay Gap Data - 2017 to 2018.csv")
     'http://127.0.0.1:8000/UK%20Gender%20Pay%20Gap%20Data%20-%202017%20to%202018.csv'
     """
@@ -247,7 +247,7 @@ def check_url(url: str, what: str = "URL", *, http_hosts: tuple[str, ...] = ()) 
 
     Examples
     --------
-    >>> from paygap_utils.settings import check_url
+    >>> from paygap_utils.data.settings import check_url
     >>> check_url("http://127.0.0.1:8000/")
     'http://127.0.0.1:8000/'
     >>> check_url("http://example.org/data.csv")
@@ -298,7 +298,7 @@ def seconds(name: str) -> float:
 
     Examples
     --------
-    >>> from paygap_utils.settings import seconds
+    >>> from paygap_utils.data.settings import seconds
     >>> seconds("PAYGAP_LOCK_TIMEOUT") > 0
     True
     """
@@ -322,7 +322,7 @@ def network_limits() -> NetworkLimits:
 
     Examples
     --------
-    >>> from paygap_utils.settings import network_limits
+    >>> from paygap_utils.data.settings import network_limits
     >>> limits = network_limits()
     >>> limits.connect > 0 and limits.read > 0 and limits.deadline > 0
     True

@@ -237,6 +237,7 @@ BINDER_ONLY = frozenset(
     {
         "test_bench",
         "test_browser",
+        "test_datasette",
         "test_deploy",
         "test_environment",
         "test_explorer_browser",
@@ -249,7 +250,6 @@ BINDER_ONLY = frozenset(
         "test_public_api",
         "test_readme",
         "test_repo2docker",
-        "test_serve",
         "test_site",
         "test_workflows",
     }

@@ -56,7 +56,7 @@ def r_kernel() -> str:
 
 def exports() -> str:
     """The CSV, its column list and the SQLite database in the data folder."""
-    from paygap_utils.export import columns_path, export_path
+    from paygap_utils.organisers.export import columns_path, export_path
 
     csv, sqlite = export_path("csv"), export_path("sqlite")
     missing = [p for p in (csv, columns_path(csv), sqlite) if not p.is_file()]

@@ -7,13 +7,13 @@ verify   re-hash the downloaded files; ``--remote`` re-downloads them to check t
 list     years, sizes, rows, as-of dates, and whether each file is downloaded
 doctor   versions, memory, data folder and free space, network, the state of each file
 refresh  for organisers: download the current files and write an updated manifest
-sqlite   write the cleaned table to a SQLite database file (with Datasette metadata), for SQL users
+sqlite   write the cleaned table to a SQLite database file (with full-text search), for SQL users
 export   write the cleaned table as CSV (for R), parquet or SQLite; ``--print-path`` for scripts
 datasette  browse the table in Datasette: search, facets, SQL, in the browser
 slides   a notebook as one HTML slide deck that works with no network (reveal.js inside)
 new-team     create submissions/<team-slug>/ from the team template, with its team.yml
-check-entry  check entries (team.yml, no outputs, no unlisted packages) before a pull request
-gallery      write the site's gallery page: one card per entry, with thumbnails and slides
+check-entry  check entries before a pull request (files, team.yml, outputs); --run runs them too
+gallery      run the entries and write the gallery: a page of cards, with the entries and slides
 """
 
 from __future__ import annotations
@@ -121,10 +121,10 @@ def _refresh(args: argparse.Namespace) -> int:
 
 def _sqlite(args: argparse.Namespace) -> int:
     from .data.loader import load
-    from .organisers.export import metadata_path, to_sqlite
+    from .organisers.export import to_sqlite
 
     path = to_sqlite(load(progressbar=not args.quiet), args.path, force=args.force)
-    print(f"Wrote {path} and {metadata_path(path).name} (Datasette metadata).")
+    print(f"Wrote {path}.")
     print(f"Try: sqlite3 {path} 'SELECT year, COUNT(*) FROM paygap GROUP BY year'")
     print(f"  or: python -m paygap_utils datasette --database {path}")
     return 0
@@ -162,8 +162,8 @@ def _slides(args: argparse.Namespace) -> int:
     from .organisers.slides import to_slides
 
     try:
-        path = to_slides(args.notebook, args.output, show_code=args.show_code)
-    except (FileNotFoundError, ImportError) as exc:
+        path = to_slides(args.notebook, args.output, show_code=args.show_code, overwrite=args.force)
+    except (FileNotFoundError, FileExistsError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"Wrote {path}: open it in a browser (no internet needed); F for full screen.")
@@ -202,18 +202,25 @@ def _github_annotation(path: str, message: str) -> str:
 def _check_entry(args: argparse.Namespace) -> int:
     import os
 
-    from .organisers.submissions import check_entry, entry_folders, notebook_path, read_team
+    from ._files import write_file
+    from .organisers.submissions import check_entry, entry_folders, read_team, run_entry
 
     folders = entry_folders(args.paths or None, root=args.submissions)
     if not folders:
         print("No entry folders to check (nothing under submissions/ was given or changed).")
     annotate = os.environ.get("GITHUB_ACTIONS") == "true"
-    failed, notebooks, requirements = 0, [], set()
+    failed, requirements = 0, set()
     for folder in folders:
         # Paths relative to the repository, so GitHub puts each annotation on its file.
         if folder.is_relative_to(Path.cwd()):
             folder = folder.relative_to(Path.cwd())
         problems = check_entry(folder)
+        if not problems and args.run_notebooks:
+            print(f"{folder}: checked; running its notebook ...", flush=True)
+            try:
+                run_entry(folder)
+            except PaygapError as exc:
+                problems = [str(exc)]
         if problems:
             failed += 1
             print(f"{folder}: {len(problems)} problem(s)")
@@ -222,13 +229,10 @@ def _check_entry(args: argparse.Namespace) -> int:
                 if annotate:
                     print(_github_annotation(problem.split(": ", 1)[0], problem))
             continue
-        print(f"{folder}: ok")
-        notebooks.append(str(notebook_path(folder)))
+        print(f"{folder}: ok{' (the notebook ran to the end)' if args.run_notebooks else ''}")
         requirements.update(read_team(folder).requirements)
-    if args.notebooks_out:
-        args.notebooks_out.write_text("".join(f"{n}\n" for n in notebooks))
     if args.requirements_out:
-        args.requirements_out.write_text("".join(f"{r}\n" for r in sorted(requirements)))
+        write_file(args.requirements_out, "".join(f"{r}\n" for r in sorted(requirements)))
     if failed:
         print(
             f"{failed} of {len(folders)} entr{'y' if len(folders) == 1 else 'ies'} to fix; "
@@ -243,12 +247,9 @@ def _gallery(args: argparse.Namespace) -> int:
     from .organisers.gallery import write_gallery
 
     page = write_gallery(
-        args.out,
-        submissions=args.submissions,
-        execute=args.execute,
-        slides=not args.no_slides,
+        args.out, submissions=args.submissions, slides=not args.no_slides, home=args.home
     )
-    print(f"Wrote {page}, with the thumbnails and slides in {page.parent / '_gallery'}.")
+    print(f"Wrote {page}: open it in a browser (the entries, figures and slides are beside it).")
     return 0
 
 
@@ -302,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     force_help = "replace PATH even if paygap_utils did not write it"
     sqlite = commands.add_parser(
-        "sqlite", help="write the cleaned table to a SQLite file, with Datasette metadata"
+        "sqlite", help="write the cleaned table to a SQLite file, with full-text search"
     )
     sqlite.add_argument("path", type=Path, nargs="?", default=Path("paygap.sqlite"))
     sqlite.add_argument("--force", action="store_true", help=force_help)
@@ -351,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, help="HTML file to write (default: <notebook>.slides.html)"
     )
     slides.add_argument("--show-code", action="store_true", help="put the code on the slides too")
+    slides.add_argument("--force", action="store_true", help="replace OUTPUT even if not a deck")
     slides.set_defaults(run=_slides)
 
     team = commands.add_parser("new-team", help="create submissions/<team-slug>/ for a team")
@@ -372,18 +374,21 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--submissions", type=Path, help="the submissions folder (default: the repository's)"
     )
-    check.add_argument("--notebooks-out", type=Path, help="write the passing notebooks here")
+    check.add_argument(
+        "--run",
+        action="store_true",
+        dest="run_notebooks",
+        help="then run each entry's notebook from top to bottom",
+    )
     check.add_argument("--requirements-out", type=Path, help="write their extra packages here")
     check.set_defaults(run=_check_entry)
 
-    gallery = commands.add_parser("gallery", help="write the site's gallery page")
-    gallery.add_argument("--out", type=Path, required=True, help="the site's source folder")
+    gallery = commands.add_parser("gallery", help="run the entries and write the gallery page")
+    gallery.add_argument("--out", type=Path, help="folder to write (default: _build/gallery)")
     gallery.add_argument(
         "--submissions", type=Path, help="the submissions folder (default: the repository's)"
     )
-    gallery.add_argument(
-        "--execute", action="store_true", help="run entries that have no executed copy yet"
-    )
+    gallery.add_argument("--home", help="address of a page to link back to (the site's)")
     gallery.add_argument("--no-slides", action="store_true", help="skip the slides")
     gallery.set_defaults(run=_gallery)
     return parser

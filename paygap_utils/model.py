@@ -86,7 +86,7 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
     >>> table.columns.tolist()[:4]
     ['sector', 'employer_size', 'region', 'female_lower_quartile']
     >>> int((table["sector"] == "Not known").sum())
-    544
+    869
     """
     import numpy as np
     import pandas as pd

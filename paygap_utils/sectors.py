@@ -5,17 +5,20 @@ depends on a rule for employers that span sections. :func:`sector_membership`
 implements three, and the other functions count and summarise under any of them:
 
 ``"first"``
-    Each employer counts once, in the library's ``sector``: the public-sector
-    placeholder ``X`` when listed, otherwise the section of the first listed code.
+    Each employer counts once, in the library's ``sector``: the section of its
+    first listed code other than the public-sector placeholder ``1``.
 ``"all"``
     An employer counts once in *every* section it lists (``sectors``), so an
-    employer listed in three sections counts three times in the total.
+    employer listed in three sections counts three times in the total. CIPD's
+    industry figures count this way.
 ``"fractional"``
     An employer listed in ``k`` sections counts ``1/k`` in each, so the total is
     again one per employer; medians are weighted medians.
 
-Employers without a SIC code belong to no section under any rule. pandas and
-numpy are imported only when a function here is called.
+Public bodies count in the sections of their activity under every rule (a council
+in O, an academy trust in P); ``is_public_sector`` says which employers are public
+bodies. Employers that list no code other than ``1`` belong to no section under
+any rule. pandas and numpy are imported only when a function here is called.
 """
 
 from __future__ import annotations
@@ -69,13 +72,6 @@ def section_label(section: str, width: int = 40) -> str:
     return label if len(label) <= width else label[: width - 1].rstrip() + "\u2026"
 
 
-def _check_rule(rule: str) -> None:
-    if rule not in RULES:
-        raise ValueError(
-            f"rule must be one of {', '.join(repr(r) for r in RULES)}, but got {rule!r}."
-        )
-
-
 def sector_membership(df: pd.DataFrame, rule: Rule = "first") -> pd.DataFrame:
     """List the sections each employer counts in under a counting rule, with its weight.
 
@@ -104,20 +100,22 @@ def sector_membership(df: pd.DataFrame, rule: Rule = "first") -> pd.DataFrame:
     --------
     >>> import pandas as pd
     >>> from paygap_utils.sectors import sector_membership
-    >>> rows = pd.DataFrame({"sector": ["C", "X", None], "sectors": [["C", "G"], ["X", "P"], []]})
+    >>> rows = pd.DataFrame({"sector": ["C", "O", None], "sectors": [["C", "G"], ["O", "P"], []]})
     >>> sector_membership(rows, "fractional")
       section  weight
     0       C     0.5
     0       G     0.5
-    1       X     0.5
+    1       O     0.5
     1       P     0.5
     >>> sector_membership(rows, "first")["section"].tolist()
-    ['C', 'X']
+    ['C', 'O']
     """
     import numpy as np
     import pandas as pd
 
-    _check_rule(rule)
+    if rule not in RULES:
+        choices = ", ".join(repr(r) for r in RULES)
+        raise ValueError(f"rule must be one of {choices}, but got {rule!r}.")
     categories = list(SIC_SECTIONS)
     if rule == "first":
         first = df["sector"].dropna()

@@ -68,7 +68,7 @@ def filed_by_deadline(df: pd.DataFrame) -> pd.DataFrame:
     >>> df = paygap_utils.load("2020-21", progressbar=False)
     >>> on_time = paygap_utils.filed_by_deadline(df)
     >>> len(df), len(on_time)
-    (10380, 9626)
+    (10380, 9627)
     """
     require_columns(df, ["submitted_late"], "filed_by_deadline")
     on_time = df[df["submitted_late"].eq(False).fillna(False).to_numpy(dtype=bool)]

@@ -14,7 +14,7 @@ Steps, each a function so that a new step is one more call in :func:`build`:
 3. :func:`execute_notebooks`: every ``notebooks/*.ipynb`` executed with nbclient into
    ``<src>/notebooks/`` (the data comes from ``PAYGAP_DATA_DIR`` / ``PAYGAP_DATA_URL``
    as for the notebooks themselves); the committed notebooks are not touched;
-4. :func:`add_gallery`: the teams' entries, when ``submissions/`` exists;
+4. :func:`add_gallery`: the teams' entries and their gallery, when ``submissions/`` exists;
 5. :func:`run_sphinx`: ``sphinx-build -b html`` with execution off.
 """
 
@@ -114,20 +114,22 @@ def execute_notebooks(src: Path) -> None:
 
 
 def add_gallery(src: Path) -> None:
-    """The teams' entries: a ``gallery`` page and its thumbnails, when there are entries.
+    """The teams' entries: the gallery as ``<src>/_gallery/``, linked from the landing page.
 
-    ``python -m paygap_utils gallery --out <src> --execute`` runs each team's entry into
-    ``<src>/submissions/<slug>/`` and writes ``gallery.md`` with, in ``<src>/_gallery/``, each
-    entry's thumbnail and offline slides (``conf.py`` copies that folder into the site). The
-    landing page's toctree then lists the gallery.
+    ``python -m paygap_utils gallery --out <src>/_gallery`` checks and runs each entry and
+    writes the gallery page with the entries, thumbnails and slides beside it; ``conf.py``
+    copies that folder into the site as it is (``html_extra_path``), so the site's
+    ``gallery.html`` is the page the command writes, escaped by its template.
     """
     if not (ROOT / "submissions").is_dir():
         return
-    command = [sys.executable, "-m", "paygap_utils", "gallery", "--out", str(src), "--execute"]
-    subprocess.run(command, check=True, cwd=ROOT)
-    if (src / "gallery.md").exists():
-        with (src / "index.md").open("a", encoding="utf-8") as index:
-            index.write("\n```{toctree}\n:hidden:\n:caption: Results\n\ngallery\n```\n")
+    command = [sys.executable, "-m", "paygap_utils", "gallery", "--out", str(src / "_gallery")]
+    subprocess.run([*command, "--home", "index.html"], check=True, cwd=ROOT)
+    with (src / "index.md").open("a", encoding="utf-8") as index:
+        index.write(
+            "\n## Results\n\nThe teams' entries, each with its slides: "
+            '<a href="gallery.html">the gallery</a>.\n'
+        )
 
 
 def run_sphinx(src: Path, out: Path) -> None:

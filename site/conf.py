@@ -11,7 +11,14 @@ author = "PayGap hackathon starter contributors"
 copyright = "PayGap hackathon starter contributors. Data: Open Government Licence v3.0"
 
 extensions = ["myst_nb", "sphinx_design"]
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md", "_notebooks.md", ".doctrees"]
+exclude_patterns = [
+    "_build",
+    "**.ipynb_checkpoints",
+    "README.md",
+    "_notebooks.md",
+    ".doctrees",
+    "_gallery",
+]
 # The notebooks arrive executed: showing their outputs is all that is left to do.
 nb_execution_mode = "off"
 myst_enable_extensions = ["colon_fence", "deflist"]
@@ -29,5 +36,6 @@ html_theme_options = {
 # Light unless the reader chose otherwise; without it the theme logs an error on first visit.
 html_context = {"default_mode": "light"}
 html_last_updated_fmt = "%Y-%m-%d"
-# The gallery's slides (python -m paygap_utils gallery), copied as they are: slides/<slug>.html.
+# The gallery (python -m paygap_utils gallery --out _gallery), copied as it is: gallery.html,
+# entries/, thumbnails/ and slides/ at the site's root. Not a source: Sphinx reads none of it.
 html_extra_path = [p for p in ["_gallery"] if (Path(__file__).parent / p).is_dir()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +13,7 @@ from paygap_utils.data.across_years import (
     link_employers,
     public_sector_from_other_years,
 )
+from paygap_utils.data.schema import LATE_SOURCES
 
 ID, METHOD = "linked_employer_id", "link_method"
 
@@ -112,10 +114,41 @@ def test_drop_duplicates_keeps_the_latest_submission():
             "date_submitted": pd.to_datetime(
                 ["2021-09-01", "2021-05-01", "2022-01-01", "2018-01-01", "2018-02-01"]
             ),
+            "submitted_late": pd.array([False, False, True, True, False], dtype="boolean"),
+            "late_source": pd.Categorical(["service flag"] * 5, categories=LATE_SOURCES),
         }
     )
     kept, removed = drop_duplicates(rows)
     assert kept.index.tolist() == [0, 2, 3, 4] and removed == {2020: 1}
+    assert kept["submitted_late"].tolist() == [False, True, True, False]
+    assert (kept["late_source"] == "service flag").all()
+    assert rows["submitted_late"].tolist() == [False, False, True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("earlier", "latest", "kept"),
+    [
+        (False, True, (False, "earlier report")),  # on time, then re-submitted late
+        (pd.NA, True, (True, "service flag")),
+        (True, True, (True, "service flag")),
+        (False, pd.NA, (False, "earlier report")),
+        (True, False, (False, "service flag")),
+    ],
+)
+def test_a_report_filed_on_time_stays_on_time_when_resubmitted_late(earlier, latest, kept):
+    rows = pd.DataFrame(
+        {
+            "year": [2020, 2020],
+            "employer_id": pd.array([8295, 8295], dtype="Int64"),
+            "date_submitted": pd.to_datetime(["2021-10-05 16:09", "2021-10-06 09:17"]),
+            "gap": [-1.2, -1.1],
+            "submitted_late": pd.array([earlier, latest], dtype="boolean"),
+            "late_source": pd.Categorical(["service flag"] * 2, categories=LATE_SOURCES),
+        }
+    )
+    result, _ = drop_duplicates(rows)
+    assert result.index.tolist() == [1] and result["gap"].item() == -1.1
+    assert (result["submitted_late"].item(), result["late_source"].item()) == kept
 
 
 def test_public_sector_comes_from_the_nearest_year_with_a_due_date():
@@ -166,7 +199,7 @@ def test_fill_places_never_overrides_a_postcode_and_never_passes_on_a_filled_pla
             ID: pd.array([5, 5, 5, 5, 6], dtype="Int64"),
             "region": pd.Categorical([None, "London", None, None, None]),
             "nation": pd.Categorical([None, "England", "Crown Dependencies", None, None]),
-            "region_source": pd.Categorical([None, "postcode", "postcode", None, None]),
+            "region_source": pd.Categorical([None, "address", "postcode", None, None]),
         }
     )
     places = fill_places(rows)
@@ -182,7 +215,7 @@ def test_fill_places_never_overrides_a_postcode_and_never_passes_on_a_filled_pla
     assert places["region"].isna().tolist() == [True, False, True, True, True]
     assert places["region_source"].astype(object).fillna("-").tolist() == [
         "other year",
-        "postcode",
+        "address",
         "postcode",
         "other year",
         "-",

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paygap_utils.data.clean import _dates, detect_layout, read_raw, read_year
-from paygap_utils.data.lookups import SIZE_BANDS
+from paygap_utils.data.clean import _dates, detect_layout, read_raw, read_year, sector_columns
+from paygap_utils.data.lookups import SIC_SECTIONS, SIZE_BANDS, sic_section
 from paygap_utils.data.manifest import read_manifest
 from paygap_utils.data.schema import COLUMNS, DERIVED_COLUMNS, LAYOUTS
 from paygap_utils.errors import DataFormatError
@@ -202,11 +202,101 @@ def test_derived_columns_agree_with_their_sources(cleaned):
     assert (table["public_sector_source"] == rule).all()
     assert (table.loc[by_date, "is_public_sector"] == (due[by_date] == "03-31")).all()
     assert (table.loc[~by_date, "is_public_sector"] == code[~by_date]).all()
-    assert ((table["sector"] == "X") == table["is_public_sector"]).all()
+    # sector is the industry whoever owns the employer: no X, and the first of sectors.
+    assert table["sector"].notna().any() and not (table["sector"] == "X").any()
+    first = table["sectors"].map(lambda found: found[0] if found else None)
+    assert (table["sector"].astype(object).fillna("-") == first.fillna("-")).all()
     assert (table["submitted_late"] == table["submitted_after_the_deadline"]).all()
     assert (table["late_source"] == "service flag").all()
     assert table["region"].notna().mean() > 0.96
     assert (table["region_source"].isna() == table["nation"].isna()).all()
+    from_address = table["region_source"] == "address"
+    assert (from_address == (table["post_code"].isna() & table["nation"].notna())).all()
+
+
+# (codes, is the employer a public body, sector, sectors): sector never asks is_public_sector.
+SECTOR_RULE = [
+    (["85310"], True, "P", ["P"]),  # an academy trust: education, not "public sector"
+    (["00001", "85310"], True, "P", ["P"]),  # the placeholder first, then its industry
+    (["00001"], True, None, []),  # a public body that lists only the placeholder
+    (["00001"], False, None, []),
+    (["84110", "85200", "86101"], True, "O", ["O", "P", "Q"]),  # a council, several codes
+    (["47110", "10710", "47190"], False, "G", ["G", "C"]),  # each section once, as listed
+    (["01470", "99999"], False, "A", ["A", "U"]),
+    (["34000", "70100"], False, "M", ["M"]),  # division 34 is in no section
+    ([], False, None, []),
+]
+
+
+@pytest.mark.parametrize(("codes", "public", "sector", "sectors"), SECTOR_RULE)
+def test_sector_is_the_industry_of_the_first_code_other_than_the_placeholder(
+    codes, public, sector, sectors
+):
+    rows = pd.DataFrame({"sic_codes": [codes], "is_public_sector": [public]})
+    got_sector, name, got_sectors = sector_columns(rows)
+    assert _values(got_sector) == [sector]
+    assert _values(name) == [SIC_SECTIONS.get(sector)]
+    assert got_sectors.tolist() == [sectors]
+
+
+def _values(categorical) -> list:
+    return [None if pd.isna(value) else value for value in categorical]
+
+
+codes = st.lists(
+    st.one_of(st.just("00001"), st.from_regex(r"[0-9]{5}", fullmatch=True)), max_size=5
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(codes, st.booleans()), min_size=1, max_size=20))
+def test_sector_rule_on_any_codes(rows):
+    table = pd.DataFrame(rows, columns=["sic_codes", "is_public_sector"])
+    sector, _, sectors = sector_columns(table)
+    for (listed, _public), got, found in zip(rows, sector, sectors, strict=True):
+        industries = [sic_section(c) for c in listed if c != "00001" and sic_section(c)]
+        assert found == list(dict.fromkeys(industries))
+        assert (None if pd.isna(got) else got) == (industries[0] if industries else None)
+    # Flipping is_public_sector changes nothing.
+    flipped = table.assign(is_public_sector=~table["is_public_sector"])
+    assert sector_columns(flipped)[0].equals(sector)
+
+
+def test_a_blank_postcode_field_takes_the_region_of_the_address_and_says_so(tmp_path):
+    def blank(raw):
+        raw.loc[0, "Address"] = "1 Dock Street, Leeds, LS10 1JF"
+        raw.loc[0, "PostCode"] = ""
+
+    table = read_year(_sample(tmp_path, blank), 2022)
+    assert table.loc[0, ["region", "region_source"]].tolist() == [
+        "Yorkshire and The Humber",
+        "address",
+    ]
+    assert pd.isna(table.loc[0, "post_code_raw"])
+    others = table.iloc[1:]
+    assert (others["region_source"].dropna() == "postcode").all()
+    assert (others["post_code_raw"].notna() == others["post_code"].notna()).all()
+
+
+@pytest.mark.parametrize(
+    ("men", "women", "mean_gap", "median_gap", "pays"),
+    [
+        ("40", "0", "20", "10", True),
+        ("0", "0", "0", "0", False),
+        ("0", "0", "", "", False),
+        ("0", "0", "-86.1", "-40", None),  # nobody paid a bonus, yet a bonus gap: unknown
+        ("0", "", "", "", None),
+    ],
+)
+def test_pays_bonus_is_missing_where_the_row_does_not_say(
+    tmp_path, men, women, mean_gap, median_gap, pays
+):
+    def bonus(raw):
+        raw.loc[0, ["MaleBonusPercent", "FemaleBonusPercent"]] = [men, women]
+        raw.loc[0, ["DiffMeanBonusPercent", "DiffMedianBonusPercent"]] = [mean_gap, median_gap]
+
+    got = read_year(_sample(tmp_path, bonus), 2022).loc[0, "pays_bonus"]
+    assert (None if pd.isna(got) else bool(got)) == pays
 
 
 def test_the_excel_resave_reads_like_the_original():

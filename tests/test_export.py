@@ -2,8 +2,8 @@
 
 Every export is written beside its target and renamed into place; a failure leaves the old
 file or nothing, and a file the library did not write is never replaced without ``force``.
-The SQLite database's full-text index, canned queries and metadata are checked against the
-Python library's own answers on the real data.
+The SQLite database's rows and full-text index are checked against the Python library's own
+answers on the real data (what Datasette makes of them: tests/test_datasette.py).
 """
 
 from __future__ import annotations
@@ -26,11 +26,8 @@ from paygap_utils.data.datafolder import PRIVATE_DIR
 from paygap_utils.data.manifest import read_manifest
 from paygap_utils.organisers import export
 from paygap_utils.organisers.export import (
-    MEDIAN_BY_SECTOR_SQL,
     ExportError,
     columns_path,
-    datasette_metadata,
-    metadata_path,
     provenance_path,
     to_csv,
     to_parquet,
@@ -268,7 +265,7 @@ def test_the_default_export_is_written_once_and_found(tmp_path, monkeypatch):
     ]
 
 
-# --- SQLite and Datasette ------------------------------------------------------------------------
+# --- SQLite ------------------------------------------------------------------------------------
 
 
 def test_sqlite_has_every_row_and_the_marker(database, table):
@@ -293,45 +290,6 @@ def test_full_text_search_finds_current_and_past_names(database, table):
         [f'"{old_word}"'],
     )
     assert row["employer_name"] in set(found["employer_name"])
-    history = query(
-        database,
-        datasette_metadata()["databases"]["paygap"]["queries"]["employer_history"]["sql"],
-        {"name": f'"{old_word}"'},
-    )
-    years = table.loc[table["linked_employer_id"] == row["linked_employer_id"], "year"]
-    employer = history[history["linked_employer_id"] == row["linked_employer_id"]]
-    assert sorted(employer["year"]) == sorted(years)
-
-
-def test_the_median_query_gives_pandas_median_exactly(database, table):
-    sql = query(database, MEDIAN_BY_SECTOR_SQL).set_index(["year", "sector"])
-    gaps = table.dropna(subset=["diff_median_hourly_percent", "sector"])
-    grouped = gaps.groupby(["year", gaps["sector"].astype(str)])["diff_median_hourly_percent"]
-    expected = grouped.median()
-    assert len(sql) == len(expected)
-    for (year, sector), median in expected.items():
-        assert sql.loc[(year, sector), "median_gap"] == median, (year, sector)
-        assert sql.loc[(year, sector), "employers"] == grouped.size()[(year, sector)]
-
-
-def test_the_late_filers_query_matches_the_table(database, table):
-    sql = datasette_metadata()["databases"]["paygap"]["queries"]["late_filers"]["sql"]
-    every = query(database, sql, {"year": ""})
-    assert len(every) == int(table["submitted_late"].sum())
-    one = query(database, sql, {"year": "2022"})
-    assert len(one) == int(table.loc[table["year"] == 2022, "submitted_late"].sum())
-
-
-def test_datasette_metadata_from_the_one_source_of_truth(database, table):
-    meta = json.loads(metadata_path(database).read_text())
-    licence = read_manifest().licence
-    assert meta["license"] == licence["name"] and meta["license_url"] == licence["url"]
-    assert licence["attribution"] in meta["description"]
-    described = paygap_utils.columns().set_index("name")["description"]
-    columns = meta["databases"]["paygap"]["tables"]["paygap"]["columns"]
-    assert columns == {name: described[name] for name in table.columns if name in described}
-    facets = meta["databases"]["paygap"]["tables"]["paygap"]["facets"]
-    assert facets == ["year", "sector", "employer_size", "region", "submitted_late"]
 
 
 def test_csv_headers_written_by_hand_are_not_taken_for_ours(tmp_path):

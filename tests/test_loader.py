@@ -67,6 +67,14 @@ def test_duplicates_resolve_to_the_latest_submission(table):
     kept_dates = kept.set_index("employer_id")["date_submitted"].sort_index()
     assert kept_dates.tolist() == latest.sort_index().tolist()
     assert entry.rows - len(table[table["year"] == 2020]) == 3
+    # Mediline Home Care filed on 5 October 2021, by the extended deadline, and re-submitted
+    # the next morning, which the service flags late: the kept row is on time.
+    mediline = kept[kept["employer_id"] == 8295]
+    assert mediline["date_submitted"].dt.day.tolist() == [6]
+    assert mediline[["submitted_late", "late_source"]].values.tolist() == [
+        [False, "earlier report"]
+    ]
+    assert bool(mediline["submitted_after_the_deadline"].item())
 
 
 def test_one_row_per_employer_and_year_where_ids_are_published(table):
@@ -218,7 +226,10 @@ def test_regions_from_other_years_say_so_and_never_contradict_a_postcode(table):
     assert table["region_source"].isna().equals(table["nation"].isna())
     filled = table[table["region_source"] == "other year"]
     assert 0 < len(filled) < 0.01 * len(table)
-    # A filled row's own postcode and address give no place.
+    # A filled row's own postcode and address give no place; a place from the address says so.
+    from_address = table["region_source"] == "address"
+    assert (table.loc[from_address, "post_code"].isna()).all()
+    assert (table.loc[table["year"] <= 2018, "region_source"] != "postcode").all()
     from paygap_utils.data.lookups import parse_postcode, postcode_from_address, region_of_postcode
 
     for address, raw in zip(filled["address"], filled["post_code_raw"], strict=True):
@@ -252,18 +263,25 @@ def test_public_sector_follows_the_due_date(table):
 
 
 def test_sectors(table):
-    assert set(table["sector"].cat.categories) == set(SIC_SECTIONS)
+    assert set(table["sector"].cat.categories) == set(SIC_SECTIONS) - {"X"}
     named = table.dropna(subset=["sector"])
     assert (named["sector_name"].astype(str) == named["sector"].astype(str).map(SIC_SECTIONS)).all()
-    assert ((table["sector"] == "X") == table["is_public_sector"]).all()
     first = table["sectors"].map(lambda s: s[0] if s else None)
     assert (table["sector"].astype(object).fillna("-") == first.fillna("-")).all()
+    # Public bodies are in their industry: most of them have one, and education is the largest.
+    public = table[table["is_public_sector"] & (table["year"] == 2022)]
+    assert public["sector"].notna().mean() > 0.8
+    assert public["sector"].value_counts().index[0] == "P"
+    # Without a code other than the placeholder 1 there is no industry.
+    only_placeholder = table["sic_codes"].map(lambda codes: list(codes) == ["00001"])
+    assert only_placeholder.sum() > 500 and table.loc[only_placeholder, "sector"].isna().all()
 
 
 def test_submitted_late_is_the_services_flag(table):
-    assert (table["late_source"] == "service flag").all()
+    by_flag = table["late_source"] == "service flag"
+    assert (~by_flag).sum() == 1  # Mediline Home Care 2020-21: see the duplicates test
     flag = table["submitted_after_the_deadline"]
-    assert (table["submitted_late"] == flag).all()
+    assert (table.loc[by_flag, "submitted_late"] == flag[by_flag]).all()
     # 2019-20: enforcement was suspended, the service flags nobody.
     assert not table.loc[table["year"] == 2019, "submitted_late"].any()
 
@@ -271,6 +289,12 @@ def test_submitted_late_is_the_services_flag(table):
 def test_pays_bonus_and_impossible_values(table):
     someone = (table["male_bonus_percent"] > 0) | (table["female_bonus_percent"] > 0)
     assert (table["pays_bonus"].fillna(False) == someone).all()
+    # Missing only where nobody is paid a bonus yet a bonus gap is given (2017-18: 6, 2018-19: 1).
+    unknown = table[table["pays_bonus"].isna()]
+    assert unknown["year"].value_counts().to_dict() == {2017: 6, 2018: 1}
+    assert not someone[unknown.index].any()
+    gaps = unknown[["diff_mean_bonus_percent", "diff_median_bonus_percent"]]
+    assert (gaps.fillna(0) != 0).any(axis=1).all()
     # "No bonus paid" is written 0 in 2017-18: those rows are not payers.
     nobody = table[(table["year"] == 2017) & ~table["pays_bonus"].fillna(True)]
     assert (nobody["diff_median_bonus_percent"] == 0).sum() > 2000

@@ -21,12 +21,12 @@ LETTERS = [s for s in SIC_SECTIONS if s != "X"]
 
 
 def _rows() -> pd.DataFrame:
-    # A public body that also lists education, a manufacturer-retailer, a retailer,
-    # and an employer without SIC codes.
+    # A council that also runs schools, a manufacturer-retailer, a retailer, and an
+    # employer without SIC codes.
     return pd.DataFrame(
         {
-            "sector": ["X", "C", "G", None],
-            "sectors": [["X", "P"], ["C", "G"], ["G"], []],
+            "sector": ["O", "C", "G", None],
+            "sectors": [["O", "P"], ["C", "G"], ["G"], []],
             "gap": [5.0, 20.0, 2.0, 7.0],
         },
         index=[10, 11, 12, 13],
@@ -36,30 +36,30 @@ def _rows() -> pd.DataFrame:
 def test_first_rule_is_the_library_sector():
     members = sector_membership(_rows(), "first")
     assert members.index.tolist() == [10, 11, 12]
-    assert members["section"].tolist() == ["X", "C", "G"]
+    assert members["section"].tolist() == ["O", "C", "G"]
     assert members["weight"].tolist() == [1.0, 1.0, 1.0]
 
 
 def test_all_rule_counts_an_employer_in_every_section_it_lists():
     members = sector_membership(_rows(), "all")
     assert members.index.tolist() == [10, 10, 11, 11, 12]
-    assert members["section"].tolist() == ["X", "P", "C", "G", "G"]
-    assert sector_counts(_rows(), "all").to_dict() == {"X": 1.0, "C": 1.0, "G": 2.0, "P": 1.0}
+    assert members["section"].tolist() == ["O", "P", "C", "G", "G"]
+    assert sector_counts(_rows(), "all").to_dict() == {"C": 1.0, "G": 2.0, "O": 1.0, "P": 1.0}
 
 
 def test_fractional_rule_shares_one_employer_between_its_sections():
     members = sector_membership(_rows(), "fractional")
     assert members["weight"].tolist() == [0.5, 0.5, 0.5, 0.5, 1.0]
     assert sector_counts(_rows(), "fractional").to_dict() == {
-        "X": 0.5,
         "C": 0.5,
         "G": 1.5,
+        "O": 0.5,
         "P": 0.5,
     }
 
 
 def test_counts_follow_the_order_of_the_sections():
-    assert sector_counts(_rows(), "all").index.tolist() == ["X", "C", "G", "P"]
+    assert sector_counts(_rows(), "all").index.tolist() == ["C", "G", "O", "P"]
 
 
 def test_an_unknown_rule_is_named_in_the_error():
@@ -115,8 +115,10 @@ def test_rules_on_the_real_data():
     assert employers["first"].sum() == df["sector"].notna().sum()
     assert employers["fractional"].sum() == pytest.approx(employers["first"].sum())
     assert employers["all"].sum() == df["sectors"].map(len).sum()
-    # Public bodies carry the placeholder and their real section: O grows once all sections count.
-    assert employers.loc["O", "all"] > 5 * employers.loc["O", "first"]
+    # Public bodies count in their industry under every rule: councils are most of O.
+    public = df[df["is_public_sector"]]
+    assert employers.loc["O", "first"] > 300
+    assert (public["sector"] == "O").sum() > 0.8 * employers.loc["O", "first"]
 
 
 @pytest.mark.parametrize("section", list(SIC_SECTIONS))

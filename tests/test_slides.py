@@ -1,14 +1,17 @@
-"""The team template's slides work with no network: one HTML file, reveal.js inside it.
+"""The team template's slides work with no network and fit the screen: one HTML file.
 
 The template is run (on the session's data) and turned into slides by
-``python -m paygap_utils slides``; the deck is opened from disk in headless Chromium with
-every request that is not for a local file refused, as at a venue without Wi-Fi. reveal.js
-must have started (``Reveal.isReady()``), every section must be a slide, the chart must show,
-and the console must stay clean.
+``python -m paygap_utils slides``; the deck is opened from disk in headless Chromium at
+1920x1080 with every request that is not for a local file refused, as at a venue without
+Wi-Fi. reveal.js must have started (``Reveal.isReady()``), every section must be a slide,
+every slide's content must be on the screen, the chart must show, and the console must stay
+clean. An un-run notebook is refused; the deck gets the user's usual permissions and
+replaces only a deck.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -51,8 +54,40 @@ def test_slides_command_says_what_to_do_for_a_missing_notebook(tmp_path, capsys)
     missing = tmp_path / "team_nobody.ipynb"
     assert cli.main(["slides", str(missing)]) == 2
     err = capsys.readouterr().err
-    assert str(missing) in err and "notebooks/team_<name>.ipynb" in err
+    assert str(missing) in err and "submissions/<team-slug>/<team-slug>.ipynb" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unrun_notebook_is_refused_with_what_to_do(tmp_path, capsys):
+    assert cli.main(["slides", str(TEMPLATE), "-o", str(tmp_path / "deck.html")]) == 2
+    err = capsys.readouterr().err
+    assert "code cells [7, 10, 11] have not been run" in err and "Run All Cells" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.data
+def test_the_deck_has_the_users_permissions_and_replaces_only_a_deck(
+    executed_template: Path, tmp_path: Path, capsys
+):
+    old = os.umask(0o022)
+    try:
+        deck = to_slides(executed_template, tmp_path / "deck.html")
+    finally:
+        os.umask(old)
+    assert oct(deck.stat().st_mode & 0o777) == oct(0o644), "readable as any file of the user's"
+    assert to_slides(executed_template, deck) == deck, "its own deck is replaced"
+    theirs = tmp_path / "notes.html"
+    theirs.write_text("<p>our notes</p>")
+    assert cli.main(["slides", str(executed_template), "-o", str(theirs)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert theirs.read_text() == "<p>our notes</p>"
+    assert cli.main(["slides", str(executed_template), "-o", str(theirs), "--force"]) == 0
+    assert "Reveal.initialize" in theirs.read_text()
+    link = tmp_path / "link.html"
+    link.symlink_to(theirs)
+    with pytest.raises(FileExistsError, match="symbolic link"):
+        to_slides(executed_template, link, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.html", "link.html", "notes.html"]
 
 
 def test_a_broken_notebook_leaves_an_existing_deck_alone(tmp_path, capsys):
@@ -64,6 +99,23 @@ def test_a_broken_notebook_leaves_an_existing_deck_alone(tmp_path, capsys):
     assert "is not a notebook that can be read" in capsys.readouterr().err
     assert deck.read_text() == "yesterday's deck"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["team.ipynb", "team.slides.html"]
+
+
+SLIDES = "Reveal.getSlides().map((s) => Reveal.getIndices(s))"
+#: The box around everything the current slide shows, in screen pixels, and its first words.
+CONTENT_BOX = """() => {
+    const slide = Reveal.getCurrentSlide();
+    const boxes = [...slide.querySelectorAll('*')]
+        .filter((el) => getComputedStyle(el).visibility !== 'hidden')
+        .map((el) => el.getBoundingClientRect())
+        .filter((r) => r.width > 0 && r.height > 0);
+    return {
+        slide: slide.innerText.slice(0, 40),
+        top: Math.min(...boxes.map((r) => r.top)), left: Math.min(...boxes.map((r) => r.left)),
+        bottom: Math.max(...boxes.map((r) => r.bottom)),
+        right: Math.max(...boxes.map((r) => r.right)),
+    };
+}"""
 
 
 @pytest.mark.data
@@ -82,7 +134,7 @@ def test_team_template_slides_render_with_the_network_off(
     errors: list[str] = []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with launched(playwright_api) as browser:
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context = browser.new_context(viewport={"width": 1920, "height": 1080})
 
         def only_files(route) -> None:
             requested.append(route.request.url)
@@ -103,6 +155,16 @@ def test_team_template_slides_render_with_the_network_off(
         assert page.evaluate("Reveal.getTotalSlides()") >= len(SECTIONS) + 1
         # The deck is laid out as slides, not as one long page.
         assert page.evaluate("document.querySelector('.reveal').classList.contains('ready')")
+        # Every slide, every fragment shown: its content is on the 1920x1080 screen.
+        page.evaluate("Reveal.configure({transition: 'none', fragments: false})")
+        overflowing = []
+        for slide in page.evaluate(SLIDES):
+            page.evaluate(f"Reveal.slide({slide['h']}, {slide['v']})")
+            box = page.evaluate(CONTENT_BOX)
+            if box["top"] < 0 or box["left"] < 0 or box["bottom"] > 1080 or box["right"] > 1920:
+                overflowing.append(box)
+        assert not overflowing, f"slides that do not fit the screen: {overflowing}"
+        page.evaluate("Reveal.configure({fragments: true})")
         page.evaluate("Reveal.slide(4)")  # Findings, with the chart below it
         page.keyboard.press("ArrowDown")
         page.wait_for_timeout(500)

@@ -1,8 +1,12 @@
 """Entries: new-team makes the folder, check-entry refuses what the workflow would, the PR path.
 
 The committed ``submissions/example-team/`` is exactly what ``new-team`` makes (so the
-command and the example cannot drift apart), and the same entry is run under nbval by the
-suite because ``submissions`` is one of pytest's testpaths.
+command and the example cannot drift apart), and every committed entry is run here the way
+the workflow and the gallery run it (``run_entry``: nbclient, no test runner). Hostile
+entries are made in the tests (links to ``/dev/zero`` and to files outside, a YAML alias
+bomb, configuration files that would change how tests run, markup in every field) and
+checked with the real ``check-entry``, in a process of its own with a memory ceiling, as the
+workflow's steps run it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -26,10 +31,11 @@ from paygap_utils.organisers.submissions import (
     find_submissions_dir,
     new_team,
     read_team,
-    slugify,
+    run_entry,
     team_schema,
-    template_path,
 )
+from paygap_utils.organisers.submissions import _slugify as slugify
+from paygap_utils.organisers.submissions import _template_path as template_path
 from tests.paths import REPO_ROOT
 
 yaml = pytest.importorskip("yaml")
@@ -175,7 +181,7 @@ def test_an_interrupted_new_team_leaves_nothing(tmp_path, monkeypatch):
     def fail(team):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(submissions, "team_yml_text", fail)
+    monkeypatch.setattr(submissions, "_team_yml", fail)
     with pytest.raises(KeyboardInterrupt):
         new_team("Team Blue", submissions=tmp_path)
     assert list(tmp_path.iterdir()) == []
@@ -184,9 +190,11 @@ def test_an_interrupted_new_team_leaves_nothing(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["Team Blue", "--licence", "GPL-9"], "'GPL-9' is not one of the licences"),
-        (["Team Blue", "--slug", "Team_Blue"], "cannot be a folder name"),
+        (["Team Blue", "--licence", "GPL-9"], "licence: 'GPL-9' is not allowed"),
+        (["Team Blue", "--slug", "Team_Blue"], "cannot name an entry's folder"),
         (["   "], "no letters or digits"),
+        (["Blue\x07"], "control character"),
+        (["Blue", "--members", "Ada\x1b[31m"], "control character"),
     ],
 )
 def test_new_team_refuses_bad_values_with_exit_2(tmp_path, capsys, args, message):
@@ -244,41 +252,26 @@ BROKEN = {
         lambda f: _edit_notebook(f, lambda cells: cells[4].update(execution_count=3)),
         "have outputs",
     ),
-    "pip-install": (
-        lambda f: _edit_notebook(f, _add_code("%pip install tensorflow\nimport sys")),
-        "installs packages",
-    ),
-    "shell-install": (
-        lambda f: _edit_notebook(f, _add_code("!python -m pip install requests-oauthlib")),
-        "installs packages",
-    ),
-    "unknown-import": (
-        lambda f: _edit_notebook(f, _add_code("import notapackage_xyz.sub as n")),
-        "imports notapackage_xyz",
-    ),
     "setup-cell-changed": (
         lambda f: _edit_notebook(f, lambda cells: cells[1].update(source="%pip install x")),
-        "the Colab set-up cell, differs",
+        "is the Colab set-up cell but differs",
     ),
     "checked-output": (
         lambda f: _edit_notebook(f, _add_code(f"{CHECK_MARKER}\nprint(1)")),
-        "Delete that line",
+        "delete that line",
     ),
     "personal-data": (
         lambda f: _edit_notebook(f, _add_code("df['responsible_person'].head()")),
         "responsible_person",
     ),
-    "bad-yaml": (
-        lambda f: (f / "team.yml").write_text("team: [unclosed\n"),
-        "not valid YAML",
-    ),
+    "bad-yaml": (lambda f: (f / "team.yml").write_text("team: [unclosed\n"), "not valid YAML"),
     "unknown-licence": (
         lambda f: _edit_team(f, lambda t: t.update(licence="GPL-9")),
         "licence: 'GPL-9' is not allowed",
     ),
     "email-member": (
         lambda f: _edit_team(f, lambda t: t.update(members=["ada@example.org"])),
-        "e-mail address",
+        "or an e-mail",
     ),
     "unlisted-package": (
         lambda f: _edit_team(f, lambda t: t.update(requirements=["tensorflow"])),
@@ -286,15 +279,21 @@ BROKEN = {
     ),
     "extra-field": (
         lambda f: _edit_team(f, lambda t: t.update(email="x")),
-        "the fields are team, title",
+        "unknown field(s) 'email'; the fields are team, title",
+    ),
+    "control-character": (
+        lambda f: _edit_team(f, lambda t: t.update(title="Gap\x07")),
+        "title: has a control character",
     ),
     "no-team-yml": (lambda f: (f / "team.yml").unlink(), "team.yml: missing"),
+    "renamed-notebook": (
+        lambda f: (f / "example-team.ipynb").rename(f / "draft.ipynb"),
+        "example-team.ipynb: missing",
+    ),
     "two-notebooks": (
         lambda f: shutil.copy(f / "example-team.ipynb", f / "draft.ipynb"),
-        "exactly one notebook",
+        "draft.ipynb: not a file an entry can hold",
     ),
-    "data-file": (lambda f: (f / "extract.csv").write_text("a,b\n"), "data files stay out"),
-    "big-file": (lambda f: (f / "figure.png").write_bytes(b"0" * 1_100_000), "1.1 MB"),
     "not-a-notebook": (
         lambda f: (f / "example-team.ipynb").write_text("{"),
         "not a valid notebook",
@@ -310,20 +309,252 @@ def test_check_entry_says_what_to_fix(entry, case):
     assert any(message in p for p in problems), problems
 
 
-def test_a_listed_requirement_may_be_imported(entry):
-    _edit_notebook(entry, _add_code("import networkx\nfrom rapidfuzz import fuzz"))
-    assert any("imports networkx, rapidfuzz" in p for p in check_entry(entry))
-    _edit_team(entry, lambda t: t.update(requirements=["networkx", "rapidfuzz"]))
+INSTALLS = [
+    "%pip install tensorflow",
+    "!python -m pip install requests-oauthlib",
+    "import subprocess, sys\nsubprocess.run([sys.executable, '-m', 'pip',\n    'install', 'x'])",
+    "get_ipython().system('pip3  --quiet install x')",
+    "import pip\npip.main(['install', 'x'])",
+    "import os\nos.system('conda install -y x')",
+    "!uv pip install x",
+    "import ensurepip",
+]
+
+
+@pytest.mark.parametrize("source", INSTALLS)
+def test_installing_a_package_is_refused_however_it_is_written(entry, source):
+    _edit_notebook(entry, _add_code(source))
+    assert any("installs packages" in p for p in check_entry(entry))
+
+
+def _hostile_files(folder: Path, outside: Path) -> dict[str, str]:
+    """Put every kind of file an entry may not hold into ``folder``: name -> expected message."""
+    (folder / "pytest.ini").write_text("[pytest]\naddopts = --collect-only\n")
+    (folder / "conftest.py").write_text(
+        "import pytest\n\n@pytest.hookimpl(hookwrapper=True)\n"
+        "def pytest_runtest_makereport(item, call):\n"
+        "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n"
+    )
+    for name in ("setup.cfg", "tox.ini", "pyproject.toml", "evil.pth", "helper.py"):
+        (folder / name).write_text("[tool:pytest]\naddopts = --collect-only\n")
+    (folder / "extract.txt").write_text("employer,gap\nA,1\n")
+    (folder / "extract.csv.gz").write_bytes(b"\x1f\x8b" + b"\0" * 100)
+    (folder / "chart.png").write_text("employer,gap\nA,1\n")  # data with an image's name
+    (folder / "huge.png").write_bytes(b"\x89PNG" + b"\0" * 2_100_000)
+    checkpoints = folder / ".ipynb_checkpoints"
+    checkpoints.mkdir()
+    (checkpoints / "example-team-checkpoint.ipynb").write_bytes(b"0" * 3_000_000)
+    (folder / "figures").mkdir()
+    (folder / "zero.png").symlink_to("/dev/zero")
+    (folder / "<img src=x onerror=alert(1)>\n.gif").write_bytes(b"GIF89a")
+    return {
+        "pytest.ini": "change how Python or the tests run",
+        "conftest.py": "change how Python or the tests run",
+        "setup.cfg": "change how Python or the tests run",
+        "tox.ini": "change how Python or the tests run",
+        "pyproject.toml": "change how Python or the tests run",
+        "evil.pth": "change how Python or the tests run",
+        "helper.py": "change how Python or the tests run",
+        "extract.txt": "not a file an entry can hold",
+        "extract.csv.gz": "not a file an entry can hold",
+        "chart.png": "not a PNG image",
+        "huge.png": "more than the 2,000,000 an entry's image may have",
+        ".ipynb_checkpoints": "hidden files and folders",
+        "figures": "not a file an entry can hold",
+        "zero.png": "a symbolic link",
+        r"<img src=x onerror=alert(1)>\n.gif": "a name with characters other than",
+    }
+
+
+def _check_entry_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m paygap_utils check-entry``, as the workflow runs it, under 1 GB of memory."""
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    return subprocess.run(
+        [sys.executable, "-m", "paygap_utils", "check-entry", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit_memory,
+    )
+
+
+def test_check_entry_refuses_every_file_an_entry_may_not_hold(entry, tmp_path):
+    expected = _hostile_files(entry, tmp_path)
+    result = _check_entry_process(str(entry), cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("  - ")]
+    for name, message in expected.items():
+        shown = f"{SUBMISSIONS.name}/{entry.name}/{name}: "  # the CLI shows paths from cwd
+        assert any(ln.startswith(f"  - {shown}") and message in ln for ln in lines), (name, lines)
+    assert len(lines) == len(expected), "nothing else, and each file once"
+    assert "<img" not in result.stdout.replace(r"<img src=x onerror=alert(1)>\n", ""), (
+        "a file name is shown escaped, on one line"
+    )
+
+
+def test_links_are_never_followed(entry, tmp_path):
+    secret = tmp_path / "outside" / "notes.yml"
+    secret.parent.mkdir()
+    secret.write_text("team: SECRET-TEXT-FROM-OUTSIDE\n" * 100)
+    (entry / "team.yml").unlink()
+    (entry / "team.yml").symlink_to(secret)
+    (entry / "example-team.ipynb").unlink()
+    (entry / "example-team.ipynb").symlink_to("/dev/zero")
+    result = _check_entry_process(str(entry), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    out = result.stdout + result.stderr
+    assert "submissions/example-team/team.yml: a symbolic link" in out
+    assert "submissions/example-team/example-team.ipynb: a symbolic link" in out
+    assert "SECRET-TEXT" not in out and "MemoryError" not in out and "Traceback" not in out
+    # A whole entry folder that is a link is refused too, without looking inside.
+    link = entry.parent / "linked-team"
+    link.symlink_to(secret.parent, target_is_directory=True)
+    result = _check_entry_process(
+        str(link / "notes.yml"), "--submissions", str(entry.parent), cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert "submissions/linked-team: not an entry folder" in result.stdout, result.stdout
+
+
+def test_a_hidden_file_git_ignores_is_no_mistake_until_it_is_committed(tmp_path):
+    """JupyterLab's checkpoints sit in every entry it opened; a commit is what counts."""
+    repo = tmp_path / "repo"
+    entry = repo / "submissions" / "example-team"
+    shutil.copytree(EXAMPLE, entry)
+    shutil.copytree(EXAMPLE, repo / "ignored" / "example-team")
+    (repo / ".gitignore").write_text(".ipynb_checkpoints/\n*.sqlite\nignored/\n")
+    checkpoints = entry / ".ipynb_checkpoints"
+    checkpoints.mkdir()
+    (checkpoints / "example-team-checkpoint.ipynb").write_bytes(b"0" * 3_000_000)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     assert check_entry(entry) == []
+    # Whatever git ignores that is not hidden is still checked, and so is an ignored entry.
+    (entry / "scratch.sqlite").write_bytes(b"")
+    (repo / "ignored" / "example-team" / "conftest.py").write_text("")
+    assert "scratch.sqlite: not a file an entry can hold" in check_entry(entry)[0]
+    assert "conftest.py: files that change how" in check_entry(repo / "ignored" / "example-team")[0]
+    (entry / "scratch.sqlite").unlink()
+    subprocess.run(["git", "add", "-f", str(checkpoints)], cwd=repo, check=True)
+    (problem,) = check_entry(entry)
+    assert problem.startswith(f"{checkpoints}: hidden files and folders")
+
+
+def _alias_bomb(levels: int = 9) -> str:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in range(1, levels):
+        previous, name = chr(ord("a") + level - 1), chr(ord("a") + level)
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+    return "\n".join(lines) + "\nteam: *i\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (_alias_bomb(), "not valid YAML (an alias (*name) at line 2, column 8"),
+        ("team: " + "[" * 5000 + "]" * 5000 + "\n", "not valid YAML"),
+        ("team: !!python/object/apply:os.system ['true']\n", "not valid YAML"),
+        ("title: '" + "SECRET " * 1000 + "'\n", "title: must keep to maxLength 120"),
+        ("title: ['SECRET', {'SECRET': 1}]\n", "title: should be text"),
+        ("SECRET-FIELD-" + "x" * 50 + ": 1\n", "unknown field(s) this value"),
+        ("members: SECRET\n", "members: should be a list"),
+        ("- SECRET\n", "team.yml: the whole file: should be 'field: value' lines"),
+        ("title: " + "x" * 17_000 + "\n", "17,008 bytes, more than the 16,000 an entry's team.yml"),
+    ],
+    ids=[
+        "alias-bomb",
+        "deep-nesting",
+        "python-tag",
+        "long",
+        "wrong-type",
+        "long-field",
+        "list",
+        "not-a-mapping",
+        "oversized",
+    ],
+)
+def test_team_yml_is_read_safely_and_never_echoed(entry, tmp_path, text, message):
+    (entry / "team.yml").write_text(text)
+    result = _check_entry_process(str(entry), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert message in result.stdout, result.stdout
+    assert "SECRET" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stdout) < 5000, "one line per problem, not the document"
+
+
+def test_the_checks_of_a_runner_are_not_the_entrys_to_change(entry, tmp_path):
+    """An entry whose notebook fails stays failed, whatever configuration files it carries."""
+    _edit_notebook(entry, _add_code("raise RuntimeError('the entry is broken')"))
+    _hostile_files(entry, tmp_path)
+    result = _check_entry_process(str(entry), "--run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "change how Python or the tests run" in result.stdout
+    assert "ran to the end" not in result.stdout
+    for name in ("pytest.ini", "conftest.py", "setup.cfg", "tox.ini", "pyproject.toml"):
+        assert (entry / name).exists(), "the check reports the files; it never deletes"
+
+
+@pytest.mark.data
+def test_run_entry_runs_the_notebook_without_a_test_runner(entry, tmp_path):
+    _edit_notebook(entry, _add_code("raise RuntimeError('the entry is broken')"))
+    _hostile_files(entry, tmp_path)  # pytest.ini, conftest.py ... are not even read
+    with pytest.raises(SubmissionError, match=r"cell 18 stopped the run \(RuntimeError: the entry"):
+        run_entry(entry)
+
+
+@pytest.mark.data
+@pytest.mark.parametrize(
+    "folder", sorted(p for p in SUBMISSIONS.iterdir() if p.is_dir()), ids=lambda p: p.name
+)
+def test_every_committed_entry_passes_the_check_and_runs(folder):
+    assert check_entry(folder) == []
+    notebook = run_entry(folder)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code if c.source.strip())
+
+
+def test_markup_in_every_field_is_only_text_to_the_check(entry):
+    markup = '"><img src=x onerror=alert(1)> `{raw}` <script>'
+    _edit_team(
+        entry,
+        lambda t: t.update(
+            team=markup,
+            title=f"It's `the` gap {markup}",
+            members=[markup, "Zoë"],
+            question=f"Who pays? {markup} فجوة 差距",
+        ),
+    )
+    assert check_entry(entry) == []
+    team = read_team(entry)
+    assert team.team == markup and team.members == (markup, "Zoë")
+
+
+def test_a_missing_package_is_named_with_where_to_list_it(tmp_path):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    cell = {"cell_type": "code", "id": "c0", "metadata": {}, "outputs": [], "execution_count": None}
+    notebook = {"cells": [{**cell, "source": "import notapackage_xyz"}], "metadata": {}}
+    (folder / "demo.ipynb").write_text(json.dumps({**notebook, "nbformat": 4, "nbformat_minor": 5}))
+    with pytest.raises(SubmissionError) as raised:
+        run_entry(folder)
+    message = str(raised.value)
+    assert (
+        "cell 0 stopped the run (ModuleNotFoundError: No module named 'notapackage_xyz')" in message
+    )
+    assert "list the package under requirements in team.yml" in message
 
 
 def test_a_badly_named_folder_is_refused(tmp_path):
     folder = tmp_path / "Team_Blue"
     shutil.copytree(EXAMPLE, folder)
-    assert any("Rename the folder" in p for p in check_entry(folder))
+    assert any("rename the folder" in p for p in check_entry(folder))
 
 
-def test_check_entry_cli_exits_2_and_writes_what_the_workflow_runs(entry, tmp_path, capsys):
+def test_check_entry_cli_exits_2_and_writes_what_the_workflow_installs(entry, tmp_path, capsys):
     root = entry.parent
     good = new_team("Team Blue", submissions=root)
     _edit_team(
@@ -333,23 +564,26 @@ def test_check_entry_cli_exits_2_and_writes_what_the_workflow_runs(entry, tmp_pa
         ),
     )
     _edit_team(entry, lambda t: t.update(requirements=["statsmodels"]))
-    notebooks, requirements = tmp_path / "notebooks.txt", tmp_path / "requirements.txt"
-    args = ["check-entry", "--submissions", str(root)]
-    args += ["--notebooks-out", str(notebooks), "--requirements-out", str(requirements)]
+    requirements = tmp_path / "requirements.txt"
+    args = ["check-entry", "--submissions", str(root), "--requirements-out", str(requirements)]
     assert main(args) == 0
-    assert notebooks.read_text().splitlines() == [
-        str(entry / "example-team.ipynb"),
-        str(good / "team-blue.ipynb"),
-    ]
     assert requirements.read_text() == "statsmodels\n"
+    assert oct(requirements.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
     capsys.readouterr()
     (good / "team.yml").write_text("team: Blue\n")
+    requirements.unlink()
     assert main(args) == 2
     captured = capsys.readouterr()
     assert f"{good}: 4 problem(s)" in captured.out
     assert "'title' is a required property" in captured.out
     assert "1 of 2 entries to fix" in captured.err
-    assert notebooks.read_text().splitlines() == [str(entry / "example-team.ipynb")]
+    assert requirements.read_text() == "statsmodels\n", "the passing entry's packages only"
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def test_in_github_actions_problems_become_escaped_annotations(entry, monkeypatch, capsys):
@@ -372,32 +606,30 @@ def test_in_github_actions_problems_become_escaped_annotations(entry, monkeypatc
 
 def test_entry_folders_maps_changed_files_to_entries(entry, tmp_path):
     root = entry.parent
+    (root / "README.md").write_text("entries")
+    (root / "stray.py").write_text("")  # not an entry: check-entry must see it
+    (root / "linked").symlink_to(tmp_path, target_is_directory=True)
     changed = [
         entry / "team.yml",
         entry / "example-team.ipynb",
         root / "gone-team" / "team.yml",  # deleted by the pull request
+        root / "README.md",
+        root / "stray.py",
+        root / "linked" / "x.ipynb",
         tmp_path / "README.md",  # outside submissions/
     ]
-    assert entry_folders(changed, root=root) == [entry.resolve()]
-    assert entry_folders(None, root=root) == [entry.resolve()]
+    assert entry_folders(changed, root=root) == [entry, root / "linked", root / "stray.py"]
+    assert entry_folders(None, root=root) == [entry, root / "linked"]
+    assert check_entry(root / "stray.py")[0].endswith("new-team`.")
+    assert "not an entry folder" in check_entry(root / "linked")[0]
 
 
-def test_the_entries_are_collected_by_the_test_command():
+def test_the_test_suite_never_collects_an_entry():
+    """pytest would load an entry's conftest.py or pytest.ini: entries are run by run_entry."""
     tomllib = pytest.importorskip("tomllib")
     settings = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
-    assert "submissions" in settings["ini_options"]["testpaths"]
-    out = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
-        + ["submissions"],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        timeout=300,
-    )
-    collected = {line.split("::")[0] for line in out.stdout.splitlines() if "::" in line}
-    entries = {f"submissions/{p.parent.name}/{p.name}" for p in SUBMISSIONS.glob("*/*.ipynb")}
-    assert "submissions/example-team/example-team.ipynb" in entries
-    assert entries <= collected, out.stdout[-2000:]
+    assert "submissions" not in settings["ini_options"]["testpaths"]
+    assert "submissions" not in settings["ini_options"].get("addopts", "")
 
 
 # --- the pull-request path ------------------------------------------------------------------
@@ -449,8 +681,10 @@ def test_the_workflow_checks_then_runs_the_entry_on_the_real_data():
         next(i for i, r in enumerate(runs) if needle in r)
         for needle in ("git diff", "paygap_utils check-entry", '-r "$RUNNER_TEMP/requirements"')
     ]
-    order.append(next(i for i, r in enumerate(runs) if "pytest" in r and "--nbval-lax" in r))
+    order.append(next(i for i, r in enumerate(runs) if "check-entry --run" in r))
     assert order == sorted(order), "check, then install what is listed, then run"
+    assert order[-1] == len(runs) - 1, "the entry's code runs last, with nothing after it"
+    assert "pytest" not in joined, "no test runner: nothing in an entry can configure it"
     assert "PAYGAP_DATA_URL" not in WORKFLOW.read_text(), "the pinned URLs, not a mirror"
 
 
@@ -462,7 +696,7 @@ def _run_step(name: str, cwd: Path, env: dict[str, str]) -> subprocess.Completed
         env={**env, **{k: str(v) for k, v in step.get("env", {}).items() if "${{" not in v}},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
     )
 
 
@@ -517,11 +751,42 @@ def test_the_workflow_steps_check_the_entry_a_pull_request_adds(pull_request):
         "submissions/team-blue/team-blue.ipynb",
         "submissions/team-blue/team.yml",
     }
-    checked = _run_step("Check team.yml, outputs and packages", repo, env)
+    checked = _run_step("Check the entry's files, team.yml and notebook", repo, env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    notebooks = Path(env["RUNNER_TEMP"], "notebooks").read_text().splitlines()
-    assert [Path(n).name for n in notebooks] == ["team-blue.ipynb"], "only the changed entry"
+    assert checked.stdout.splitlines() == ["submissions/team-blue: ok"], "only the changed entry"
     assert "team-blue: ok" in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+
+
+@pytest.mark.data
+def test_the_workflow_runs_the_entry_and_a_planted_configuration_cannot_pass_it(pull_request):
+    repo, env = pull_request
+    folder = repo / "submissions" / "team-blue"
+    assert _run_step("List the files the pull request changes", repo, env).returncode == 0
+    ran = _run_step("Run each entry's notebook on the real data", repo, env)
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    assert "submissions/team-blue: ok (the notebook ran to the end)" in ran.stdout
+    _edit_notebook(folder, _add_code("raise RuntimeError('broken')"))
+    (folder / "pytest.ini").write_text("[pytest]\naddopts = --collect-only\n")
+    (folder / "conftest.py").write_text(
+        "def pytest_collection_modifyitems(items):\n    items[:] = []\n"
+    )
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "z"],
+        cwd=repo,
+        check=True,
+    )
+    assert _run_step("List the files the pull request changes", repo, env).returncode == 0
+    for step in (
+        "Check the entry's files, team.yml and notebook",
+        "Run each entry's notebook on the real data",
+    ):
+        result = _run_step(step, repo, env)
+        assert result.returncode != 0, step
+        assert "pytest.ini: files that change how Python or the tests run" in result.stdout
+    # Were the check skipped, the run itself still fails on the cell that raises.
+    with pytest.raises(SubmissionError, match="RuntimeError: broken"):
+        run_entry(folder)
 
 
 def test_the_workflow_steps_refuse_a_broken_entry_and_changes_elsewhere(pull_request):
@@ -538,7 +803,7 @@ def test_the_workflow_steps_refuse_a_broken_entry_and_changes_elsewhere(pull_req
     assert listed.returncode == 1
     assert "::error::An entry's pull request changes only files in submissions/" in listed.stdout
     assert "  - conftest.py" in listed.stdout
-    checked = _run_step("Check team.yml, outputs and packages", repo, env)
+    checked = _run_step("Check the entry's files, team.yml and notebook", repo, env)
     assert checked.returncode != 0, checked.stdout + checked.stderr
     annotation = "::error file=submissions/team-blue/team.yml::submissions/team-blue/team.yml: "
     assert annotation in checked.stdout and "'title' is a required property" in checked.stdout

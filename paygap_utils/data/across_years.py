@@ -34,10 +34,16 @@ _STRENGTH = {"employer_id": 0, "company_number": 1, "name": 2}
 def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
     """Keep only the latest submission where an employer appears twice in a year.
 
+    The kept row has the latest figures, but where an earlier submission was on time
+    and the latest is not (a report re-submitted after the deadline), the report was
+    still filed by the deadline: the kept row's ``submitted_late`` becomes False, with
+    ``late_source`` ``"earlier report"``.
+
     Parameters
     ----------
     table : pandas.DataFrame
-        Rows with ``year``, ``employer_id`` and ``date_submitted``.
+        Rows with ``year``, ``employer_id``, ``date_submitted``, ``submitted_late`` and
+        ``late_source``.
 
     Returns
     -------
@@ -53,24 +59,34 @@ def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
     >>> rows = pd.DataFrame({
     ...     "year": [2020, 2020, 2020],
     ...     "employer_id": pd.array([1, 1, 2], dtype="Int64"),
-    ...     "date_submitted": pd.to_datetime(["2021-05-01", "2021-09-01", "2021-06-01"]),
+    ...     "date_submitted": pd.to_datetime(["2021-05-01", "2021-10-07", "2021-06-01"]),
+    ...     "submitted_late": pd.array([False, True, False], dtype="boolean"),
+    ...     "late_source": ["service flag"] * 3,
     ... })
     >>> kept, removed = drop_duplicates(rows)
     >>> kept.index.tolist(), removed
     ([1, 2], {2020: 1})
+    >>> kept[["submitted_late", "late_source"]].values.tolist()
+    [[False, 'earlier report'], [False, 'service flag']]
     """
     has_id = table["employer_id"].notna()
     keys = ["year", "employer_id", "date_submitted"]
-    order = table.loc[has_id, keys].sort_values(keys, kind="stable")
-    earlier = order.index[order.duplicated(["year", "employer_id"], keep="last")]
-    removed = table.loc[earlier, "year"].value_counts().sort_index()
+    order = table.loc[has_id, [*keys, "submitted_late"]].sort_values(keys, kind="stable")
+    is_earlier = order.duplicated(["year", "employer_id"], keep="last")
+    on_time = order["submitted_late"].eq(False).fillna(False).astype(bool)
+    ever = on_time.groupby([order["year"], order["employer_id"]]).transform("any")
+    kept = table.drop(index=order.index[is_earlier])
+    filed_in_time = order.index[~is_earlier & ever & ~on_time]
+    kept.loc[filed_in_time, "submitted_late"] = False
+    kept.loc[filed_in_time, "late_source"] = "earlier report"
+    removed = order.loc[is_earlier, "year"].value_counts().sort_index()
     for year, n in removed.items():
         _logger.info(
             "%s: removed %d earlier submission(s) of employers that filed twice.",
             year_label(int(year)),
             n,
         )
-    return table.drop(index=earlier), {int(y): int(n) for y, n in removed.items()}
+    return kept, {int(y): int(n) for y, n in removed.items()}
 
 
 def _unique_map(keys: pd.Series, ids: pd.Series) -> pd.Series:
@@ -275,9 +291,9 @@ def fill_places(table: pd.DataFrame) -> pd.DataFrame:
     An address in these files is the employer's latest one in every year, so a
     row whose address is blank (281 rows of the 2018-19 Excel copy) or has no
     recognisable postcode can take the place found from the postcode of the same
-    ``linked_employer_id`` in the most recent other year. A row whose own
-    postcode gives a place (``region_source == "postcode"``, Crown Dependencies
-    included) is never changed, and a filled place is never passed on.
+    ``linked_employer_id`` in the most recent other year. A row whose own postcode
+    gives a place (``region_source`` ``"postcode"`` or ``"address"``, Crown
+    Dependencies included) is never changed, and a filled place is never passed on.
 
     Parameters
     ----------
@@ -288,7 +304,7 @@ def fill_places(table: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``region``, ``nation`` and ``region_source`` (``"postcode"``,
+        ``region``, ``nation`` and ``region_source`` (``"postcode"``, ``"address"``,
         ``"other year"`` or missing) for every row of ``table``.
 
     Examples
@@ -300,16 +316,16 @@ def fill_places(table: pd.DataFrame) -> pd.DataFrame:
     ...     "linked_employer_id": pd.array([5, 5, 6], dtype="Int64"),
     ...     "region": pd.Categorical([None, "Wales", None]),
     ...     "nation": pd.Categorical([None, "Wales", None]),
-    ...     "region_source": pd.Categorical([None, "postcode", None]),
+    ...     "region_source": pd.Categorical([None, "address", None]),
     ... })
     >>> fill_places(rows).values.tolist()
-    [['Wales', 'Wales', 'other year'], ['Wales', 'Wales', 'postcode'], [nan, nan, nan]]
+    [['Wales', 'Wales', 'other year'], ['Wales', 'Wales', 'address'], [nan, nan, nan]]
     """
     import pandas as pd
 
     from .schema import REGION_SOURCES
 
-    own = table["region_source"].astype(object) == "postcode"
+    own = table["region_source"].isin(["postcode", "address"])
     ids = table["linked_employer_id"]
     columns = ["year", "linked_employer_id", "region", "nation"]
     known = table.loc[own & ids.notna(), columns]

@@ -296,7 +296,7 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
     out = pd.DataFrame(index=raw.index)
     for column in COLUMNS:
         if column.official not in raw.columns:
-            out[column.name] = _ABSENT[column.kind](len(raw))
+            out[column.name] = pd.Series(None, index=out.index, dtype=_ABSENT[column.kind])
             continue
         parse = _BY_NAME.get(column.name) or _PARSERS[column.kind]
         out[column.name] = parse(raw[column.official], layout, file_name, column.official)
@@ -307,34 +307,25 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
         pd.Series(np.where(out["employer_id"].notna(), "employer_id", None), index=out.index),
         LINK_METHODS,
     )
-    public, source = public_sector_from_due_date(out)
-    out["is_public_sector"] = public
-    out["public_sector_source"] = source
+    out["is_public_sector"], out["public_sector_source"] = public_sector_from_due_date(out)
     out["sector"], out["sector_name"], out["sectors"] = sector_columns(out)
-    if "PostCode" in raw.columns:
-        out["post_code_raw"] = _values_or_none(raw["PostCode"])
-        # A blank or unreadable PostCode field: the address ends with the same postcode.
-        in_address = _map_unique(out["address"][out["post_code"].isna()], postcode_from_address)
-        postcodes = out["post_code"].astype(object).fillna(in_address.astype(object))
-    else:
-        out["post_code_raw"] = pd.Series([None] * len(out), index=out.index, dtype=object)
-        postcodes = _map_unique(out["address"], postcode_from_address)
-    places = regions_for_postcodes(postcodes)
+    typed = raw["PostCode"] if "PostCode" in raw else pd.Series("", index=raw.index)
+    out["post_code_raw"] = typed.where(typed != "", None).astype(object)
+    # No PostCode column, or a blank or unreadable field: the address ends with the postcode.
+    from_address = out["post_code"].isna()
+    in_address = _map_unique(out["address"][from_address], postcode_from_address)
+    places = regions_for_postcodes(out["post_code"].astype(object).fillna(in_address))
     out["region"] = _categorical(places["region"], REGIONS)
     out["nation"] = _categorical(places["nation"], NATION_VALUES)
+    source = np.where(from_address, "address", "postcode")
     out["region_source"] = _categorical(
-        pd.Series(np.where(places["nation"].notna(), "postcode", None), index=out.index),
+        pd.Series(np.where(places["nation"].notna(), source, None), index=out.index),
         REGION_SOURCES,
     )
     out["submitted_late"], out["late_source"] = _late(out)
     out["pays_bonus"] = _pays_bonus(out)
     out["has_impossible_value"] = impossible_value_flags(out).any(axis=1).to_numpy()
     return out[[c.name for c in COLUMNS + DERIVED_COLUMNS]]
-
-
-def _values_or_none(values: pd.Series) -> pd.Series:
-    """The field exactly as typed, an empty one missing."""
-    return values.where(values != "", None).astype(object)
 
 
 def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -380,36 +371,29 @@ def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Seri
 
 
 def sector_columns(table: pd.DataFrame):
-    """``sector``, ``sector_name`` and ``sectors`` from ``sic_codes`` and ``is_public_sector``.
+    """``sector``, ``sector_name`` and ``sectors``: the employer's industry, from ``sic_codes``.
 
-    A public body's ``sector`` is ``"X"`` (public sector) and ``"X"`` leads its
-    ``sectors``; anyone else's ``sector`` is the section of its first listed code
-    other than the placeholder ``1``, which then counts in no section.
+    ``sectors`` lists the SIC 2007 section of every listed code, each once, in the
+    order listed; the service's public-sector placeholder ``1`` is no industry and counts
+    in no section. ``sector`` is the first of them, missing where no other code is
+    listed. Public bodies are in the section of their activity like everyone else:
+    whether an employer is a public body is ``is_public_sector``'s question.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from paygap_utils.data.clean import sector_columns
-    >>> rows = pd.DataFrame({"sic_codes": [["85310"], ["00001", "84110"], ["00001"]],
-    ...                      "is_public_sector": [True, False, False]})
+    >>> rows = pd.DataFrame({"sic_codes": [["00001", "85310"], ["84110", "86900"], ["00001"]]})
     >>> sector, name, sectors = sector_columns(rows)
     >>> sector.tolist(), sectors.tolist()
-    (['X', 'O', nan], [['X', 'P'], ['O'], []])
+    (['P', 'O', nan], [['P'], ['O', 'Q'], []])
     """
     import pandas as pd
 
-    sections = table["sic_codes"].map(_sections)
-    public = table["is_public_sector"].fillna(False).astype(bool)
-    sectors = [
-        ["X", *found] if is_public else found
-        for found, is_public in zip(sections, public, strict=True)
-    ]
-    sectors = pd.Series(sectors, index=table.index, dtype=object)
-    first = sectors.map(lambda found: found[0] if found else None)
-    sector = _categorical(first, tuple(SIC_SECTIONS))
+    sectors = table["sic_codes"].map(_sections).astype(object)
+    sector = _categorical(sectors.map(lambda found: found[0] if found else None), _INDUSTRIES)
     names = pd.Series(sector, index=table.index).map(SIC_SECTIONS).astype(object)
-    sector_name = _categorical(names, tuple(SIC_SECTIONS.values()))
-    return sector, sector_name, sectors
+    return sector, _categorical(names, tuple(map(SIC_SECTIONS.get, _INDUSTRIES))), sectors
 
 
 def _late(table: pd.DataFrame):
@@ -427,7 +411,9 @@ def _late(table: pd.DataFrame):
 def _pays_bonus(table: pd.DataFrame):
     men, women = table["male_bonus_percent"], table["female_bonus_percent"]
     pays = (men > 0) | (women > 0)
-    known = pays | (men.notna() & women.notna())
+    # Nobody paid a bonus, yet a bonus gap other than 0: the row contradicts itself.
+    gaps = table[["diff_mean_bonus_percent", "diff_median_bonus_percent"]].fillna(0)
+    known = pays | (men.notna() & women.notna() & (gaps == 0).all(axis=1))
     return pays.astype("boolean").where(known)
 
 
@@ -463,42 +449,25 @@ _BY_NAME: dict[str, Callable[[pd.Series, Layout, str, str], Any]] = {
 }
 
 
-def _absent_values(dtype: str) -> Callable[[int], Any]:
-    def absent(n: int) -> Any:
-        import numpy as np
-        import pandas as pd
-
-        if dtype == "datetime64[ns]":
-            return np.full(n, np.datetime64("NaT"), dtype=dtype)
-        if dtype == "float64":
-            return np.full(n, np.nan)
-        if dtype == "object":
-            return pd.Series([None] * n, dtype=object)
-        return pd.array([pd.NA] * n, dtype=dtype)
-
-    return absent
-
-
-# What a column holds in a layout that lacks it: all missing, of the kind's type.
-_ABSENT: dict[ColumnKind, Callable[[int], Any]] = {
-    "text": _absent_values("object"),
-    "id": _absent_values("Int64"),
-    "float": _absent_values("float64"),
-    "bool": _absent_values("boolean"),
-    "datetime": _absent_values("datetime64[ns]"),
-    "codes": _absent_values("object"),
-    "category": _absent_values("object"),
+# The type of a column that a layout lacks (all missing there), by its kind.
+_ABSENT: dict[ColumnKind, str] = {
+    "text": "object",
+    "id": "Int64",
+    "float": "float64",
+    "bool": "boolean",
+    "datetime": "datetime64[ns]",
+    "codes": "object",
+    "category": "object",
 }
 
 
+# sector's values: the SIC sections A-U, without the service's public-sector placeholder X.
+_INDUSTRIES = tuple(section for section in SIC_SECTIONS if section != "X")
+
+
 def _sections(codes: list[str]) -> list[str]:
-    # The public-sector placeholder is no industry: is_public_sector decides "X".
-    found: list[str] = []
-    for code in codes:
-        section = sic_section(code) if code != PUBLIC_SECTOR_CODE else None
-        if section is not None and section not in found:
-            found.append(section)
-    return found
+    sections = (sic_section(code) for code in codes if code != PUBLIC_SECTOR_CODE)
+    return list(dict.fromkeys(section for section in sections if section is not None))
 
 
 def read_year(path: str | Path, year: int) -> pd.DataFrame:

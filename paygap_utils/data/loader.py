@@ -22,7 +22,7 @@ from .across_years import (
     public_sector_from_other_years,
 )
 from .cache import as_cached, cache_path, check_columns, read_cache, write_cache
-from .clean import read_year, sector_columns
+from .clean import read_year
 from .datafolder import data_lock
 from .download import fetch_file
 from .manifest import Manifest, Years, _mark_checked, read_manifest, year_label
@@ -213,7 +213,6 @@ def _build(manifest: Manifest, folder: Path, progressbar: bool) -> pd.DataFrame:
     public = public_sector_from_other_years(table)
     table["is_public_sector"] = public["is_public_sector"]
     table["public_sector_source"] = public["public_sector_source"]
-    table["sector"], table["sector_name"], table["sectors"] = sector_columns(table)
     places = fill_places(table)
     for column in ("region", "nation", "region_source"):
         table[column] = places[column]

@@ -28,9 +28,9 @@ LINK_METHODS: tuple[str, ...] = ("employer_id", "company_number", "name")
 #: Which rule decided ``is_public_sector``.
 PUBLIC_SECTOR_SOURCES: tuple[str, ...] = ("due date", "other year", "sic code")
 #: Where ``region`` and ``nation`` came from (missing: nowhere).
-REGION_SOURCES: tuple[str, ...] = ("postcode", "other year")
+REGION_SOURCES: tuple[str, ...] = ("postcode", "address", "other year")
 #: Where ``submitted_late`` came from.
-LATE_SOURCES: tuple[str, ...] = ("service flag", "dates")
+LATE_SOURCES: tuple[str, ...] = ("service flag", "dates", "earlier report")
 
 
 #: What a column holds, which decides how :mod:`paygap_utils.data.clean` parses it: free text,
@@ -259,17 +259,17 @@ DERIVED_COLUMNS: tuple[Column, ...] = (
         "",
         "sector",
         "category",
-        "'X' (public sector) where is_public_sector is True; otherwise the SIC 2007 section "
-        "letter (A-U) of the first listed SIC code other than the placeholder 1; missing "
-        "without such a code.",
+        "The employer's industry, public bodies included: the SIC 2007 section letter (A-U) "
+        "of its first listed SIC code other than the public-sector placeholder 1; missing "
+        "where no other code is listed. Whether it is a public body is is_public_sector.",
     ),
     Column("", "sector_name", "category", "Name of that section."),
     Column(
         "",
         "sectors",
         "codes",
-        "Every distinct section among the employer's SIC codes, in the order listed, led by "
-        "'X' for a public body (the placeholder code 1 itself counts in no section).",
+        "Every distinct section among the employer's SIC codes, in the order listed (the "
+        "placeholder code 1 counts in none): the first is sector.",
     ),
     Column(
         "",
@@ -291,8 +291,8 @@ DERIVED_COLUMNS: tuple[Column, ...] = (
         "",
         "post_code_raw",
         "text",
-        "The PostCode field exactly as in the file (missing where blank, and in the 2017-18 "
-        "and 2018-19 files, which have none), for postcodes that do not parse.",
+        "The PostCode field exactly as in the file, on every row (missing where blank, and in "
+        "the 2017-18 and 2018-19 files, which have none): compare it with post_code.",
     ),
     Column(
         "",
@@ -300,9 +300,9 @@ DERIVED_COLUMNS: tuple[Column, ...] = (
         "category",
         "ONS region (or nation) of the postcode's district, or of its postcode area when the "
         "district is not known: from post_code (an outward code alone is enough), or, where "
-        "the file has no PostCode column, from the last postcode in the address. A row whose "
-        "own postcode gives no place takes the place of the same employer's most recent other "
-        "year that has one. See region_source.",
+        "post_code is missing (the 2017-18 and 2018-19 files have no PostCode column), from "
+        "the last postcode in the address. A row whose own postcode gives no place takes the "
+        "place of the same employer's most recent other year that has one. See region_source.",
     ),
     Column(
         "",
@@ -315,9 +315,10 @@ DERIVED_COLUMNS: tuple[Column, ...] = (
         "",
         "region_source",
         "category",
-        "Where region and nation came from: 'postcode' (the row's own postcode or address), "
-        "'other year' (the same employer's place in another year, only where the row's own "
-        "postcode gives none), missing where neither gives a place.",
+        "Where region and nation came from: 'postcode' (post_code), 'address' (the last "
+        "postcode in the address, where post_code is missing), 'other year' (the same "
+        "employer's place in another year, only where the row's own gives none), missing "
+        "where none gives a place.",
     ),
     Column(
         "",
@@ -325,22 +326,28 @@ DERIVED_COLUMNS: tuple[Column, ...] = (
         "bool",
         "The service's own SubmittedAfterTheDeadline flag, which every layout has (it is "
         "False for all of 2019-20, when enforcement was suspended); only where a row lacks "
-        "the flag, date_submitted on or after due_date. See late_source. "
-        "paygap_utils.filed_by_deadline(df) keeps the reports that were on time.",
+        "the flag, date_submitted on or after due_date; False where the employer re-submitted "
+        "after the deadline a report it had filed on time (the kept row has the later "
+        "figures). See late_source. paygap_utils.filed_by_deadline(df) keeps the reports "
+        "that were on time.",
     ),
     Column(
         "",
         "late_source",
         "category",
-        "Where submitted_late came from: 'service flag' or 'dates'.",
+        "Where submitted_late came from: 'service flag', 'dates' or 'earlier report' (an "
+        "earlier submission of the same year was on time).",
     ),
     Column(
         "",
         "pays_bonus",
         "bool",
-        "Someone received a bonus: male_bonus_percent or female_bonus_percent above 0 "
-        "(missing where neither says). Compare bonus gaps among these employers only: when "
-        "nobody is paid a bonus the gap is written 0 in some years and left blank in others.",
+        "Someone received a bonus: male_bonus_percent or female_bonus_percent above 0; False "
+        "where both are 0 and no bonus gap other than 0 is given; missing where the row does "
+        "not say (a share blank) or contradicts itself (both shares 0 but a bonus gap, as in "
+        "6 rows of 2017-18 and 1 of 2018-19). Compare bonus gaps among these employers only: "
+        "when nobody is paid a bonus the gap is written 0 in some years and left blank in "
+        "others.",
     ),
     Column(
         "",

@@ -1,4 +1,4 @@
-"""Writing the cleaned table for other tools: CSV (R, spreadsheets), parquet, SQLite and Datasette.
+"""Writing the cleaned table for other tools: CSV (R, spreadsheets), parquet and SQLite.
 
 One cleaning implementation: R, SQL and Datasette users read what this module writes
 from :func:`paygap_utils.load`'s table, never the raw files.
@@ -14,7 +14,7 @@ else is left alone and the error says what to do.
 
 The default exports live in the data folder, next to the cleaned cache, in
 ``<data folder>/paygap-export/`` (``paygap.csv``, ``paygap.columns.csv``, ``paygap.parquet``,
-``paygap.sqlite``, ``paygap.metadata.json``). :func:`export_path` says where, and
+``paygap.sqlite``). :func:`export_path` says where, and
 :func:`ensure_export` writes one when it is missing or out of date. ``$PAYGAP_EXPORT``
 names a CSV export elsewhere for the R notebooks.
 """
@@ -43,16 +43,13 @@ __all__ = [
     "ExportError",
     "columns_path",
     "provenance_path",
-    "metadata_path",
     "export_path",
     "ensure_export",
     "export",
     "to_csv",
     "to_parquet",
     "to_sqlite",
-    "datasette_metadata",
     "column_list",
-    "MEDIAN_BY_SECTOR_SQL",
 ]
 
 #: Environment variable naming a CSV export the R notebooks read instead of the default one.
@@ -140,18 +137,6 @@ def provenance_path(path: str | Path) -> Path:
     'out/paygap.provenance.json'
     """
     return _beside(path, "provenance.json")
-
-
-def metadata_path(path: str | Path) -> Path:
-    """Return the Datasette metadata file that goes with the SQLite export ``path``.
-
-    Examples
-    --------
-    >>> from paygap_utils.organisers.export import metadata_path
-    >>> metadata_path("out/paygap.sqlite").as_posix()
-    'out/paygap.metadata.json'
-    """
-    return _beside(path, "metadata.json")
 
 
 def ensure_export(
@@ -362,8 +347,6 @@ def _extras(path: Path, fmt: str) -> list[Path]:
     """The companion files written with an export."""
     if fmt == "csv":
         return [columns_path(path), provenance_path(path)]
-    if fmt == "sqlite":
-        return [metadata_path(path)]
     return []
 
 
@@ -636,149 +619,21 @@ def to_parquet(table: pd.DataFrame, path: str | Path, force: bool = False) -> Pa
     return path
 
 
-# --- SQLite and Datasette --------------------------------------------------------------------
-
-#: The median gap by sector and year, exactly as pandas' ``median`` computes it: the middle
-#: value, or the mean of the two middle values, of the non-missing gaps in each group.
-MEDIAN_BY_SECTOR_SQL = """
-WITH ranked AS (
-  SELECT year, sector, diff_median_hourly_percent AS gap,
-         ROW_NUMBER() OVER (
-           PARTITION BY year, sector ORDER BY diff_median_hourly_percent
-         ) AS position,
-         COUNT(*) OVER (PARTITION BY year, sector) AS employers
-  FROM paygap
-  WHERE diff_median_hourly_percent IS NOT NULL AND sector IS NOT NULL
-)
-SELECT year, sector, employers, AVG(gap) AS median_gap
-FROM ranked
-WHERE position IN ((employers + 1) / 2, (employers + 2) / 2)
-GROUP BY year, sector
-ORDER BY year, sector
-""".strip()
-
-_HISTORY_SQL = """
-SELECT year, employer_name, current_name, employer_size, sector,
-       diff_median_hourly_percent, diff_mean_hourly_percent, submitted_late, date_submitted,
-       linked_employer_id
-FROM paygap
-WHERE linked_employer_id IN (
-  SELECT paygap.linked_employer_id FROM paygap
-  JOIN paygap_fts ON paygap_fts.rowid = paygap.rowid
-  WHERE paygap_fts MATCH :name
-)
-ORDER BY linked_employer_id, year
-""".strip()
-
-_LATE_SQL = """
-SELECT year, employer_name, employer_size, due_date, date_submitted,
-       submitted_after_the_deadline
-FROM paygap
-WHERE submitted_late = 1 AND (:year = '' OR year = CAST(:year AS INTEGER))
-ORDER BY year, employer_name
-""".strip()
-
-_FACETS = ["year", "sector", "employer_size", "region", "submitted_late"]
-
-
-def datasette_metadata(table: pd.DataFrame | None = None) -> dict[str, Any]:
-    """Return the Datasette metadata for the SQLite export: licence, columns, facets, queries.
-
-    Built from the one source of truth: the licence and attribution from
-    ``data_manifest.json``, the column descriptions from :func:`paygap_utils.columns`.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame, optional
-        The exported table; only the columns it has are described.
-
-    Returns
-    -------
-    dict
-        The contents of ``paygap.metadata.json`` (``datasette serve --metadata``).
-
-    Examples
-    --------
-    >>> from paygap_utils.organisers.export import datasette_metadata
-    >>> meta = datasette_metadata()
-    >>> meta["license"]
-    'Open Government Licence v3.0'
-    >>> sorted(meta["databases"]["paygap"]["queries"])
-    ['employer_history', 'late_filers', 'median_gap_by_sector_and_year']
-    """
-    from ..data.manifest import read_manifest
-    from ..data.schema import columns
-
-    manifest = read_manifest()
-    listing = columns()
-    if table is not None:
-        listing = listing[listing["name"].isin(table.columns)]
-    licence = manifest.licence
-    labels = [f.label for f in manifest.files]
-    table_meta = {
-        "description": (
-            "One row per employer and reporting year (year 2017 = 2017-18), cleaned by "
-            "paygap_utils. Gaps are % of men's pay: positive = women paid less."
-        ),
-        "columns": dict(zip(listing["name"], listing["description"], strict=True)),
-        "facets": [f for f in _FACETS if table is None or f in table.columns],
-        "fts_table": _FTS,
-        "fts_pk": "rowid",
-        "size": 50,
-    }
-    queries = {
-        "employer_history": {
-            "title": "An employer's history",
-            "description": (
-                "Every year of the employers whose name (current or at filing) matches, e.g. "
-                'tesco, or "marks and spencer" in quotes for the exact words.'
-            ),
-            "sql": _HISTORY_SQL,
-        },
-        "median_gap_by_sector_and_year": {
-            "title": "Median gap by sector and year",
-            "description": (
-                "The median employer's median hourly pay gap per SIC section (X: public "
-                "sector) and year, the same median as pandas'."
-            ),
-            "sql": MEDIAN_BY_SECTOR_SQL,
-        },
-        "late_filers": {
-            "title": "Who filed late",
-            "description": (
-                "Returns the service flags as filed after the deadline (submitted_late); "
-                "2019-20 flags none. Leave year empty for every year, or give e.g. 2022 for "
-                "2022-23."
-            ),
-            "sql": _LATE_SQL,
-        },
-    }
-    return {
-        "about": "paygap_utils",
-        "title": f"UK Gender Pay Gap data, {labels[0]} to {labels[-1]}",
-        "description": (
-            "Every employer's gender pay gap report, as cleaned by paygap_utils. "
-            f"{licence['attribution']}"
-        ),
-        "license": licence["name"],
-        "license_url": licence["url"],
-        "source": "Gender Pay Gap Service",
-        "source_url": "https://gender-pay-gap.service.gov.uk/viewing/download",
-        "databases": {_TABLE: {"tables": {_TABLE: table_meta}, "queries": queries}},
-    }
+# --- SQLite (what organisers.datasette serves) ---------------------------------------------
 
 
 def to_sqlite(
     table: pd.DataFrame, path: str | Path, name: str = "paygap", force: bool = False
 ) -> Path:
-    """Write ``table`` to a new SQLite database file, with full-text search and Datasette metadata.
+    """Write ``table`` to a new SQLite database file, with full-text search of the names.
 
-    The data is small (about 60,000 rows), so a file is all the database a
+    The data is small (about 70,000 rows), so a file is all the database a
     hackathon needs: no server. Lists (SIC codes, sections) become
     comma-separated text, categories text, booleans 0/1, dates ISO text.
-    ``paygap_fts`` indexes ``employer_name`` and ``current_name`` (FTS5), and
-    ``<stem>.metadata.json`` beside the database holds what
-    ``datasette serve --metadata`` needs (:func:`datasette_metadata`).
+    ``paygap_fts`` indexes ``employer_name`` and ``current_name`` (FTS5), in the
+    form Datasette searches (:mod:`paygap_utils.organisers.datasette` serves the file).
+    ``responsible_person``, the people who signed, is left out: whatever is queried
+    here, in SQL or Datasette, names no one.
 
     The whole file is written anew and renamed into place: an existing file is
     replaced only if this function wrote it, or with ``force=True``.
@@ -811,8 +666,8 @@ def to_sqlite(
     10622
     """
     path = Path(path)
+    table = table.drop(columns=["responsible_person"], errors="ignore")
     kinds = _kinds(table)
-    metadata = datasette_metadata(table) if name == _TABLE else None
 
     def write_database(partial: Path) -> None:
         # A few thousand rows at a time: a flat copy of the whole table would double its memory.
@@ -842,14 +697,8 @@ def to_sqlite(
                 ],
             )
 
-    targets: list[tuple[Path, str, Callable[[Path], Any]]] = [(path, "sqlite", write_database)]
-    if metadata is not None:
-        text = json.dumps(metadata, indent=1, ensure_ascii=False) + "\n"
-        targets.append(
-            (metadata_path(path), "json", lambda p: p.write_text(text, encoding="utf-8"))
-        )
     try:
-        _write_all(targets, force)
+        _write_all([(path, "sqlite", write_database)], force)
     except sqlite3.OperationalError as exc:
         raise ExportError(
             f"Could not write {path}: {exc}. Nothing was changed. Free some disk space or "

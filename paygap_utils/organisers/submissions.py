@@ -1,77 +1,84 @@
 """Hackathon entries: one folder per team under ``submissions/``, made the same way and checked.
 
-An entry is a folder ``submissions/<team-slug>/`` holding
-
-- ``<team-slug>.ipynb``, a notebook made from ``notebooks/team_template.ipynb``, committed
-  without outputs;
-- ``team.yml``: the team's name, the entry's title, the members' display names or handles,
-  the question, the licence of the work and, optionally, the extra packages it needs. Its
-  JSON Schema is ``team.schema.json`` in this package (:func:`team_schema`).
-
-:func:`new_team` creates the folder (``python -m paygap_utils new-team "Team name"``),
-:func:`check_entry` lists what would stop the entry from being accepted
-(``python -m paygap_utils check-entry``), and :mod:`~.gallery` shows all entries
-side by side. Reading ``team.yml`` needs PyYAML and jsonschema
-(``pip install "paygap-utils[submissions]"``); creating an entry needs nothing extra.
+An entry, ``submissions/<team-slug>/``, holds ``<team-slug>.ipynb`` (from the team template,
+without outputs), ``team.yml`` (its JSON Schema is ``team.schema.json`` here) and, if the
+team likes, its slides and images; nothing else. It is data until a person has looked:
+:func:`check_entry` runs, imports and follows nothing in it; :func:`run_entry` then runs the
+notebook with nbclient. :func:`new_team` makes an entry. Commands: ``new-team``,
+``check-entry [--run]``. Reading ``team.yml`` needs the ``submissions`` extra.
 """
 
 from __future__ import annotations
 
-import ast
 import copy
-import importlib.util
 import json
 import os
 import re
 import secrets
 import shutil
-import sys
+import stat
+import subprocess
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._files import write_file
 from ..errors import PaygapError
 from ..notebook_cells import CHECK_MARKER, cell_source, is_checked_cell, is_setup_cell
 
 __all__ = [
+    "SUBMISSIONS",
     "SubmissionError",
     "Team",
-    "slugify",
-    "team_schema",
-    "template_path",
-    "find_submissions_dir",
-    "entry_notebook",
-    "new_team",
-    "read_team",
     "check_entry",
     "entry_folders",
-    "notebook_path",
-    "SUBMISSIONS",
-    "escape_markdown",
-    "team_yml_text",
+    "find_submissions_dir",
+    "new_team",
+    "read_team",
+    "run_entry",
+    "team_schema",
 ]
 
 SUBMISSIONS = "submissions"
 _TEAM_FILE = "team.yml"
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_SLUG_MAX = 40
-#: The text ``new-team`` writes where a value was not given; ``check-entry`` refuses it.
-_PLACEHOLDERS = {
-    "title": "Your title here",
-    "members": "Your name or handle",
-    "question": "Your question here",
+_SLUG = re.compile(r"^(?=.{1,40}$)[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SLUG_RULE = "lower case letters, digits and single hyphens, at most 40, e.g. team-blue"
+#: What ``new-team`` writes where a value was not given; the schema refuses it.
+_PLACEHOLDERS = ("Your title here", "Your name or handle", "Your question here")
+#: The largest file of each kind an entry may hold (bytes), checked before anything is read.
+_MAX_BYTES = {"notebook": 1_000_000, "team.yml": 16_000, "slides": 5_000_000, "image": 2_000_000}
+#: Image suffixes and the format Pillow must find inside; the largest image in pixels.
+_IMAGES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".webp": "WEBP"}
+_MAX_PIXELS = 4096 * 4096
+#: Files that change how Python or the tests run (and any ``.py`` or ``.pth``).
+_CONFIG = {"conftest.py", "pytest.ini", "setup.cfg", "tox.ini", "pyproject.toml"}
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$")
+_REFUSED = {
+    "link": "a symbolic link, which the check does not follow: put the file itself there",
+    "hidden": "hidden files and folders (like .ipynb_checkpoints/) stay out of entries",
+    "config": "files that change how Python or the tests run (conftest.py, pytest.ini, "
+    "setup.cfg, tox.ini, pyproject.toml, .pth, any .py) stay out: code goes in the notebook",
+    "name": "a name with characters other than letters, digits, ' ', '.', '-' and '_'",
+    "other": "not a file an entry can hold: an entry holds only <team-slug>.ipynb, team.yml, "
+    "slides (<team-slug>.slides.html or slides.pdf) and images (.png, .jpg, .gif, .webp) side "
+    "by side; data stays out (the notebook gets it from paygap_utils.load())",
 }
-_DEFAULT_LICENCE = "CC-BY-4.0"
-#: Larger files are data or outputs, which an entry does not carry.
-_MAX_FILE_BYTES = 1_000_000
-_DATA_SUFFIXES = {".csv", ".xlsx", ".xls", ".parquet", ".sqlite", ".db", ".zip", ".feather"}
-#: A notebook line that installs packages, outside the template's Colab set-up cell.
-_INSTALL = re.compile(r"\b(pip3?|conda|mamba|micromamba|uv)\b[^\n]*\binstall\b")
-#: The template's bullet on copying it by hand: an entry made by ``new-team`` does not need it.
-_COPY_BULLET = "- **Make your copy**"
-#: The template's placeholder for the team's notebook in the slides command.
-_TEMPLATE_COPY_PATH = "submissions/<team-slug>/<team-slug>.ipynb"
+#: What a code cell of an entry may not do, and what to do instead.
+_CELL_RULES = {
+    "setup": "is the Colab set-up cell but differs from the team template's: copy that cell "
+    "back from notebooks/team_template.ipynb",
+    "install": "installs packages: remove that line and list the package under requirements "
+    "in team.yml (the packages team.schema.json allows are installed for the checks)",
+    "checked": f"starts with {CHECK_MARKER}, which compares its output with numbers recorded "
+    "for the starter notebooks; an entry has none: delete that line",
+    "person": "uses responsible_person, the names of people who signed the returns; entries "
+    "are about organisations: leave that column out",
+}
+#: Words that install packages; ``check-entry`` refuses a cell naming one with "install".
+_INSTALLERS = {"pip", "pip3", "pipx", "conda", "mamba", "micromamba", "uv", "poetry", "micropip"}
+#: The template's bullet on copying it by hand (and its indented lines): not for an entry.
+_COPY_BULLET = re.compile(r"^- \*\*Make your copy\*\*.*(?:\n .*)*\n?", re.MULTILINE)
 
 
 class SubmissionError(PaygapError, ValueError):
@@ -88,23 +95,13 @@ class Team:
     members: tuple[str, ...]
     question: str
     licence: str
-    requirements: tuple[str, ...] = field(default=())
+    requirements: tuple[str, ...] = ()
 
 
-def slugify(name: str) -> str:
-    """Return the folder name for a team: lower case ASCII letters and digits joined by ``-``.
-
-    Examples
-    --------
-    >>> from paygap_utils.organisers.submissions import slugify
-    >>> slugify("Équipe Données & Co.")
-    'equipe-donnees-co'
-    >>> slugify("  The 3 Quartiles ")
-    'the-3-quartiles'
-    """
+def _slugify(name: str) -> str:
+    """The folder name for a team: lower case ASCII letters and digits joined by ``-``."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    slug = slug[:_SLUG_MAX].rstrip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].rstrip("-")
     if not slug:
         raise SubmissionError(
             f"The team name {name!r} has no letters or digits to make a folder name from. "
@@ -113,28 +110,13 @@ def slugify(name: str) -> str:
     return slug
 
 
-def _package_file(name: str, repository_path: str) -> Path:
-    """A file a wheel carries inside the package and a checkout keeps in the repository."""
+def _template_path() -> Path:
+    """The team template notebook: inside the package (a wheel), or the repository's."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / name, here.parents[1] / repository_path):
-        if candidate.is_file():
-            return candidate
-    raise SubmissionError(
-        f"{name} was not found next to the package ({here}) or at {repository_path} in the "
-        "repository. Reinstall the package or run from a complete checkout."
-    )
-
-
-def template_path() -> Path:
-    """Return the team template notebook this installation uses.
-
-    Examples
-    --------
-    >>> from paygap_utils.organisers.submissions import template_path
-    >>> template_path().name
-    'team_template.ipynb'
-    """
-    return _package_file("team_template.ipynb", "notebooks/team_template.ipynb")
+    for path in (here / "team_template.ipynb", here.parents[1] / "notebooks/team_template.ipynb"):
+        if path.is_file():
+            return path
+    raise SubmissionError(f"The team template is missing from {here}: reinstall the package.")
 
 
 def team_schema() -> dict[str, Any]:
@@ -146,15 +128,11 @@ def team_schema() -> dict[str, Any]:
     >>> team_schema()["required"]
     ['team', 'title', 'members', 'question', 'licence']
     """
-    path = _package_file("team.schema.json", "paygap_utils/organisers/team.schema.json")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads((Path(__file__).parent / "team.schema.json").read_text(encoding="utf-8"))
 
 
 def find_submissions_dir(start: str | Path | None = None) -> Path:
-    """Return the ``submissions`` folder of the checkout holding ``start`` (default: here).
-
-    From a notebook in ``notebooks/`` or a terminal anywhere in the repository this is the
-    repository's ``submissions/``; outside a checkout (Colab) it is ``./submissions``.
+    """Return the ``submissions`` folder of the checkout holding ``start`` (or ``./submissions``).
 
     Examples
     --------
@@ -169,65 +147,27 @@ def find_submissions_dir(start: str | Path | None = None) -> Path:
     return here / SUBMISSIONS
 
 
-def escape_markdown(text: str) -> str:
-    r"""Return ``text`` on one line with Markdown's and HTML's special characters escaped.
-
-    Examples
-    --------
-    >>> from paygap_utils.organisers.submissions import escape_markdown
-    >>> escape_markdown("<b>Data_Wranglers</b> *1*")
-    '\\<b\\>Data\\_Wranglers\\</b\\> \\*1\\*'
-    """
-    one_line = " ".join(text.split())
-    return re.sub(r"([\\`*_{}\[\]()<>#+!|~:$&])", r"\\\1", one_line)
+def _escape_markdown(text: str) -> str:
+    """``text`` on one line with Markdown's and HTML's special characters escaped."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~:$&])", r"\\\1", " ".join(text.split()))
 
 
-def _drop_bullet(text: str, start: str) -> str:
-    """Remove the list item starting with ``start`` (and its continuation lines)."""
-    kept, dropping = [], False
-    for line in text.splitlines(keepends=True):
-        if line.startswith(start):
-            dropping = True
-            continue
-        if dropping and (line.startswith("- ") or not line.startswith(" ")):
-            dropping = False
-        if not dropping:
-            kept.append(line)
-    return "".join(kept)
+def _entry_notebook(template: dict[str, Any], team: Team) -> dict[str, Any]:
+    """The team's notebook: the template, titled for the team, its links leading back to it.
 
-
-def entry_notebook(template: dict[str, Any], team: Team) -> dict[str, Any]:
-    """Return a team's notebook made from the team template's notebook JSON.
-
-    The title cell names the entry, the team and its question; the Colab set-up cell and
-    every section stay as in the template. Links to the starter notebooks point at
-    ``../../notebooks/``, the template's instructions for copying it by hand go, and the
-    ``# NBVAL_CHECK_OUTPUT`` markers go too: a team's numbers are its own, so the checks
-    run the notebook without comparing its output.
-
-    Examples
-    --------
-    >>> import json
-    >>> from paygap_utils.organisers.submissions import Team, entry_notebook, template_path
-    >>> template = json.loads(template_path().read_text())
-    >>> team = Team("blue", "Blue", "Bonus gaps", ("Ada",), "Who pays bonuses?", "MIT")
-    >>> "".join(entry_notebook(template, team)["cells"][0]["source"]).splitlines()[0]
-    '# Blue · Bonus gaps'
+    The ``# NBVAL_CHECK_OUTPUT`` markers go: a team's numbers are its own.
     """
     notebook = copy.deepcopy(template)
     cells = notebook["cells"]
-    nb_name = f"{team.slug}.ipynb"
-    members = ", ".join(escape_markdown(m) for m in team.members)
-    title_lines = cell_source(cells[0]).split("\n")
-    rewritten = [f"# {escape_markdown(team.team)} · {escape_markdown(team.title)}"]
-    for line in title_lines[1:]:
+    team_line, members = _escape_markdown(team.team), ", ".join(map(_escape_markdown, team.members))
+    rewritten = [f"# {team_line} · {_escape_markdown(team.title)}"]
+    for line in cell_source(cells[0]).split("\n")[1:]:
         if line.startswith("[![Open In Colab]"):
-            # The badges open the template; an entry is opened from the gallery instead.
-            continue
+            continue  # the badges open the template; an entry is opened from the gallery
         if line.startswith("**Team:**"):
             line = (
-                f"**Team:** {escape_markdown(team.team)} · {members}\n\n"
-                f"**Question:** {escape_markdown(team.question)}\n\n"
+                f"**Team:** {team_line} · {members}\n\n"
+                f"**Question:** {_escape_markdown(team.question)}\n\n"
                 f"**Licence:** {team.licence} (the data: Open Government Licence v3.0)"
             )
         rewritten.append(line)
@@ -239,8 +179,10 @@ def entry_notebook(template: dict[str, Any], team: Team) -> dict[str, Any]:
             text = re.sub(
                 r"\]\((?![a-z]+:|#|/|\.\./)([^)\s]+\.ipynb)\)", r"](../../notebooks/\1)", text
             )
-            text = _drop_bullet(text, _COPY_BULLET)
-            text = text.replace(_TEMPLATE_COPY_PATH, f"{SUBMISSIONS}/{team.slug}/{nb_name}")
+            text = _COPY_BULLET.sub("", text).replace(
+                "submissions/<team-slug>/<team-slug>.ipynb",
+                f"{SUBMISSIONS}/{team.slug}/{team.slug}.ipynb",
+            )
         elif is_checked_cell(cell):
             text = text.lstrip()[len(CHECK_MARKER) :].lstrip("\n")
         cell["source"] = text.splitlines(keepends=True)
@@ -252,32 +194,11 @@ def _yaml_string(value: str) -> str:
     return json.dumps(" ".join(value.split()), ensure_ascii=False)
 
 
-def team_yml_text(team: Team) -> str:
-    """Return ``team.yml`` for ``team``, with comments saying what each field is for.
-
-    Examples
-    --------
-    >>> from paygap_utils.organisers.submissions import Team, team_yml_text
-    >>> print(team_yml_text(Team("blue", "Blue", "Bonus gaps", ("Ada",), "Who pays?", "MIT")))
-    ... # doctest: +ELLIPSIS
-    # team.yml: who made this entry and what it asks. ...
-    team: "Blue"
-    title: "Bonus gaps"
-    members:
-      - "Ada"
-    question: "Who pays?"
-    ...
-    licence: MIT
-    ...
-    requirements: []
-    """
+def _team_yml(team: Team) -> str:
+    """``team.yml`` for ``team``, with comments saying what each field is for."""
     schema = team_schema()["properties"]
-    licences = ", ".join(schema["licence"]["enum"])
-    allowed = ", ".join(schema["requirements"]["items"]["enum"])
     members = "\n".join(f"  - {_yaml_string(m)}" for m in team.members)
-    requirements = (
-        "\n" + "\n".join(f"  - {r}" for r in team.requirements) if team.requirements else " []"
-    )
+    requirements = "".join(f"\n  - {r}" for r in team.requirements) or " []"
     return (
         "# team.yml: who made this entry and what it asks. Check it with\n"
         f"#   python -m paygap_utils check-entry {SUBMISSIONS}/{team.slug}\n"
@@ -288,10 +209,10 @@ def team_yml_text(team: Team) -> str:
         f"members:\n{members}\n"
         f"question: {_yaml_string(team.question)}\n"
         "# The licence of your notebook and slides (the data stays under the Open Government\n"
-        f"# Licence v3.0): one of {licences}.\n"
+        f"# Licence v3.0): one of {', '.join(schema['licence']['enum'])}.\n"
         f"licence: {team.licence}\n"
         "# Packages the notebook needs beyond the starter's, from this list only (ask an\n"
-        f"# organiser for another): {allowed}.\n"
+        f"# organiser for another): {', '.join(schema['requirements']['items']['enum'])}.\n"
         f"requirements:{requirements}\n"
     )
 
@@ -302,31 +223,17 @@ def new_team(
     members: list[str] | None = None,
     title: str | None = None,
     question: str | None = None,
-    licence: str = _DEFAULT_LICENCE,
+    licence: str = "CC-BY-4.0",
     slug: str | None = None,
     submissions: str | Path | None = None,
 ) -> Path:
     """Create ``submissions/<team-slug>/`` with the team's notebook and ``team.yml``.
 
-    Values not given are written as placeholders that ``check-entry`` refuses until the
-    team fills them in. An existing folder is never touched; the new one appears whole or
-    not at all.
-
-    Parameters
-    ----------
-    name
-        The team's name, e.g. ``"The Quartiles"``; the folder is ``slugify(name)``.
-    members, title, question, licence
-        What ``team.yml`` says (see :func:`team_schema`).
-    slug
-        The folder name, when the one made from ``name`` does not suit.
-    submissions
-        The ``submissions`` folder (default: :func:`find_submissions_dir`).
-
-    Returns
-    -------
-    pathlib.Path
-        The new entry folder.
+    ``name`` is the team's (the folder is made from it unless ``slug`` is given);
+    values not given are written as placeholders that ``check-entry`` refuses until the team
+    fills them in, and values ``team.yml`` cannot hold (control characters, an unknown
+    licence) are refused. ``submissions`` defaults to :func:`find_submissions_dir`. An
+    existing folder is never touched; the new one, returned, appears whole or not at all.
 
     Examples
     --------
@@ -336,45 +243,34 @@ def new_team(
     >>> sorted(p.name for p in folder.iterdir())
     ['team-blue.ipynb', 'team.yml']
     """
-    slug = slug or slugify(name)
-    if not _SLUG.match(slug) or len(slug) > _SLUG_MAX:
-        raise SubmissionError(
-            f"{slug!r} cannot be a folder name for an entry: use lower case letters, digits "
-            f"and single hyphens, at most {_SLUG_MAX} characters, e.g. team-blue."
-        )
-    if not name.strip():
-        raise SubmissionError("The team name is empty: pass one, e.g. new-team 'Team Blue'.")
-    allowed = team_schema()["properties"]["licence"]["enum"]
-    if licence not in allowed:
-        raise SubmissionError(
-            f"{licence!r} is not one of the licences an entry can use: {', '.join(allowed)}."
-        )
+    slug = slug or _slugify(name)
+    if not _SLUG.match(slug):
+        raise SubmissionError(f"{slug!r} cannot name an entry's folder: use {_SLUG_RULE}.")
+    title_, member, question_ = _PLACEHOLDERS
+    team = Team(
+        slug, name, title or title_, tuple(members or [member]), question or question_, licence
+    )
+    fields = {k: getattr(team, k) for k in ("team", "title", "question", "licence")}
+    problems = _schema_problems({**fields, "members": list(team.members)})
+    problems = [p for p in problems if "placeholder new-team wrote" not in p]
+    if problems:
+        raise SubmissionError(f"Nothing was written: {'; '.join(problems)}.")
     root = Path(submissions) if submissions is not None else find_submissions_dir()
     folder = root / slug
-    if folder.exists():
+    if os.path.lexists(folder):
         raise SubmissionError(
-            f"{folder} already exists, so nothing was written: it is an entry already (yours, "
-            "or another team's with the same name). Open its notebook, or pick another name "
-            "or --slug."
+            f"{folder} already exists (an entry, yours or another team's), so nothing was "
+            "written: open it, or pick another name or --slug."
         )
-    team = Team(
-        slug=slug,
-        team=" ".join(name.split()),
-        title=title or _PLACEHOLDERS["title"],
-        members=tuple(members or [_PLACEHOLDERS["members"]]),
-        question=question or _PLACEHOLDERS["question"],
-        licence=licence,
-    )
-    template = json.loads(template_path().read_text(encoding="utf-8"))
-    notebook = entry_notebook(template, team)
+    notebook = _entry_notebook(json.loads(_template_path().read_text(encoding="utf-8")), team)
     root.mkdir(parents=True, exist_ok=True)
     # Written beside the final folder, then renamed: an interrupted run leaves no half entry.
     staging = root / f".{slug}.{secrets.token_hex(4)}.partial"
     staging.mkdir()
     try:
         text = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-        (staging / f"{slug}.ipynb").write_text(text, encoding="utf-8")
-        (staging / _TEAM_FILE).write_text(team_yml_text(team), encoding="utf-8")
+        write_file(staging / f"{slug}.ipynb", text)
+        write_file(staging / _TEAM_FILE, _team_yml(team))
         os.rename(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -382,70 +278,164 @@ def new_team(
     return folder
 
 
-def _yaml_and_jsonschema() -> tuple[Any, Any]:
+def _shown(value: Any) -> str:
+    """A value from an entry, quoted if it is short plain text; never the text of a whole file."""
+    ok = isinstance(value, str) and len(value) <= 40 and value.isprintable()
+    return repr(value) if ok else "this value"
+
+
+def _too_big(path: Path, kind: str, size: int) -> str:
+    return f"{path}: {size:,} bytes, more than the {_MAX_BYTES[kind]:,} an entry's {kind} may have."
+
+
+def _read(path: Path, kind: str) -> bytes:
+    """The bytes of an entry's file, without following a link or reading past its cap."""
     try:
-        import jsonschema
-        import yaml
-    except ImportError as exc:
-        raise SubmissionError(
-            f"Reading team.yml needs {exc.name}, which is not installed. Run "
-            '`pip install "paygap-utils[submissions]"` (or `pip install pyyaml jsonschema`) '
-            "and try again."
-        ) from exc
-    return yaml, jsonschema
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+    except OSError as exc:
+        raise SubmissionError(f"{path}: cannot be read ({exc.strerror}).") from None
+    with os.fdopen(handle, "rb") as file:
+        facts = os.fstat(file.fileno())
+        data = file.read(_MAX_BYTES[kind] + 1) if stat.S_ISREG(facts.st_mode) else None
+    if data is None:
+        raise SubmissionError(f"{path}: {_REFUSED['other']}.")
+    if len(data) > _MAX_BYTES[kind]:
+        raise SubmissionError(_too_big(path, kind, facts.st_size))
+    return data
+
+
+def _kind(name: str, slug: str) -> str | None:
+    """What an entry's file is, by its name: notebook, team.yml, slides, image, or None."""
+    kinds = {f"{slug}.ipynb": "notebook", _TEAM_FILE: "team.yml", "slides.pdf": "slides"}
+    kinds[f"{slug}.slides.html"] = "slides"
+    return kinds.get(name, "image" if Path(name).suffix.lower() in _IMAGES else None)
+
+
+def _committed(folder: Path) -> set[str] | None:
+    """The names in ``folder`` git would commit (tracked, or new and not ignored); None: no git."""
+    command = ["git", "-c", "core.fsmonitor=", "ls-files", "-zco", "--exclude-standard"]
+    git = shutil.which("git") and subprocess.run(command, cwd=folder, capture_output=True)
+    if not git or git.returncode:
+        return None
+    return {Path(os.fsdecode(name)).parts[0] for name in git.stdout.split(b"\0") if name}
+
+
+def _file_problems(folder: Path) -> tuple[list[str], set[str]]:
+    """What is wrong with the folder's files (none is opened), and the names safe to read."""
+    problems, readable, committed = [], set(), _committed(folder)
+    with os.scandir(folder) as scan:
+        # A hidden file git ignores (JupyterLab's checkpoints) is no team's doing until committed.
+        found = [e for e in scan if e.name[0] != "." or committed is None or e.name in committed]
+    for entry in sorted(found, key=lambda entry: entry.name):
+        name, kind = entry.name, _kind(entry.name, folder.name)
+        shown = folder / (name if _SAFE_NAME.match(name) else ascii(name)[1:-1][:60])
+        size = entry.stat(follow_symlinks=False).st_size
+        refused = {
+            "link": entry.is_symlink(),
+            "hidden": name.startswith("."),
+            "config": name in _CONFIG or name.endswith((".py", ".pth")),
+            "name": not _SAFE_NAME.match(name),
+            "other": kind is None or not entry.is_file(follow_symlinks=False),
+        }
+        why = next((reason for reason, hit in refused.items() if hit), None)
+        if why:
+            problems.append(f"{shown}: {_REFUSED[why]}. Remove it.")
+        elif size > _MAX_BYTES[kind]:
+            problems.append(_too_big(shown, kind, size))
+        elif kind == "image":
+            problems += _image_problems(folder / name)
+        else:
+            readable.add(name)
+    return problems, readable
+
+
+def _image_problems(path: Path) -> list[str]:
+    from PIL import Image
+
+    expected = _IMAGES[path.suffix.lower()]
+    try:
+        with Image.open(path, formats=[expected]) as image:
+            pixels = image.width * image.height
+    except Exception:  # noqa: BLE001 - Pillow raises several kinds for what is not an image
+        return [f"{path}: not a {expected} image, whatever its name says. Save it again as one."]
+    too_many = f"{path}: {pixels:,} pixels, over the {_MAX_PIXELS:,} an image may have."
+    return [too_many] if pixels > _MAX_PIXELS else []
 
 
 def _describe(error: Any) -> str:
-    """One sentence for a schema error, saying what to write instead."""
-    where = "/".join(str(p) for p in error.absolute_path)
-    if not where:
+    """One sentence for a schema error saying what to write, quoting at most a word of the file."""
+    where = "/".join(str(p) for p in error.absolute_path) or "the whole file"
+    rule, limit, value = error.validator, error.validator_value, _shown(error.instance)
+    kinds = {"string": "text", "array": "a list, '- item' a line", "object": "'field: value' lines"}
+    if rule == "required":
+        return error.message  # "'title' is a required property": the name is the schema's
+    if rule == "additionalProperties":
+        extra = sorted(map(_shown, set(error.instance) - set(error.schema.get("properties", {}))))
+        known = ", ".join(team_schema()["properties"])
+        return f"unknown field(s) {', '.join(extra)}; the fields are {known}"
+    if rule == "not":
+        own = next(p for p in error.absolute_path if isinstance(p, str))
         return (
-            error.message
-            if error.validator != "additionalProperties"
-            else (f"{error.message}; the fields are {', '.join(team_schema()['properties'])}")
+            f"{where}: {value} is the placeholder new-team wrote (or an e-mail): write your {own}"
         )
-    if error.validator == "not":
-        field_name = str(error.absolute_path[0]) if error.absolute_path else "value"
-        return (
-            f"{where}: {error.instance!r} is the placeholder new-team wrote (or an e-mail "
-            f"address): write the team's own {field_name}"
-        )
-    if error.validator == "enum":
-        return f"{where}: {error.instance!r} is not allowed; choose one of {error.validator_value}"
-    return f"{where}: {error.message}"
+    return f"{where}: " + {
+        "enum": f"{value} is not allowed; choose one of {limit}",
+        "type": f"should be {kinds.get(str(limit), limit)}",
+        "pattern": "is blank" if limit == r"\S" else "has a control character: use plain text",
+    }.get(rule, f"must keep to {rule} {limit} (paygap_utils/organisers/team.schema.json)")
 
 
-def _team_problems(folder: Path) -> tuple[Team | None, list[str]]:
-    path = folder / _TEAM_FILE
-    if not path.is_file():
-        return None, [
-            f"{path}: missing. Create it with `python -m paygap_utils new-team` or copy "
-            f"{SUBMISSIONS}/example-team/{_TEAM_FILE} and edit it."
-        ]
-    yaml, jsonschema = _yaml_and_jsonschema()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        detail = " ".join(str(exc).split())
-        return None, [f"{path}: not valid YAML ({detail}). Compare it with the example entry's."]
+def _schema_problems(raw: Any) -> list[str]:
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(team_schema())
     errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        return None, [f"{path}: {_describe(error)}." for error in errors]
-    team = Team(
-        slug=folder.name,
-        team=raw["team"],
-        title=raw["title"],
-        members=tuple(raw["members"]),
-        question=raw["question"],
-        licence=raw["licence"],
-        requirements=tuple(raw.get("requirements", [])),
+    return [_describe(error) for error in errors[:20]]
+
+
+def _parse_team(folder: Path) -> Team:
+    """``team.yml`` read without links, aliases or more than its cap, checked by the schema."""
+    path = folder / _TEAM_FILE
+    if not os.path.lexists(path):
+        raise SubmissionError(
+            f"{path}: missing: copy {SUBMISSIONS}/example-team/team.yml, edit it."
+        )
+    data = _read(path, "team.yml")
+    try:
+        import yaml
+    except ImportError as exc:
+        raise SubmissionError('Run `pip install "paygap-utils[submissions]"`.') from exc
+
+    class NoAliases(yaml.SafeLoader):
+        # An alias repeats a node; a few nested ones make a document of gigabytes.
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise yaml.MarkedYAMLError(problem="an alias (*name)", problem_mark=mark)
+            return super().compose_node(parent, index)
+
+    try:
+        raw = yaml.load(data.decode("utf-8"), Loader=NoAliases)  # noqa: S506 - a SafeLoader
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SubmissionError(
+            f"{path}: not valid YAML ({getattr(exc, 'problem', None) or type(exc).__name__}"
+            f"{where}; anchors, aliases and tags are not allowed). Compare it with "
+            f"{SUBMISSIONS}/example-team/team.yml."
+        ) from None
+    problems = _schema_problems(raw)
+    if problems:
+        raise SubmissionError("\n".join(f"{path}: {problem}." for problem in problems))
+    text = {k: " ".join(raw[k].split()) for k in ("team", "title", "question", "licence")}
+    members = tuple(" ".join(m.split()) for m in raw["members"])
+    return Team(
+        folder.name, **text, members=members, requirements=tuple(raw.get("requirements", []))
     )
-    return team, []
 
 
 def read_team(folder: str | Path) -> Team:
-    """Read and validate ``<folder>/team.yml``; raise :class:`SubmissionError` if it is wrong.
+    """Check the entry in ``folder`` (:func:`check_entry`) and return what ``team.yml`` says.
 
     Examples
     --------
@@ -453,39 +443,19 @@ def read_team(folder: str | Path) -> Team:
     >>> read_team(find_submissions_dir() / "example-team").team
     'Example team'
     """
-    team, problems = _team_problems(Path(folder))
-    if team is None:
+    problems = check_entry(folder)
+    if problems:
         raise SubmissionError("\n".join(problems))
-    return team
-
-
-def notebook_path(folder: str | Path) -> Path:
-    """Return the entry's one notebook; raise :class:`SubmissionError` if there is not one.
-
-    Examples
-    --------
-    >>> from paygap_utils.organisers.submissions import find_submissions_dir, notebook_path
-    >>> notebook_path(find_submissions_dir() / "example-team").name
-    'example-team.ipynb'
-    """
-    folder = Path(folder)
-    found = sorted(folder.glob("*.ipynb"))
-    if len(found) != 1:
-        listed = ", ".join(p.name for p in found) or "none"
-        raise SubmissionError(
-            f"{folder}: an entry holds exactly one notebook, {folder.name}.ipynb; found "
-            f"{listed}. Move drafts out of the folder."
-        )
-    return found[0]
+    return _parse_team(Path(folder))
 
 
 def entry_folders(
     paths: list[str | Path] | None = None, root: str | Path | None = None
 ) -> list[Path]:
-    """Return the entry folders that ``paths`` (folders or files inside them) belong to.
+    """Return the entries that ``paths`` (folders or files inside them) belong to.
 
-    Without ``paths``, every folder of ``submissions/``. Files outside ``submissions/`` and
-    entries that no longer exist (a pull request that deletes one) are left out.
+    Without ``paths``, every folder of ``submissions/`` but hidden ones; with them, whatever
+    is there (folder, file or link, but ``README.md``), so that all a pull request adds is checked.
 
     Examples
     --------
@@ -494,140 +464,68 @@ def entry_folders(
     >>> [f.name for f in entry_folders([root / "example-team" / "team.yml"], root=root)]
     ['example-team']
     """
-    root = (Path(root) if root is not None else find_submissions_dir()).resolve()
+    root = Path(os.path.abspath(root if root is not None else find_submissions_dir()))
     if not root.is_dir():
         return []
     if not paths:
         return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    folders: set[Path] = set()
+    found: set[Path] = set()
     for path in paths:
-        resolved = Path(path).resolve()
-        try:
-            relative = resolved.relative_to(root)
-        except ValueError:
-            continue
-        if relative.parts and (root / relative.parts[0]).is_dir():
-            folders.add(root / relative.parts[0])
-    return sorted(folders)
+        parts = Path(os.path.abspath(path)).parts
+        if parts[: len(root.parts)] == root.parts and len(parts) > len(root.parts):
+            first = root / parts[len(root.parts)]
+            if first.name != "README.md" and os.path.lexists(first):
+                found.add(first)
+    return sorted(found)
 
 
-def _code_cells(notebook: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    return [(i, c) for i, c in enumerate(notebook.get("cells", [])) if c["cell_type"] == "code"]
-
-
-def _imported_modules(source: str) -> set[str]:
-    # IPython magics and shell lines are not Python; they are checked separately.
-    python = "\n".join(
-        "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+def _installs(source: str) -> bool:
+    """Whether code names an installer and, within a few words, "install", however spelled."""
+    words = re.findall(r"[a-z0-9]+", source.lower())
+    return "ensurepip" in words or any(
+        word in _INSTALLERS and "install" in words[i + 1 : i + 6] for i, word in enumerate(words)
     )
-    try:
-        tree = ast.parse(python)
-    except SyntaxError:
-        return set()
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
-    return found
 
 
-def _is_available(module: str) -> bool:
-    if module in sys.stdlib_module_names:
-        return True
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def _notebook_problems(path: Path, team: Team | None) -> list[str]:
+def _notebook_problems(path: Path) -> list[str]:
     import nbformat
 
     try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
+        notebook = json.loads(_read(path, "notebook").decode("utf-8"))
         nbformat.validate(nbformat.from_dict(notebook))
     except (ValueError, UnicodeDecodeError, nbformat.ValidationError) as exc:
-        detail = " ".join(str(exc).split())[:300]
+        detail = " ".join(str(exc).split())[:200]
         return [f"{path}: not a valid notebook ({detail}). Re-save it from JupyterLab or Colab."]
     problems = []
-    with_outputs = [
-        i for i, cell in _code_cells(notebook) if cell.get("outputs") or cell.get("execution_count")
-    ]
+    code = [(i, c) for i, c in enumerate(notebook["cells"]) if c["cell_type"] == "code"]
+    with_outputs = [i for i, cell in code if cell.get("outputs") or cell.get("execution_count")]
     if with_outputs:
         problems.append(
-            f"{path}: cells {with_outputs} have outputs. Entries are committed without them: "
-            "JupyterLab Edit > Clear Outputs of All Cells (Colab: Edit > Clear all outputs), "
-            "save, and commit again. The gallery runs the notebook itself."
+            f"{path}: cells {with_outputs} have outputs, which entries are committed without: "
+            "Edit > Clear Outputs of All Cells (Colab: Edit > Clear all outputs), save, commit."
         )
-    template = json.loads(template_path().read_text(encoding="utf-8"))
-    template_setup = next((cell_source(c) for c in template["cells"] if is_setup_cell(c)), None)
-    listed = set(team.requirements) if team else set()
-    missing: set[str] = set()
-    for index, cell in _code_cells(notebook):
-        text = cell_source(cell)
-        if is_setup_cell(cell):
-            if template_setup is not None and text != template_setup:
-                problems.append(
-                    f"{path}: cell {index}, the Colab set-up cell, differs from the team "
-                    "template's. Copy that cell back from notebooks/team_template.ipynb."
-                )
-            continue
-        if _INSTALL.search(text):
-            problems.append(
-                f"{path}: cell {index} installs packages. Remove that line and list the package "
-                f"under requirements in {_TEAM_FILE} (only the packages listed in "
-                "paygap_utils/organisers/team.schema.json are installed for the checks)."
-            )
-        missing |= {m for m in _imported_modules(text) if m not in listed and not _is_available(m)}
-        if is_checked_cell(cell):
-            problems.append(
-                f"{path}: cell {index} starts with {CHECK_MARKER}, which compares its output "
-                "with numbers recorded for the starter notebooks; an entry has none. Delete "
-                "that line."
-            )
-        if "responsible_person" in text:
-            problems.append(
-                f"{path}: cell {index} uses responsible_person, the names of people who signed "
-                "the returns. Entries are about organisations: leave that column out."
-            )
-    if missing:
-        problems.append(
-            f"{path}: imports {', '.join(sorted(missing))}, which the starter's environment does "
-            f"not have. List it under requirements in {_TEAM_FILE} if it is one of the allowed "
-            "packages there, or do without it."
-        )
-    return problems
-
-
-def _file_problems(folder: Path) -> list[str]:
-    problems = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if ".ipynb_checkpoints" in path.parts:
-            continue
-        if path.suffix.lower() in _DATA_SUFFIXES:
-            problems.append(
-                f"{path}: data files stay out of entries; the notebook gets the data from "
-                "paygap_utils.load(). Remove the file."
-            )
-        elif path.stat().st_size > _MAX_FILE_BYTES:
-            problems.append(
-                f"{path}: {path.stat().st_size / 1e6:.1f} MB, over the {_MAX_FILE_BYTES / 1e6:.0f} "
-                "MB an entry's files may have. Clear outputs, and leave out images and data."
-            )
+    template = json.loads(_template_path().read_text(encoding="utf-8"))
+    setup = next((cell_source(c) for c in template["cells"] if is_setup_cell(c)), None)
+    for index, cell in code:
+        text, setup_cell = cell_source(cell), is_setup_cell(cell)
+        found = {
+            "setup": setup_cell and setup is not None and text != setup,
+            "install": not setup_cell and _installs(text),
+            "checked": is_checked_cell(cell),
+            "person": not setup_cell and "responsible_person" in text,
+        }
+        problems += [f"{path}: cell {index} {_CELL_RULES[k]}." for k, hit in found.items() if hit]
     return problems
 
 
 def check_entry(folder: str | Path) -> list[str]:
     """Return what stops the entry in ``folder`` from being accepted (empty: nothing).
 
-    Checked: the folder name, ``team.yml`` against :func:`team_schema` (placeholders
-    refused), exactly one notebook, valid and without outputs, the Colab set-up cell as
-    in the template, no packages installed from the notebook and none imported that the
-    environment lacks unless ``team.yml`` lists them, no ``# NBVAL_CHECK_OUTPUT`` cells, no
-    ``responsible_person``, no data files. The notebook is not run here: the submissions
-    workflow runs it under nbval.
+    Checked without running, importing or following anything in the entry: the folder name;
+    its files (the notebook, ``team.yml``, slides and images only: no links, no hidden,
+    oversized or configuration files, images that are what their names say); ``team.yml``
+    against :func:`team_schema`; the notebook without outputs, with the template's Colab
+    set-up cell, installing nothing, without ``# NBVAL_CHECK_OUTPUT`` or ``responsible_person``.
 
     Examples
     --------
@@ -636,20 +534,67 @@ def check_entry(folder: str | Path) -> list[str]:
     []
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        return [
-            f"{folder}: no such entry folder. Create it with `python -m paygap_utils new-team`."
-        ]
-    problems = []
-    if not _SLUG.match(folder.name) or len(folder.name) > _SLUG_MAX:
-        problems.append(
-            f"{folder}: the folder name must be lower case letters, digits and single hyphens "
-            f"(at most {_SLUG_MAX}), e.g. {SUBMISSIONS}/team-blue. Rename the folder."
-        )
-    team, team_problems = _team_problems(folder)
-    problems += team_problems
+    if folder.is_symlink() or not folder.is_dir():
+        return [f"{folder}: not an entry folder. Make one with `python -m paygap_utils new-team`."]
+    problems, readable = _file_problems(folder)
+    if not _SLUG.match(folder.name):
+        problems.insert(0, f"{folder}: rename the folder with {_SLUG_RULE}.")
+    if _TEAM_FILE in readable or not os.path.lexists(folder / _TEAM_FILE):
+        try:
+            _parse_team(folder)
+        except SubmissionError as exc:
+            problems += str(exc).splitlines()
+    notebook = folder / f"{folder.name}.ipynb"
+    if notebook.name in readable:
+        problems += _notebook_problems(notebook)
+    elif not os.path.lexists(notebook):
+        problems.append(f"{notebook}: missing: the entry's one notebook is named after its folder.")
+    return problems
+
+
+def run_entry(folder: str | Path) -> Any:
+    """Run the entry's notebook top to bottom in its folder; return the executed notebook.
+
+    It runs with nbclient in this environment's ``python3`` kernel, as "Restart Kernel and
+    Run All Cells" does: no test runner, so no file of the entry can change how it is run or
+    judged. Check the entry with :func:`check_entry` first. A cell that raises or times out
+    raises :class:`SubmissionError` naming the cell and the error.
+
+    Examples
+    --------
+    >>> import nbformat, tempfile
+    >>> from pathlib import Path
+    >>> from paygap_utils.organisers.submissions import run_entry
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("6 * 7")])
+    >>> nbformat.write(notebook, folder / f"{folder.name}.ipynb")
+    >>> run_entry(folder).cells[0].outputs[0].data["text/plain"]
+    '42'
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    folder = Path(folder)
+    path = folder / f"{folder.name}.ipynb"
+    notebook = nbformat.reads(_read(path, "notebook").decode("utf-8"), as_version=4)
+    resources = {"metadata": {"path": str(folder)}}
+    # The kernel's own log (a warning about its local TCP ports) is not the entry's output.
+    quiet = ["--IPKernelApp.log_level=ERROR"]
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources=resources, extra_arguments=quiet
+    )
     try:
-        problems += _notebook_problems(notebook_path(folder), team)
-    except SubmissionError as exc:
-        problems.append(str(exc))
-    return problems + _file_problems(folder)
+        client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+        ran = [i for i, c in enumerate(notebook.cells) if c.get("execution_count")]
+        name = getattr(exc, "ename", type(exc).__name__)
+        reason = " ".join(f"{name}: {getattr(exc, 'evalue', exc)}".split())[:600]
+        missing = name == "ModuleNotFoundError"
+        hint = " (list the package under requirements in team.yml)" * missing
+        raise SubmissionError(
+            f"{path}: cell {ran[-1] if ran else 0} stopped the run ({reason}). Run the notebook "
+            "from the top (JupyterLab: Run > Restart Kernel and Run All Cells), fix that cell"
+            f"{hint}, and push again."
+        ) from None
+    return notebook

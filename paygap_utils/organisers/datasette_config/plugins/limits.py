@@ -1,0 +1,67 @@
+"""A memory ceiling for Datasette: one GET of ``randomblob(1e9)`` took the server to 2 GB.
+
+``datasette serve --plugins-dir`` loads this file. Each connection gets SQLite's own limits:
+no text or blob over ``VALUE_BYTES``, at most ``HEAP_BYTES`` for all of SQLite in the process
+(big sorts spill to temporary files as usual), and at most ``ANSWER_BYTES`` of rows from one
+statement, counted as they arrive. The whole server gets ``PROCESS_BYTES`` (``RLIMIT_DATA``),
+however many requests arrive at once.
+"""
+
+from __future__ import annotations
+
+import resource
+import sqlite3
+import sys
+import weakref
+
+import datasette.handle_exception as _errors
+from datasette import hookimpl
+from datasette.utils.asgi import BadRequest
+
+VALUE_BYTES = 4 * 2**20
+HEAP_BYTES = 64 * 2**20
+ANSWER_BYTES = 16 * 2**20
+PROCESS_BYTES = 512 * 2**20
+_FEWER = "Ask for fewer rows or columns (e.g. add LIMIT 100), or for shorter values."
+
+
+@hookimpl
+def startup() -> None:
+    hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+    ceiling = PROCESS_BYTES if hard == resource.RLIM_INFINITY else min(PROCESS_BYTES, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (ceiling, ceiling))
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, VALUE_BYTES)
+    conn.execute(f"PRAGMA hard_heap_limit = {HEAP_BYTES}")
+    # Datasette runs each statement on a new cursor. A weak reference, so that a cursor
+    # left unfinished by an error is freed, and its statement's memory with it.
+    spent: dict = {"cursor": lambda: None, "bytes": 0}
+
+    def row(cursor: sqlite3.Cursor, values: tuple) -> sqlite3.Row:
+        if spent["cursor"]() is not cursor:
+            spent.update(cursor=weakref.ref(cursor), bytes=0)
+        # Text at six bytes a character: what JSON's escapes (\u0001) can make of it.
+        spent["bytes"] += sum(
+            6 * len(v) if isinstance(v, str) else sys.getsizeof(v) for v in values
+        )
+        if spent["bytes"] > ANSWER_BYTES:
+            raise sqlite3.DataError(
+                f"This answer would be over {ANSWER_BYTES // 2**20} MB, more than Datasette "
+                f"here sends. {_FEWER}"
+            )
+        return sqlite3.Row(cursor, values)
+
+    conn.row_factory = row
+
+
+@hookimpl
+def handle_exception(datasette: object, request: object, exception: BaseException) -> object:
+    # SQLite out of its heap, or the server at its ceiling, raises MemoryError, which
+    # Datasette would show as a bare 500.
+    if isinstance(exception, MemoryError):
+        error = BadRequest(f"This query needs more memory than Datasette here allows. {_FEWER}")
+        return _errors.handle_exception(datasette, request, error)
+    return None

@@ -262,6 +262,7 @@ COLAB = frozenset(
         "test_clean",
         "test_explorer",
         "test_export",
+        "test_frames",
         "test_loader",
         "test_model",
         "test_notebooks",

@@ -1,9 +1,8 @@
 """Data-quality and consistency checks: values that cannot be right, and figures that disagree.
 
-Each check works on :func:`paygap_utils.load`'s table (or any subset of its rows),
-is vectorised, and returns either a table indexed like its input, to pick out
-the rows concerned, or a tidy table of counts. A flagged row is one to look at,
-not one to delete blindly: say in your results what you dropped and why.
+Each check takes :func:`paygap_utils.load`'s table (or a subset) and returns a table indexed
+like it, to pick out the rows, or a tidy table of counts. A flagged row is one to look at,
+not to delete blindly: say in your results what you dropped and why.
 """
 
 from __future__ import annotations
@@ -48,22 +47,10 @@ _GAP_KINDS: tuple[str, ...] = ("blank", "0", "non-zero")
 def quartile_sums(df: pd.DataFrame, tol: float = 0.1) -> pd.DataFrame:
     """Add up the men's and women's shares of each pay quartile, which should make 100.
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        :func:`paygap_utils.load`'s table, or any subset of its rows.
-    tol : float
-        How far from 100 a sum may be, in percentage points, before it counts as
-        a violation. The shares are published with one decimal, so two rounded
-        shares can add up to 99.9 or 100.1 without anything being wrong.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed like ``df``: the sums ``lower``, ``lower_middle``,
-        ``upper_middle`` and ``top``; ``missing`` (True where any of the eight
-        shares is blank) and ``violation`` (True where a sum that could be
-        computed is more than ``tol`` away from 100).
+    Returns a table indexed like ``df`` (:func:`paygap_utils.load`'s table or a subset): the
+    sums ``lower``, ``lower_middle``, ``upper_middle`` and ``top``; ``missing`` (any of the
+    eight shares blank) and ``violation``: more than ``tol`` points from 100 (shares are
+    published with one decimal, so two can add up to 99.9 or 100.1 with nothing wrong).
 
     Examples
     --------
@@ -98,46 +85,37 @@ def sign_contradictions(
 ) -> pd.DataFrame:
     """Flag employers whose quartile mix and median hourly pay gap cannot both be right.
 
-    The rule. Write ``tilt`` for the share of women in the upper half of the pay
-    ranking minus their share in the lower half, in percentage points::
+    The rule. Write ``tilt`` for the share of women in the upper half of the pay ranking
+    minus their share in the lower half, in percentage points::
 
         tilt = (upper_middle + top) / 2 - (lower + lower_middle) / 2
 
-    (each term a quarter's share of women; a half is two equal quarters, so its
-    share is their average). The quarters are equal in size, so when ``tilt`` is
-    positive more than half of the women are in the upper half of the pay
-    ranking, and more than half of the men are in the lower half. Every hourly
-    rate in the upper half is at least every rate in the lower half, so the
-    median woman is then paid at least as much as the median man, and the
-    median gap (positive = women paid less) can be at most 0. Likewise a
-    negative ``tilt`` rules out a negative median gap.
+    The quarters are equal in size, so a positive ``tilt`` puts more than half of the
+    women in the upper half and more than half of the men in the lower half. Every rate
+    in the upper half is at least every rate in the lower half, so the median woman is
+    paid at least as much as the median man: the median gap (positive = women paid less)
+    is at most 0. Likewise a negative ``tilt`` rules out a negative median gap.
 
-    A row is flagged when ``tilt >= margin`` and the median gap is ``>= min_gap``,
-    or when ``tilt <= -margin`` and the gap is ``<= -min_gap``. ``margin`` allows
-    for the shares being rounded and for quarters that differ by one person;
-    ``min_gap`` keeps to clear cases. This is a plausibility flag, not proof of
-    an error: it says the published figures do not fit together, not which of
-    them is wrong (a mistyped sign, swapped columns, quartiles worked out for a
-    different group of staff ...). For very small employers (fewer than 250
-    staff report voluntarily) a quarter holds only a few people, and a few
-    points of ``tilt`` can be rounding alone. The rule holds for medians only:
-    a mean can be pulled anywhere by a few very high earners.
+    A row is flagged when ``tilt >= margin`` and the gap is ``>= min_gap``, or ``tilt <=
+    -margin`` and the gap ``<= -min_gap``: ``margin`` allows for rounding and quarters
+    that differ by one person, ``min_gap`` keeps to clear cases. A flag says the published
+    figures do not fit together, not which is wrong (a mistyped sign, swapped columns,
+    quartiles of other staff ...). In very small employers a few points of ``tilt`` can be
+    rounding alone. The rule holds for medians only: a few high earners can pull a mean
+    anywhere.
 
     Parameters
     ----------
     df : pandas.DataFrame
         :func:`paygap_utils.load`'s table, or any subset of its rows.
-    margin : float
-        Minimum size of ``tilt``, in percentage points.
-    min_gap : float
-        Minimum size of the contradicting median gap, in percent.
+    margin, min_gap : float
+        The smallest ``tilt`` and contradicting median gap flagged, in points.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``df``: ``tilt``, ``median_gap`` and ``flag``, a categorical
-        holding one of :data:`SIGN_FLAGS`, or missing where the row is not
-        flagged (or lacks the figures).
+        Indexed like ``df``: ``tilt``, ``median_gap`` and ``flag``, one of
+        :data:`SIGN_FLAGS` or missing where the row is not flagged (or lacks figures).
 
     Examples
     --------
@@ -184,29 +162,25 @@ def sign_contradictions(
 def bonus_reporting(df: pd.DataFrame, gap: str = "diff_mean_bonus_percent") -> pd.DataFrame:
     """Classify each return by who was paid a bonus and how its bonus gap was filled in.
 
-    When nobody is paid a bonus there is no bonus gap to compute, yet some
-    returns leave the gap blank and others enter 0, which reads like "no gap".
-    When men but not women were paid one, the gap is usually entered as 100%;
-    when women but not men were, it is undefined (men's bonus is the divisor)
-    and is left blank or given odd values.
+    When nobody is paid a bonus there is no gap to compute, yet some returns leave it
+    blank and others enter 0, which reads like "no gap". When only men were paid one, the
+    gap is usually 100%; when only women were, it is undefined (men's bonus is the
+    divisor) and left blank or given odd values.
 
     Parameters
     ----------
     df : pandas.DataFrame
         :func:`paygap_utils.load`'s table, or any subset of its rows.
     gap : str
-        The bonus gap to look at: ``"diff_mean_bonus_percent"`` or
-        ``"diff_median_bonus_percent"``.
+        ``"diff_mean_bonus_percent"`` or ``"diff_median_bonus_percent"``.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``df``, two categoricals: ``paid_to`` (``"nobody"``,
-        ``"women only"``, ``"men only"``, ``"both"``, or ``"not stated"`` where a
-        bonus share is blank), from ``male_bonus_percent`` and
-        ``female_bonus_percent``; and ``gap`` (``"blank"``, ``"0"`` or
-        ``"non-zero"``). ``pd.crosstab(result.paid_to, result.gap)`` is the
-        overview.
+        Indexed like ``df``, two categoricals: ``paid_to`` (``"nobody"``, ``"women only"``,
+        ``"men only"``, ``"both"``, or ``"not stated"`` where a bonus share is blank) and
+        ``gap`` (``"blank"``, ``"0"`` or ``"non-zero"``); ``pd.crosstab(result.paid_to,
+        result.gap)`` is the overview.
 
     Examples
     --------
@@ -255,8 +229,7 @@ def bonus_reporting(df: pd.DataFrame, gap: str = "diff_mean_bonus_percent") -> p
 def normalise_name(names: pd.Series) -> pd.Series:
     """Reduce employer names to a key that ignores case, punctuation and ``Limited``/``Ltd``.
 
-    Without it, ``'Lead Employer trust'`` and ``'LEAD EMPLOYER TRUST'`` look like
-    two names, and renamings are overcounted.
+    Without it, ``'Lead Employer trust'`` and ``'LEAD EMPLOYER TRUST'`` are two names.
 
     Examples
     --------
@@ -286,21 +259,10 @@ def normalise_name(names: pd.Series) -> pd.Series:
 def name_changes(df: pd.DataFrame) -> pd.DataFrame:
     """List every change of ``employer_name`` from one year to the next, per ``linked_employer_id``.
 
-    Names are compared after :func:`normalise_name`, so a change of case or
-    punctuation is not a change. Rows without a ``linked_employer_id`` cannot be
-    followed and are left out.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        :func:`paygap_utils.load`'s table, or any subset of its rows.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per change: ``linked_employer_id``, ``from_year`` (the last year
-        filed under the old name), ``to_year`` (the first under the new name),
-        ``old_name`` and ``new_name`` as filed.
+    Names are compared after :func:`normalise_name` (case and punctuation are no change);
+    rows without a ``linked_employer_id`` are left out. One row per change:
+    ``linked_employer_id``, ``from_year`` (the last year under the old name), ``to_year``,
+    ``old_name`` and ``new_name`` as filed.
 
     Examples
     --------
@@ -335,23 +297,12 @@ def name_changes(df: pd.DataFrame) -> pd.DataFrame:
 def file_formats(paths: Mapping[int, str | Path]) -> pd.DataFrame:
     """Describe the raw files: layout, columns, how a date is written, repeated employer ids.
 
-    Each file is read as published (:func:`paygap_utils.data.clean.read_raw`), so this
-    shows what the cleaning had to cope with.
-
-    Parameters
-    ----------
-    paths : mapping of int to path
-        Year -> file, as :func:`paygap_utils.fetch` returns.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per file: ``year`` (e.g. ``"2017-18"``), ``n_columns``, ``layout``
-        (:func:`paygap_utils.data.clean.detect_layout`), ``date_format`` (the explicit
-        format the library parses its dates with), ``raw_date_submitted`` (the
-        first row's ``DateSubmitted`` as text), ``parsed`` (that value parsed),
-        ``rows`` and ``rows_sharing_an_id`` (rows whose ``EmployerId`` appears more
-        than once in the file; missing where the file has no ``EmployerId``).
+    Each file (year -> path, as :func:`paygap_utils.fetch` returns) is read as published,
+    to show what the cleaning had to cope with. One row per file: ``year``, ``n_columns``,
+    ``layout`` (:func:`paygap_utils.data.clean.detect_layout`), ``date_format`` (the format
+    its dates are parsed with), ``raw_date_submitted`` (the first row's, as text),
+    ``parsed``, ``rows`` and ``rows_sharing_an_id`` (rows whose ``EmployerId`` appears more
+    than once; missing where the file has none).
 
     Examples
     --------

@@ -1,9 +1,8 @@
 """Predicting an employer's median pay gap with scikit-learn, and scoring it honestly.
 
-:func:`features` turns the clean table into a modelling table, :func:`make_pipeline`
-returns a ready scikit-learn pipeline and :func:`cv_scores` cross-validates it with
-every employer's rows kept together in one fold (or, to show why that matters, not).
-scikit-learn is imported only when these functions are called.
+:func:`features` turns the clean table into a modelling table, :func:`make_pipeline` returns
+a scikit-learn pipeline and :func:`cv_scores` cross-validates it with each employer's rows in
+one fold (or, to show why that matters, not). scikit-learn is imported only when needed.
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, get_args
 
+from ._frames import require_columns
 from .quartiles import quartile_columns
 
 if TYPE_CHECKING:
@@ -56,24 +56,16 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     df : pandas.DataFrame
-        Rows as :func:`paygap_utils.load` returns them, with at least the
-        :data:`INPUT_COLUMNS`.
+        Rows as :func:`paygap_utils.load` returns them, with the :data:`INPUT_COLUMNS`.
 
     Returns
     -------
     pandas.DataFrame
-        One row per row of ``df`` with a median hourly gap (rows without one are
-        dropped), with the original index and these columns:
-
-        - :data:`CATEGORICAL` (``sector``, ``employer_size``, ``region``) as
-          plain text, a missing value written ``"Not known"``;
-        - :data:`NUMERIC`, the four female quartile shares (percent, ``float32``;
-          missing where the employer did not give them);
-        - :data:`TARGET`, ``diff_median_hourly_percent``;
-        - :data:`GROUP`, ``employer``: ``linked_employer_id``, or for a row that
-          could not be linked a negative number of its own, so that it forms a
-          group by itself;
-        - ``year``.
+        The rows with a median hourly gap, their index kept: :data:`CATEGORICAL` as text
+        (missing as ``"Not known"``), :data:`NUMERIC` (the women's quartile shares,
+        ``float32``, missing where not given), :data:`TARGET`, :data:`GROUP`
+        (``linked_employer_id``, or a negative number of its own for an unlinked row, a
+        group by itself) and ``year``.
 
     Examples
     --------
@@ -91,6 +83,7 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
+    require_columns(df, INPUT_COLUMNS, "features")
     rows = df[df[TARGET].notna()]
     table = pd.DataFrame(index=rows.index)
     for column in CATEGORICAL:
@@ -118,34 +111,21 @@ def make_pipeline(
     Parameters
     ----------
     kind : {"baseline", "linear", "boosting", "nearest"}
-        ``"baseline"``: predict the training median for everyone
-        (``DummyRegressor``), the score to beat. ``"linear"``: ridge regression on
-        one-hot encoded categories and standardised shares (missing shares
-        replaced by the training median). ``"boosting"``: a small
-        ``HistGradientBoostingRegressor`` (100 trees, fixed seed), which can
-        pick up interactions, splits on the categories themselves (each one a
-        code, ``categorical_features``; no one-hot matrix) and handles missing
-        shares itself. ``"nearest"``:
-        the gap of the one training row most like it (``KNeighborsRegressor``
-        with one neighbour, on the same inputs as ``"linear"``): a model that
-        memorises rather than generalises, to show what a leaky
-        cross-validation rewards.
-    categorical : sequence of str
-        Columns one-hot encoded (for ``"boosting"``, coded); a category not seen
-        in training is ignored (for ``"boosting"``, treated as missing).
-    numeric : sequence of str
-        Numeric columns used; pass ``()`` to leave the quartile shares out.
+        ``"baseline"``: the training median for everyone (``DummyRegressor``), the score
+        to beat. ``"linear"``: ridge regression on one-hot categories and standardised
+        shares (missing ones imputed with the training median). ``"boosting"``: a small
+        ``HistGradientBoostingRegressor`` (100 trees, fixed seed) that splits on the
+        categories themselves and handles missing shares. ``"nearest"``: the gap of the
+        one most similar training row (``KNeighborsRegressor``, on ``"linear"``'s
+        inputs), a model that memorises, to show what a leaky cross-validation rewards.
+    categorical, numeric : sequence of str
+        Columns encoded as categories (one unseen in training is ignored, or missing for
+        boosting) and numeric ones (``()`` leaves the quartile shares out).
 
     Returns
     -------
     sklearn.pipeline.Pipeline
-        Steps ``"prepare"`` (a ``ColumnTransformer``; other columns are dropped)
-        and ``"model"``.
-
-    Raises
-    ------
-    ValueError
-        For an unknown ``kind``.
+        Steps ``"prepare"`` (a ``ColumnTransformer``; other columns dropped) and ``"model"``.
 
     Examples
     --------
@@ -178,9 +158,7 @@ def make_pipeline(
         # several times the memory and the time. They deal with missing shares too.
         encode = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan)
         scale = "passthrough"
-        estimator = HistGradientBoostingRegressor(
-            max_iter=100,
-            learning_rate=0.1,
+        estimator = HistGradientBoostingRegressor(  # 100 trees, learning rate 0.1
             early_stopping=False,
             random_state=0,
             categorical_features=list(range(len(categorical))) or None,
@@ -218,25 +196,19 @@ def cv_scores(
 ) -> pd.DataFrame:
     """Cross-validate a pipeline and return each fold's mean absolute error.
 
-    With several years, most employers appear more than once, and an employer's
-    gap changes little from one year to the next. If its rows are split between
-    training and test folds, the model is tested partly on employers it has
-    already seen, and the score looks better than it will be for a new one.
-    ``grouped=True`` uses ``GroupKFold`` on ``group``, so each employer's rows
-    are all in one fold; ``grouped=False`` uses ``KFold`` to show the
-    difference. Both shuffle with seed 0 (employers, or rows), so the folds are
-    the same in every scikit-learn version from 1.6 on.
+    With several years most employers appear more than once, and a gap changes little
+    from year to year: split an employer's rows between training and test folds and the
+    model is tested on employers it has seen, scoring better than it will on a new one.
+    ``grouped=True`` keeps each employer's rows in one fold (``GroupKFold``);
+    ``grouped=False`` (``KFold``) shows the difference. Both shuffle with seed 0, so the
+    folds are the same in every scikit-learn from 1.6 on.
 
     Parameters
     ----------
-    pipeline : sklearn.pipeline.Pipeline
-        E.g. from :func:`make_pipeline`; it is cloned for each fold.
-    table : pandas.DataFrame
-        From :func:`features`.
-    grouped : bool
-        Keep each employer's rows in one fold.
-    n_splits : int
-        Number of folds.
+    pipeline, table
+        E.g. from :func:`make_pipeline` (cloned for each fold) and :func:`features`.
+    grouped, n_splits : bool, int
+        Keep each employer's rows in one fold; the number of folds.
     target, group : str
         Columns holding what is predicted and the employer.
     train_score : bool
@@ -245,10 +217,8 @@ def cv_scores(
     Returns
     -------
     pandas.DataFrame
-        One row per fold: ``fold`` (from 1), ``train_rows``, ``test_rows``,
-        ``seen_percent`` (% of test rows whose employer also has rows in the
-        training folds), ``mae`` (test mean absolute error, in percentage
-        points) and, with ``train_score``, ``train_mae``.
+        One row per fold: ``fold``, ``train_rows``, ``test_rows``, ``seen_percent`` (% of
+        test rows whose employer is also in training), ``mae`` (points) and ``train_mae``.
 
     Examples
     --------

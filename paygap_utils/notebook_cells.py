@@ -1,13 +1,9 @@
 """The marks the starter notebooks put on their cells, for everything that reads them.
 
-Two kinds of cell are marked. The Colab set-up cell (the second cell of every notebook,
-written by ``scripts/sync_links.py``) carries the tag :data:`SETUP_TAG`; the team checker
-compares an entry's copy with the template's. A code cell whose first line is
-:data:`CHECK_MARKER` prints key numbers that nbval compares with
-``tests/notebook_outputs.json`` (recorded by ``scripts/record_outputs.py``).
-
-Cells are the JSON dictionaries of the ``.ipynb`` format, as ``json.load`` or ``nbformat``
-returns them.
+The Colab set-up cell (every notebook's second, written by ``scripts/sync_links.py``) is
+tagged :data:`SETUP_TAG`; a code cell whose first line is :data:`CHECK_MARKER` prints key
+numbers nbval compares with ``tests/notebook_outputs.json``. Cells are the ``.ipynb``
+format's dictionaries, as ``json.load`` or ``nbformat`` returns them.
 """
 
 from __future__ import annotations

@@ -1,22 +1,20 @@
 """Following the same employers over time: links, balanced panels and year-on-year changes.
 
 An employer is followed through ``linked_employer_id``: the service's ``employer_id``
-where the file publishes it (2019-20 onwards), otherwise the id found by matching
-the company number, then the name, to the later files (see
-:func:`paygap_utils.data.across_years.link_employers` and ``link_method``). No two rows of
-one year share a linked id in :func:`paygap_utils.load`'s table; for other tables
-the functions here treat a shared id as ambiguous in that year and leave it out
-rather than guess which row is the employer.
-
-The data has no 2023-24 (see :func:`paygap_utils.missing_years`): a change from
-2022-23 to 2024-25 spans two years, and :func:`year_on_year` pairs it only when
-asked to (``across_gaps=True``), saying so in ``years_apart``.
+where the file publishes it (2019-20 on), otherwise found by matching the company number,
+then the name, to later files (``link_method``). No two rows of one year share a linked
+id in :func:`paygap_utils.load`'s table; in other tables a shared id is ambiguous that
+year and left out rather than guessed. The data has no 2023-24
+(:func:`paygap_utils.missing_years`): :func:`year_on_year` pairs 2022-23 with 2024-25
+only when asked (``across_gaps=True``), saying so in ``years_apart``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
+
+from ._frames import numbers, require_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,21 +34,9 @@ ID_COLUMN = "linked_employer_id"
 def link_summary(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
     """Count, per year, the rows that carry a published id and those that could be linked.
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Rows as :func:`paygap_utils.load` returns them (``year``, ``employer_id``
-        and ``id_column``).
-    id_column : str
-        The id used to follow employers.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``year``: ``employers`` (rows), ``published_id`` (rows whose file
-        gives ``employer_id``), ``linked`` (rows with an ``id_column``),
-        ``linked_percent`` (``linked`` as a % of ``employers``, one decimal) and
-        ``ambiguous`` (rows whose id is shared by another row of the same year).
+    Returns a table indexed by ``year``: ``employers`` (rows), ``published_id`` (rows
+    whose file gives ``employer_id``), ``linked`` (rows with an ``id_column``),
+    ``linked_percent`` and ``ambiguous`` (rows whose id another row of the year shares).
 
     Examples
     --------
@@ -63,16 +49,10 @@ def link_summary(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
     2018      10812             0   10558
     2019       7040          7040    7040
     """
-    import pandas as pd
 
-    grouped = df.groupby("year")
-    summary = pd.DataFrame(
-        {
-            "employers": grouped.size(),
-            "published_id": grouped["employer_id"].count(),
-            "linked": grouped[id_column].count(),
-        }
-    )
+    require_columns(df, ["year", "employer_id", id_column], "link_summary")
+    counts = {"employers": ("year", "size"), "published_id": ("employer_id", "count")}
+    summary = df.groupby("year").agg(**counts, linked=(id_column, "count"))
     summary["linked_percent"] = (100 * summary["linked"] / summary["employers"]).round(1)
     shared = df[id_column].notna() & df.duplicated(["year", id_column], keep=False)
     summary["ambiguous"] = shared.groupby(df["year"]).sum().reindex(summary.index, fill_value=0)
@@ -82,21 +62,9 @@ def link_summary(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
 def ambiguous_ids(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
     """Return the (year, id) pairs that more than one row of the same year shares.
 
-    These arise in 2017-18 and 2018-19, where the id is found by matching: two
-    filings (say a company and a differently numbered body of the same name) can
-    both match one later employer.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Rows with ``year`` and ``id_column``.
-    id_column : str
-        The id used to follow employers.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``year``, ``id_column`` and ``rows`` (how many rows share it).
+    They arise in 2017-18 and 2018-19, where the id is found by matching: two filings (a
+    company and a differently numbered body of the same name) can match one later
+    employer. Columns ``year``, ``id_column`` and ``rows`` (how many share it).
 
     Examples
     --------
@@ -110,6 +78,7 @@ def ambiguous_ids(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
        year  linked_employer_id  rows
     0  2017                   5     2
     """
+    require_columns(df, ["year", id_column], "ambiguous_ids")
     counts = df.dropna(subset=[id_column]).groupby(["year", id_column]).size()
     return counts[counts > 1].rename("rows").reset_index()
 
@@ -125,13 +94,9 @@ def balanced_panel(
 ) -> pd.DataFrame:
     """Keep only the employers that reported in every one of ``years``.
 
-    Comparing all reporters year by year mixes two things: employers changing,
-    and a different set of employers reporting. A balanced panel holds the set
-    fixed, so a change between years is a change in the same employers.
-
-    Rows without an id cannot be followed and are dropped; so are ids shared by
-    two rows of one year (a handful in 2017-18 and 2018-19, see
-    :func:`ambiguous_ids`), since either row could be the employer.
+    Comparing all reporters year by year mixes employers changing with a different set
+    of employers reporting; a balanced panel holds the set fixed. Rows without an id, and
+    ids two rows of one year share (:func:`ambiguous_ids`), are dropped.
 
     Parameters
     ----------
@@ -145,8 +110,8 @@ def balanced_panel(
     Returns
     -------
     pandas.DataFrame
-        The rows of ``df`` for ``years`` whose employer appears, unambiguously,
-        in all of them: the same number of rows in each year. ``attrs`` are kept.
+        The rows of ``years`` whose employer is in all of them, as many in each year;
+        ``attrs`` kept.
 
     Raises
     ------
@@ -162,6 +127,7 @@ def balanced_panel(
     >>> panel.groupby("year").size().tolist()
     [9808, 9808]
     """
+    require_columns(df, ["year", id_column], "balanced_panel")
     wanted = sorted({int(y) for y in years})
     missing = sorted(set(wanted) - set(df["year"].unique()))
     if missing:
@@ -186,18 +152,12 @@ def year_on_year(
 ) -> pd.DataFrame:
     """Pair each employer's value in one year with its value in the next year.
 
-    One row per employer and pair of consecutive reporting years in which it
-    reported (``year`` and ``year + 1``); an employer that skipped a year
-    (many did in 2019-20) gives no pair across the gap. A year the data lacks
-    (2023-24) likewise gives no pairs, unless ``across_gaps`` is True: then the
-    next year *in the table* follows, and ``years_apart`` says how far apart
-    the two are (2 for 2022-23 to 2024-25).
-
-    Rows without an id, or with a missing ``column``, are left out. So are ids
-    shared by two rows of one year (a handful in 2017-18 and 2018-19, where the
-    id comes from matching company numbers and names; see :func:`ambiguous_ids`):
-    either row could be the employer, so that year of that id is dropped. The
-    number of rows dropped that way is in ``attrs["ambiguous_rows_dropped"]``.
+    One row per employer and pair of consecutive years it reported in; an employer that
+    skipped a year (many did in 2019-20) gives no pair across the gap, nor does a year the
+    data lacks (2023-24) unless ``across_gaps``: then the next year *in the table* follows
+    and ``years_apart`` says how far (2 for 2022-23 to 2024-25). Rows without an id or a
+    value are left out, and so is a year of an id two rows share (:func:`ambiguous_ids`),
+    counted in ``attrs["ambiguous_rows_dropped"]``.
 
     Parameters
     ----------
@@ -208,18 +168,15 @@ def year_on_year(
     id_column : str
         The id used to follow employers.
     keep : sequence of str
-        Other columns to carry along, taken from the first year of each pair
-        (e.g. ``["employer_size"]``).
+        Other columns to carry along from each pair's first year (``["employer_size"]``).
     across_gaps : bool
-        Pair a year with the next year present in ``df`` even when reporting
-        years lie between them (years the data lacks, such as 2023-24).
+        Pair a year with the next one present even across years the data lacks.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``id_column``, ``year``, ``next_year``, ``years_apart``,
-        ``value``, ``next_value``, ``change`` (``next_value - value``) and the
-        ``keep`` columns, sorted by year then id. ``attrs`` are those of ``df`` plus
+        ``id_column``, ``year``, ``next_year``, ``years_apart``, ``value``, ``next_value``,
+        ``change`` and the ``keep`` columns, by year then id; ``df``'s ``attrs`` and
         ``ambiguous_rows_dropped``.
 
     Examples
@@ -244,6 +201,8 @@ def year_on_year(
     >>> len(pairs), pairs.attrs["ambiguous_rows_dropped"]
     (9754, 0)
     """
+    require_columns(df, ["year", id_column, column, *keep], "year_on_year")
+    numbers(df[column], "year_on_year", "column")
     rows = df[df[id_column].notna() & df[column].notna()]
     clean = _unambiguous(rows, id_column)
     dropped = len(rows) - len(clean)
@@ -269,27 +228,25 @@ def year_on_year(
 def change_by_start(pairs: pd.DataFrame, bins: Sequence[float], by: str = "value") -> pd.DataFrame:
     """Summarise year-on-year change by the band the employer started in.
 
-    The table behind a "regression to the mean" chart: if employers with extreme
-    values one year move toward the middle the next, the median change is
-    negative in the top band and positive in the bottom band.
+    The table behind a "regression to the mean" chart: if extreme employers move toward
+    the middle the next year, the median change is negative in the top band and positive
+    in the bottom one.
 
     Parameters
     ----------
     pairs : pandas.DataFrame
-        Output of :func:`year_on_year`.
+        :func:`year_on_year`'s result.
     bins : sequence of float
-        Band edges for ``by``, e.g. ``[-inf, -10, 0, 10, 20, 30, inf]``; values
-        outside them are left out.
+        Band edges for ``by``, e.g. ``[-inf, -10, 0, 10, 20, 30, inf]``.
     by : str
-        Column to band by: ``"value"`` (the first year, the usual choice) or
-        ``"next_value"`` (the second year, which reverses the picture).
+        ``"value"`` (the first year, the usual choice) or ``"next_value"`` (the second,
+        which reverses the picture).
 
     Returns
     -------
     pandas.DataFrame
-        One row per band (an ordered categorical index named ``band``):
-        ``pairs`` (count), ``median_start`` (median of ``by``), ``median_change``,
-        ``q25_change`` and ``q75_change`` (the middle half of the changes).
+        One row per band (index ``band``): ``pairs``, ``median_start``, ``median_change``,
+        ``q25_change`` and ``q75_change``.
 
     Examples
     --------
@@ -305,7 +262,8 @@ def change_by_start(pairs: pd.DataFrame, bins: Sequence[float], by: str = "value
     """
     import pandas as pd
 
-    band = pd.cut(pairs[by], bins=list(bins)).rename("band")
+    require_columns(pairs, [by, "change"], "change_by_start")
+    band = pd.cut(numbers(pairs[by], "change_by_start", "column"), bins=list(bins)).rename("band")
     grouped = pairs.groupby(band, observed=False)
     table = pd.DataFrame(
         {

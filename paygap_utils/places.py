@@ -1,16 +1,14 @@
 """Where employers are registered: why some rows have no region, and who registers where.
 
-``region`` and ``nation`` come from the employer's latest registered address
-(its head office), not from where its staff work. The functions here help say
-what that means for an analysis: why a row has no region, and how the share of
-employers registered in one region differs between groups, such as size bands.
-pandas is imported only when a function here is called.
+``region`` and ``nation`` come from the employer's registered address (its head office),
+not from where its staff work. pandas is imported only when a function here is called.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._frames import group_keys, require_columns
 from .data.lookups import CROWN_DEPENDENCIES, postcode_from_address, region_of_postcode
 
 if TYPE_CHECKING:
@@ -50,32 +48,19 @@ def region_missing_reason(df: pd.DataFrame) -> pd.Series:
     Parameters
     ----------
     df : pandas.DataFrame
-        Rows with ``region``, ``address`` and ``post_code``, as
-        :func:`paygap_utils.load` returns them. (``load`` already gives a row
-        without a usable address the region of the same employer in another
-        year where it can, ``region_source == "other year"``; the rows left
-        without one are those explained here.)
+        Rows with ``region``, ``address`` and ``post_code``, as :func:`paygap_utils.load`
+        returns them (which already takes a row's region from another year of the
+        employer where it can: ``region_source == "other year"``).
 
     Returns
     -------
     pandas.Series
-        A categorical of :data:`MISSING_REGION_REASONS` with the index of ``df``,
-        missing where the row has a region:
-
-        ``"no address"``
-            Neither an address nor a postcode (the 2018-19 file has blank addresses).
-        ``"Crown Dependencies"``
-            A Jersey, Guernsey or Isle of Man postcode: not part of the UK
-            (``nation`` says so).
-        ``"postcode only in the address"``
-            The ``post_code`` field is empty but the address ends with a UK
-            postcode (:func:`paygap_utils.load` takes the region from that
-            postcode, so this reason only arises in other tables).
-        ``"postcode area not recognised"``
-            A postcode-shaped ``post_code`` whose area is not a UK postcode area.
-        ``"no UK postcode found"``
-            An address abroad, or one whose postcode is missing or mistyped
-            (e.g. ``S023`` for ``SO23``).
+        A categorical of :data:`MISSING_REGION_REASONS`, indexed like ``df``, missing
+        where the row has a region: ``"no address"`` (the 2018-19 file has blank ones);
+        ``"Crown Dependencies"`` (Jersey, Guernsey, Isle of Man: not the UK, as ``nation``
+        says); ``"postcode only in the address"`` (``load`` uses it, so only in other
+        tables); ``"postcode area not recognised"``; ``"no UK postcode found"`` (abroad,
+        or a missing or mistyped postcode such as ``S023`` for ``SO23``).
 
     Examples
     --------
@@ -101,6 +86,7 @@ def region_missing_reason(df: pd.DataFrame) -> pd.Series:
     """
     import pandas as pd
 
+    require_columns(df, ["region", "address", "post_code"], "region_missing_reason")
     missing = df["region"].isna()
     reasons = pd.Series(
         pd.Categorical([None] * len(df), categories=MISSING_REGION_REASONS),
@@ -119,25 +105,17 @@ def share_in_region(df: pd.DataFrame, by: str, region: str = "London") -> pd.Dat
     Parameters
     ----------
     df : pandas.DataFrame
-        Rows with ``region`` and ``by``. Rows without a region count in the
-        total, as "not in ``region``": they are mostly addresses abroad.
+        Rows with ``region`` and ``by``; rows without a region (mostly abroad) count as
+        not in ``region``.
     by : str
-        Column to group by, e.g. ``"employer_size"`` or ``"sector"``; rows where
-        it is missing are left out.
+        Column to group by, e.g. ``"employer_size"``; rows missing it are left out.
     region : str
         One of :data:`~paygap_utils.data.lookups.REGIONS`.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by group (category order for a categorical, else sorted), only
-        groups with employers, with columns ``employers``, ``in_region`` and
-        ``share`` (``in_region / employers``, between 0 and 1).
-
-    Raises
-    ------
-    ValueError
-        For a region that is not one of :data:`~paygap_utils.data.lookups.REGIONS`.
+        One row per group with employers: ``employers``, ``in_region`` and ``share``.
 
     Examples
     --------
@@ -155,6 +133,8 @@ def share_in_region(df: pd.DataFrame, by: str, region: str = "London") -> pd.Dat
 
     if region not in REGIONS:
         raise ValueError(f"region must be one of {', '.join(REGIONS)}, but got {region!r}.")
+    require_columns(df, ["region"], "share_in_region")
+    group_keys(df, by, "share_in_region")  # a column that is missing or holds lists is refused
     rows = df[[by]].assign(in_region=(df["region"] == region).fillna(False).astype("int64"))
     grouped = rows.dropna(subset=[by]).groupby(by, observed=True, sort=True)["in_region"]
     table = grouped.agg(employers="count", in_region="sum")

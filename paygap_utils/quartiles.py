@@ -21,26 +21,11 @@ __all__ = ["QUARTILES", "QUARTILE_LABELS", "quartile_columns", "women_share_by_q
 #: The four quarters of the pay distribution, lowest paid first, as named in the columns.
 QUARTILES: tuple[str, ...] = ("lower", "lower_middle", "upper_middle", "top")
 #: Their names for chart labels and tables.
-QUARTILE_LABELS: dict[str, str] = {
-    "lower": "Lower",
-    "lower_middle": "Lower middle",
-    "upper_middle": "Upper middle",
-    "top": "Top",
-}
+QUARTILE_LABELS: dict[str, str] = {q: q.replace("_", " ").capitalize() for q in QUARTILES}
 
 
 def quartile_columns(sex: Literal["female", "male"] = "female") -> list[str]:
-    """Return the four quartile columns of one sex, lowest-paid quarter first.
-
-    Parameters
-    ----------
-    sex : {"female", "male"}
-        Whose share the columns hold.
-
-    Returns
-    -------
-    list of str
-        Column names of :func:`paygap_utils.load`'s table.
+    """Return the four quartile columns of ``sex`` (``"female"`` or ``"male"``), lowest paid first.
 
     Examples
     --------
@@ -65,20 +50,18 @@ def women_share_by_quartile(
     Parameters
     ----------
     df : pandas.DataFrame
-        :func:`paygap_utils.load`'s table, or any subset of it.
+        :func:`paygap_utils.load`'s table, or any subset of its rows.
     by : column name, list of them, or None
-        What to group by; ``None`` gives one row for the whole table, labelled ``"all"``.
+        What to group by; ``None`` gives one row, labelled ``"all"``.
     stat : {"mean", "median"}
-        How to summarise the employers of a group. Either way each employer
-        counts once (employer-weighted): this is the typical employer, not the
-        share of all women employees, whose numbers are not published.
+        How to summarise a group's employers, each counting once: the typical employer,
+        not the share of all women employees (whose numbers are not published).
 
     Returns
     -------
     pandas.DataFrame
-        One row per group; columns ``lower``, ``lower_middle``, ``upper_middle``,
-        ``top`` (percent of the quarter who are women) and ``n`` (employers
-        reporting all four quartiles; the others are left out).
+        One row per group: ``lower``, ``lower_middle``, ``upper_middle``, ``top`` (% of the
+        quarter who are women) and ``n`` (employers giving all four; others left out).
 
     Examples
     --------
@@ -108,9 +91,10 @@ def women_share_by_quartile(
         raise ValueError(f"women_share_by_quartile: stat must be 'mean' or 'median', not {stat!r}.")
     columns = quartile_columns("female")
     require_columns(df, columns, "women_share_by_quartile")
+    group_keys(df, by, "women_share_by_quartile")  # refused before any work if it cannot group
     complete = df[df[columns].notna().all(axis=1)]
     shares = complete[columns].set_axis(list(QUARTILES), axis=1)
-    keys = group_keys(complete, by)
+    keys = group_keys(complete, by, "women_share_by_quartile")
     grouped = shares.groupby(keys, observed=True, sort=True)
     summary = grouped.agg(stat)
     summary["n"] = grouped.size()

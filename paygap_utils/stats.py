@@ -1,8 +1,7 @@
 """Summary statistics of the gap columns: per-group summaries, reporting artefacts, weighting.
 
-Every statistic here is employer-weighted unless it says otherwise: each employer
-counts once, whatever its size, because the data has no headcounts. pandas and
-numpy are imported only when a function here is called.
+Every statistic is employer-weighted unless it says otherwise: each employer counts once,
+whatever its size (the data has no headcounts). pandas is imported only when needed.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._frames import group_keys, require_columns
+from ._frames import group_keys, numbers, require_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,23 +43,12 @@ BONUS_GAP_COLUMNS: tuple[str, ...] = ("diff_mean_bonus_percent", "diff_median_bo
 
 
 def filed_by_deadline(df: pd.DataFrame) -> pd.DataFrame:
-    """Return the reports filed by the deadline: ``submitted_late`` is False.
+    """Return the reports filed by the deadline (``submitted_late`` False), ``attrs`` kept.
 
-    ``submitted_late`` is the service's own ``SubmittedAfterTheDeadline`` flag,
-    so this is the set of reports the service counts as on time, the basis of
-    the figures published soon after each deadline. Reports whose lateness is
-    not known are left out. How many late reports a year has depends on when
-    its copy was made (``df.attrs["files"][i]["days_after_deadline"]``).
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        :func:`paygap_utils.load`'s table, or any subset of its rows.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The rows of ``df`` filed by the deadline, ``attrs`` kept.
+    ``submitted_late`` is the service's own ``SubmittedAfterTheDeadline`` flag: these are
+    the reports it counts as on time, the basis of the figures published soon after each
+    deadline; reports whose lateness is not known are left out. How many late reports a
+    year has depends on when its copy was made (``df.attrs["files"][i]["days_after_deadline"]``).
 
     Examples
     --------
@@ -98,26 +86,22 @@ def summarise_gap(
     Parameters
     ----------
     df : pandas.DataFrame
-        Usually :func:`paygap_utils.load`'s result, or any subset of it.
+        :func:`paygap_utils.load`'s table, or any subset of its rows.
     column : str
         The numeric column to summarise, e.g. ``"diff_mean_hourly_percent"``.
     by : column name, list of them, or None
-        What to group by; ``None`` summarises the whole table in one row
-        (labelled ``"all"``).
+        What to group by; ``None`` gives one row for the whole table, labelled ``"all"``.
     bonus_payers_only : bool
-        For a bonus gap column (:data:`BONUS_GAP_COLUMNS`), keep only the
-        employers that pay a bonus (``pays_bonus``), where the table has that
-        column: "no bonus paid" is written 0 in some years and left blank in
-        others, which moves the median. ``False`` summarises every row.
+        For a bonus gap column (:data:`BONUS_GAP_COLUMNS`), keep only the employers that
+        pay a bonus (``pays_bonus``): "no bonus paid" is written 0 in some years and left
+        blank in others, which moves the median. ``False`` summarises every row.
 
     Returns
     -------
     pandas.DataFrame
-        One row per group, with columns ``n`` (non-missing values), ``median``,
-        ``mean``, ``share_negative`` (below 0: for a pay gap, women paid more),
-        ``share_zero`` (exactly 0) and ``share_whole`` (a whole number, 0
-        included). Shares are fractions of ``n``, between 0 and 1. Groups with
-        no values have ``n`` 0 and missing statistics.
+        One row per group: ``n`` (values present), ``median``, ``mean`` and, as fractions
+        of ``n``, ``share_negative`` (below 0: women paid more), ``share_zero`` and
+        ``share_whole`` (whole numbers, 0 included).
 
     Examples
     --------
@@ -143,54 +127,26 @@ def summarise_gap(
     import pandas as pd
 
     require_columns(df, [column], "summarise_gap")
+    group_keys(df, by, "summarise_gap")  # a `by` that cannot group is refused before any work
     df = _payers_only(df, column, bonus_payers_only)
-    values = pd.to_numeric(df[column], errors="raise").astype("float64")
-    whole = (values - values.round()).abs() < _TOLERANCE
-    parts = pd.DataFrame(
-        {
-            "value": values,
-            "negative": (values < 0).astype("float64"),
-            "zero": (values.abs() < _TOLERANCE).astype("float64"),
-            "whole": whole.astype("float64"),
-        },
-        index=df.index,
-    )
-    parts[["negative", "zero", "whole"]] = parts[["negative", "zero", "whole"]].where(
-        values.notna()
-    )
-    grouped = parts.groupby(group_keys(df, by), observed=True, sort=True)
-    summary = pd.DataFrame(
-        {
-            "n": grouped["value"].count(),
-            "median": grouped["value"].median(),
-            "mean": grouped["value"].mean(),
-            "share_negative": grouped["negative"].mean(),
-            "share_zero": grouped["zero"].mean(),
-            "share_whole": grouped["whole"].mean(),
-        }
-    )
-    return summary
+    values = numbers(df[column], "summarise_gap", "column")
+    close = (values - values.round()).abs() < _TOLERANCE
+    shares = pd.DataFrame(
+        {"negative": values < 0, "zero": values.abs() < _TOLERANCE, "whole": close}
+    ).astype("float64")
+    parts = shares.where(values.notna(), axis=0).assign(value=values)
+    grouped = parts.groupby(group_keys(df, by, "summarise_gap"), observed=True, sort=True)
+    summary = grouped["value"].agg(["count", "median", "mean"]).rename(columns={"count": "n"})
+    return summary.join(grouped[["negative", "zero", "whole"]].mean().add_prefix("share_"))
 
 
 def decimal_places(values: pd.Series, max_places: int = 6) -> pd.Series:
     """Return the fewest decimal places that write each value exactly (0 for whole numbers).
 
-    A column with far more whole numbers than its other values would suggest
-    has been rounded by many of those who reported it; a change in the number
-    of places between years is a change in how the data was entered or published.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        Numbers, e.g. ``df["diff_median_hourly_percent"]``.
-    max_places : int
-        Values that need more places than this are reported as ``max_places``.
-
-    Returns
-    -------
-    pandas.Series
-        Nullable integers (``Int64``), missing where ``values`` is missing, with
-        the index of ``values``.
+    Far more whole numbers than the other values suggest means many reporters rounded;
+    a change in places between years is a change in how the data was entered or published.
+    Returns ``Int64`` numbers, missing where ``values`` is; values needing more places than
+    ``max_places`` get ``max_places``.
 
     Examples
     --------
@@ -201,35 +157,25 @@ def decimal_places(values: pd.Series, max_places: int = 6) -> pd.Series:
     """
     import pandas as pd
 
-    numbers = pd.to_numeric(values, errors="raise").astype("float64")
-    found = pd.Series(max_places, index=numbers.index, dtype="Int64", name=values.name)
+    given = numbers(values, "decimal_places")
+    found = pd.Series(max_places, index=given.index, dtype="Int64", name=values.name)
     for places in range(max_places - 1, -1, -1):
         # Count down so each value ends with the smallest number of places that fits.
-        fits = ((numbers - numbers.round(places)).abs() < _TOLERANCE).to_numpy()
+        fits = ((given - given.round(places)).abs() < _TOLERANCE).to_numpy()
         found[fits] = places
-    found[numbers.isna().to_numpy()] = pd.NA
+    found[given.isna().to_numpy()] = pd.NA
     return found
 
 
 def weighted_quantile(values: Any, weights: Any, q: float = 0.5) -> float:
     """Return the ``q`` quantile of ``values`` when each value counts ``weights`` times.
 
-    The smallest value whose cumulative share of the total weight reaches ``q``;
-    where that share equals ``q`` exactly, the average of that value and the
-    next, so equal weights give the ordinary median. Pairs with a missing value
-    or weight are left out.
+    The smallest value whose cumulative share of the weight reaches ``q``; where it equals
+    ``q`` exactly, the average of that value and the next, so equal weights give the
+    ordinary median. Pairs missing a value or weight are left out.
 
-    Parameters
-    ----------
-    values, weights : array-like of numbers
-        Of the same length; weights must not be negative.
-    q : float
-        The quantile, between 0 and 1 (0.5 is the weighted median).
-
-    Returns
-    -------
-    float
-        NaN when no pair has both a value and a positive weight.
+    ``values`` and ``weights`` (0 or more) are of one length, ``q`` between 0 and 1 (0.5: the
+    weighted median). NaN when no pair has a value and a positive weight.
 
     Examples
     --------
@@ -272,19 +218,9 @@ def weighted_quantile(values: Any, weights: Any, q: float = 0.5) -> float:
 def size_band_midpoints(sizes: pd.Series) -> pd.Series:
     """Turn ``employer_size`` bands into crude headcounts (:data:`SIZE_BAND_MIDPOINTS`).
 
-    Only for rough illustrations of what weighting by size would change: the
-    bands are wide (the 1000 to 4999 band spans a factor of five) and the top
-    band has no upper bound, so these numbers are not employees.
-
-    Parameters
-    ----------
-    sizes : pandas.Series
-        The ``employer_size`` column.
-
-    Returns
-    -------
-    pandas.Series
-        Floats, NaN for "Not Provided" or anything that is not a band.
+    Only to illustrate what weighting by size would change: the bands are wide (1000 to
+    4999 spans a factor of five) and the top one is open, so these are not employees.
+    NaN for "Not Provided" or anything that is not a band.
 
     Examples
     --------
@@ -306,32 +242,22 @@ def bootstrap_median_ci(
 ) -> tuple[float, float]:
     """Return a percentile bootstrap confidence interval for the median of ``values``.
 
-    The values are resampled with replacement ``n_resamples`` times, all at once
-    with numpy (in blocks, to bound memory), and the interval is the middle
-    ``confidence`` share of the resampled medians.
+    The values are resampled with replacement ``n_resamples`` times (with numpy, in blocks
+    to bound memory); the interval is the middle ``confidence`` share of their medians.
 
     Parameters
     ----------
     values : array-like of numbers
-        E.g. the gaps of the employers in one sector. Missing values are left out.
-    n_resamples : int
-        Number of bootstrap resamples; 1000 is enough for a 95% interval.
-    confidence : float
-        Coverage of the interval, between 0 and 1.
-    seed : int
-        Seed of the random generator, so the same call gives the same interval.
+        E.g. the gaps of one sector's employers; missing values are left out.
+    n_resamples, confidence, seed
+        Resamples (1000 is enough for 95%), coverage (between 0 and 1) and the random
+        seed, so the same call gives the same interval.
 
     Returns
     -------
     (float, float)
-        Lower and upper end of the interval; ``(nan, nan)`` when there are no values.
-        With very few values (say under 10) the interval is itself unreliable and
-        usually too narrow: it cannot reach beyond the values observed.
-
-    Raises
-    ------
-    ValueError
-        If ``n_resamples`` is below 1 or ``confidence`` is not between 0 and 1.
+        The interval; ``(nan, nan)`` without values. With very few values (say under 10)
+        it is unreliable and usually too narrow: it cannot reach beyond the values seen.
 
     Examples
     --------
@@ -345,6 +271,7 @@ def bootstrap_median_ci(
     (nan, nan)
     """
     import numpy as np
+    import pandas as pd
 
     if n_resamples < 1:
         raise ValueError(f"bootstrap_median_ci: n_resamples must be at least 1, got {n_resamples}.")
@@ -353,11 +280,7 @@ def bootstrap_median_ci(
             "bootstrap_median_ci: confidence must be between 0 and 1 (e.g. 0.95), "
             f"got {confidence}."
         )
-    if hasattr(values, "to_numpy"):
-        x = values.to_numpy(dtype="float64", na_value=np.nan).ravel()
-    else:
-        x = np.asarray(values, dtype="float64").ravel()
-    x = x[~np.isnan(x)]
+    x = numbers(pd.Series(np.ravel(values)), "bootstrap_median_ci").dropna().to_numpy()
     if x.size == 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
@@ -386,25 +309,21 @@ def median_by_group_with_ci(
     Parameters
     ----------
     df : pandas.DataFrame
-        One row per employer (and year), e.g. from :func:`paygap_utils.load`.
-    group : str
-        Column to group by, e.g. ``"sector"``, ``"employer_size"`` or ``"region"``.
-        Rows where it is missing are left out.
-    column : str
-        Column to summarise. Missing values are left out.
+        :func:`paygap_utils.load`'s table, or any subset of its rows.
+    group, column : str
+        The column to group by (``"sector"``, ``"employer_size"``, ``"region"`` ...) and
+        the one to summarise; rows missing either are left out.
     n_resamples, confidence, seed
-        As for :func:`bootstrap_median_ci`. Every group uses the same ``seed``, so
-        a group's interval does not depend on which other groups are present.
+        As for :func:`bootstrap_median_ci`; every group uses the same ``seed``, so its
+        interval does not depend on which other groups are present.
     bonus_payers_only : bool
-        As for :func:`summarise_gap`: a bonus gap is compared among the employers
-        that pay a bonus.
+        As for :func:`summarise_gap`.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by group (in category order for a categorical column, else
-        sorted), only groups with at least one value, with columns ``n``
-        (employers with a value), ``median``, ``ci_low`` and ``ci_high``.
+        Indexed by group (category order, else sorted), groups with a value only:
+        ``n`` (employers with a value), ``median``, ``ci_low`` and ``ci_high``.
 
     Examples
     --------
@@ -427,8 +346,9 @@ def median_by_group_with_ci(
     import pandas as pd
 
     require_columns(df, [group, column], "median_by_group_with_ci")
+    group_keys(df, group, "median_by_group_with_ci")  # a column of lists cannot group
     df = _payers_only(df, column, bonus_payers_only)
-    values = pd.to_numeric(df[column], errors="raise").astype("float64")
+    values = numbers(df[column], "median_by_group_with_ci", "column")
     rows = pd.DataFrame({"key": df[group], "value": values}).dropna()
     records = []
     for key, part in rows.groupby("key", observed=True, sort=True)["value"]:

@@ -11,7 +11,8 @@ Steps, each a function so that a new step is one more call in :func:`build`:
    with ``site/`` (conf.py, the landing page) and ``docs/glossary.md``;
 2. :func:`write_notebook_table`: the landing page's table of notebooks, written by the
    same code as the README's (``scripts/sync_links.py``);
-3. :func:`execute_notebooks`: every ``notebooks/*.ipynb`` executed with nbclient into
+3. :func:`execute_notebooks`: every notebook (``notebooks/*.ipynb``, then the R ones in
+   ``notebooks/r/``) executed with nbclient, each in the kernel its metadata names, into
    ``<src>/notebooks/`` (the data comes from ``PAYGAP_DATA_DIR`` / ``PAYGAP_DATA_URL``
    as for the notebooks themselves); the committed notebooks are not touched;
 4. :func:`add_gallery`: the teams' entries and their gallery, when ``submissions/`` exists;
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -62,7 +64,7 @@ def _fresh(folder: Path) -> None:
 
 def notebooks() -> list[Path]:
     """The notebooks the site shows: the same list, in the same order, as the README's table."""
-    return sorted(NOTEBOOKS.glob("*.ipynb"))
+    return _sync_links().notebook_paths(ROOT)
 
 
 def prepare_source(src: Path) -> None:
@@ -84,32 +86,44 @@ def write_notebook_table(src: Path) -> None:
 def execute_notebook(source: Path, target: Path, timeout: int = TIMEOUT_S) -> None:
     """Run one notebook top to bottom in its own folder and save it, outputs and all.
 
-    The one way notebooks are executed for the site, and for the test that builds it.
-    Cells tagged ``interactive`` (the explorer's widgets) are not run: a static page cannot
-    use them, and nbclient can stall on widget messages (jupyter/nbclient#312). Voila,
-    JupyterLab and nbval run them as usual.
+    The one way notebooks are executed for the site, and for the test that builds it, in
+    the kernel the notebook's metadata names (``ir`` for the R ones). Cells tagged
+    ``interactive`` (the explorer's app) are not run: a static page cannot use them, and
+    nbclient can stall on widget messages (jupyter/nbclient#312). Voila, JupyterLab and
+    nbval run them as usual.
     """
     import nbformat
+    from jupyter_client.kernelspec import NoSuchKernel
     from nbclient import NotebookClient
 
     nb = nbformat.read(source, as_version=4)
+    kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
     client = NotebookClient(
         nb,
         timeout=timeout,
-        kernel_name="python3",
+        kernel_name=kernel,
         skip_cells_with_tag=INTERACTIVE,
         resources={"metadata": {"path": str(target.parent)}},
     )
-    client.execute()
+    try:
+        client.execute()
+    except NoSuchKernel:
+        raise SystemExit(
+            f"{source.name} runs in the Jupyter kernel {kernel!r}, which is not installed. For the "
+            "R notebooks: apt-get install r-base-core r-cran-irkernel r-cran-ggplot2 "
+            "r-cran-dplyr r-cran-readr (or R with IRkernel::installspec()), then build again."
+        ) from None
     nbformat.write(nb, target)
 
 
 def execute_notebooks(src: Path) -> None:
-    folder = src / "notebooks"
-    folder.mkdir()
+    # The R notebooks ask `python3 -m paygap_utils` for the data's CSV export: this Python.
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
     for path in notebooks():
+        target = src / "notebooks" / path.relative_to(NOTEBOOKS)
+        target.parent.mkdir(parents=True, exist_ok=True)
         start = time.monotonic()
-        execute_notebook(path, folder / path.name)
+        execute_notebook(path, target)
         print(f"executed {path.name} in {time.monotonic() - start:.0f} s", flush=True)
 
 

@@ -103,10 +103,14 @@ def notebook_table(
 
 
 def badges(repo: str, branch: str, notebook: str) -> str:
-    return (
+    """A notebook's badges line: Colab and Binder, and for the explorer its app on Binder."""
+    line = (
         f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, branch, notebook)}) "
         f"[![Binder]({BINDER_BADGE})]({binder_url(repo, branch, notebook)})"
     )
+    if notebook == EXPLORER:
+        line += f" [![Employer explorer]({EXPLORER_BADGE})]({voila_url(repo, branch)})"
+    return line
 
 
 def setup_cell_source(repo: str, branch: str) -> str:

@@ -110,6 +110,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if _STATE.get("left_out"):
+        count, environment = _STATE["left_out"]
+        terminalreporter.write_line(
+            f"{count} test(s) do not run in the {environment} suite: `bash scripts/test --binder` "
+            "runs them (BINDER_ONLY and COLAB in tests/plugin.py say which run where)."
+        )
     # Shown even with -q, so that skipped data tests are never a silent pass.
     if _STATE.get("skip"):
         skipped = len(terminalreporter.stats.get("skipped", []))
@@ -214,7 +220,90 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.fail(_KERNEL_FAILURES[item.nodeid], pytrace=False)
 
 
+#: Which tests run where: the one place this is decided. `.ci/run` runs three suites, and three
+#: whole suites do not fit its time, so:
+#:
+#: - `bash scripts/test --binder` (the Binder image's versions, what most attendees get) runs
+#:   everything;
+#: - `bash scripts/test` (the newest releases) runs everything but BINDER_ONLY;
+#: - `bash scripts/test --colab` (Colab's older versions) runs the notebooks, the doctests and
+#:   the modules in COLAB.
+#:
+#: BINDER_ONLY: the repository's own files, the image's build, and the servers and browser pages
+#: that Binder and the hub serve; their result does not change with the library's versions, or
+#: only the image runs them. COLAB: the data layer and the analysis the notebooks call, which
+#: older pandas, numpy, matplotlib or scikit-learn can break in an attendee's Colab session.
+#: Items get the `binder` and `colab` markers here. scripts/test sets PAYGAP_TEST_ENV; pytest
+#: run directly runs everything.
+BINDER_ONLY = frozenset(
+    {
+        "test_bench",
+        "test_browser",
+        "test_datasette",
+        "test_deploy",
+        "test_environment",
+        "test_explorer_browser",
+        "test_first_start",
+        "test_links",
+        "test_notebooks_slides",
+        "test_package",
+        "test_postbuild",
+        "test_precommit",
+        "test_public_api",
+        "test_readme",
+        "test_repo2docker",
+        "test_site",
+        "test_workflows",
+    }
+)
+COLAB = frozenset(
+    {
+        "test_across_years",
+        "test_cache",
+        "test_checks",
+        "test_clean",
+        "test_explorer",
+        "test_export",
+        "test_frames",
+        "test_loader",
+        "test_model",
+        "test_notebooks",
+        "test_panel",
+        "test_places",
+        "test_plots",
+        "test_published_figures",
+        "test_quartiles",
+        "test_r_notebooks",
+        "test_sectors",
+        "test_stats",
+    }
+)
+
+
+def _suite(items: list[pytest.Item], config: pytest.Config) -> list[pytest.Item]:
+    """Mark the items `binder` or `colab`, and keep those the environment runs."""
+    for item in items:
+        in_tests = item.path.parent.name == "tests"
+        if in_tests and item.path.stem in BINDER_ONLY:
+            item.add_marker(pytest.mark.binder)
+        elif not in_tests or item.path.stem in COLAB:  # notebooks, doctests, entries, COLAB
+            item.add_marker(pytest.mark.colab)
+    environment = os.environ.get("PAYGAP_TEST_ENV")
+    if environment == "default":
+        keep = [item.get_closest_marker("binder") is None for item in items]
+    elif environment == "colab":
+        keep = [item.get_closest_marker("colab") is not None for item in items]
+    else:
+        return items
+    left_out = [item for item, kept in zip(items, keep, strict=True) if not kept]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        _STATE["left_out"] = (len(left_out), environment)
+    return [item for item, kept in zip(items, keep, strict=True) if kept]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items[:] = _suite(items, config)
     _use_recorded_outputs(items)
     _choose_kernels(items)
     reason = _STATE.get("skip")

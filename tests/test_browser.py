@@ -45,12 +45,15 @@ START_TIMEOUT_S = 60
 RUN_TIMEOUT_MS = 180_000
 
 # Settings for the test's own Jupyter config folder: no update or news checks (CI has no
-# internet, and their pop-ups would cover the notebook in the screenshot).
+# internet, and their pop-ups would cover the notebook in the screenshot). Every cell attached
+# to the page, since the test reads each cell's prompt and output there: JupyterLab 4.4 (the
+# Binder image's) attaches only the cells in view by default ("full"), 4.5 and later all.
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "checkForUpdates": False,
         "fetchNews": "false",
     },
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 
 PANEL = ".jp-NotebookPanel"

@@ -438,11 +438,17 @@ def test_search_facet_and_canned_query_in_a_browser(
 
 
 def test_the_entry_point_gives_jupyter_server_proxy_a_launcher_tile():
-    from jupyter_server_proxy.config import get_entrypoint_server_processes
+    import inspect
+
+    from jupyter_server_proxy.config import ServerProxy, get_entrypoint_server_processes
 
     (ours,) = [e for e in entry_points(group="jupyter_serverproxy_servers") if e.name == PROXY_PATH]
     assert ours.load() is jupyter_server_proxy
-    (process,) = [p for p in get_entrypoint_server_processes() if p.name == PROXY_PATH]
+    # jupyter-server-proxy 4.4 (the image's) reads the entries with its ServerProxy settings;
+    # 4.5 and later take no argument.
+    takes_settings = inspect.signature(get_entrypoint_server_processes).parameters
+    processes = get_entrypoint_server_processes(*([ServerProxy()] if takes_settings else []))
+    (process,) = [p for p in processes if p.name == PROXY_PATH]
     assert process.launcher_entry.enabled and process.launcher_entry.title == "Datasette (SQL)"
     assert Path(process.launcher_entry.icon_path) == ICON and ICON.is_file()
     assert "{port}" in process.command and "{base_url}datasette/" in process.command

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bench import hub
 from tests.paths import REPO_ROOT, SHARED_DIR_ENV, shared_folder
 
 yaml = pytest.importorskip("yaml")
@@ -142,6 +143,31 @@ def test_memory_guarantee_below_limit(values):
         guarantee = parse_bytes(override.get("mem_guarantee", memory["guarantee"]))
         limit = parse_bytes(override.get("mem_limit", memory["limit"]))
         assert guarantee < limit, profile["display_name"]
+
+
+def test_memory_guarantee_covers_the_measured_peak(values):
+    # bench.hub's table in docs/performance.md; The Littlest JupyterHub's rule adds 20-40%.
+    peaks = [float(row["peak MB per attendee"]) for row in hub.measured()]
+    assert peaks, "docs/performance.md has no bench.hub table"
+    memory = values["singleuser"]["memory"]
+    assert parse_bytes(memory["guarantee"]) >= 1.2 * max(peaks) * 2**20
+
+
+def test_the_first_wave_finds_seats_held(values):
+    scheduling = values["scheduling"]
+    assert scheduling["userScheduler"]["enabled"] is True
+    placeholders = scheduling["userPlaceholder"]
+    assert placeholders["enabled"] is True and placeholders["replicas"] > 0
+    assert scheduling["podPriority"]["enabled"] is True, "without it no one evicts a placeholder"
+    assert "resources" not in placeholders or not placeholders["resources"], (
+        "placeholders should take an attendee's size (the chart gives them singleuser's)"
+    )
+
+
+def test_spawn_limit_is_above_the_expected_arrivals(values):
+    # The capacity example in deploy/README.md: all of them arrive at 9:00.
+    attendees = int(re.search(r"Worked example: (\d+) attendees", DEPLOY_README.read_text())[1])
+    assert values["hub"]["concurrentSpawnLimit"] > attendees
 
 
 def test_memory_fits_mybinder(values):

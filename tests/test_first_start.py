@@ -45,10 +45,14 @@ def test_the_guides_give_the_download_size_of_the_manifest():
 
 def test_installs_send_pips_details_to_a_log_and_show_its_tail_on_failure():
     shared = (REPO_ROOT / "scripts" / "_venv.sh").read_text()
-    for name in ("lab", "test"):
+    for name in ("lab", "test", "site"):
         script = (REPO_ROOT / "scripts" / name).read_text()
         assert 'source "$ROOT/scripts/_venv.sh"' in script, name
         assert "-m pip install" not in script, f"scripts/{name} installs through _venv.sh"
+    assert (
+        'exec bash "$(dirname "${BASH_SOURCE[0]}")/lab" --explorer'
+        in (REPO_ROOT / "scripts" / "explorer").read_text()
+    )
     installs = [line for line in shared.splitlines() if "-m pip install" in line]
     assert installs
     for line in installs:
@@ -63,7 +67,9 @@ def test_scripts_lab_tells_a_short_story_and_starts_jupyterlab(mirror, tmp_path)
 
     The copy's ``.venv`` is a real virtual environment whose packages are this one's, with
     the stamp a finished install leaves, so the script goes on to download the data from
-    the loopback mirror and start the real JupyterLab.
+    the loopback mirror and start the real JupyterLab. A beginner sees a few lines: what is
+    happening, the address (which opens notebook 00) and how to stop it; JupyterLab's own
+    messages are in a log file. Ctrl+C stops it.
     """
     repo = tmp_path / "repo"
     (repo / "scripts").mkdir(parents=True)
@@ -115,31 +121,33 @@ def test_scripts_lab_tells_a_short_story_and_starts_jupyterlab(mirror, tmp_path)
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    # JupyterLab prints a token it was given as "...": the address is the rest.
+    first = f"http://127.0.0.1:{port}/lab/tree/notebooks/00_start_here.ipynb?token="
     try:
-        url = f"http://127.0.0.1:{port}/api/status?token=first-start"
 
-        def answers() -> bool:
-            urllib.request.urlopen(url, timeout=2).close()
-            return True
+        def printed_the_address() -> bool:
+            return f"{first}..." in log.read_text()
 
         wait_until(
-            answers,
-            120,
-            f"bash scripts/lab to answer {url}",
-            process=lab,
-            log=log,
-            interval=0.5,
+            printed_the_address, 120, "bash scripts/lab to print its address", process=lab, log=log
         )
+        # The printed address is notebook 00's (not the Launcher's), and it answers.
+        with urllib.request.urlopen(f"{first}first-start", timeout=10) as page:
+            assert page.status == 200
     finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        lab.wait(timeout=30)
+        os.killpg(lab.pid, signal.SIGINT)  # Ctrl+C in the terminal
+        lab.wait(timeout=60)
     text = log.read_text()
-    story = text.split("[I ")[0].split("[W ")[0].splitlines()
-    assert 8 <= len(story) <= 16, text
+    lines = text.splitlines()
+    assert 8 <= len(lines) <= 18, text
     assert f"Data: {len(read_manifest().files)} file(s), {download_mb()} MB" in text
     assert "Cleaned table cached:" in text
-    assert "Starting JupyterLab at notebooks/00_start_here.ipynb" in text
-    assert "Requirement already satisfied" not in text and "%|" not in text, text
+    assert "JupyterLab is running at:" in text and "Open that address in your browser." in text
+    assert "Press Ctrl+C here to stop it" in text and lines[-1] == "JupyterLab has stopped."
+    for noise in ("[I ", "[W ", "DeprecationWarning", "Skipped non-installed", "%|", "Requirement"):
+        assert noise not in text, f"{noise!r} in what a beginner sees:\n{text}"
+    # JupyterLab's own messages are kept for whoever needs them.
+    assert "Jupyter Server" in (venv / "jupyterlab.log").read_text()
     if os.geteuid() == 0:
         assert "running as root" in text and "--allow-root" in text
     else:

@@ -204,3 +204,19 @@ def test_real_data_links_and_pairs():
     assert spanning[spanning["year"] < 2022]["years_apart"].eq(1).all()
     panel = balanced_panel(df, [2021, 2022])
     assert len(panel) == 2 * len(pairs[pairs["year"] == 2021])
+
+
+def test_following_employers_names_a_column_that_cannot_be_followed():
+    rows = pd.DataFrame(
+        {
+            "linked_employer_id": pd.array([1, 1], dtype="Int64"),
+            "year": [2020, 2021],
+            "employer_name": ["A", "B"],
+        }
+    )
+    with pytest.raises(TypeError, match="year_on_year: column 'employer_name' holds text"):
+        year_on_year(rows, "employer_name")
+    with pytest.raises(KeyError, match="year_on_year: the table has no column 'gap'"):
+        year_on_year(rows, "gap")
+    with pytest.raises(KeyError, match="change_by_start: the table has no column 'value'"):
+        change_by_start(rows, bins=[0, 1])

@@ -79,3 +79,13 @@ def test_places_on_the_real_data():
     latest = df[df["year"] == df["year"].max()]
     london = share_in_region(latest, "employer_size")["share"]
     assert london["20,000 or more"] > london["250 to 499"]
+
+
+def test_share_in_region_and_missing_reasons_name_what_is_missing():
+    rows = pd.DataFrame({"region": ["London"], "codes": [["1", "2"]]})
+    with pytest.raises(KeyError, match="share_in_region: the table has no column 'size'"):
+        share_in_region(rows, "size")
+    with pytest.raises(TypeError, match="share_in_region: column 'codes' holds lists"):
+        share_in_region(rows, "codes")
+    with pytest.raises(KeyError, match="region_missing_reason: .* no column 'address'"):
+        region_missing_reason(rows)

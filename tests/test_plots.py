@@ -267,3 +267,189 @@ def test_by_year_keeps_a_missing_years_place_and_dashes_the_step_across_it():
     assert styles == [([2021, 2022], "-"), ([2024], "-"), ([2022, 2024], "--")]
     assert ax.get_legend_handles_labels()[1] == ["median"]
     plt.close(fig)
+
+
+# A subtitle as long as the longest a notebook draws: seven years pooled.
+POOLED = pd.DataFrame(
+    {
+        "year": np.repeat([2017, 2018, 2019, 2020, 2021, 2022, 2024], 1000),
+        "linked_employer_id": pd.array(np.arange(7000) % 1800, dtype="Int64"),
+    }
+)
+SECTORS = {
+    "G": "Wholesale and retail trade; repair of motor vehicles",
+    "Q": "Human health and social work activities",
+    "P": "Education",
+}
+
+
+def _draw(helper: str, ax) -> None:
+    """One realistic call of each plotting helper, legends and notes included."""
+    rng = np.random.default_rng(0)
+    gaps = pd.Series(rng.normal(10, 15, 2000))
+    if helper == "gap_histogram":
+        plots.gap_histogram(ax, gaps, label="2022-23", unit="reports")
+        ax.legend(loc="upper left")
+    elif helper == "by_year":
+        values = pd.Series({2017: 9.3, 2018: 9.5, 2019: 10.4, 2020: 9.9, 2021: 9.7, 2022: 9.2})
+        plots.by_year(ax, pd.concat([values, pd.Series({2024: 8.4})]), annotate="{:.1f}")
+    elif helper == "interval_plot":
+        table = pd.DataFrame(
+            {"n": [1900, 1200, 800], "median": [9.0, 12.0, 20.0]}, index=list(SECTORS)
+        ).assign(ci_low=lambda t: t["median"] - 1, ci_high=lambda t: t["median"] + 1)
+        plots.interval_plot(ax, table, labels=SECTORS)
+    elif helper == "bar_by_group":
+        share = pd.Series({"Less than 250": 20.5, "250 to 499": 24.5, "20,000 or more": 49.2})
+        plots.bar_by_group(ax, share, annotate="{:.1f}%", xlabel="Share in London (%)")
+    elif helper == "quartile_profile":
+        shares = pd.DataFrame(
+            [[56.0, 52.0, 47.0, 40.0], [54.0, 50.0, 45.0, 39.0]],
+            columns=["lower", "lower_middle", "upper_middle", "top"],
+            index=[2021, 2022],
+        )
+        plots.quartile_profile(ax, shares)
+        ax.legend(loc="lower left")
+    elif helper == "density":
+        plots.density(ax, gaps + 40, gaps * 2, xlim=(0, 100), ylim=(-50, 50), unit="reports")
+    elif helper == "change_by_start":
+        table = pd.DataFrame(
+            {
+                "median_start": [-15.0, 5.0, 45.0],
+                "median_change": [5.0, 0.0, -2.5],
+                "q25_change": [0.0, -2.0, -9.0],
+                "q75_change": [15.0, 2.0, 0.5],
+            }
+        )
+        plots.change_by_start(ax, table, label="2017-18 to 2018-19")
+    elif helper == "tile_map":
+        plots.tile_map(ax, pd.Series({"London": 12.6, "Wales": 6.2, "Scotland": 8.0}))
+
+
+def _drawn_texts(fig) -> list:
+    """Every piece of text the figure shows: tick labels only for ticks inside the view."""
+    from matplotlib.text import Text
+
+    ticks, shown = set(), []
+    for ax in fig.axes:
+        for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            for tick in axis.get_major_ticks():
+                ticks.add(id(tick.label1))
+                inside = min(low, high) - 1e-9 <= tick.get_loc() <= max(low, high) + 1e-9
+                if ax.axison and inside and tick.label1.get_visible() and tick.label1.get_text():
+                    shown.append(tick.label1)
+    shown += [
+        t
+        for t in fig.findobj(Text)
+        if id(t) not in ticks and t.get_visible() and t.get_text().strip()
+    ]
+    return shown
+
+
+HELPERS = [
+    "gap_histogram",
+    "by_year",
+    "interval_plot",
+    "bar_by_group",
+    "quartile_profile",
+    "density",
+    "change_by_start",
+    "tile_map",
+]
+
+
+@pytest.mark.filterwarnings("error")  # e.g. constrained layout giving up on a crowded figure
+@pytest.mark.parametrize("panels", [1, 2, 3])
+@pytest.mark.parametrize("helper", HELPERS)
+def test_no_text_of_a_chart_overlaps_another_at_any_panel_count(helper, panels):
+    fig, axes = plots.new_figure(ncols=panels, squeeze=False)
+    for ax in axes.ravel():
+        _draw(helper, ax)
+        plots.set_title(ax, "Median hourly pay gap by employer size band", POOLED, "reports")
+    plots.add_source(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = _drawn_texts(fig)
+    boxes = [(t, t.get_window_extent(renderer)) for t in texts]
+    clashes = [
+        f"{a.get_text()!r} and {b.get_text()!r}"
+        for i, (a, box_a) in enumerate(boxes)
+        for b, box_b in boxes[i + 1 :]
+        if box_a.overlaps(box_b)
+    ]
+    plt.close(fig)
+    assert not clashes, f"{helper} at {panels} panel(s): " + "; ".join(clashes)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda ax: plots.gap_histogram(ax, pd.Series(pd.to_datetime(["2022-03-01"]))),
+            TypeError,
+            "gap_histogram: values hold dates, not numbers",
+        ),
+        (
+            lambda ax: plots.gap_histogram(ax, pd.Series(["Tesco"], name="employer_name")),
+            TypeError,
+            "values 'employer_name' hold text.*diff_median_hourly_percent",
+        ),
+        (
+            lambda ax: plots.gap_histogram(ax, pd.Series([1.0]), binwidth=0),
+            ValueError,
+            "binwidth must be a number above 0.*got 0",
+        ),
+        (
+            lambda ax: plots.gap_histogram(ax, pd.Series([1.0]), binwidth="1"),
+            ValueError,
+            "binwidth must be a number",
+        ),
+        (
+            lambda ax: plots.gap_histogram(ax, pd.Series([1.0]), limits=(60, -40)),
+            ValueError,
+            "limits must be",
+        ),
+        (
+            lambda ax: plots.by_year(ax, pd.Series({"2021-22": 9.7})),
+            ValueError,
+            "by_year: values must be indexed by year",
+        ),
+        (
+            lambda ax: plots.by_year(ax, pd.Series({2021: "high"})),
+            TypeError,
+            "by_year: values hold text",
+        ),
+        (
+            lambda ax: plots.interval_plot(ax, pd.DataFrame({"median": [1.0]})),
+            KeyError,
+            "interval_plot: the table has no column 'ci_low'",
+        ),
+        (
+            lambda ax: plots.density(
+                ax, pd.Series(["a"]), pd.Series([1.0]), xlim=(0, 1), ylim=(0, 1)
+            ),
+            TypeError,
+            "density: x hold text",
+        ),
+        (
+            lambda ax: plots.bar_by_group(ax, pd.Series({"a": True})),
+            TypeError,
+            "bar_by_group: values hold True/False values",
+        ),
+        (
+            lambda ax: plots.quartile_profile(ax, pd.DataFrame({"lower": [1.0]})),
+            KeyError,
+            "quartile_profile: the table has no column 'lower_middle'",
+        ),
+        (
+            lambda ax: plots.tile_map(ax, pd.Series({"London": "high"})),
+            TypeError,
+            "tile_map: values hold text",
+        ),
+    ],
+)
+def test_plotting_helpers_answer_a_wrong_input_in_one_line(call, error, message):
+    fig, ax = plots.new_figure()
+    with pytest.raises(error, match=message) as raised:
+        call(ax)
+    plt.close(fig)
+    assert "\n" not in str(raised.value)

@@ -65,3 +65,11 @@ def test_women_share_in_the_real_data_falls_from_the_lowest_paid_quarter_to_the_
     row = shares.loc["all", list(QUARTILES)]
     assert row.is_monotonic_decreasing
     assert 30 < row["top"] < 50 < row["lower"] < 70
+
+
+def test_women_share_by_quartile_names_a_grouping_it_cannot_use():
+    rows = pd.DataFrame({c: [50.0] for c in quartile_columns("female")}).assign(codes=[["1"]])
+    with pytest.raises(KeyError, match="women_share_by_quartile: .* no column 'sectr'"):
+        women_share_by_quartile(rows, by="sectr")
+    with pytest.raises(TypeError, match="column 'codes' holds lists"):
+        women_share_by_quartile(rows, by="codes")

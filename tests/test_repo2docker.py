@@ -90,6 +90,22 @@ def test_r_comes_from_environment_yml_without_rstudio(dockerfile, monkeypatch):
     assert not uses_r and "rstudio" not in dockerfile.lower() and "r-devtools" not in dockerfile
 
 
+def test_the_pip_section_is_installed_with_the_environment(monkeypatch):
+    """sphinx-revealjs (PyPI only) comes through environment.yml's pip: section, which
+    `mamba env update` installs in the same step; with no local path in it, repo2docker builds
+    that step before copying the repository, so the cached environment survives other edits."""
+    from repo2docker.buildpacks import CondaBuildPack
+
+    monkeypatch.chdir(REPO_ROOT)
+    pack = CondaBuildPack(base_image="buildpack-deps:jammy")
+    sections = [d["pip"] for d in pack.environment_yaml["dependencies"] if isinstance(d, dict)]
+    assert sections and any(line.startswith("sphinx-revealjs==") for line in sections[0])
+    assert pack._should_preassemble_env
+    assert "pip" in {
+        d.split("=")[0] for d in pack.environment_yaml["dependencies"] if isinstance(d, str)
+    }
+
+
 def test_postbuild_registers_the_r_kernel_and_writes_the_exports():
     text = (REPO_ROOT / "postBuild").read_text()
     assert "IRkernel::installspec(prefix" in text

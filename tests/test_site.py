@@ -26,8 +26,18 @@ from tests.servers import FileServer
 
 pytestmark = pytest.mark.data
 
-NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
-IMAGES = re.compile(r"<img[^>]+src=\"(?:\.\./)?_images/[^\"]+\"")
+# The Python notebooks, then the R ones: every notebook has its page.
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb")) + sorted(
+    (REPO_ROOT / "notebooks" / "r").glob("*.ipynb")
+)
+
+
+def _name(notebook: Path) -> str:
+    """Its path below notebooks/ without .ipynb, as its page has it: ``r/00_start_here_r``."""
+    return notebook.relative_to(REPO_ROOT / "notebooks").with_suffix("").as_posix()
+
+
+IMAGES = re.compile(r"<img[^>]+src=\"(?:\.\./)*_images/[^\"]+\"")
 LOADED = "(imgs) => imgs.filter((img) => img.complete && img.naturalWidth > 0).length"
 
 
@@ -63,10 +73,10 @@ def _figures(notebook: Path) -> int:
 def test_every_notebook_is_executed_and_has_a_page_with_its_figures(site):
     src, out = site
     for notebook in NOTEBOOKS:
-        executed = src / "notebooks" / notebook.name
+        executed = src / "notebooks" / f"{_name(notebook)}.ipynb"
         assert executed.exists(), f"{notebook.name} was not executed"
         expected = _figures(executed)
-        page = (out / "notebooks" / f"{notebook.stem}.html").read_text(encoding="utf-8")
+        page = (out / "notebooks" / f"{_name(notebook)}.html").read_text(encoding="utf-8")
         shown = len(IMAGES.findall(page))
         assert shown >= expected, f"{notebook.name}: {expected} figures, {shown} on its page"
         if notebook.stem != "team_template" or expected:
@@ -80,8 +90,9 @@ def test_every_notebook_is_executed_and_has_a_page_with_its_figures(site):
 def test_landing_page_lists_every_notebook_and_the_glossary(site):
     _, out = site
     index = (out / "index.html").read_text(encoding="utf-8")
+    assert any("/r/" in f"/{_name(n)}" for n in NOTEBOOKS), "no R notebook to check"
     for notebook in NOTEBOOKS:
-        assert f'href="notebooks/{notebook.stem}.html"' in index, notebook.name
+        assert f'href="notebooks/{_name(notebook)}.html"' in index, notebook.name
     assert 'href="docs/glossary.html"' in index
     assert (out / "docs" / "glossary.html").exists()
     assert (out / ".nojekyll").exists()
@@ -107,7 +118,7 @@ def test_pages_render_in_chromium_with_their_figures_and_no_errors(
     playwright_api: ModuleType, site
 ) -> None:
     _, out = site
-    pages = ["index.html", "docs/glossary.html"] + [f"notebooks/{p.stem}.html" for p in NOTEBOOKS]
+    pages = ["index.html", "docs/glossary.html"] + [f"notebooks/{_name(p)}.html" for p in NOTEBOOKS]
     problems: list[str] = []
     with FileServer(out) as server, launched(playwright_api) as browser:
         context = browser.new_context()
@@ -131,6 +142,21 @@ def test_pages_render_in_chromium_with_their_figures_and_no_errors(
             problems += [f"{name}: {error}" for error in errors]
             page.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_explorer_page_says_where_the_app_runs_and_shows_an_example_profile(site):
+    _, out = site
+    page = (out / "notebooks" / "explorer.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", " ", page)
+    for where in ("Employer explorer", "user-redirect/voila/render/notebooks/explorer.ipynb"):
+        assert where in page, where
+    assert "bash scripts/explorer" in " ".join(text.split())
+    assert "urlpath=voila/render/notebooks/explorer.ipynb" in page  # the app on Binder
+    # The static example: the profile's chart and its table, headings in words.
+    assert len(IMAGES.findall(page)) >= 1
+    assert "Median hourly pay gap (%)" in page and "no data" in page
+    # Not the app's code, which a static page cannot run.
+    assert "widgets.Text(" not in page
 
 
 def test_the_gallery_is_built_into_the_site(site):

@@ -14,6 +14,7 @@ from paygap_utils.data.lookups import EMPLOYER_SIZES
 from paygap_utils.stats import (
     SIZE_BAND_MIDPOINTS,
     decimal_places,
+    median_by_group_with_ci,
     size_band_midpoints,
     summarise_gap,
     weighted_quantile,
@@ -286,3 +287,46 @@ def test_the_bonus_coding_artefact_disappears_among_payers():
     assert every_value[2017] == 5.0 and every_value[2019] == 20.7
     # ... and among the employers that pay a bonus, 20.0 against 20.7.
     assert among_payers[2017] == 20.0 and among_payers[2019] == 20.7
+
+
+def _table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "year": [2021, 2021, 2022],
+            "employer_name": ["A LTD", "B LTD", "C LTD"],
+            "date_submitted": pd.to_datetime(["2022-03-01", "2022-03-02", "2023-03-01"]),
+            "sic_codes": [["85200"], ["1"], ["2", "3"]],
+            "sector": ["P", "P", "Q"],
+            GAP: [1.0, 2.0, 3.0],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda t: summarise_gap(t, "employer_name"),
+            TypeError,
+            "column 'employer_name' holds text",
+        ),
+        (lambda t: summarise_gap(t, "date_submitted"), TypeError, "'date_submitted' holds dates"),
+        (lambda t: summarise_gap(t, by="sectr"), KeyError, "no column 'sectr'"),
+        (lambda t: summarise_gap(t, by=["year", "sectr"]), KeyError, "no column 'sectr'"),
+        (lambda t: summarise_gap(t, by="sic_codes"), TypeError, "'sic_codes' holds lists.*explode"),
+        (lambda t: summarise_gap(t.to_dict(), GAP), TypeError, "expected a table.*not a dict"),
+        (lambda t: median_by_group_with_ci(t, "sic_codes"), TypeError, "'sic_codes' holds lists"),
+        (lambda t: median_by_group_with_ci(t, "sector", "employer_name"), TypeError, "holds text"),
+        (lambda t: median_by_group_with_ci(t, "sectr"), KeyError, "no column 'sectr'"),
+        (lambda t: decimal_places(t["employer_name"]), TypeError, "'employer_name' hold text"),
+    ],
+)
+def test_beginner_mistakes_get_one_line_naming_the_column(call, error, message):
+    with pytest.raises(error, match=message) as raised:
+        call(_table())
+    text = str(raised.value)
+    assert "\n" not in text and text.split(":")[0].strip("'\"") in (
+        "summarise_gap",
+        "median_by_group_with_ci",
+        "decimal_places",
+    )

@@ -53,7 +53,7 @@ def run_commands(workflow: dict[str, Any]) -> str:
 
 def test_expected_workflows_exist():
     names = {path.name for path in WORKFLOW_FILES}
-    assert {"tests.yml", "data-checksums.yml", "binder.yml"} <= names
+    assert {"tests.yml", "data-checksums.yml", "binder.yml", "image.yml"} <= names
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
@@ -94,17 +94,23 @@ def test_tests_workflow_runs_the_suite_on_every_change():
     commands = run_commands(workflow)
     assert TEST_COMMAND in commands
     matrix = workflow["jobs"]["test"]["strategy"]["matrix"]["include"]
-    colab = [entry for entry in matrix if entry.get("args") == "--colab"]
-    assert colab, "no job runs the suite in the Colab-like environment"
+    assert {entry["args"]: entry["python"] for entry in matrix} == {
+        "--binder": "3.12",  # the image's Python
+        "": "3.11",
+        "--colab": "3.11",  # Colab's Python
+    }
 
 
-def test_tests_workflow_caches_pip_on_python_311():
+def test_tests_workflow_caches_pip_by_the_files_that_decide_the_installs():
     setups = [s for s in steps(load("tests.yml")) if "actions/setup-python" in s.get("uses", "")]
     assert setups
     for setup in setups:
-        assert setup["with"]["python-version"] == "3.11"
+        assert setup["with"]["python-version"] == "${{ matrix.python }}"
         assert setup["with"]["cache"] == "pip"
-        assert setup["with"]["cache-dependency-path"] == "pyproject.toml"
+        assert setup["with"]["cache-dependency-path"].split() == [
+            "pyproject.toml",
+            "image-requirements.txt",
+        ]
 
 
 def test_tests_workflow_keeps_artefacts_of_failed_runs():
@@ -117,7 +123,9 @@ def test_tests_workflow_keeps_artefacts_of_failed_runs():
 def test_ci_runs_the_same_command_as_developers(name):
     path = REPO_ROOT / name
     assert path.is_file(), f"{name} is missing"
-    assert TEST_COMMAND in path.read_text(), f"{name} does not mention `{TEST_COMMAND}`"
+    for suite in ("", " --binder", " --colab"):
+        command = TEST_COMMAND + suite
+        assert command in path.read_text(), f"{name} does not mention `{command}`"
 
 
 def test_data_checksum_alarm_runs_weekly():
@@ -168,3 +176,50 @@ def test_site_workflow_builds_with_the_developers_command_and_publishes_main_onl
     deploy = workflow["jobs"]["deploy"]
     assert "pull_request" in deploy["if"] and deploy["permissions"]["pages"] == "write"
     assert any("deploy-pages" in s.get("uses", "") for s in deploy["steps"])
+
+
+def test_image_build_runs_on_pull_requests_that_change_the_image():
+    """What goes into the Binder image: a pull request changing any of it builds the image."""
+    workflow = load("image.yml")
+    paths = set(workflow["on"]["pull_request"]["paths"])
+    assert {
+        "environment.yml",
+        "image-requirements.txt",
+        "postBuild",
+        "data_manifest.json",
+        "pyproject.toml",
+        "scripts/check_image.py",
+    } <= paths
+    for path in paths:
+        assert (REPO_ROOT / path).is_file(), f"image.yml watches {path}, which does not exist"
+
+
+def test_image_build_uses_repo2docker_then_runs_notebook_00_and_the_explorer_inside():
+    workflow = load("image.yml")
+    commands = run_commands(workflow)
+    build = commands.index("jupyter-repo2docker --no-run")
+    assert "--user-name jovyan" in commands and "--user-id 1000" in commands
+    inside = commands.index('docker run --rm --network none "$IMAGE"')
+    assert build < inside
+    assert "notebooks/00_start_here.ipynb" in commands and "notebooks/explorer.ipynb" in commands
+    assert "voila --no-browser" in commands and "widget-view+json" in commands
+    assert "docker image inspect" in commands and "GITHUB_STEP_SUMMARY" in commands
+
+
+def test_image_build_installs_the_repo2docker_the_suite_uses():
+    # the version comes from pyproject.toml's test extra, not from a second pin in the workflow
+    install = next(s for s in steps(load("image.yml")) if s.get("name") == "Install repo2docker")
+    assert "pyproject.toml" in install["run"] and '"test"' in install["run"]
+    assert not re.search(r"repo2docker\s*[=<>]", install["run"])
+
+
+def test_the_suites_name_existing_test_modules():
+    """BINDER_ONLY and COLAB (tests/plugin.py) decide which tests each suite of .ci/run runs: a
+    misspelt or removed module name would silently move tests between suites."""
+    from tests import plugin as conftest
+
+    modules = {path.stem for path in (REPO_ROOT / "tests").glob("test_*.py")}
+    assert conftest.BINDER_ONLY <= modules, sorted(conftest.BINDER_ONLY - modules)
+    assert conftest.COLAB <= modules, sorted(conftest.COLAB - modules)
+    assert not conftest.BINDER_ONLY & conftest.COLAB
+    assert {"test_loader", "test_notebooks", "test_published_figures"} <= conftest.COLAB

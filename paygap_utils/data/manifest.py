@@ -1,15 +1,11 @@
-"""The data manifest: which files make up the data set, where they come from, and their checksums.
+"""The data manifest: which files make up the data set, where they come from, their checksums.
 
-``data_manifest.json`` at the repository root is the one source of truth for the data:
-each reporting year's file name, pinned URL, official URL, sha256, size, rows, layout,
-as-of date, reporting deadline and notes, and the years the data lacks. Everything else
-(the fetcher, ``postBuild``, the docs' tables, the tests) reads it through
-:func:`read_manifest`. Wheels carry the same file inside the package; a checkout reads it
-from the repository root.
-
-The manifest is checked against its JSON Schema (:data:`SCHEMA_PATH`) where it is written,
-by ``python -m paygap_utils.organisers refresh``, and by the tests; here it is only read,
-as plain records.
+``data_manifest.json`` at the repository root (inside the package in a wheel) is the one
+source of truth for the data: each reporting year's file name, pinned and official URLs,
+sha256, size, rows, layout, as-of date, deadline and notes, and the years the data lacks.
+Everything else (the fetcher, ``postBuild``, the docs' tables, the tests) reads it through
+:func:`read_manifest`, as plain records. Its JSON Schema (:data:`SCHEMA_PATH`) is checked
+where it is written: by ``python -m paygap_utils.organisers refresh`` and by the tests.
 """
 
 from __future__ import annotations
@@ -18,9 +14,8 @@ import json
 import numbers
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -59,26 +54,14 @@ _RESTORE = (
 class DataFile:
     """One published file: a reporting year of the Gender Pay Gap Service data.
 
-    Attributes
-    ----------
-    year : int
-        First calendar year of the reporting year (2017 for 2017-18).
-    file_name : str
-        The name the service gives the download; also the name in the data folder.
-    url : str
-        Immutable download URL whose bytes match ``sha256``.
-    source_url : str
-        The official download address (its file is regenerated hourly).
-    sha256, size, rows, layout, as_of
-        Checksum, bytes, data rows, column layout (a key of
-        :data:`paygap_utils.data.schema.LAYOUTS`) and the latest submission date in the
-        file (YYYY-MM-DD).
-    deadline : datetime.date
-        The last day private and voluntary employers could report: 4 April of the
-        following year (public bodies: 30 March), except 2020-21, extended to 5 October
-        2021 for COVID-19.
-    notes : str
-        The file's quirks, in words.
+    ``year`` is the first calendar year (2017 for 2017-18); ``file_name`` the service's
+    name for the download, also its name in the data folder; ``url`` an immutable copy
+    whose bytes match ``sha256`` and ``size``; ``source_url`` the official download
+    (regenerated hourly); ``rows`` data rows; ``layout`` a key of
+    :data:`paygap_utils.data.schema.LAYOUTS`; ``as_of`` the latest submission date in the
+    file; ``deadline`` the last day private employers could report (4 April of the
+    following year, 5 October 2021 for 2020-21, extended for COVID-19); ``notes`` the
+    file's quirks, in words.
 
     Examples
     --------
@@ -225,23 +208,12 @@ class Manifest:
 
     def to_json(self) -> dict[str, Any]:
         """Return the manifest as it is written in ``data_manifest.json``."""
-        return {
-            "$schema": _SCHEMA_REF,
-            "name": self.name,
-            "description": self.description,
-            "source": self.source,
-            "source_url_template": self.source_url_template,
-            "licence": dict(self.licence),
-            "files": [f.to_json() for f in self.files],
-            "missing": [dict(gap) for gap in self.missing],
-        }
+        files, missing = [f.to_json() for f in self.files], [dict(gap) for gap in self.missing]
+        texts = {field.name: getattr(self, field.name) for field in fields(self)}
+        return {"$schema": _SCHEMA_REF, **texts, "files": files, "missing": missing}
 
 
-_YEAR_PATTERNS = (
-    re.compile(r"^(?P<first>\d{4})$"),
-    re.compile(r"^(?P<first>\d{4})\s*[-/]\s*(?P<second>\d{2}|\d{4})$"),
-    re.compile(r"^(?P<first>\d{4})\s+to\s+(?P<second>\d{4})$", re.IGNORECASE),
-)
+_YEAR = re.compile(r"(?P<first>\d{4})((\s*[-/]\s*|\s+to\s+)(?P<second>\d{2}|\d{4}))?", re.I)
 _SPELLINGS = "Write it as 2017, '2017-18', '2017/18' or '2017 to 2018'."
 
 
@@ -291,12 +263,11 @@ def parse_year(year: Any) -> int:
             f"whole number. {_SPELLINGS}"
         )
     elif isinstance(year, str):
-        text = year.strip()
-        match = next((m for p in _YEAR_PATTERNS if (m := p.match(text))), None)
+        match = _YEAR.fullmatch(year.strip())
         if match is None:
             raise YearError(f"{shown} is not a reporting year. {_SPELLINGS}")
         first = int(match["first"])
-        second = match.groupdict().get("second")
+        second = match["second"]
         if second is not None and second not in (str(first + 1), str(first + 1)[2:]):
             raise YearError(
                 f"{shown} is not a reporting year: a reporting year runs from one year to "
@@ -376,14 +347,9 @@ def read_manifest(path: str | Path | None = None) -> Manifest:
     """
     path = Path(path) if path is not None else manifest_path()
     try:
-        return _read_cached(str(path.resolve()), path.stat().st_mtime_ns)
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ManifestError(f"Cannot read the data manifest {path}: {exc}. {_RESTORE}") from None
-
-
-@lru_cache(maxsize=8)
-def _read_cached(path: str, mtime_ns: int) -> Manifest:
-    text = Path(path).read_text(encoding="utf-8")
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -391,7 +357,7 @@ def _read_cached(path: str, mtime_ns: int) -> Manifest:
             f"The data manifest {path} is not valid JSON ({exc.msg} at line {exc.lineno}). "
             f"{_RESTORE}"
         ) from None
-    return parse_manifest(raw, source=path)
+    return parse_manifest(raw, source=str(path))
 
 
 def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
@@ -415,28 +381,15 @@ def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
     paygap_utils.errors.ManifestError: data_manifest.json lacks the field 'files'. Restore it ...
     """
     try:
-        files = tuple(
-            sorted(
-                (
-                    DataFile(
-                        **{
-                            **entry,
-                            "year": parse_year(entry["year"]),
-                            "deadline": date.fromisoformat(entry["deadline"]),
-                        }
-                    )
-                    for entry in raw["files"]
-                ),
-                key=lambda f: f.year,
-            )
-        )
+        files = []
+        for entry in raw["files"]:
+            year, deadline = parse_year(entry["year"]), date.fromisoformat(entry["deadline"])
+            files.append(DataFile(**{**entry, "year": year, "deadline": deadline}))
+        texts = ("name", "description", "source", "source_url_template")
         manifest = Manifest(
-            name=raw["name"],
-            description=raw["description"],
-            source=raw["source"],
-            source_url_template=raw["source_url_template"],
+            **{key: raw[key] for key in texts},
             licence=dict(raw["licence"]),
-            files=files,
+            files=tuple(sorted(files, key=lambda f: f.year)),
             missing=tuple(dict(gap) for gap in raw.get("missing", ())),
         )
         manifest.gaps  # noqa: B018 - every missing year must parse too

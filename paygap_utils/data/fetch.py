@@ -1,18 +1,13 @@
 """Getting the data files onto this computer: one pooch fetcher made from the manifest.
 
-``PAYGAP_DATA_DIR``
-    The data folder: the downloaded files and the cleaned table's cache. By default the
-    system's cache folder (``pooch.os_cache("paygap")``, ``~/.cache/paygap`` on Linux).
-``PAYGAP_DATA_URL``
-    A mirror serving every file under its published name, e.g. a venue laptop running
-    ``python -m http.server``, used instead of the pinned URLs; each file is still checked
-    against its sha256.
-
-pooch downloads into a temporary file beside the target, retries what failed, and moves the
-file into place; it never replaces a file that is there (``allow_updates=False``). Added here:
-a download longer than the manifest says is cut off, a silent server fails within a minute,
-a lock (``filelock``, which does not follow links) keeps two kernels from downloading the
-same file, and every failure ends in one message that says what to do.
+``PAYGAP_DATA_DIR`` moves the data folder (downloads and the cleaned table's cache; by
+default ``pooch.os_cache("paygap")``). ``PAYGAP_DATA_URL`` names a mirror serving every file
+under its published name (e.g. a venue laptop running ``python -m http.server``); its files
+are still checked against their sha256. pooch downloads into a temporary file, retries,
+checks and moves it into place, and never replaces a file (``allow_updates=False``). Added
+here: a download longer than the manifest says is cut off, a silent server fails within a
+minute, a lock keeps two kernels from downloading one file, and every failure ends in one
+message that says what to do.
 """
 
 from __future__ import annotations
@@ -64,18 +59,9 @@ _logger = logging.getLogger("paygap_utils")
 
 
 def data_dir(data_home: str | Path | None = None) -> Path:
-    """Return the folder that holds the downloaded files and the cleaned table's cache.
+    """Return the data folder: ``data_home``, else ``$PAYGAP_DATA_DIR``, else the system's.
 
-    Parameters
-    ----------
-    data_home : str or Path, optional
-        An explicit folder, which wins over ``$PAYGAP_DATA_DIR``.
-
-    Returns
-    -------
-    pathlib.Path
-        ``data_home``, else ``$PAYGAP_DATA_DIR``, else the system's cache folder for
-        ``paygap``. It may not exist yet.
+    The folder holds the downloaded files and the cleaned table's cache; it may not exist yet.
 
     Examples
     --------
@@ -167,27 +153,23 @@ def _download(url: str, output: str | Path, entry: DataFile, progressbar: bool) 
     """Download ``url`` into ``output`` with pooch's HTTP downloader; ``entry`` must match."""
     import pooch
 
+    download = pooch.HTTPDownloader(progressbar=progressbar, timeout=TIMEOUT, chunk_size=2**16)
     how = ""
     with _Capped(output, "wb") as file:
         file.cap = entry.size
         try:
-            pooch.HTTPDownloader(progressbar=progressbar, timeout=TIMEOUT, chunk_size=2**16)(
-                url, file, None
-            )
+            download(url, file, None)
         except ChecksumMismatchError as exc:
             how = str(exc)
     if not how and entry.sha256 and (digest := sha256(output)) != entry.sha256:
         how = f"its sha256 is {digest}, the pin's {entry.sha256}"
-    if how:
-        raise ChecksumMismatchError(_differs(url, output, entry, how))
-
-
-def _differs(url: str, output: str | Path, entry: DataFile, how: str) -> str:
+    if not how:
+        return
     with open(output, "rb") as file:
         start = file.read(512).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     url = _clean(url, 500)
     if start.startswith((b"<!doctype", b"<html")):
-        return (
+        raise ChecksumMismatchError(
             f"{url} sent a web page, not the {entry.label} CSV file (a Wi-Fi sign-in page or an "
             "error page). Nothing was kept. Open that address in a browser, sign in to the Wi-Fi "
             f"if it asks, and run {_FETCH} again."
@@ -204,7 +186,7 @@ def _differs(url: str, output: str | Path, entry: DataFile, how: str) -> str:
             "`python -m paygap_utils.organisers refresh` (docs/organisers.md); everyone else: "
             f"ask for a mirror of the pinned files and set {DATA_URL_ENV} to it."
         )
-    return (
+    raise ChecksumMismatchError(
         f"The {entry.label} file that {url} serves differs from the pinned copy in "
         f"data_manifest.json: {how}. Nothing was kept. {advice}"
     )
@@ -256,13 +238,12 @@ def fetch(
     Parameters
     ----------
     years : int, str or list of them, optional
-        Reporting years (any spelling :func:`~paygap_utils.data.manifest.parse_year`
-        accepts); all years by default.
+        Reporting years in any spelling :func:`~paygap_utils.data.manifest.parse_year`
+        accepts; all by default.
     progressbar : bool
         Show a progress bar while downloading.
     data_home : str or Path, optional
-        Data folder; by default ``$PAYGAP_DATA_DIR`` or the system cache folder
-        (:func:`data_dir`).
+        Data folder; by default :func:`data_dir`'s.
     manifest : Manifest, optional
         The files to fetch; the installed ``data_manifest.json`` by default.
 
@@ -275,13 +256,9 @@ def fetch(
     ------
     YearError
         (a ``ValueError``) for a year that is not in the manifest.
-    DownloadError
-        When a file is not there and cannot be downloaded.
-    ChecksumMismatchError
-        When a downloaded file differs from the pinned copy, or a file of the same name
-        that is not the pinned copy is in the way.
-    DataFolderError
-        When the data folder cannot be written (read-only, disk full).
+    DownloadError, ChecksumMismatchError, DataFolderError
+        When a file cannot be downloaded, differs from the pinned copy (or another file
+        of its name is in the way), or cannot be written (read-only folder, full disk).
 
     Examples
     --------
@@ -383,14 +360,9 @@ def folder_error(folder: Path, exc: OSError, doing: str) -> DataFolderError:
 def data_lock(folder: Path, doing: str) -> Iterator[Path]:
     """Hold the data folder's lock (creating the folder), so that one process writes at a time.
 
-    The lock is a file of the library's own, ``.paygap_utils.lock``, that filelock opens
-    without following links; the operating system releases it when its holder dies.
-
-    Raises
-    ------
-    DataFolderError
-        When the folder cannot be written, or another process holds the lock for ten
-        minutes.
+    The lock is the library's own file ``.paygap_utils.lock``, opened by filelock without
+    following links and released by the system when its holder dies. A folder that cannot
+    be written, or a lock held for ten minutes, raises :class:`DataFolderError`.
 
     Examples
     --------
@@ -445,19 +417,8 @@ def verify(
 
     Nothing is written, so this works in a read-only data folder.
 
-    Parameters
-    ----------
-    years : int, str or list of them, optional
-        Reporting years to check; all by default.
-    data_home : str or Path, optional
-        Data folder; see :func:`fetch`.
-    manifest : Manifest, optional
-        The installed ``data_manifest.json`` by default.
-
-    Returns
-    -------
-    list of FileStatus
-        One per year, oldest first.
+    ``years``, ``data_home`` and ``manifest`` are as for :func:`fetch`. Returns one
+    :class:`FileStatus` per year, oldest first.
 
     Examples
     --------

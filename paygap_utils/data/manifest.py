@@ -90,11 +90,7 @@ class DataFile:
 
     @property
     def days_after_deadline(self) -> int:
-        """How long after the deadline the copy was made (its ``as_of``), in days.
-
-        Late filings keep arriving for years, so a copy made soon after the
-        deadline has fewer rows and fewer late filings than one made later.
-        """
+        """Days from the deadline to ``as_of`` (an early copy lacks the late filings)."""
         return (date.fromisoformat(self.as_of) - self.deadline) // timedelta(days=1)
 
     def to_json(self) -> dict[str, Any]:
@@ -106,10 +102,8 @@ class DataFile:
 class Manifest:
     """The whole data set: its description, source page, licence and one :class:`DataFile` per year.
 
-    ``source`` is the official page the files are downloaded from, and
-    ``source_url_template`` the official download of one year (see :meth:`official_url`).
-    ``missing`` lists the reporting years in the span of ``files`` that the data set
-    lacks, each as ``{"year": "2023-24", "deadline": "2024-04-04", "notes": "why"}``.
+    ``source_url_template`` is the official download of one year (:meth:`official_url`);
+    ``missing`` lists the years the data lacks, as ``{"year", "deadline", "notes"}``.
     """
 
     name: str
@@ -138,10 +132,7 @@ class Manifest:
         return {parse_year(gap["year"]): gap["notes"] for gap in self.missing}
 
     def official_url(self, year: YearLike) -> str:
-        """Return the service's own download of one reporting year (``source_url_template``).
-
-        Its file is regenerated every hour, so it is where ``refresh`` downloads a year
-        from, never a pinned ``url``.
+        """Return the service's own download of a year, regenerated hourly (what ``refresh`` reads).
 
         Examples
         --------
@@ -154,11 +145,14 @@ class Manifest:
     def file(self, year: YearLike) -> DataFile:
         """Return the entry for ``year`` (any spelling :func:`parse_year` accepts).
 
-        Raises
-        ------
-        YearError
-            (a ``ValueError``) if ``year`` is not a reporting year of the
-            manifest; the message lists the years it has.
+        Any other year raises :class:`~paygap_utils.errors.YearError` (a ``ValueError``)
+        that lists the years there are.
+
+        Examples
+        --------
+        >>> from paygap_utils.data.manifest import read_manifest
+        >>> read_manifest().file("2018/19").file_name
+        'UK Gender Pay Gap Data - 2018 to 2019.csv'
         """
         available = f"Available years: {', '.join(f.label for f in self.files)}."
         try:
@@ -175,17 +169,9 @@ class Manifest:
     def select(self, years: Years = None) -> list[DataFile]:
         """Return the entries for ``years``, oldest first.
 
-        Parameters
-        ----------
-        years : year, list of years, or None
-            One year in any spelling :func:`parse_year` accepts (``numpy``
-            integers too), or any collection of them (list, tuple, set, range,
-            array, Series); ``None`` means every year.
-
-        Raises
-        ------
-        YearError
-            For a value that is not a year of the manifest, or an empty collection.
+        ``years`` is one year in any spelling :func:`parse_year` accepts, any collection of
+        them (list, set, range, array, Series), or ``None`` for every year. A value that is
+        not a year of the manifest, or an empty collection, raises ``YearError``.
 
         Examples
         --------
@@ -220,24 +206,10 @@ _SPELLINGS = "Write it as 2017, '2017-18', '2017/18' or '2017 to 2018'."
 def parse_year(year: Any) -> int:
     """Turn any usual spelling of a reporting year into its first calendar year.
 
-    Parameters
-    ----------
-    year : int or str
-        ``2017``, ``"2017"``, ``"2017-18"``, ``"2017/18"``, ``"2017-2018"`` or
-        ``"2017 to 2018"`` all mean the reporting year 2017-18. Any whole-number
-        type works (``numpy.int64(2017)``, a value taken from a DataFrame);
-        floats do not, even ``2017.0``: a year is not a measurement.
-
-    Returns
-    -------
-    int
-        The first calendar year, e.g. ``2017``.
-
-    Raises
-    ------
-    YearError
-        (a ``ValueError``) if ``year`` is not a reporting year in one of those
-        spellings.
+    ``2017``, ``"2017"``, ``"2017-18"``, ``"2017/18"``, ``"2017-2018"`` and ``"2017 to 2018"``
+    all mean 2017-18, and give ``2017``. Any whole-number type works (``numpy.int64``, a
+    value from a DataFrame); floats do not, even ``2017.0``: a year is not a measurement.
+    Anything else raises :class:`~paygap_utils.errors.YearError` (a ``ValueError``).
 
     Examples
     --------
@@ -257,26 +229,17 @@ def parse_year(year: Any) -> int:
         raise YearError(f"{shown} is not a reporting year: it is True or False. {_SPELLINGS}")
     if isinstance(year, numbers.Integral):
         first = int(year)
-    elif isinstance(year, numbers.Number):
-        raise YearError(
-            f"{shown} is not a reporting year: it is a {type(year).__name__}, and a year is a "
-            f"whole number. {_SPELLINGS}"
-        )
-    elif isinstance(year, str):
-        match = _YEAR.fullmatch(year.strip())
-        if match is None:
-            raise YearError(f"{shown} is not a reporting year. {_SPELLINGS}")
-        first = int(match["first"])
-        second = match["second"]
+    elif isinstance(year, str) and (match := _YEAR.fullmatch(year.strip())):
+        first, second = int(match["first"]), match["second"]
         if second is not None and second not in (str(first + 1), str(first + 1)[2:]):
             raise YearError(
                 f"{shown} is not a reporting year: a reporting year runs from one year to "
                 f"the next, e.g. '{first}-{str(first + 1)[2:]}'."
             )
     else:
-        raise YearError(
-            f"{shown} is not a reporting year: it is a {type(year).__name__}. {_SPELLINGS}"
-        )
+        what = "" if isinstance(year, str) else f": it is a {type(year).__name__}"
+        what += ", and a year is a whole number" if isinstance(year, numbers.Number) else ""
+        raise YearError(f"{shown} is not a reporting year{what}. {_SPELLINGS}")
     if not 1000 <= first <= 9998:
         raise YearError(f"{shown} is not a reporting year. Write it as e.g. 2017 or '2017-18'.")
     return first
@@ -295,10 +258,7 @@ def year_label(year: int) -> str:
 
 
 def manifest_path() -> Path:
-    """Return the path of ``data_manifest.json`` this installation uses.
-
-    A wheel carries the manifest inside the package; a checkout (including an
-    editable install) reads the one at the repository root.
+    """Return the ``data_manifest.json`` in use: the package's (a wheel), or the checkout's.
 
     Examples
     --------
@@ -318,32 +278,17 @@ def manifest_path() -> Path:
 
 
 def read_manifest(path: str | Path | None = None) -> Manifest:
-    """Read ``data_manifest.json`` as plain records.
+    """Read ``data_manifest.json`` (by default :func:`manifest_path`'s) as plain records.
 
-    Parameters
-    ----------
-    path : str or Path, optional
-        A manifest file; by default the one this installation ships
-        (:func:`manifest_path`).
-
-    Returns
-    -------
-    Manifest
-
-    Raises
-    ------
-    ManifestError
-        If the file is missing, is not JSON, or lacks a field; the message says how to
-        restore it.
+    A file that is missing, is not JSON or lacks a field raises
+    :class:`~paygap_utils.errors.ManifestError`, saying how to restore it.
 
     Examples
     --------
     >>> from paygap_utils.data.manifest import read_manifest
     >>> manifest = read_manifest()
-    >>> manifest.years[0]
-    2017
-    >>> manifest.file("2018/19").file_name
-    'UK Gender Pay Gap Data - 2018 to 2019.csv'
+    >>> manifest.years[0], manifest.file(2017).rows
+    (2017, 10534)
     """
     path = Path(path) if path is not None else manifest_path()
     try:
@@ -363,14 +308,9 @@ def read_manifest(path: str | Path | None = None) -> Manifest:
 def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
     """Turn a manifest already read from JSON into a :class:`Manifest`, oldest year first.
 
-    Only the fields are read; whether they make sense is what the JSON Schema and
-    :func:`paygap_utils.organisers.refresh.check_manifest` check where the manifest is
-    written.
-
-    Raises
-    ------
-    ManifestError
-        If a field is missing or is not what it should be; the message names it.
+    Only the fields are read (a missing or unreadable one raises ``ManifestError``);
+    whether they make sense is checked where the manifest is written
+    (:func:`paygap_utils.organisers.refresh.check_manifest`).
 
     Examples
     --------

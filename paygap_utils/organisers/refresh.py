@@ -54,17 +54,8 @@ _ADDED = (
 def file_facts(path: str | Path) -> dict[str, Any]:
     """Measure one downloaded file: sha256, size, data rows, layout and as-of date.
 
-    Parameters
-    ----------
-    path : str or Path
-        A CSV from the Gender Pay Gap Service.
-
-    Returns
-    -------
-    dict
-        ``sha256``, ``size`` (bytes), ``rows`` (records, not lines: fields span
-        lines), ``layout`` (a key of :data:`paygap_utils.data.schema.LAYOUTS`) and
-        ``as_of`` (latest submission date, YYYY-MM-DD).
+    ``rows`` counts records, not lines (fields span lines); ``layout`` is a key of
+    :data:`paygap_utils.data.schema.LAYOUTS`; ``as_of`` the latest submission date.
 
     Examples
     --------
@@ -88,14 +79,9 @@ def file_facts(path: str | Path) -> dict[str, Any]:
 def check_manifest(raw: Any, source: str = "data_manifest.json") -> None:
     """Check a manifest against its JSON Schema, and what a schema cannot say.
 
-    That is: each reporting year and each file name once, layouts that
-    ``paygap_utils/data/tables/layouts.json`` describes, and no year both present and
-    missing. Needs ``jsonschema`` (the ``test`` and ``submissions`` extras have it).
-
-    Raises
-    ------
-    ManifestError
-        Naming the entry and the field, and how to restore the manifest.
+    That is: each year and file name once, and layouts that ``layouts.json`` describes.
+    Needs ``jsonschema`` (the ``test`` and ``submissions`` extras). A problem raises
+    ``ManifestError``, naming the entry and field and how to restore the manifest.
 
     Examples
     --------
@@ -165,14 +151,12 @@ def refresh_manifest(
     manifest : Manifest
         The current manifest; its years, names and official URLs are kept.
     dest : str or Path
-        Folder to download into (created if needed). Publish its files.
+        Folder to download into (created if needed); publish its files.
     from_url : str, optional
-        Base URL to download from (files by name); by default each year's
-        official ``source_url``.
+        Base URL to download from, files by name; by default each ``source_url``.
     publish_url : str, optional
-        Base URL where the new files will be published; changed entries get
-        ``publish_url + file name`` as their ``url``. Without it, changed entries
-        point at the URL they were downloaded from, which may change again.
+        Base URL where the files will be published: a changed entry's ``url`` becomes
+        ``publish_url + file name`` (without it, the URL it was downloaded from).
     progressbar : bool
         Show a progress bar for each download.
     max_bytes : int
@@ -180,17 +164,25 @@ def refresh_manifest(
 
     Returns
     -------
-    manifest : Manifest
-        The updated manifest (checked by :func:`check_manifest`).
-    changes : list of str
-        One line per year saying what changed.
+    tuple
+        The updated manifest (checked by :func:`check_manifest`), and one line per year
+        saying what changed.
 
     Raises
     ------
-    DownloadError
-        If a year cannot be downloaded; ``dest`` and the manifest are unchanged.
-    DataFormatError
-        If a download is not a Gender Pay Gap CSV (e.g. an error page); likewise.
+    DownloadError, DataFormatError
+        If a year cannot be downloaded, or is not a Gender Pay Gap CSV (e.g. an error
+        page); ``dest`` and the manifest are unchanged.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from paygap_utils.data.manifest import read_manifest
+    >>> from paygap_utils.organisers.refresh import refresh_manifest
+    >>> refresh_manifest(read_manifest(), tempfile.mkdtemp(), from_url="file:///x")
+    Traceback (most recent call last):
+    ...
+    paygap_utils.errors.SettingsError: --from-url 'file:///x' is not an http(s) address: ...
     """
     dest = Path(dest)
     from_url = _base_url(from_url, "--from-url")
@@ -290,10 +282,7 @@ def _commit(staged: list[tuple[str, Path, Path, tuple[str, str]]]) -> None:
 
 
 def write_manifest(manifest: Manifest, path: str | Path) -> None:
-    """Check ``manifest`` and write it as JSON, two-space indented, ending with a newline.
-
-    The file is replaced in one step, so an error leaves the old manifest whole; a file
-    at ``path`` that is not a data manifest is never replaced.
+    """Check ``manifest`` and write it as JSON in one step, never over a file that is not one.
 
     Examples
     --------

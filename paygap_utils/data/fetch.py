@@ -1,13 +1,10 @@
 """Getting the data files onto this computer: one pooch fetcher made from the manifest.
 
-``PAYGAP_DATA_DIR`` moves the data folder (downloads and the cleaned table's cache; by
-default ``pooch.os_cache("paygap")``). ``PAYGAP_DATA_URL`` names a mirror serving every file
-under its published name (e.g. a venue laptop running ``python -m http.server``); its files
-are still checked against their sha256. pooch downloads into a temporary file, retries,
-checks and moves it into place, and never replaces a file (``allow_updates=False``). Added
-here: a download longer than the manifest says is cut off, a silent server fails within a
-minute, a lock keeps two kernels from downloading one file, and every failure ends in one
-message that says what to do.
+pooch downloads into a temporary file, retries, checks the sha256 and moves the file into
+place, in the folder ``$PAYGAP_DATA_DIR`` names, from the mirror ``$PAYGAP_DATA_URL`` names
+if set (README.md). Added here: a download longer than the manifest says is cut off, a
+silent server fails within a minute, a lock keeps two kernels from downloading one file,
+nothing the library did not write is replaced, and every failure says what to do.
 """
 
 from __future__ import annotations

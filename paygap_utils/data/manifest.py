@@ -1,11 +1,9 @@
 """The data manifest: which files make up the data set, where they come from, their checksums.
 
-``data_manifest.json`` at the repository root (inside the package in a wheel) is the one
-source of truth for the data: each reporting year's file name, pinned and official URLs,
-sha256, size, rows, layout, as-of date, deadline and notes, and the years the data lacks.
-Everything else (the fetcher, ``postBuild``, the docs' tables, the tests) reads it through
-:func:`read_manifest`, as plain records. Its JSON Schema (:data:`SCHEMA_PATH`) is checked
-where it is written: by ``python -m paygap_utils.organisers refresh`` and by the tests.
+``data_manifest.json`` (at the repository root, or inside the package in a wheel) is the
+one source of truth for the data; the fetcher, ``postBuild``, the docs' tables and the
+tests read it through :func:`read_manifest`, as plain records. Its JSON Schema
+(:data:`SCHEMA_PATH`) is checked where it is written: by ``refresh`` and by the tests.
 """
 
 from __future__ import annotations

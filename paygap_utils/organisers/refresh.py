@@ -1,14 +1,10 @@
 """Re-pinning the data for organisers: download the current files and write a new manifest.
 
-The official downloads are regenerated every hour, so their checksums go stale.
-``python -m paygap_utils.organisers refresh`` downloads every year's current file (and
-the years the data lacks), records its sha256, size, rows, layout and as-of date, and
-writes an updated manifest; changed files must be published somewhere immutable
-(``--publish-url``) before it is committed. Every file is downloaded into a temporary
-folder inside ``--dest`` and read as a Gender Pay Gap CSV there; only when every year
-has passed are the files moved into ``--dest``, so a failure leaves ``--dest`` and the
-manifest as they were, and a file there is replaced only if it is a copy of the data.
-This is where the manifest is validated (:func:`check_manifest`).
+The official downloads are regenerated hourly, so their checksums go stale. ``python -m
+paygap_utils.organisers refresh`` downloads every year (and the years the data lacks) into
+a temporary folder inside ``--dest``, checks each is a Gender Pay Gap CSV, and only then
+moves them into ``--dest`` (never over a file that is not a copy of the data) and returns
+the updated manifest, validated here (:func:`check_manifest`) before it is written.
 """
 
 from __future__ import annotations
@@ -190,12 +186,11 @@ def refresh_manifest(
     # The years the data lacks are tried too; their facts are measured once downloaded.
     gaps = []
     for gap in manifest.missing:
-        year = parse_year(gap["year"])
+        year, deadline = parse_year(gap["year"]), date.fromisoformat(gap["deadline"])
         url, name = (
             manifest.official_url(year),
             f"UK Gender Pay Gap Data - {year} to {year + 1}.csv",
         )
-        deadline = date.fromisoformat(gap["deadline"])
         gaps.append(DataFile(year, name, url, url, **_UNMEASURED, deadline=deadline, notes=_ADDED))
     files: list[DataFile] = []
     changes: list[str] = []
@@ -233,8 +228,9 @@ def refresh_manifest(
         raise
     except OSError as exc:
         raise folder_error(dest, exc, "Refreshing the data") from None
-    have = {f.year for f in files}
-    missing = tuple(g for g in manifest.missing if parse_year(g["year"]) not in have)
+    missing = tuple(
+        g for g in manifest.missing if parse_year(g["year"]) not in {f.year for f in files}
+    )
     updated = replace(manifest, files=tuple(sorted(files, key=lambda f: f.year)), missing=missing)
     check_manifest(updated.to_json(), source="the refreshed manifest")
     return updated, changes

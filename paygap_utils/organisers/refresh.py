@@ -40,6 +40,7 @@ __all__ = ["MAX_FILE_BYTES", "file_facts", "check_manifest", "refresh_manifest",
 #: a server that does not stop.
 MAX_FILE_BYTES = 200 * 2**20
 _RESTORE = "Restore it with `git checkout data_manifest.json`, or run refresh again."
+_NAME = "UK Gender Pay Gap Data"  # the service's file name, before " - 2017 to 2018.csv"
 _UNMEASURED = {"sha256": "", "size": 0, "rows": 0, "layout": "", "as_of": ""}
 _ADDED = (
     "Added by `python -m paygap_utils.organisers refresh` from the service's download; its file "
@@ -187,10 +188,7 @@ def refresh_manifest(
     gaps = []
     for gap in manifest.missing:
         year, deadline = parse_year(gap["year"]), date.fromisoformat(gap["deadline"])
-        url, name = (
-            manifest.official_url(year),
-            f"UK Gender Pay Gap Data - {year} to {year + 1}.csv",
-        )
+        url, name = manifest.official_url(year), f"{_NAME} - {year} to {year + 1}.csv"
         gaps.append(DataFile(year, name, url, url, **_UNMEASURED, deadline=deadline, notes=_ADDED))
     files: list[DataFile] = []
     changes: list[str] = []
@@ -228,9 +226,8 @@ def refresh_manifest(
         raise
     except OSError as exc:
         raise folder_error(dest, exc, "Refreshing the data") from None
-    missing = tuple(
-        g for g in manifest.missing if parse_year(g["year"]) not in {f.year for f in files}
-    )
+    have = {f.year for f in files}
+    missing = tuple(g for g in manifest.missing if parse_year(g["year"]) not in have)
     updated = replace(manifest, files=tuple(sorted(files, key=lambda f: f.year)), missing=missing)
     check_manifest(updated.to_json(), source="the refreshed manifest")
     return updated, changes

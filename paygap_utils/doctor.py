@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
@@ -9,14 +10,19 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from .data import fetch as fetching
 from .data.cache import cache_path
-from .data.fetch import DATA_DIR_ENV, DATA_URL_ENV, TIMEOUT, data_dir, file_url, mirror_url, verify
 from .data.manifest import read_manifest
 from .errors import SettingsError
 
 __all__ = ["doctor", "report"]
 
 _PACKAGES = ("paygap-utils", "pandas", "numpy", "pyarrow", "pooch", "requests", "matplotlib")
+_STATES = {
+    "ok": "ok, checksum verified",
+    "missing": "not downloaded",
+    "damaged": "NOT the pinned copy",
+}
 
 
 def _version(package: str) -> str:
@@ -26,43 +32,33 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def _gib(n_bytes: float) -> str:
-    return f"{n_bytes / 2**30:.1f} GiB"
-
-
 def _memory() -> str:
     """Available and total memory, and the container's limit where there is one (Binder)."""
     try:
         info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
-        kib = {key: int(info[key].split()[0]) * 1024 for key in ("MemAvailable", "MemTotal")}
-        parts = [f"{_gib(kib['MemAvailable'])} available of {_gib(kib['MemTotal'])}"]
+        free, total = (int(info[key].split()[0]) / 2**20 for key in ("MemAvailable", "MemTotal"))
+        text = f"{free:.1f} GiB available of {total:.1f} GiB"
     except (OSError, KeyError, ValueError):
-        parts = ["unknown"]
+        text = "unknown"
     for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        try:
+        with contextlib.suppress(OSError):
             limit = Path(limit_file).read_text().strip()
-        except OSError:
-            continue
-        if limit.isdigit() and int(limit) < 2**60:
-            parts.append(f"container limit {_gib(int(limit))}")
-        break
-    return ", ".join(parts)
+            if limit.isdigit() and int(limit) < 2**60:
+                text += f", container limit {int(limit) / 2**30:.1f} GiB"
+            break
+    return text
 
 
 def _probe(url: str) -> str:
     """Ask the server for ``url``'s headers, and say in words how that went."""
     import requests
 
-    from .data.fetch import _problem, _server_text
-
     try:
-        answer = requests.head(url, timeout=TIMEOUT, allow_redirects=True)
+        answer = requests.head(url, timeout=fetching.TIMEOUT, allow_redirects=True)
+        answer.raise_for_status()
     except requests.exceptions.RequestException as exc:
-        return f"NOT reachable ({_problem(exc)})"
-    if answer.ok:
-        return f"reachable (HTTP {answer.status_code})"
-    reason = _server_text(answer.reason, 80)
-    return f"NOT reachable (the server answered {answer.status_code} {reason})"
+        return f"NOT reachable ({fetching._problem(exc)})"
+    return f"reachable (HTTP {answer.status_code})"
 
 
 def report(check_network: bool = True) -> list[str]:
@@ -85,8 +81,8 @@ def report(check_network: bool = True) -> list[str]:
     >>> lines[0].startswith("paygap_utils doctor")
     True
     """
-    manifest, folder = read_manifest(), data_dir()
-    source = f"${DATA_DIR_ENV}" if os.environ.get(DATA_DIR_ENV) else "default"
+    manifest, folder = read_manifest(), fetching.data_dir()
+    source = f"${fetching.DATA_DIR_ENV}" if os.environ.get(fetching.DATA_DIR_ENV) else "default"
     lines = [
         "paygap_utils doctor",
         f"  python        {sys.version.split()[0]} ({platform.platform()})",
@@ -95,24 +91,19 @@ def report(check_network: bool = True) -> list[str]:
         f"  data folder   {folder} ({source})",
     ]
     existing = next(p for p in (folder, *folder.parents) if p.exists())
-    lines.append(f"  free space    {_gib(shutil.disk_usage(existing).free)}")
+    lines.append(f"  free space    {shutil.disk_usage(existing).free / 2**30:.1f} GiB")
     try:
-        mirror = mirror_url()
+        mirror = fetching.mirror_url()
     except SettingsError as exc:
         lines.append(f"  mirror        UNUSABLE: {exc}")
         check_network = False
     else:
-        lines.append(f"  mirror        {mirror or f'none (${DATA_URL_ENV} not set)'}")
+        lines.append(f"  mirror        {mirror or f'none (${fetching.DATA_URL_ENV} not set)'}")
     if check_network:
-        first = file_url(manifest.files[0])
+        first = fetching.file_url(manifest.files[0])
         lines += [f"  first URL     {first}", f"                {_probe(first)}"]
-    statuses = verify(manifest=manifest)
-    states = {
-        "ok": "ok, checksum verified",
-        "missing": "not downloaded",
-        "damaged": "NOT the pinned copy",
-    }
-    lines += ["  files", *(f"    {s.entry.label}  {states[s.status]}" for s in statuses)]
+    statuses = fetching.verify(manifest=manifest)
+    lines += ["  files", *(f"    {s.entry.label}  {_STATES[s.status]}" for s in statuses)]
     cached = cache_path(folder, manifest) is not None
     lines.append(
         f"  clean table   {'cached' if cached else 'not built yet (first load() builds it)'}"

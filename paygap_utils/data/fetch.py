@@ -1,27 +1,17 @@
 """Getting the data files onto this computer: one pooch fetcher made from the manifest.
 
-``PAYGAP_DATA_DIR``
-    The data folder: the downloaded files and the cleaned table's cache. By default the
-    system's cache folder (``pooch.os_cache("paygap")``, ``~/.cache/paygap`` on Linux).
-``PAYGAP_DATA_URL``
-    A mirror serving every file under its published name, e.g. a venue laptop running
-    ``python -m http.server``: each file is downloaded from there instead of its pinned URL,
-    and still checked against its sha256.
-
-pooch downloads each file into a temporary file beside it, checks its sha256 against the
-manifest and only then moves it into place; it retries what failed, and never replaces a
-file already there (``allow_updates=False``). This module adds what the users of a
-hackathon need: a download stops once it is longer than the manifest says (an endless
-answer cannot fill the disk), a server that goes silent fails within a minute, the data
-folder's lock (``filelock``, which does not follow links) keeps two kernels from downloading
-the same file at once, and every failure ends in one message that says what to do.
+pooch downloads into a temporary file, retries, checks the sha256 and moves the file into
+place, in the folder ``$PAYGAP_DATA_DIR`` names, from the mirror ``$PAYGAP_DATA_URL`` names
+if set (README.md). Added here: a download longer than the manifest says is cut off, a
+silent server fails within a minute, a lock keeps two kernels from downloading one file,
+nothing the library did not write is replaced, and every failure says what to do.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
+import io
 import logging
 import os
 import re
@@ -55,27 +45,20 @@ DATA_URL_ENV = "PAYGAP_DATA_URL"
 #: more after a failure (waiting 1 s, then 2 s), so a silent server fails within a minute.
 TIMEOUT = (10.0, 15.0)
 _RETRIES = 2
-#: The data folder's lock: a name no other program uses, opened without following links.
-_LOCK = ".paygap_utils.lock"
+_LOCK = ".paygap_utils.lock"  # a name no other program uses
 _LOCK_WAIT = 600.0
-_REFRESH = "`python -m paygap_utils.organisers refresh`"
-
+_FETCH = "`python -m paygap_utils fetch`"
+#: Terminal escape sequences (colours, window titles) and other control characters.
+_CONTROL = re.compile(
+    r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?)?|[\x00-\x1f\x7f-\x9f]"
+)
 _logger = logging.getLogger("paygap_utils")
 
 
 def data_dir(data_home: str | Path | None = None) -> Path:
-    """Return the folder that holds the downloaded files and the cleaned table's cache.
+    """Return the data folder: ``data_home``, else ``$PAYGAP_DATA_DIR``, else the system's.
 
-    Parameters
-    ----------
-    data_home : str or Path, optional
-        An explicit folder, which wins over ``$PAYGAP_DATA_DIR``.
-
-    Returns
-    -------
-    pathlib.Path
-        ``data_home``, else ``$PAYGAP_DATA_DIR``, else the system's cache folder for
-        ``paygap``. It may not exist yet.
+    The folder holds the downloaded files and the cleaned table's cache; it may not exist yet.
 
     Examples
     --------
@@ -106,15 +89,13 @@ def mirror_url() -> str | None:
     True
     """
     base = os.environ.get(DATA_URL_ENV, "").strip()
-    if not base:
-        return None
-    if not re.match(r"https?://[^/@\s]+", base):
+    if base and not re.match(r"https?://[^/@\s]+", base):
         raise SettingsError(
             f"${DATA_URL_ENV} is {base[:200]!r}, which is not an http(s) address. Set it to "
             f"the mirror's address, e.g. http://192.168.1.10:8000/, or unset {DATA_URL_ENV} "
             "to download from the internet."
         )
-    return base.rstrip("/") + "/"
+    return base.rstrip("/") + "/" if base else None
 
 
 def file_url(entry: DataFile) -> str:
@@ -132,67 +113,65 @@ def file_url(entry: DataFile) -> str:
 
 
 def sha256(path: str | Path) -> str:
-    """Return the sha256 of the file at ``path``."""
+    """Return the sha256 of the file at ``path`` (:func:`pooch.file_hash`)."""
     import pooch
 
     return pooch.file_hash(str(path))
 
 
 def _verified(path: Path, entry: DataFile) -> bool:
-    try:
+    with contextlib.suppress(OSError):
         return path.is_file() and sha256(path) == entry.sha256
-    except OSError:
-        return False
+    return False
 
 
 # --- the download, and its failures as instructions -------------------------------------
 
 
-def _server_text(text: object, limit: int = 200) -> str:
-    """Text a server chose (a reason phrase, an address), without escapes or control characters."""
-    cleaned = _CONTROL.sub(" ", str(text))
-    cleaned = " ".join(cleaned.split())
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
+def _clean(text: object, limit: int = 200) -> str:
+    """Text a server chose (a reason phrase, an address), without escapes, cut short."""
+    text = " ".join(_CONTROL.sub(" ", str(text)).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-#: Terminal escape sequences (colours, window titles) and other control characters.
-_CONTROL = re.compile(
-    r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?)?|[\x00-\x1f\x7f-\x9f]"
-)
+class _Capped(io.FileIO):
+    """The file pooch's downloader writes into: it refuses to grow past ``cap`` bytes."""
 
+    cap = 0
 
-class _Capped:
-    """The file pooch's downloader writes into: it hashes, keeps the start, stops past the size."""
-
-    def __init__(self, file, entry: DataFile, url: str):
-        self.file, self.entry, self.url = file, entry, url
-        self.size, self.start, self.digest = 0, b"", hashlib.sha256()
-
-    def write(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        if self.size > self.entry.size:
+    def write(self, chunk: bytes) -> int:
+        if self.tell() + len(chunk) > self.cap:
             # Not a ValueError or a requests error, so pooch does not try again.
-            raise ChecksumMismatchError(
-                _differs(self, f"it is longer than the pinned copy's {self.entry.size:,} bytes")
-            )
-        self.start += chunk[: max(0, 512 - len(self.start))]
-        self.digest.update(chunk)
-        self.file.write(chunk)
-
-    def flush(self) -> None:
-        self.file.flush()
+            raise ChecksumMismatchError(f"it is longer than the pinned copy's {self.cap:,} bytes")
+        return super().write(chunk)
 
 
-def _differs(received: _Capped, how: str) -> str:
-    entry, url = received.entry, _server_text(received.url, 500)
-    if received.start.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<!doctype", b"<html")):
-        return (
+def _download(url: str, output: str | Path, entry: DataFile, progressbar: bool) -> None:
+    """Download ``url`` into ``output`` with pooch's HTTP downloader; ``entry`` must match."""
+    import pooch
+
+    download = pooch.HTTPDownloader(progressbar=progressbar, timeout=TIMEOUT, chunk_size=2**16)
+    how = ""
+    with _Capped(output, "wb") as file:
+        file.cap = entry.size
+        try:
+            download(url, file, None)
+        except ChecksumMismatchError as exc:
+            how = str(exc)
+    if not how and entry.sha256 and (digest := sha256(output)) != entry.sha256:
+        how = f"its sha256 is {digest}, the pin's {entry.sha256}"
+    if not how:
+        return
+    with open(output, "rb") as file:
+        start = file.read(512).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    url = _clean(url, 500)
+    if start.startswith((b"<!doctype", b"<html")):
+        raise ChecksumMismatchError(
             f"{url} sent a web page, not the {entry.label} CSV file (a Wi-Fi sign-in page or an "
             "error page). Nothing was kept. Open that address in a browser, sign in to the Wi-Fi "
-            "if it asks, and run `python -m paygap_utils fetch` again."
+            f"if it asks, and run {_FETCH} again."
         )
-    base = mirror_url()
-    if base:
+    if base := mirror_url():
         advice = (
             f"The mirror in ${DATA_URL_ENV} ({base}) serves another copy of '{entry.file_name}': "
             f"ask the organiser for a mirror of the pinned files, or unset {DATA_URL_ENV} to "
@@ -201,101 +180,47 @@ def _differs(received: _Capped, how: str) -> str:
     else:
         advice = (
             "The pinned URL now serves other bytes. Organisers: re-pin the data with "
-            f"{_REFRESH} (docs/organisers.md); everyone else: ask for a mirror of the pinned "
-            f"files and set {DATA_URL_ENV} to it."
+            "`python -m paygap_utils.organisers refresh` (docs/organisers.md); everyone else: "
+            f"ask for a mirror of the pinned files and set {DATA_URL_ENV} to it."
         )
-    return (
+    raise ChecksumMismatchError(
         f"The {entry.label} file that {url} serves differs from the pinned copy in "
         f"data_manifest.json: {how}. Nothing was kept. {advice}"
     )
-
-
-def _download(url: str, output: str | Path, entry: DataFile, progressbar: bool) -> None:
-    """Download ``url`` into ``output`` through pooch's HTTP downloader; ``entry`` must match."""
-    import pooch
-
-    downloader = pooch.HTTPDownloader(progressbar=progressbar, timeout=TIMEOUT, chunk_size=2**16)
-    with open(output, "wb") as file:
-        received = _Capped(file, entry, url)
-        downloader(url, received, None)
-    if entry.sha256 and received.digest.hexdigest() != entry.sha256:
-        how = f"its sha256 is {received.digest.hexdigest()}, the pin's {entry.sha256}"
-        raise ChecksumMismatchError(_differs(received, how))
 
 
 def _problem(exc: Exception) -> str:
     """What went wrong in a request, in plain words."""
     import requests
 
-    response = getattr(exc, "response", None)
-    if response is not None:
-        return f"the server answered {response.status_code} {_server_text(response.reason, 80)}"
+    if (response := getattr(exc, "response", None)) is not None:
+        return f"the server answered {response.status_code} {_clean(response.reason, 80)}"
     if isinstance(exc, requests.exceptions.InvalidSchema | requests.exceptions.InvalidURL):
-        return f"it redirected to an address that is not http(s) ({_server_text(exc)})"
+        return f"it redirected to an address that is not http(s) ({_clean(exc)})"
     if isinstance(exc, requests.exceptions.Timeout):
         return f"the server did not answer within {TIMEOUT[1]:g} s, three times"
     if isinstance(exc, requests.exceptions.ConnectionError):
         return "there is no connection to the server"
-    return _server_text(exc)
+    return _clean(exc)
 
 
 def _failed(entry: DataFile, url: str, exc: Exception) -> DownloadError:
     """A requests error as an instruction that names the URL and what to do."""
-    base = mirror_url()
-    if base:
+    if base := mirror_url():
         advice = (
             f"Check that the mirror in ${DATA_URL_ENV} ({base}) is running and serves "
             f"'{entry.file_name}', or unset {DATA_URL_ENV} to use the internet."
         )
     else:
         advice = (
-            "Connect to the internet and run `python -m paygap_utils fetch` once (the files are "
-            "then kept for offline use), or ask the organiser for the venue mirror and set "
+            f"Connect to the internet and run {_FETCH} once (the files are then kept for "
+            "offline use), or ask the organiser for the venue mirror and set "
             f"{DATA_URL_ENV} to its address."
         )
     return DownloadError(
-        f"Could not download the {entry.label} data from {_server_text(url, 500)}: "
+        f"Could not download the {entry.label} data from {_clean(url, 500)}: "
         f"{_problem(exc)}. {advice}"
     )
-
-
-def _fetcher(manifest: Manifest, folder: Path):
-    """The pooch fetcher of every file in ``manifest``: checksums, URLs (a mirror's if set)."""
-    import pooch
-
-    return pooch.create(
-        folder,
-        base_url="",
-        registry={f.file_name: f"sha256:{f.sha256}" for f in manifest.files},
-        urls={f.file_name: file_url(f) for f in manifest.files},
-        retry_if_failed=_RETRIES,
-        allow_updates=False,  # pooch never replaces a file that is there
-    )
-
-
-def _fetch_file(fetcher, entry: DataFile, progressbar: bool) -> Path:
-    """Download ``entry`` through ``fetcher``; the caller holds the lock."""
-    import requests
-
-    path = fetcher.abspath / entry.file_name
-    if path.exists() or path.is_symlink():
-        raise ChecksumMismatchError(
-            f"{path} is there but is not the pinned copy of the {entry.label} data (its sha256 "
-            "differs), and this library never replaces a file it cannot tell is its own. If it "
-            "is yours, move it elsewhere; if it is a damaged download, delete it. Then run "
-            "`python -m paygap_utils fetch` again."
-        )
-    url = fetcher.get_url(entry.file_name)
-    try:
-        fetcher.fetch(
-            entry.file_name,
-            downloader=lambda url, output, _: _download(url, output, entry, progressbar),
-        )
-    except requests.exceptions.RequestException as exc:
-        raise _failed(entry, url, exc) from None
-    except OSError as exc:
-        raise folder_error(path.parent, exc, f"Downloading the {entry.label} data") from None
-    return path
 
 
 def fetch(
@@ -310,13 +235,12 @@ def fetch(
     Parameters
     ----------
     years : int, str or list of them, optional
-        Reporting years (any spelling :func:`~paygap_utils.data.manifest.parse_year`
-        accepts); all years by default.
+        Reporting years in any spelling :func:`~paygap_utils.data.manifest.parse_year`
+        accepts; all by default.
     progressbar : bool
         Show a progress bar while downloading.
     data_home : str or Path, optional
-        Data folder; by default ``$PAYGAP_DATA_DIR`` or the system cache folder
-        (:func:`data_dir`).
+        Data folder; by default :func:`data_dir`'s.
     manifest : Manifest, optional
         The files to fetch; the installed ``data_manifest.json`` by default.
 
@@ -329,13 +253,9 @@ def fetch(
     ------
     YearError
         (a ``ValueError``) for a year that is not in the manifest.
-    DownloadError
-        When a file is not there and cannot be downloaded.
-    ChecksumMismatchError
-        When a downloaded file differs from the pinned copy, or a file of the same name
-        that is not the pinned copy is in the way.
-    DataFolderError
-        When the data folder cannot be written (read-only, disk full).
+    DownloadError, ChecksumMismatchError, DataFolderError
+        When a file cannot be downloaded, differs from the pinned copy (or another file
+        of its name is in the way), or cannot be written (read-only folder, full disk).
 
     Examples
     --------
@@ -345,25 +265,54 @@ def fetch(
     'UK Gender Pay Gap Data - 2019 to 2020.csv'
     """
     manifest = manifest or read_manifest()
-    entries = manifest.select(years)
-    folder = data_dir(data_home)
+    entries, folder = manifest.select(years), data_dir(data_home)
+    paths = {entry.year: folder / entry.file_name for entry in entries}
     # Checking needs no lock: a file is only ever moved into place whole and verified.
-    todo = [e for e in entries if not _verified(folder / e.file_name, e)]
-    if todo:
-        import pooch
+    todo = [e for e in entries if not _verified(paths[e.year], e)]
+    if not todo:
+        return paths
+    import pooch
 
-        fetcher, log = _fetcher(manifest, folder), pooch.get_logger()
-        level = log.level
-        # The progress bar and the messages here say what pooch's log lines would say again.
-        log.setLevel("WARNING")
-        try:
-            with data_lock(folder, "Downloading " + ", ".join(e.label for e in todo)):
-                for entry in todo:
-                    if not _verified(folder / entry.file_name, entry):  # another process's
-                        _fetch_file(fetcher, entry, progressbar)
-        finally:
-            log.setLevel(level)
-    return {entry.year: folder / entry.file_name for entry in entries}
+    fetcher = pooch.create(
+        folder,
+        base_url="",
+        registry={f.file_name: f"sha256:{f.sha256}" for f in manifest.files},
+        urls={f.file_name: file_url(f) for f in manifest.files},
+        retry_if_failed=_RETRIES,
+        allow_updates=False,
+    )
+    log, level = pooch.get_logger(), pooch.get_logger().level
+    log.setLevel("WARNING")  # the progress bar and the errors here say what its lines would
+    try:
+        with data_lock(folder, "Downloading " + ", ".join(e.label for e in todo)):
+            for entry in todo:
+                if not _verified(paths[entry.year], entry):  # another process's download
+                    _fetch_one(fetcher, entry, paths[entry.year], progressbar)
+    finally:
+        log.setLevel(level)
+    return paths
+
+
+def _fetch_one(fetcher, entry: DataFile, path: Path, progressbar: bool) -> None:
+    """Download ``entry`` through ``fetcher`` into ``path``; the caller holds the lock."""
+    import requests
+
+    if os.path.lexists(path):
+        raise ChecksumMismatchError(
+            f"{path} is there but is not the pinned copy of the {entry.label} data (its sha256 "
+            "differs), and this library never replaces a file it cannot tell is its own. If it "
+            "is yours, move it elsewhere; if it is a damaged download, delete it. Then run "
+            f"{_FETCH} again."
+        )
+    url = fetcher.get_url(entry.file_name)
+    try:
+        fetcher.fetch(
+            entry.file_name, downloader=lambda url, out, _: _download(url, out, entry, progressbar)
+        )
+    except requests.exceptions.RequestException as exc:
+        raise _failed(entry, url, exc) from None
+    except OSError as exc:
+        raise folder_error(path.parent, exc, f"Downloading the {entry.label} data") from None
 
 
 # --- the data folder ----------------------------------------------------------------------
@@ -393,6 +342,11 @@ def folder_error(folder: Path, exc: OSError, doing: str) -> DataFolderError:
             f"({exc.strerror}). Set {DATA_DIR_ENV} to a folder you can write to (e.g. "
             f"export {DATA_DIR_ENV}=~/paygap-data) and run the command again."
         )
+    if exc.errno == errno.ELOOP:
+        return DataFolderError(
+            f"{exc.filename} is a symbolic link, which the library does not write through. "
+            "Remove the link and run the command again."
+        )
     return DataFolderError(
         f"{doing} could not write in the data folder {folder}: {exc.strerror or exc}. Check "
         f"the folder, or set {DATA_DIR_ENV} to another one, and run the command again."
@@ -403,14 +357,9 @@ def folder_error(folder: Path, exc: OSError, doing: str) -> DataFolderError:
 def data_lock(folder: Path, doing: str) -> Iterator[Path]:
     """Hold the data folder's lock (creating the folder), so that one process writes at a time.
 
-    The lock is a file of the library's own, ``.paygap_utils.lock``, that filelock opens
-    without following links; the operating system releases it when its holder dies.
-
-    Raises
-    ------
-    DataFolderError
-        When the folder cannot be written, or another process holds the lock for ten
-        minutes.
+    The lock is the library's own file ``.paygap_utils.lock``, opened by filelock without
+    following links and released by the system when its holder dies. A folder that cannot
+    be written, or a lock held for ten minutes, raises :class:`DataFolderError`.
 
     Examples
     --------
@@ -438,11 +387,6 @@ def data_lock(folder: Path, doing: str) -> Iterator[Path]:
             "restart its kernel, and run the command again."
         ) from None
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise DataFolderError(
-                f"{folder / _LOCK} is a symbolic link, which the library does not write through. "
-                "Remove the link and run the command again."
-            ) from None
         raise folder_error(folder, exc, doing) from None
     try:
         yield folder
@@ -450,23 +394,16 @@ def data_lock(folder: Path, doing: str) -> Iterator[Path]:
         lock.release()
 
 
-# --- checking what is there, and what the sources serve -------------------------------------
-
-#: What :func:`verify` found for a file (see :class:`FileStatus`).
-_State = Literal["ok", "missing", "damaged"]
+# --- checking what is there ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class FileStatus:
-    """The state of one data file.
-
-    ``status`` is ``"ok"``, ``"missing"`` or ``"damaged"`` (not the pinned copy);
-    ``message`` says what to do.
-    """
+    """One data file's state: ``"ok"``, ``"missing"`` or ``"damaged"``, and what to do."""
 
     entry: DataFile
     path: Path
-    status: _State
+    status: Literal["ok", "missing", "damaged"]
     message: str = ""
 
 
@@ -477,20 +414,8 @@ def verify(
 
     Nothing is written, so this works in a read-only data folder.
 
-    Parameters
-    ----------
-    years : int, str or list of them, optional
-        Reporting years to check; all by default.
-    data_home : str or Path, optional
-        Data folder; see :func:`fetch`.
-    manifest : Manifest, optional
-        The installed ``data_manifest.json`` by default.
-
-    Returns
-    -------
-    list of FileStatus
-        One per year, oldest first; ``status`` is ``"ok"``, ``"missing"`` or
-        ``"damaged"`` and ``message`` says what to do about it.
+    ``years``, ``data_home`` and ``manifest`` are as for :func:`fetch`. Returns one
+    :class:`FileStatus` per year, oldest first.
 
     Examples
     --------
@@ -500,12 +425,11 @@ def verify(
     ['ok']
     """
     manifest = manifest or read_manifest()
-    folder = data_dir(data_home)
     statuses = []
     for entry in manifest.select(years):
-        path = folder / entry.file_name
+        path = data_dir(data_home) / entry.file_name
         if not path.is_file():
-            message = f"{entry.label} is not downloaded: run `python -m paygap_utils fetch`."
+            message = f"{entry.label} is not downloaded: run {_FETCH}."
             statuses.append(FileStatus(entry, path, "missing", message))
         elif _verified(path, entry):
             statuses.append(FileStatus(entry, path, "ok"))

@@ -1,15 +1,9 @@
-"""The data manifest: which files make up the data set, where they come from, and their checksums.
+"""The data manifest: which files make up the data set, where they come from, their checksums.
 
-``data_manifest.json`` at the repository root is the one source of truth for the data:
-each reporting year's file name, pinned URL, official URL, sha256, size, rows, layout,
-as-of date, reporting deadline and notes, and the years the data lacks. Everything else
-(the fetcher, ``postBuild``, the docs' tables, the tests) reads it through
-:func:`read_manifest`. Wheels carry the same file inside the package; a checkout reads it
-from the repository root.
-
-The manifest is checked against its JSON Schema (:data:`SCHEMA_PATH`) where it is written,
-by ``python -m paygap_utils.organisers refresh``, and by the tests; here it is only read,
-as plain records.
+``data_manifest.json`` (at the repository root, or inside the package in a wheel) is the
+one source of truth for the data; the fetcher, ``postBuild``, the docs' tables and the
+tests read it through :func:`read_manifest`, as plain records. Its JSON Schema
+(:data:`SCHEMA_PATH`) is checked where it is written: by ``refresh`` and by the tests.
 """
 
 from __future__ import annotations
@@ -18,9 +12,8 @@ import json
 import numbers
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -59,26 +52,14 @@ _RESTORE = (
 class DataFile:
     """One published file: a reporting year of the Gender Pay Gap Service data.
 
-    Attributes
-    ----------
-    year : int
-        First calendar year of the reporting year (2017 for 2017-18).
-    file_name : str
-        The name the service gives the download; also the name in the data folder.
-    url : str
-        Immutable download URL whose bytes match ``sha256``.
-    source_url : str
-        The official download address (its file is regenerated hourly).
-    sha256, size, rows, layout, as_of
-        Checksum, bytes, data rows, column layout (a key of
-        :data:`paygap_utils.data.schema.LAYOUTS`) and the latest submission date in the
-        file (YYYY-MM-DD).
-    deadline : datetime.date
-        The last day private and voluntary employers could report: 4 April of the
-        following year (public bodies: 30 March), except 2020-21, extended to 5 October
-        2021 for COVID-19.
-    notes : str
-        The file's quirks, in words.
+    ``year`` is the first calendar year (2017 for 2017-18); ``file_name`` the service's
+    name for the download, also its name in the data folder; ``url`` an immutable copy
+    whose bytes match ``sha256`` and ``size``; ``source_url`` the official download
+    (regenerated hourly); ``rows`` data rows; ``layout`` a key of
+    :data:`paygap_utils.data.schema.LAYOUTS`; ``as_of`` the latest submission date in the
+    file; ``deadline`` the last day private employers could report (4 April of the
+    following year, 5 October 2021 for 2020-21, extended for COVID-19); ``notes`` the
+    file's quirks, in words.
 
     Examples
     --------
@@ -107,11 +88,7 @@ class DataFile:
 
     @property
     def days_after_deadline(self) -> int:
-        """How long after the deadline the copy was made (its ``as_of``), in days.
-
-        Late filings keep arriving for years, so a copy made soon after the
-        deadline has fewer rows and fewer late filings than one made later.
-        """
+        """Days from the deadline to ``as_of`` (an early copy lacks the late filings)."""
         return (date.fromisoformat(self.as_of) - self.deadline) // timedelta(days=1)
 
     def to_json(self) -> dict[str, Any]:
@@ -123,10 +100,8 @@ class DataFile:
 class Manifest:
     """The whole data set: its description, source page, licence and one :class:`DataFile` per year.
 
-    ``source`` is the official page the files are downloaded from, and
-    ``source_url_template`` the official download of one year (see :meth:`official_url`).
-    ``missing`` lists the reporting years in the span of ``files`` that the data set
-    lacks, each as ``{"year": "2023-24", "deadline": "2024-04-04", "notes": "why"}``.
+    ``source_url_template`` is the official download of one year (:meth:`official_url`);
+    ``missing`` lists the years the data lacks, as ``{"year", "deadline", "notes"}``.
     """
 
     name: str
@@ -155,10 +130,7 @@ class Manifest:
         return {parse_year(gap["year"]): gap["notes"] for gap in self.missing}
 
     def official_url(self, year: YearLike) -> str:
-        """Return the service's own download of one reporting year (``source_url_template``).
-
-        Its file is regenerated every hour, so it is where ``refresh`` downloads a year
-        from, never a pinned ``url``.
+        """Return the service's own download of a year, regenerated hourly (what ``refresh`` reads).
 
         Examples
         --------
@@ -171,11 +143,14 @@ class Manifest:
     def file(self, year: YearLike) -> DataFile:
         """Return the entry for ``year`` (any spelling :func:`parse_year` accepts).
 
-        Raises
-        ------
-        YearError
-            (a ``ValueError``) if ``year`` is not a reporting year of the
-            manifest; the message lists the years it has.
+        Any other year raises :class:`~paygap_utils.errors.YearError` (a ``ValueError``)
+        that lists the years there are.
+
+        Examples
+        --------
+        >>> from paygap_utils.data.manifest import read_manifest
+        >>> read_manifest().file("2018/19").file_name
+        'UK Gender Pay Gap Data - 2018 to 2019.csv'
         """
         available = f"Available years: {', '.join(f.label for f in self.files)}."
         try:
@@ -192,17 +167,9 @@ class Manifest:
     def select(self, years: Years = None) -> list[DataFile]:
         """Return the entries for ``years``, oldest first.
 
-        Parameters
-        ----------
-        years : year, list of years, or None
-            One year in any spelling :func:`parse_year` accepts (``numpy``
-            integers too), or any collection of them (list, tuple, set, range,
-            array, Series); ``None`` means every year.
-
-        Raises
-        ------
-        YearError
-            For a value that is not a year of the manifest, or an empty collection.
+        ``years`` is one year in any spelling :func:`parse_year` accepts, any collection of
+        them (list, set, range, array, Series), or ``None`` for every year. A value that is
+        not a year of the manifest, or an empty collection, raises ``YearError``.
 
         Examples
         --------
@@ -225,47 +192,22 @@ class Manifest:
 
     def to_json(self) -> dict[str, Any]:
         """Return the manifest as it is written in ``data_manifest.json``."""
-        return {
-            "$schema": _SCHEMA_REF,
-            "name": self.name,
-            "description": self.description,
-            "source": self.source,
-            "source_url_template": self.source_url_template,
-            "licence": dict(self.licence),
-            "files": [f.to_json() for f in self.files],
-            "missing": [dict(gap) for gap in self.missing],
-        }
+        files, missing = [f.to_json() for f in self.files], [dict(gap) for gap in self.missing]
+        texts = {field.name: getattr(self, field.name) for field in fields(self)}
+        return {"$schema": _SCHEMA_REF, **texts, "files": files, "missing": missing}
 
 
-_YEAR_PATTERNS = (
-    re.compile(r"^(?P<first>\d{4})$"),
-    re.compile(r"^(?P<first>\d{4})\s*[-/]\s*(?P<second>\d{2}|\d{4})$"),
-    re.compile(r"^(?P<first>\d{4})\s+to\s+(?P<second>\d{4})$", re.IGNORECASE),
-)
+_YEAR = re.compile(r"(?P<first>\d{4})((\s*[-/]\s*|\s+to\s+)(?P<second>\d{2}|\d{4}))?", re.I)
 _SPELLINGS = "Write it as 2017, '2017-18', '2017/18' or '2017 to 2018'."
 
 
 def parse_year(year: Any) -> int:
     """Turn any usual spelling of a reporting year into its first calendar year.
 
-    Parameters
-    ----------
-    year : int or str
-        ``2017``, ``"2017"``, ``"2017-18"``, ``"2017/18"``, ``"2017-2018"`` or
-        ``"2017 to 2018"`` all mean the reporting year 2017-18. Any whole-number
-        type works (``numpy.int64(2017)``, a value taken from a DataFrame);
-        floats do not, even ``2017.0``: a year is not a measurement.
-
-    Returns
-    -------
-    int
-        The first calendar year, e.g. ``2017``.
-
-    Raises
-    ------
-    YearError
-        (a ``ValueError``) if ``year`` is not a reporting year in one of those
-        spellings.
+    ``2017``, ``"2017"``, ``"2017-18"``, ``"2017/18"``, ``"2017-2018"`` and ``"2017 to 2018"``
+    all mean 2017-18, and give ``2017``. Any whole-number type works (``numpy.int64``, a
+    value from a DataFrame); floats do not, even ``2017.0``: a year is not a measurement.
+    Anything else raises :class:`~paygap_utils.errors.YearError` (a ``ValueError``).
 
     Examples
     --------
@@ -285,27 +227,17 @@ def parse_year(year: Any) -> int:
         raise YearError(f"{shown} is not a reporting year: it is True or False. {_SPELLINGS}")
     if isinstance(year, numbers.Integral):
         first = int(year)
-    elif isinstance(year, numbers.Number):
-        raise YearError(
-            f"{shown} is not a reporting year: it is a {type(year).__name__}, and a year is a "
-            f"whole number. {_SPELLINGS}"
-        )
-    elif isinstance(year, str):
-        text = year.strip()
-        match = next((m for p in _YEAR_PATTERNS if (m := p.match(text))), None)
-        if match is None:
-            raise YearError(f"{shown} is not a reporting year. {_SPELLINGS}")
-        first = int(match["first"])
-        second = match.groupdict().get("second")
+    elif isinstance(year, str) and (match := _YEAR.fullmatch(year.strip())):
+        first, second = int(match["first"]), match["second"]
         if second is not None and second not in (str(first + 1), str(first + 1)[2:]):
             raise YearError(
                 f"{shown} is not a reporting year: a reporting year runs from one year to "
                 f"the next, e.g. '{first}-{str(first + 1)[2:]}'."
             )
     else:
-        raise YearError(
-            f"{shown} is not a reporting year: it is a {type(year).__name__}. {_SPELLINGS}"
-        )
+        what = "" if isinstance(year, str) else f": it is a {type(year).__name__}"
+        what += ", and a year is a whole number" if isinstance(year, numbers.Number) else ""
+        raise YearError(f"{shown} is not a reporting year{what}. {_SPELLINGS}")
     if not 1000 <= first <= 9998:
         raise YearError(f"{shown} is not a reporting year. Write it as e.g. 2017 or '2017-18'.")
     return first
@@ -324,10 +256,7 @@ def year_label(year: int) -> str:
 
 
 def manifest_path() -> Path:
-    """Return the path of ``data_manifest.json`` this installation uses.
-
-    A wheel carries the manifest inside the package; a checkout (including an
-    editable install) reads the one at the repository root.
+    """Return the ``data_manifest.json`` in use: the package's (a wheel), or the checkout's.
 
     Examples
     --------
@@ -347,43 +276,23 @@ def manifest_path() -> Path:
 
 
 def read_manifest(path: str | Path | None = None) -> Manifest:
-    """Read ``data_manifest.json`` as plain records.
+    """Read ``data_manifest.json`` (by default :func:`manifest_path`'s) as plain records.
 
-    Parameters
-    ----------
-    path : str or Path, optional
-        A manifest file; by default the one this installation ships
-        (:func:`manifest_path`).
-
-    Returns
-    -------
-    Manifest
-
-    Raises
-    ------
-    ManifestError
-        If the file is missing, is not JSON, or lacks a field; the message says how to
-        restore it.
+    A file that is missing, is not JSON or lacks a field raises
+    :class:`~paygap_utils.errors.ManifestError`, saying how to restore it.
 
     Examples
     --------
     >>> from paygap_utils.data.manifest import read_manifest
     >>> manifest = read_manifest()
-    >>> manifest.years[0]
-    2017
-    >>> manifest.file("2018/19").file_name
-    'UK Gender Pay Gap Data - 2018 to 2019.csv'
+    >>> manifest.years[0], manifest.file(2017).rows
+    (2017, 10534)
     """
     path = Path(path) if path is not None else manifest_path()
     try:
-        return _read_cached(str(path.resolve()), path.stat().st_mtime_ns)
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ManifestError(f"Cannot read the data manifest {path}: {exc}. {_RESTORE}") from None
-
-
-@lru_cache(maxsize=8)
-def _read_cached(path: str, mtime_ns: int) -> Manifest:
-    text = Path(path).read_text(encoding="utf-8")
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -391,20 +300,15 @@ def _read_cached(path: str, mtime_ns: int) -> Manifest:
             f"The data manifest {path} is not valid JSON ({exc.msg} at line {exc.lineno}). "
             f"{_RESTORE}"
         ) from None
-    return parse_manifest(raw, source=path)
+    return parse_manifest(raw, source=str(path))
 
 
 def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
     """Turn a manifest already read from JSON into a :class:`Manifest`, oldest year first.
 
-    Only the fields are read; whether they make sense is what the JSON Schema and
-    :func:`paygap_utils.organisers.refresh.check_manifest` check where the manifest is
-    written.
-
-    Raises
-    ------
-    ManifestError
-        If a field is missing or is not what it should be; the message names it.
+    Only the fields are read (a missing or unreadable one raises ``ManifestError``);
+    whether they make sense is checked where the manifest is written
+    (:func:`paygap_utils.organisers.refresh.check_manifest`).
 
     Examples
     --------
@@ -415,28 +319,15 @@ def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
     paygap_utils.errors.ManifestError: data_manifest.json lacks the field 'files'. Restore it ...
     """
     try:
-        files = tuple(
-            sorted(
-                (
-                    DataFile(
-                        **{
-                            **entry,
-                            "year": parse_year(entry["year"]),
-                            "deadline": date.fromisoformat(entry["deadline"]),
-                        }
-                    )
-                    for entry in raw["files"]
-                ),
-                key=lambda f: f.year,
-            )
-        )
+        files = []
+        for entry in raw["files"]:
+            year, deadline = parse_year(entry["year"]), date.fromisoformat(entry["deadline"])
+            files.append(DataFile(**{**entry, "year": year, "deadline": deadline}))
+        texts = ("name", "description", "source", "source_url_template")
         manifest = Manifest(
-            name=raw["name"],
-            description=raw["description"],
-            source=raw["source"],
-            source_url_template=raw["source_url_template"],
+            **{key: raw[key] for key in texts},
             licence=dict(raw["licence"]),
-            files=files,
+            files=tuple(sorted(files, key=lambda f: f.year)),
             missing=tuple(dict(gap) for gap in raw.get("missing", ())),
         )
         manifest.gaps  # noqa: B018 - every missing year must parse too

@@ -1,26 +1,17 @@
 """Re-pinning the data for organisers: download the current files and write a new manifest.
 
-The official downloads are regenerated every hour from the live service, so their
-checksums go stale. ``python -m paygap_utils.organisers refresh`` downloads every year's
-current file (from the service or another base URL), records its sha256, size, rows,
-layout and as-of date, and writes an updated manifest. Entries whose bytes did not change
-keep their pinned URL; changed files must be published somewhere immutable
-(``--publish-url``) before the manifest is committed. The years the data lacks are tried
-too, and added when the service has them.
-
-Every file is downloaded into a temporary folder inside ``--dest`` and read as a Gender
-Pay Gap CSV there; only when every year has passed are the files written into ``--dest``,
-so a failure (an HTML error page, a dropped connection) leaves ``--dest`` and the manifest
-as they were. A file already in ``--dest`` is replaced only if it is a copy of the data
-(the pinned one or the new one). The manifest is checked against its JSON Schema and
-:func:`check_manifest` before it is written: this is where it is validated.
+The official downloads are regenerated hourly, so their checksums go stale. ``python -m
+paygap_utils.organisers refresh`` downloads every year (and the years the data lacks) into
+a temporary folder inside ``--dest``, checks each is a Gender Pay Gap CSV, and only then
+moves them into ``--dest`` (never over a file that is not a copy of the data) and returns
+the updated manifest, validated here (:func:`check_manifest`) before it is written.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
-import shutil
 import tempfile
 from dataclasses import replace
 from datetime import date
@@ -48,22 +39,20 @@ __all__ = ["MAX_FILE_BYTES", "file_facts", "check_manifest", "refresh_manifest",
 #: Where a file's size is not known yet: the largest is about 5 MB, so anything past this is
 #: a server that does not stop.
 MAX_FILE_BYTES = 200 * 2**20
+_RESTORE = "Restore it with `git checkout data_manifest.json`, or run refresh again."
+_NAME = "UK Gender Pay Gap Data"  # the service's file name, before " - 2017 to 2018.csv"
+_UNMEASURED = {"sha256": "", "size": 0, "rows": 0, "layout": "", "as_of": ""}
+_ADDED = (
+    "Added by `python -m paygap_utils.organisers refresh` from the service's download; its file "
+    "is regenerated hourly, so publish this copy (--publish-url) before committing the manifest."
+)
 
 
 def file_facts(path: str | Path) -> dict[str, Any]:
     """Measure one downloaded file: sha256, size, data rows, layout and as-of date.
 
-    Parameters
-    ----------
-    path : str or Path
-        A CSV from the Gender Pay Gap Service.
-
-    Returns
-    -------
-    dict
-        ``sha256``, ``size`` (bytes), ``rows`` (records, not lines: fields span
-        lines), ``layout`` (a key of :data:`paygap_utils.data.schema.LAYOUTS`) and
-        ``as_of`` (latest submission date, YYYY-MM-DD).
+    ``rows`` counts records, not lines (fields span lines); ``layout`` is a key of
+    :data:`paygap_utils.data.schema.LAYOUTS`; ``as_of`` the latest submission date.
 
     Examples
     --------
@@ -87,14 +76,9 @@ def file_facts(path: str | Path) -> dict[str, Any]:
 def check_manifest(raw: Any, source: str = "data_manifest.json") -> None:
     """Check a manifest against its JSON Schema, and what a schema cannot say.
 
-    That is: each reporting year and each file name once, layouts that
-    ``paygap_utils/data/tables/layouts.json`` describes, and no year both present and
-    missing. Needs ``jsonschema`` (the ``test`` and ``submissions`` extras have it).
-
-    Raises
-    ------
-    ManifestError
-        Naming the entry and the field, and how to restore the manifest.
+    That is: each year and file name once, and layouts that ``layouts.json`` describes.
+    Needs ``jsonschema`` (the ``test`` and ``submissions`` extras). A problem raises
+    ``ManifestError``, naming the entry and field and how to restore the manifest.
 
     Examples
     --------
@@ -120,18 +104,17 @@ def check_manifest(raw: Any, source: str = "data_manifest.json") -> None:
     validator = jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
-    restore = "Restore it with `git checkout data_manifest.json`, or run refresh again."
     error = jsonschema.exceptions.best_match(validator.iter_errors(raw))
     if error is not None:
         where = "/".join(map(str, error.absolute_path)) or "the top level"
-        raise ManifestError(f"{source}, at {where}: {error.message[:300]}. {restore}")
+        raise ManifestError(f"{source}, at {where}: {error.message[:300]}. {_RESTORE}")
     seen: set = set()
     for index, entry in enumerate([*raw["files"], *raw.get("missing", [])]):
         where = f"{source}: {'file' if index < len(raw['files']) else 'missing'} {entry['year']}"
         try:
             year = parse_year(entry["year"])
         except ValueError as exc:
-            raise ManifestError(f"{where}: {exc} {restore}") from None
+            raise ManifestError(f"{where}: {exc} {_RESTORE}") from None
         name, layout = entry.get("file_name"), entry.get("layout")
         for problem, found in (
             ("the year is listed twice", year in seen),
@@ -139,7 +122,7 @@ def check_manifest(raw: Any, source: str = "data_manifest.json") -> None:
             (f"the layout {layout!r} is not in layouts.json", layout not in (None, *LAYOUTS)),
         ):
             if found:
-                raise ManifestError(f"{where}: {problem}. {restore}")
+                raise ManifestError(f"{where}: {problem}. {_RESTORE}")
         seen |= {year, name} - {None}
 
 
@@ -147,34 +130,6 @@ def _base_url(url: str | None, what: str) -> str | None:
     if url is not None and not re.match(r"https?://[^/@\s]+", url):
         raise SettingsError(f"{what} {url!r} is not an http(s) address: fix it and run again.")
     return url if url is None or url.endswith("/") else url + "/"
-
-
-def _missing_entries(manifest: Manifest) -> list[DataFile]:
-    """An entry to download for each year the manifest lacks; its facts are measured later."""
-    entries = []
-    for gap in manifest.missing:
-        year = parse_year(gap["year"])
-        official = manifest.official_url(year)
-        entries.append(
-            DataFile(
-                year=year,
-                file_name=f"UK Gender Pay Gap Data - {year} to {year + 1}.csv",
-                url=official,
-                source_url=official,
-                sha256="",
-                size=0,
-                rows=0,
-                layout="",
-                as_of="",
-                deadline=date.fromisoformat(gap["deadline"]),
-                notes=(
-                    "Added by `python -m paygap_utils.organisers refresh` from the service's "
-                    "download; its file is regenerated hourly, so publish this copy "
-                    "(--publish-url) before committing the manifest."
-                ),
-            )
-        )
-    return entries
 
 
 def refresh_manifest(
@@ -193,14 +148,12 @@ def refresh_manifest(
     manifest : Manifest
         The current manifest; its years, names and official URLs are kept.
     dest : str or Path
-        Folder to download into (created if needed). Publish its files.
+        Folder to download into (created if needed); publish its files.
     from_url : str, optional
-        Base URL to download from (files by name); by default each year's
-        official ``source_url``.
+        Base URL to download from, files by name; by default each ``source_url``.
     publish_url : str, optional
-        Base URL where the new files will be published; changed entries get
-        ``publish_url + file name`` as their ``url``. Without it, changed entries
-        point at the URL they were downloaded from, which may change again.
+        Base URL where the files will be published: a changed entry's ``url`` becomes
+        ``publish_url + file name`` (without it, the URL it was downloaded from).
     progressbar : bool
         Show a progress bar for each download.
     max_bytes : int
@@ -208,55 +161,71 @@ def refresh_manifest(
 
     Returns
     -------
-    manifest : Manifest
-        The updated manifest (checked by :func:`check_manifest`).
-    changes : list of str
-        One line per year saying what changed.
+    tuple
+        The updated manifest (checked by :func:`check_manifest`), and one line per year
+        saying what changed.
 
     Raises
     ------
-    DownloadError
-        If a year cannot be downloaded; ``dest`` and the manifest are unchanged.
-    DataFormatError
-        If a download is not a Gender Pay Gap CSV (e.g. an error page); likewise.
+    DownloadError, DataFormatError
+        If a year cannot be downloaded, or is not a Gender Pay Gap CSV (e.g. an error
+        page); ``dest`` and the manifest are unchanged.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from paygap_utils.data.manifest import read_manifest
+    >>> from paygap_utils.organisers.refresh import refresh_manifest
+    >>> refresh_manifest(read_manifest(), tempfile.mkdtemp(), from_url="file:///x")
+    Traceback (most recent call last):
+    ...
+    paygap_utils.errors.SettingsError: --from-url 'file:///x' is not an http(s) address: ...
     """
     dest = Path(dest)
     from_url = _base_url(from_url, "--from-url")
     publish_url = _base_url(publish_url, "--publish-url")
-    gaps = _missing_entries(manifest)
+    # The years the data lacks are tried too; their facts are measured once downloaded.
+    gaps = []
+    for gap in manifest.missing:
+        year, deadline = parse_year(gap["year"]), date.fromisoformat(gap["deadline"])
+        url, name = manifest.official_url(year), f"{_NAME} - {year} to {year + 1}.csv"
+        gaps.append(DataFile(year, name, url, url, **_UNMEASURED, deadline=deadline, notes=_ADDED))
+    files: list[DataFile] = []
     changes: list[str] = []
+    staged: list[tuple[str, Path, Path, tuple[str, str]]] = []
     try:
         dest.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=dest, prefix=".paygap-refresh-") as staging:
-            staged = []
             for entry in [*manifest.files, *gaps]:
+                url = from_url + quote(entry.file_name) if from_url else entry.source_url
+                path = Path(staging) / entry.file_name
                 try:
-                    staged.append(_stage(entry, from_url, Path(staging), progressbar, max_bytes))
+                    facts = _stage(entry, url, path, progressbar, max_bytes)
                 except (DownloadError, DataFormatError) as exc:
                     if entry not in gaps:
                         raise
                     reason = "no GPG CSV" if isinstance(exc, DataFormatError) else "no download"
-                    changes.append(f"{entry.label}: still missing ({reason} from {entry.url})")
-            _commit(staged, dest)
+                    changes.append(f"{entry.label}: still missing ({reason} from {url})")
+                    continue
+                pins = (entry.sha256, facts["sha256"])
+                staged.append((entry.label, path, dest / entry.file_name, pins))
+                if facts["sha256"] == entry.sha256:
+                    files.append(entry)
+                    changes.append(f"{entry.label}: unchanged ({entry.rows} rows)")
+                    continue
+                new_url = publish_url + quote(entry.file_name) if publish_url else url
+                files.append(replace(entry, url=new_url, **facts))
+                changes.append(
+                    f"{entry.label}: added, {facts['rows']} rows, as of {facts['as_of']}"
+                    if entry in gaps
+                    else f"{entry.label}: changed, {entry.rows} -> {facts['rows']} rows, "
+                    f"as of {facts['as_of']}, sha256 {facts['sha256'][:12]}..."
+                )
+            _commit(staged)
     except PaygapError:
         raise
     except OSError as exc:
         raise folder_error(dest, exc, "Refreshing the data") from None
-    files: list[DataFile] = []
-    for entry, url, _path, facts in staged:
-        if facts["sha256"] == entry.sha256:
-            files.append(entry)
-            changes.append(f"{entry.label}: unchanged ({entry.rows} rows)")
-            continue
-        new_url = publish_url + quote(entry.file_name) if publish_url else url
-        files.append(replace(entry, url=new_url, **facts))
-        if entry in gaps:
-            changes.append(f"{entry.label}: added, {facts['rows']} rows, as of {facts['as_of']}")
-        else:
-            changes.append(
-                f"{entry.label}: changed, {entry.rows} -> {facts['rows']} rows, "
-                f"as of {facts['as_of']}, sha256 {facts['sha256'][:12]}..."
-            )
     have = {f.year for f in files}
     missing = tuple(g for g in manifest.missing if parse_year(g["year"]) not in have)
     updated = replace(manifest, files=tuple(sorted(files, key=lambda f: f.year)), missing=missing)
@@ -265,14 +234,12 @@ def refresh_manifest(
 
 
 def _stage(
-    entry: DataFile, from_url: str | None, staging: Path, progressbar: bool, max_bytes: int
-) -> tuple[DataFile, str, Path, dict[str, Any]]:
-    """Download one year into ``staging`` and check that it is a Gender Pay Gap CSV."""
+    entry: DataFile, url: str, path: Path, progressbar: bool, max_bytes: int
+) -> dict[str, Any]:
+    """Download one year into ``path`` and measure it, if it is a Gender Pay Gap CSV."""
     import requests
 
-    url = from_url + quote(entry.file_name) if from_url else entry.source_url
-    path = staging / entry.file_name
-    unchanged = f"Nothing in {staging.parent} and not the manifest was changed."
+    unchanged = f"Nothing in {path.parent.parent} and not the manifest was changed."
     try:
         _download(url, path, replace(entry, sha256="", size=max_bytes), progressbar)
     except ChecksumMismatchError:
@@ -286,44 +253,29 @@ def _stage(
             f"{unchanged}"
         ) from None
     try:
-        facts = file_facts(path)
+        return file_facts(path)
     except (PaygapError, ValueError, UnicodeError) as exc:
         raise DataFormatError(
             f"What {url} sent for {entry.label} is not a Gender Pay Gap CSV ({str(exc)[:300]}). "
             f"{unchanged} Open the address in a browser to see what it serves, then run "
             "refresh again."
         ) from None
-    return entry, url, path, facts
 
 
-def _commit(staged: list[tuple[DataFile, str, Path, dict[str, Any]]], dest: Path) -> None:
-    """Write every staged file into ``dest``, once none would replace a stranger's file."""
-
-    def ours(entry: DataFile, facts: dict[str, Any]):
-        return lambda path: sha256(path) in (entry.sha256, facts["sha256"])
-
-    for entry, _url, _path, facts in staged:
-        target = dest / entry.file_name
-        if (target.exists() or target.is_symlink()) and not ours(entry, facts)(target):
+def _commit(staged: list[tuple[str, Path, Path, tuple[str, str]]]) -> None:
+    """Move every staged file into place, once none would replace a stranger's file."""
+    for label, _path, target, pins in staged:
+        if os.path.lexists(target) and (target.is_symlink() or sha256(target) not in pins):
             raise DataFolderError(
-                f"{target} is not a copy of the {entry.label} data, so refresh does not replace "
-                "it. Nothing was changed. Move it away, or give another --dest, and run again."
+                f"{target} is not a copy of the {label} data, so refresh does not replace it. "
+                "Nothing was changed. Move it away, or give another --dest, and run again."
             )
-    for entry, _url, path, facts in staged:
-        with open(path, "rb") as source:
-            write_file(
-                dest / entry.file_name,
-                lambda out, source=source: shutil.copyfileobj(source, out),
-                replace=ours(entry, facts),
-                what=f"the {entry.label} data",
-            )
+    for _label, path, target, _pins in staged:
+        os.replace(path, target)
 
 
 def write_manifest(manifest: Manifest, path: str | Path) -> None:
-    """Check ``manifest`` and write it as JSON, two-space indented, ending with a newline.
-
-    The file is replaced in one step, so an error leaves the old manifest whole; a file
-    at ``path`` that is not a data manifest is never replaced.
+    """Check ``manifest`` and write it as JSON in one step, never over a file that is not one.
 
     Examples
     --------

@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .data.manifest import year_label
+from .quartiles import QUARTILES, quartile_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,7 +23,6 @@ __all__ = ["EmployerIndex", "plot_profile", "profile_table", "PROFILE_COLUMNS"]
 
 _GAP = "diff_median_hourly_percent"
 _GROUPS = {"sector": "sector", "employer_size": "size_band", "region": "region"}
-_QUARTERS = ["lower", "lower_middle", "upper_middle", "top"]
 #: The employer's own columns a profile carries, as :func:`paygap_utils.load` names them.
 PROFILE_COLUMNS: tuple[str, ...] = (
     "employer_name",
@@ -36,7 +36,7 @@ PROFILE_COLUMNS: tuple[str, ...] = (
     "diff_mean_bonus_percent",
     "female_bonus_percent",
     "male_bonus_percent",
-    *(f"female_{quarter}_quartile" for quarter in _QUARTERS),
+    *quartile_columns("female"),
     "submitted_late",
     "date_submitted",
 )
@@ -54,14 +54,6 @@ def _words(text: object) -> list[str]:
     if not isinstance(text, str):
         return []
     return _PUNCTUATION.sub(" ", _APOSTROPHES.sub("", text.upper())).split()
-
-
-def _company_number(query: str) -> str | None:
-    """The company number a query spells, padded with the zeros Excel strips, or None."""
-    compact = query.upper().replace(" ", "")
-    if compact.isdigit() and len(compact) <= 8:
-        compact = compact.zfill(8)
-    return compact if _COMPANY_NUMBER.fullmatch(compact) else None
 
 
 class EmployerIndex:
@@ -238,8 +230,10 @@ class EmployerIndex:
             score[initials] = 3 * len(wanted)  # as good as every word found as typed
             whole = index["whole"].to_numpy() == " ".join(wanted)
             kind[whole] = 1
-        number = _company_number(query)
-        if number is not None:
+        # A company number, padded with the zeros Excel strips.
+        number = query.upper().replace(" ", "")
+        number = number.zfill(8) if number.isdigit() and len(number) <= 8 else number
+        if _COMPANY_NUMBER.fullmatch(number):
             holders = self._numbers["key"][self._numbers["company_number"] == number]
             kind[index.index.get_indexer(holders.unique())] = 0
         # A company number, then a whole name, then names and initials together by how well
@@ -433,9 +427,9 @@ def plot_profile(profile: pd.DataFrame, index: EmployerIndex | None = None) -> F
             elif not profile.at[year, "reported"]:
                 ax.axvspan(year - 0.4, year + 0.4, color="0.9", zorder=0)
 
-    shares = reported[[f"female_{q}_quartile" for q in _QUARTERS]].dropna()
+    shares = reported[quartile_columns("female")].dropna()
     if len(shares):
-        plots.quartile_profile(quarter_ax, shares.set_axis(_QUARTERS, axis=1).tail(4))
+        plots.quartile_profile(quarter_ax, shares.set_axis(list(QUARTILES), axis=1).tail(4))
         quarter_ax.legend(fontsize=8, loc="best")
     quarter_ax.set_ylim(0, 100)
     plots.set_title(quarter_ax, "Women's share of each pay quarter")

@@ -10,6 +10,7 @@ from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._frames import group_keys, numbers, require_columns
+from .data.lookups import SIZE_BANDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,14 +30,9 @@ __all__ = [
 #: A crude headcount for each ``employer_size`` band: the middle of the band, and the
 #: lower bound of the open-ended top band. For rough illustrations only: the real
 #: headcounts are not published, and "Not Provided" has no number.
-SIZE_BAND_MIDPOINTS: dict[str, float] = {
-    "Less than 250": 125.0,
-    "250 to 499": 375.0,
-    "500 to 999": 750.0,
-    "1000 to 4999": 3000.0,
-    "5000 to 19,999": 12500.0,
-    "20,000 or more": 20000.0,
-}
+SIZE_BAND_MIDPOINTS: dict[str, float] = dict(
+    zip(SIZE_BANDS, (125.0, 375.0, 750.0, 3000.0, 12500.0, 20000.0), strict=True)
+)
 
 #: The bonus gap columns: compared only among employers that pay a bonus (``pays_bonus``).
 BONUS_GAP_COLUMNS: tuple[str, ...] = ("diff_mean_bonus_percent", "diff_median_bonus_percent")

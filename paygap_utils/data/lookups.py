@@ -4,24 +4,17 @@ The service publishes SIC codes as integers in text, employer sizes as labels an
 addresses as free text. This module turns those into things an analysis can group
 by: a SIC 2007 section letter, an ordered size band, an ONS region and a nation.
 
-The postcode-to-region table ships inside the package as
-``paygap_utils/data/tables/postcode_regions.csv``, with three columns:
-
-``prefix``
-    A postcode area (the leading letters, e.g. ``SY``) or a postcode district
-    (the outward code, e.g. ``SY23``).
-``region``
-    One of :data:`REGIONS`, empty for the Crown Dependencies.
-``nation``
-    One of :data:`NATIONS`, or ``Crown Dependencies`` for Guernsey (``GY``),
-    Jersey (``JE``) and the Isle of Man (``IM``), which are not part of the UK.
-
-There is one row per postcode area, giving the region that holds most of its
-districts, and one row for each district whose region differs from its area's.
-Districts were assigned by where their centre lies (2017 district list), so a
-postcode near a regional boundary can be on the other side of it; the ONS
-Postcode Directory is the authority for full postcodes. A postcode here is the
-employer's latest registered address, not where its staff work.
+The tables are data in ``paygap_utils/data/tables/``, read on first use:
+``sic_sections.csv`` (each section's letter, first and last division, ONS name),
+``regions.csv`` (each ONS region's GSS code and its tile on the map of
+:func:`paygap_utils.plots.tile_map`) and ``postcode_regions.csv``: a ``prefix``, a
+postcode area (``SY``) or district (``SY23``), its ``region`` (empty for the Crown
+Dependencies) and ``nation`` (or ``Crown Dependencies`` for ``GY``, ``JE`` and ``IM``,
+which are not in the UK). It has a row per area, giving the region that holds most of
+its districts, and a row per district whose region differs. Districts were assigned by
+where their centre lies (2017 district list), so a postcode near a boundary can be on
+the other side of it; the ONS Postcode Directory is the authority for full postcodes. A
+postcode here is the employer's latest registered address, not where its staff work.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._frames import group_keys, numbers, require_columns
+from .data.impossible import _EPS
 from .data.lookups import SIZE_BANDS
 
 if TYPE_CHECKING:
@@ -64,11 +65,6 @@ def _payers_only(df: pd.DataFrame, column: str, bonus_payers_only: bool) -> pd.D
     if bonus_payers_only and column in BONUS_GAP_COLUMNS and "pays_bonus" in df:
         return df[df["pays_bonus"].eq(True).fillna(False).to_numpy(dtype=bool)]
     return df
-
-
-# Values closer than this to a rounded number are that number: the data has at most
-# a few decimal places, and floats parsed from text carry tiny binary errors.
-_TOLERANCE = 1e-9
 
 
 def summarise_gap(
@@ -126,9 +122,9 @@ def summarise_gap(
     group_keys(df, by, "summarise_gap")  # a `by` that cannot group is refused before any work
     df = _payers_only(df, column, bonus_payers_only)
     values = numbers(df[column], "summarise_gap", "column")
-    close = (values - values.round()).abs() < _TOLERANCE
+    close = (values - values.round()).abs() < _EPS
     shares = pd.DataFrame(
-        {"negative": values < 0, "zero": values.abs() < _TOLERANCE, "whole": close}
+        {"negative": values < 0, "zero": values.abs() < _EPS, "whole": close}
     ).astype("float64")
     parts = shares.where(values.notna(), axis=0).assign(value=values)
     grouped = parts.groupby(group_keys(df, by, "summarise_gap"), observed=True, sort=True)
@@ -157,7 +153,7 @@ def decimal_places(values: pd.Series, max_places: int = 6) -> pd.Series:
     found = pd.Series(max_places, index=given.index, dtype="Int64", name=values.name)
     for places in range(max_places - 1, -1, -1):
         # Count down so each value ends with the smallest number of places that fits.
-        fits = ((given - given.round(places)).abs() < _TOLERANCE).to_numpy()
+        fits = ((given - given.round(places)).abs() < _EPS).to_numpy()
         found[fits] = places
     found[given.isna().to_numpy()] = pd.NA
     return found

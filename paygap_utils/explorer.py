@@ -410,7 +410,14 @@ def plot_profile(profile: pd.DataFrame, index: EmployerIndex | None = None) -> F
         ax.plot(years, profile[column], marker="o", linestyle=style, color=colour, label=label)
     gap_ax.axhline(0, color="0.2", linewidth=1)
     gap_ax.set_ylabel("Median hourly pay gap (%)\n\u2193 women paid more | women paid less \u2191")
-    plots.set_title(gap_ax, f"{name}: median hourly pay gap", subtitle=_years_label(profile))
+    # Every year with a return has data: reported years are among the published ones.
+    published = profile[profile["published"]]
+    subtitle = f"reported in {len(reported)} of the {len(published)} years with data"
+    if no_return := published.loc[~published["reported"], "reporting_year"].tolist():
+        subtitle += f"; no return in {', '.join(no_return)}"
+    if no_data := profile.loc[~profile["published"], "reporting_year"].tolist():
+        subtitle += f"\nno data published for {', '.join(no_data)}"
+    plots.set_title(gap_ax, f"{name}: median hourly pay gap", subtitle=subtitle)
     bonus_ax.set_ylim(-2, 102)
     bonus_ax.set_ylabel("% of women / men paid a bonus")
     plots.set_title(bonus_ax, "Who gets a bonus")
@@ -444,16 +451,3 @@ def plot_profile(profile: pd.DataFrame, index: EmployerIndex | None = None) -> F
         )
     plots.add_source(fig, index.df if index is not None else None)
     return fig
-
-
-def _years_label(profile: pd.DataFrame) -> str:
-    published = profile[profile["published"]]
-    reported = published[published["reported"]]
-    text = f"reported in {len(reported)} of the {len(published)} years with data"
-    no_return = published[~published["reported"]]["reporting_year"].tolist()
-    no_data = profile[~profile["published"]]["reporting_year"].tolist()
-    if no_return:
-        text += f"; no return in {', '.join(no_return)}"
-    if no_data:
-        text += f"\nno data published for {', '.join(no_data)}"
-    return text

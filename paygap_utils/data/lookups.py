@@ -106,14 +106,6 @@ _POSTCODE_IN_TEXT = re.compile(
 )
 
 
-def _is_missing(value: object) -> bool:
-    # None, NaN and pandas.NA are the values that do not equal themselves (NA refuses to say).
-    try:
-        return value is None or bool(value != value)
-    except TypeError:
-        return True
-
-
 def parse_sic_codes(text: str | int | float | None) -> list[str]:
     """Split the service's ``SicCodes`` text into five-digit SIC 2007 codes.
 
@@ -152,7 +144,11 @@ def parse_sic_codes(text: str | int | float | None) -> list[str]:
     if isinstance(text, numbers.Integral) and not isinstance(text, bool):
         text = str(text)
     elif not isinstance(text, str):
-        if _is_missing(text):
+        try:  # None, NaN and pandas.NA do not equal themselves (NA refuses to say)
+            missing = text is None or bool(text != text)
+        except TypeError:
+            missing = True
+        if missing:
             return []
         raise TypeError(
             f"parse_sic_codes expects the SicCodes text, e.g. '93110,\\n93130', but got "

@@ -228,16 +228,6 @@ def new_figure(ncols: int = 1, nrows: int = 1, **kwargs: Any) -> tuple[Figure, A
     return plt.subplots(nrows=nrows, ncols=ncols, **kwargs)
 
 
-def _written_by_us(path: Path) -> bool:
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            return image.info.get("Software") == _SOFTWARE_TAG
-    except Exception:  # not an image, unreadable: not ours
-        return False
-
-
 def save_figure(
     fig: Any,
     path: str | Path,
@@ -292,11 +282,17 @@ def save_figure(
     target = Path(path) if Path(path).suffix else Path(path).with_suffix(".png")
     if target.suffix.lower() != ".png":
         raise ValueError(f"{target}: save_figure writes PNG files; give a name ending in .png.")
-    if target.exists() and not overwrite and not _written_by_us(target):
-        raise FileExistsError(
-            f"{target} already exists and was not written by save_figure, so it is left "
-            "alone. Choose another name, or pass overwrite=True to replace it."
-        )
+    if target.exists() and not overwrite:
+        try:
+            with Image.open(target) as image:
+                ours = image.info.get("Software") == _SOFTWARE_TAG
+        except Exception:  # not an image, unreadable: not ours
+            ours = False
+        if not ours:
+            raise FileExistsError(
+                f"{target} already exists and was not written by save_figure, so it is left "
+                "alone. Choose another name, or pass overwrite=True to replace it."
+            )
     if not any(text.get_text().startswith("Source:") for text in fig.texts):
         add_source(fig, df)
     shown, buffer = fig.get_size_inches().copy(), io.BytesIO()

@@ -30,6 +30,7 @@ __all__ = [
 
 _SIGN = "\n\u2190 women paid more | women paid less \u2192"
 _LABEL = {"textcoords": "offset points", "fontsize": 9}
+_ABOVE = {"xytext": (0, 4), "ha": "center", "va": "bottom", **_LABEL}
 
 
 def gap_histogram(
@@ -164,27 +165,14 @@ def by_year(
         ys = values.to_numpy(dtype="float64")
         starts = [0] + [i for i in range(1, len(years)) if years[i] != years[i - 1] + 1]
         for start, stop in zip(starts, [*starts[1:], len(years)], strict=True):
-            first = start == 0
-            ax.plot(
-                years[start:stop],
-                ys[start:stop],
-                marker="o",
-                color=colour,
-                label=label if first else None,
-            )
-            if not first:
+            run = slice(start, stop)
+            ax.plot(years[run], ys[run], marker="o", color=colour, label=None if start else label)
+            if start:
                 gap = slice(start - 1, start + 1)
                 ax.plot(years[gap], ys[gap], linestyle="--", color=colour, linewidth=1)
     if annotate:
         for year, value in zip(years, values, strict=True):
-            ax.annotate(
-                annotate.format(value),
-                (year, value),
-                xytext=(0, 4),
-                ha="center",
-                va="bottom",
-                **_LABEL,
-            )
+            ax.annotate(annotate.format(value), (year, value), **_ABOVE)
     if from_zero and len(values):
         low, high = ax.get_ylim()
         headroom = 1.12 if annotate else 1.05
@@ -260,17 +248,10 @@ def interval_plot(
     ax.set_yticks(rows, [textwrap.fill(name, 28) for name in resolve_labels(table.index, labels)])
     ax.set_ylim(-0.7, len(table) - 0.3)
     ax.grid(axis="y", visible=False)
+    # x in axes coordinates, y in data coordinates: the counts line up at the right edge.
+    beside = {"transform": ax.get_yaxis_transform(), "va": "center", "fontsize": 8, "color": "0.35"}
     for row, count in zip(rows, table[n] if n is not None else [], strict=False):
-        # x in axes coordinates, y in data coordinates: the counts line up at the right edge.
-        ax.text(
-            1.01,
-            row,
-            f"n = {count:,.0f}",
-            transform=ax.get_yaxis_transform(),
-            va="center",
-            fontsize=8,
-            color="0.35",
-        )
+        ax.text(1.01, row, f"n = {count:,.0f}", **beside)
     ax.set_xlabel(xlabel + _SIGN)
     return ax
 
@@ -426,16 +407,8 @@ def density(
     ys = numbers(y, "density", "y").to_numpy()
     present = ~(np.isnan(xs) | np.isnan(ys))
     inside = present & (xs >= xlim[0]) & (xs <= xlim[1]) & (ys >= ylim[0]) & (ys <= ylim[1])
-    hexes = ax.hexbin(
-        xs[inside],
-        ys[inside],
-        gridsize=gridsize,
-        extent=(*xlim, *ylim),
-        bins="log",
-        mincnt=1,
-        cmap="cividis",
-        linewidths=0.2,
-    )
+    shading = {"bins": "log", "mincnt": 1, "cmap": "cividis", "linewidths": 0.2}
+    hexes = ax.hexbin(xs[inside], ys[inside], gridsize=gridsize, extent=(*xlim, *ylim), **shading)
     if hidden := int(present.sum() - inside.sum()):
         what = unit if hidden != 1 else unit.removesuffix("s")
         _note(ax, f"{hidden:,} {what} outside the axes not shown", boxed=True)

@@ -1,10 +1,9 @@
 """Look up one employer: find it by the name people know it by, then its figures over every year.
 
 An :class:`EmployerIndex` is built once from :func:`paygap_utils.load`'s table (under a
-second) and answers each search in milliseconds; :meth:`EmployerIndex.profile` gives one row
-per reporting year, years without a return or data included, beside the medians of the same
-sector, size band and region. ``notebooks/explorer.ipynb`` puts widgets on top. pandas,
-rapidfuzz and matplotlib are imported only when a function here is called.
+second) and answers each search in milliseconds; :meth:`EmployerIndex.profile` gives a row
+per reporting year beside the medians of its sector, size band and region.
+``notebooks/explorer.ipynb`` puts widgets on top.
 """
 
 from __future__ import annotations
@@ -59,11 +58,10 @@ def _words(text: object) -> list[str]:
 class EmployerIndex:
     """Every employer of a table, ready to be searched and profiled.
 
-    Each word typed is looked for among the words of every name an employer has filed
-    under and of its name today: as typed, as a word's start, or with a typo (rapidfuzz's
-    optimal string alignment distance: a letter wrong, missing, added or two swapped; two in
-    words of eight letters or more). Case, punctuation and apostrophes do not matter,
-    initials find a name, and a company number works without the zeros Excel strips.
+    Each word typed is looked for in every name an employer has filed under and its name
+    today: as typed, as a word's start, or with a typo (a letter wrong, missing, added or two
+    swapped; two in words of eight letters or more). Case, punctuation and apostrophes do
+    not matter, initials find a name, and a company number works without its leading zeros.
 
     Parameters
     ----------
@@ -198,8 +196,8 @@ class EmployerIndex:
             ``years`` (labels), ``n_years`` and ``match``: ``"company number"``, ``"name"``
             (its whole name, or every word in it), ``"initials"``, ``"similar name"`` (a
             typo) or ``"former name"``. Among equals, the words as typed first, then the
-            most years, then the largest employer. Empty with the same columns if none.
-            Examples are :class:`EmployerIndex`'s.
+            most years, then the largest; empty (same columns) if none. Examples are
+            :class:`EmployerIndex`'s.
         """
         import numpy as np
 

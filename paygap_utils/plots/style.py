@@ -2,8 +2,7 @@
 
 Every chart made with :mod:`paygap_utils.plots` states the reporting year(s), the number
 of employers or reports and the source, so a screenshot pasted into a slide still says
-what it is; :func:`save_figure` writes one at slide size. matplotlib is imported only when
-a function here is called.
+what it is; :func:`save_figure` writes one at slide size.
 """
 
 from __future__ import annotations
@@ -121,8 +120,7 @@ def set_title(
 ) -> None:
     """Title an Axes with what it shows, then the years and n of ``df`` (or ``subtitle``) below.
 
-    Both are wrapped to the room the Axes has, up to the next panel on its right, so the
-    titles of panels side by side never run into each other.
+    Both are wrapped to the room up to the next panel on the right: titles never collide.
 
     Examples
     --------
@@ -177,9 +175,8 @@ def _note(ax: Axes, text: str, boxed: bool = False) -> None:
 def add_source(fig: Figure, df: pd.DataFrame | None = None) -> None:
     """Write the data's source and licence under a figure.
 
-    With ``df``, the note names the as-of dates of the files behind its years and the
-    attribution, from the provenance :func:`paygap_utils.load` puts in ``df.attrs``;
-    without, the manifest's attribution.
+    With ``df``, the note names the as-of dates of the files behind its years, from the
+    provenance :func:`paygap_utils.load` puts in ``df.attrs``.
 
     Examples
     --------

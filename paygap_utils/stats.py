@@ -350,7 +350,5 @@ def median_by_group_with_ci(
         records, columns=[group, "n", "median", "ci_low", "ci_high"]
     ).astype({"n": "int64"})
     if isinstance(df[group].dtype, pd.CategoricalDtype):
-        table[group] = pd.Categorical(
-            table[group], categories=df[group].cat.categories, ordered=df[group].cat.ordered
-        )
+        table[group] = pd.Categorical(table[group], dtype=df[group].dtype)
     return table.set_index(group)

@@ -52,7 +52,10 @@ __all__ = [
 #: Section letter -> name: ``"X"`` (the service's public-sector placeholder), then A-U, as
 #: in ``tables/sic_sections.csv`` (which also holds each section's SIC 2007 divisions).
 SIC_SECTIONS: Mapping[str, str] = _LazyMapping(
-    lambda: {"X": "Public sector", **{row["section"]: row["name"] for row in _sic_table()}}
+    lambda: {
+        "X": "Public sector",
+        **{row["section"]: row["name"] for row in _table("sic_sections.csv")},
+    }
 )
 
 #: The service's placeholder SIC code ``1`` ("public sector"), padded to five digits.
@@ -378,11 +381,9 @@ def regions_for_postcodes(postcodes: pd.Series) -> pd.DataFrame:
     import pandas as pd
 
     codes, uniques = pd.factorize(postcodes)
-    found = [region_of_postcode(value) for value in uniques]
-    # One extra slot for code -1 (a missing postcode) so that it maps to a missing place.
-    regions = np.array([region for region, _ in found] + [None], dtype=object)
-    nations = np.array([nation for _, nation in found] + [None], dtype=object)
-    return pd.DataFrame({"region": regions[codes], "nation": nations[codes]}, index=postcodes.index)
+    # One extra row for code -1 (a missing postcode), so that it maps to a missing place.
+    places = np.array([*map(region_of_postcode, uniques), (None, None)], dtype=object)
+    return pd.DataFrame(places[codes], columns=["region", "nation"], index=postcodes.index)
 
 
 def _area(postcode: str) -> str:
@@ -390,15 +391,10 @@ def _area(postcode: str) -> str:
 
 
 @functools.cache
-def _sic_table() -> list[dict[str, str]]:
-    return _table("sic_sections.csv")
-
-
-@functools.cache
 def _section_of_division() -> dict[int, str]:
     return {
         division: row["section"]
-        for row in _sic_table()
+        for row in _table("sic_sections.csv")
         for division in range(int(row["first_division"]), int(row["last_division"]) + 1)
     }
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._frames import require_columns
-from .data.impossible import IMPOSSIBLE_CHECKS, impossible_value_flags, impossible_values
+from .data.impossible import _EPS, IMPOSSIBLE_CHECKS, impossible_value_flags, impossible_values
 from .quartiles import QUARTILES, quartile_columns
 
 if TYPE_CHECKING:
@@ -31,17 +31,11 @@ __all__ = [
     "file_formats",
 ]
 
-# Floats parsed from text carry tiny binary errors: 49.3 + 50.7 is not exactly 100.
-_EPS = 1e-9
-
 #: The two ways :func:`sign_contradictions` finds the quartiles and the median gap at odds.
 SIGN_FLAGS: tuple[str, ...] = (
     "quartiles put women higher, gap says women paid less",
     "quartiles put women lower, gap says women paid more",
 )
-
-_BONUS_PAID_TO: tuple[str, ...] = ("nobody", "women only", "men only", "both", "not stated")
-_GAP_KINDS: tuple[str, ...] = ("blank", "0", "non-zero")
 
 
 def quartile_sums(df: pd.DataFrame, tol: float = 0.1) -> pd.DataFrame:
@@ -85,24 +79,20 @@ def sign_contradictions(
 ) -> pd.DataFrame:
     """Flag employers whose quartile mix and median hourly pay gap cannot both be right.
 
-    The rule. Write ``tilt`` for the share of women in the upper half of the pay ranking
-    minus their share in the lower half, in percentage points::
-
-        tilt = (upper_middle + top) / 2 - (lower + lower_middle) / 2
-
-    The quarters are equal in size, so a positive ``tilt`` puts more than half of the
-    women in the upper half and more than half of the men in the lower half. Every rate
-    in the upper half is at least every rate in the lower half, so the median woman is
-    paid at least as much as the median man: the median gap (positive = women paid less)
-    is at most 0. Likewise a negative ``tilt`` rules out a negative median gap.
+    Write ``tilt`` for women's share of the upper half of the pay ranking minus their share
+    of the lower half, in points: ``(upper_middle + top) / 2 - (lower + lower_middle) / 2``.
+    The quarters are equal in size, so a positive ``tilt`` puts more than half of the women
+    in the upper half and more than half of the men in the lower half, where every rate is
+    lower: the median woman is paid at least as much as the median man, and the median gap
+    (positive = women paid less) is at most 0. Likewise a negative ``tilt`` rules out a
+    negative median gap.
 
     A row is flagged when ``tilt >= margin`` and the gap is ``>= min_gap``, or ``tilt <=
     -margin`` and the gap ``<= -min_gap``: ``margin`` allows for rounding and quarters
-    that differ by one person, ``min_gap`` keeps to clear cases. A flag says the published
-    figures do not fit together, not which is wrong (a mistyped sign, swapped columns,
-    quartiles of other staff ...). In very small employers a few points of ``tilt`` can be
-    rounding alone. The rule holds for medians only: a few high earners can pull a mean
-    anywhere.
+    that differ by one person, ``min_gap`` keeps to clear cases. A flag says the figures
+    do not fit together, not which is wrong (a mistyped sign, swapped columns ...). In
+    very small employers a few points of ``tilt`` can be rounding alone. The rule holds
+    for medians only: a few high earners can pull a mean anywhere.
 
     Parameters
     ----------
@@ -217,10 +207,11 @@ def bonus_reporting(df: pd.DataFrame, gap: str = "diff_mean_bonus_percent") -> p
         default="both",
     )
     kind = np.select([np.isnan(values), values == 0], ["blank", "0"], default="non-zero")
+    order = ["nobody", "women only", "men only", "both", "not stated"]
     return pd.DataFrame(
         {
-            "paid_to": pd.Categorical(paid_to, categories=list(_BONUS_PAID_TO)),
-            "gap": pd.Categorical(kind, categories=list(_GAP_KINDS)),
+            "paid_to": pd.Categorical(paid_to, categories=order),
+            "gap": pd.Categorical(kind, categories=["blank", "0", "non-zero"]),
         },
         index=df.index,
     )

@@ -1,10 +1,9 @@
 """Look up one employer: find it by the name people know it by, then its figures over every year.
 
 An :class:`EmployerIndex` is built once from :func:`paygap_utils.load`'s table (under a
-second) and answers each search in milliseconds; :meth:`EmployerIndex.profile` gives one row
-per reporting year, years without a return or data included, beside the medians of the same
-sector, size band and region. ``notebooks/explorer.ipynb`` puts widgets on top. pandas,
-rapidfuzz and matplotlib are imported only when a function here is called.
+second) and answers each search in milliseconds; :meth:`EmployerIndex.profile` gives a row
+per reporting year beside the medians of its sector, size band and region.
+``notebooks/explorer.ipynb`` puts widgets on top.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .data.manifest import year_label
+from .quartiles import QUARTILES, quartile_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,7 +22,6 @@ __all__ = ["EmployerIndex", "plot_profile", "profile_table", "PROFILE_COLUMNS"]
 
 _GAP = "diff_median_hourly_percent"
 _GROUPS = {"sector": "sector", "employer_size": "size_band", "region": "region"}
-_QUARTERS = ["lower", "lower_middle", "upper_middle", "top"]
 #: The employer's own columns a profile carries, as :func:`paygap_utils.load` names them.
 PROFILE_COLUMNS: tuple[str, ...] = (
     "employer_name",
@@ -36,7 +35,7 @@ PROFILE_COLUMNS: tuple[str, ...] = (
     "diff_mean_bonus_percent",
     "female_bonus_percent",
     "male_bonus_percent",
-    *(f"female_{quarter}_quartile" for quarter in _QUARTERS),
+    *quartile_columns("female"),
     "submitted_late",
     "date_submitted",
 )
@@ -56,22 +55,13 @@ def _words(text: object) -> list[str]:
     return _PUNCTUATION.sub(" ", _APOSTROPHES.sub("", text.upper())).split()
 
 
-def _company_number(query: str) -> str | None:
-    """The company number a query spells, padded with the zeros Excel strips, or None."""
-    compact = query.upper().replace(" ", "")
-    if compact.isdigit() and len(compact) <= 8:
-        compact = compact.zfill(8)
-    return compact if _COMPANY_NUMBER.fullmatch(compact) else None
-
-
 class EmployerIndex:
     """Every employer of a table, ready to be searched and profiled.
 
-    Each word typed is looked for among the words of every name an employer has filed
-    under and of its name today: as typed, as a word's start, or with a typo (rapidfuzz's
-    optimal string alignment distance: a letter wrong, missing, added or two swapped; two in
-    words of eight letters or more). Case, punctuation and apostrophes do not matter,
-    initials find a name, and a company number works without the zeros Excel strips.
+    Each word typed is looked for in every name an employer has filed under and its name
+    today: as typed, as a word's start, or with a typo (a letter wrong, missing, added or two
+    swapped; two in words of eight letters or more). Case, punctuation and apostrophes do
+    not matter, initials find a name, and a company number works without its leading zeros.
 
     Parameters
     ----------
@@ -206,8 +196,8 @@ class EmployerIndex:
             ``years`` (labels), ``n_years`` and ``match``: ``"company number"``, ``"name"``
             (its whole name, or every word in it), ``"initials"``, ``"similar name"`` (a
             typo) or ``"former name"``. Among equals, the words as typed first, then the
-            most years, then the largest employer. Empty with the same columns if none.
-            Examples are :class:`EmployerIndex`'s.
+            most years, then the largest; empty (same columns) if none. Examples are
+            :class:`EmployerIndex`'s.
         """
         import numpy as np
 
@@ -238,8 +228,10 @@ class EmployerIndex:
             score[initials] = 3 * len(wanted)  # as good as every word found as typed
             whole = index["whole"].to_numpy() == " ".join(wanted)
             kind[whole] = 1
-        number = _company_number(query)
-        if number is not None:
+        # A company number, padded with the zeros Excel strips.
+        number = query.upper().replace(" ", "")
+        number = number.zfill(8) if number.isdigit() and len(number) <= 8 else number
+        if _COMPANY_NUMBER.fullmatch(number):
             holders = self._numbers["key"][self._numbers["company_number"] == number]
             kind[index.index.get_indexer(holders.unique())] = 0
         # A company number, then a whole name, then names and initials together by how well
@@ -416,7 +408,14 @@ def plot_profile(profile: pd.DataFrame, index: EmployerIndex | None = None) -> F
         ax.plot(years, profile[column], marker="o", linestyle=style, color=colour, label=label)
     gap_ax.axhline(0, color="0.2", linewidth=1)
     gap_ax.set_ylabel("Median hourly pay gap (%)\n\u2193 women paid more | women paid less \u2191")
-    plots.set_title(gap_ax, f"{name}: median hourly pay gap", subtitle=_years_label(profile))
+    # Every year with a return has data: reported years are among the published ones.
+    published = profile[profile["published"]]
+    subtitle = f"reported in {len(reported)} of the {len(published)} years with data"
+    if no_return := published.loc[~published["reported"], "reporting_year"].tolist():
+        subtitle += f"; no return in {', '.join(no_return)}"
+    if no_data := profile.loc[~profile["published"], "reporting_year"].tolist():
+        subtitle += f"\nno data published for {', '.join(no_data)}"
+    plots.set_title(gap_ax, f"{name}: median hourly pay gap", subtitle=subtitle)
     bonus_ax.set_ylim(-2, 102)
     bonus_ax.set_ylabel("% of women / men paid a bonus")
     plots.set_title(bonus_ax, "Who gets a bonus")
@@ -433,9 +432,9 @@ def plot_profile(profile: pd.DataFrame, index: EmployerIndex | None = None) -> F
             elif not profile.at[year, "reported"]:
                 ax.axvspan(year - 0.4, year + 0.4, color="0.9", zorder=0)
 
-    shares = reported[[f"female_{q}_quartile" for q in _QUARTERS]].dropna()
+    shares = reported[quartile_columns("female")].dropna()
     if len(shares):
-        plots.quartile_profile(quarter_ax, shares.set_axis(_QUARTERS, axis=1).tail(4))
+        plots.quartile_profile(quarter_ax, shares.set_axis(list(QUARTILES), axis=1).tail(4))
         quarter_ax.legend(fontsize=8, loc="best")
     quarter_ax.set_ylim(0, 100)
     plots.set_title(quarter_ax, "Women's share of each pay quarter")
@@ -450,16 +449,3 @@ def plot_profile(profile: pd.DataFrame, index: EmployerIndex | None = None) -> F
         )
     plots.add_source(fig, index.df if index is not None else None)
     return fig
-
-
-def _years_label(profile: pd.DataFrame) -> str:
-    published = profile[profile["published"]]
-    reported = published[published["reported"]]
-    text = f"reported in {len(reported)} of the {len(published)} years with data"
-    no_return = published[~published["reported"]]["reporting_year"].tolist()
-    no_data = profile[~profile["published"]]["reporting_year"].tolist()
-    if no_return:
-        text += f"; no return in {', '.join(no_return)}"
-    if no_data:
-        text += f"\nno data published for {', '.join(no_data)}"
-    return text

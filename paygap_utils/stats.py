@@ -10,6 +10,8 @@ from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._frames import group_keys, numbers, require_columns
+from .data.impossible import _EPS
+from .data.lookups import SIZE_BANDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,14 +31,9 @@ __all__ = [
 #: A crude headcount for each ``employer_size`` band: the middle of the band, and the
 #: lower bound of the open-ended top band. For rough illustrations only: the real
 #: headcounts are not published, and "Not Provided" has no number.
-SIZE_BAND_MIDPOINTS: dict[str, float] = {
-    "Less than 250": 125.0,
-    "250 to 499": 375.0,
-    "500 to 999": 750.0,
-    "1000 to 4999": 3000.0,
-    "5000 to 19,999": 12500.0,
-    "20,000 or more": 20000.0,
-}
+SIZE_BAND_MIDPOINTS: dict[str, float] = dict(
+    zip(SIZE_BANDS, (125.0, 375.0, 750.0, 3000.0, 12500.0, 20000.0), strict=True)
+)
 
 #: The bonus gap columns: compared only among employers that pay a bonus (``pays_bonus``).
 BONUS_GAP_COLUMNS: tuple[str, ...] = ("diff_mean_bonus_percent", "diff_median_bonus_percent")
@@ -68,11 +65,6 @@ def _payers_only(df: pd.DataFrame, column: str, bonus_payers_only: bool) -> pd.D
     if bonus_payers_only and column in BONUS_GAP_COLUMNS and "pays_bonus" in df:
         return df[df["pays_bonus"].eq(True).fillna(False).to_numpy(dtype=bool)]
     return df
-
-
-# Values closer than this to a rounded number are that number: the data has at most
-# a few decimal places, and floats parsed from text carry tiny binary errors.
-_TOLERANCE = 1e-9
 
 
 def summarise_gap(
@@ -130,9 +122,9 @@ def summarise_gap(
     group_keys(df, by, "summarise_gap")  # a `by` that cannot group is refused before any work
     df = _payers_only(df, column, bonus_payers_only)
     values = numbers(df[column], "summarise_gap", "column")
-    close = (values - values.round()).abs() < _TOLERANCE
+    close = (values - values.round()).abs() < _EPS
     shares = pd.DataFrame(
-        {"negative": values < 0, "zero": values.abs() < _TOLERANCE, "whole": close}
+        {"negative": values < 0, "zero": values.abs() < _EPS, "whole": close}
     ).astype("float64")
     parts = shares.where(values.notna(), axis=0).assign(value=values)
     grouped = parts.groupby(group_keys(df, by, "summarise_gap"), observed=True, sort=True)
@@ -161,7 +153,7 @@ def decimal_places(values: pd.Series, max_places: int = 6) -> pd.Series:
     found = pd.Series(max_places, index=given.index, dtype="Int64", name=values.name)
     for places in range(max_places - 1, -1, -1):
         # Count down so each value ends with the smallest number of places that fits.
-        fits = ((given - given.round(places)).abs() < _TOLERANCE).to_numpy()
+        fits = ((given - given.round(places)).abs() < _EPS).to_numpy()
         found[fits] = places
     found[given.isna().to_numpy()] = pd.NA
     return found
@@ -358,7 +350,5 @@ def median_by_group_with_ci(
         records, columns=[group, "n", "median", "ci_low", "ci_high"]
     ).astype({"n": "int64"})
     if isinstance(df[group].dtype, pd.CategoricalDtype):
-        table[group] = pd.Categorical(
-            table[group], categories=df[group].cat.categories, ordered=df[group].cat.ordered
-        )
+        table[group] = pd.Categorical(table[group], dtype=df[group].dtype)
     return table.set_index(group)

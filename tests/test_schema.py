@@ -81,3 +81,14 @@ def test_quoting_decides_between_layouts_that_write_dates_alike(tmp_path):
         cells = [f'"{n}"' for n in official] if quoted else official
         path.write_text(",".join(cells) + "\n" + ",".join(row) + "\n")
         assert detect_layout(path).name == expected
+
+
+def test_the_tables_read_on_first_use_behave_as_tuples_and_dicts():
+    from paygap_utils.data.lookups import REGION_CODES, REGIONS
+
+    both = COLUMNS + DERIVED_COLUMNS
+    assert isinstance(both, tuple) and both[: len(COLUMNS)] == tuple(COLUMNS)
+    assert () + DERIVED_COLUMNS == tuple(DERIVED_COLUMNS)
+    assert COLUMNS[0] == Column("EmployerName", "employer_name", "text", COLUMNS[0].description)
+    assert REGIONS == tuple(REGION_CODES) and REGIONS[-1] == "Northern Ireland"
+    assert dict(LAYOUTS) == LAYOUTS and "27-columns-ymd" in repr(LAYOUTS)

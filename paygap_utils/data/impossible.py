@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .._frames import require_columns
-from .schema import COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,16 +20,10 @@ __all__ = ["IMPOSSIBLE_CHECKS", "impossible_value_flags", "impossible_values"]
 # Floats parsed from text carry tiny binary errors: 49.3 + 50.7 is not exactly 100.
 _EPS = 1e-9
 #: The women's quartile columns, lowest-paid quarter first; the men's are ``male_...``.
-_WOMEN = [c.name for c in COLUMNS if c.name.startswith("female_") and c.name.endswith("_quartile")]
+_WOMEN = [f"female_{q}_quartile" for q in ("lower", "lower_middle", "upper_middle", "top")]
 _MEN = [name.replace("female_", "male_", 1) for name in _WOMEN]
-
-
-def _sums_off(df: pd.DataFrame) -> pd.Series:
-    """Rows where a quarter's shares of women and men add up to more than 0.1 off 100."""
-    import pandas as pd
-
-    total = df[_WOMEN].to_numpy(dtype="float64") + df[_MEN].to_numpy(dtype="float64")
-    return pd.Series((abs(total - 100) > 0.1 + _EPS).any(axis=1), index=df.index)
+_BONUS_SHARES = ["male_bonus_percent", "female_bonus_percent"]
+_GAPS = [f"diff_{s}_{p}_percent" for p in ("hourly", "bonus") for s in ("mean", "median")]
 
 
 def _outside(df: pd.DataFrame, columns: list[str], low: float, high: float) -> pd.Series:
@@ -46,11 +39,16 @@ IMPOSSIBLE_CHECKS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = 
     ),
     "quartile shares do not add up to 100": (
         "Everyone in a quarter is a man or a woman in this data (0.1 points allowed for rounding).",
-        lambda df: _sums_off(df),
+        lambda df: (
+            (df[_WOMEN].astype("float64") + df[_MEN].to_numpy("float64") - 100)
+            .abs()
+            .gt(0.1 + _EPS)
+            .any(axis=1)
+        ),
     ),
     "bonus share outside 0-100": (
         "The share of men (or women) paid a bonus is a percentage.",
-        lambda df: _outside(df, ["male_bonus_percent", "female_bonus_percent"], 0, 100),
+        lambda df: _outside(df, _BONUS_SHARES, 0, 100),
     ),
     "mean hourly gap of 100% or more": (
         "A gap of 100% means women's mean hourly pay is 0; above 100%, negative.",
@@ -104,19 +102,7 @@ def impossible_value_flags(df: pd.DataFrame) -> pd.DataFrame:
     """
     import pandas as pd
 
-    needed = (
-        _WOMEN
-        + _MEN
-        + [
-            "male_bonus_percent",
-            "female_bonus_percent",
-            "diff_mean_hourly_percent",
-            "diff_median_hourly_percent",
-            "diff_mean_bonus_percent",
-            "diff_median_bonus_percent",
-        ]
-    )
-    require_columns(df, needed, "impossible_value_flags")
+    require_columns(df, _WOMEN + _MEN + _BONUS_SHARES + _GAPS, "impossible_value_flags")
     return pd.DataFrame(
         {name: test(df).to_numpy(dtype=bool) for name, (_, test) in IMPOSSIBLE_CHECKS.items()},
         index=df.index,

@@ -4,24 +4,17 @@ The service publishes SIC codes as integers in text, employer sizes as labels an
 addresses as free text. This module turns those into things an analysis can group
 by: a SIC 2007 section letter, an ordered size band, an ONS region and a nation.
 
-The postcode-to-region table ships inside the package as
-``paygap_utils/data/tables/postcode_regions.csv``, with three columns:
-
-``prefix``
-    A postcode area (the leading letters, e.g. ``SY``) or a postcode district
-    (the outward code, e.g. ``SY23``).
-``region``
-    One of :data:`REGIONS`, empty for the Crown Dependencies.
-``nation``
-    One of :data:`NATIONS`, or ``Crown Dependencies`` for Guernsey (``GY``),
-    Jersey (``JE``) and the Isle of Man (``IM``), which are not part of the UK.
-
-There is one row per postcode area, giving the region that holds most of its
-districts, and one row for each district whose region differs from its area's.
-Districts were assigned by where their centre lies (2017 district list), so a
-postcode near a regional boundary can be on the other side of it; the ONS
-Postcode Directory is the authority for full postcodes. A postcode here is the
-employer's latest registered address, not where its staff work.
+The tables are data in ``paygap_utils/data/tables/``, read on first use:
+``sic_sections.csv`` (each section's letter, first and last division, ONS name),
+``regions.csv`` (each ONS region's GSS code and its tile on the map of
+:func:`paygap_utils.plots.tile_map`) and ``postcode_regions.csv``: a ``prefix``, a
+postcode area (``SY``) or district (``SY23``), its ``region`` (empty for the Crown
+Dependencies) and ``nation`` (or ``Crown Dependencies`` for ``GY``, ``JE`` and ``IM``,
+which are not in the UK). It has a row per area, giving the region that holds most of
+its districts, and a row per district whose region differs. Districts were assigned by
+where their centre lies (2017 district list), so a postcode near a boundary can be on
+the other side of it; the ONS Postcode Directory is the authority for full postcodes. A
+postcode here is the employer's latest registered address, not where its staff work.
 """
 
 from __future__ import annotations
@@ -29,7 +22,10 @@ from __future__ import annotations
 import functools
 import numbers
 import re
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
+
+from .schema import _LazyMapping, _LazyTuple, _table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,42 +49,14 @@ __all__ = [
     "regions_for_postcodes",
 ]
 
-# UK SIC 2007 sections: letter, first and last 2-digit division, ONS name.
-_SIC_STRUCTURE: tuple[tuple[str, int, int, str], ...] = (
-    ("A", 1, 3, "Agriculture, forestry and fishing"),
-    ("B", 5, 9, "Mining and quarrying"),
-    ("C", 10, 33, "Manufacturing"),
-    ("D", 35, 35, "Electricity, gas, steam and air conditioning supply"),
-    ("E", 36, 39, "Water supply; sewerage, waste management and remediation activities"),
-    ("F", 41, 43, "Construction"),
-    ("G", 45, 47, "Wholesale and retail trade; repair of motor vehicles and motorcycles"),
-    ("H", 49, 53, "Transportation and storage"),
-    ("I", 55, 56, "Accommodation and food service activities"),
-    ("J", 58, 63, "Information and communication"),
-    ("K", 64, 66, "Financial and insurance activities"),
-    ("L", 68, 68, "Real estate activities"),
-    ("M", 69, 75, "Professional, scientific and technical activities"),
-    ("N", 77, 82, "Administrative and support service activities"),
-    ("O", 84, 84, "Public administration and defence; compulsory social security"),
-    ("P", 85, 85, "Education"),
-    ("Q", 86, 88, "Human health and social work activities"),
-    ("R", 90, 93, "Arts, entertainment and recreation"),
-    ("S", 94, 96, "Other service activities"),
-    (
-        "T",
-        97,
-        98,
-        "Activities of households as employers; undifferentiated goods- and "
-        "services-producing activities of households for own use",
-    ),
-    ("U", 99, 99, "Activities of extraterritorial organisations and bodies"),
+#: Section letter -> name: ``"X"`` (the service's public-sector placeholder), then A-U, as
+#: in ``tables/sic_sections.csv`` (which also holds each section's SIC 2007 divisions).
+SIC_SECTIONS: Mapping[str, str] = _LazyMapping(
+    lambda: {
+        "X": "Public sector",
+        **{row["section"]: row["name"] for row in _table("sic_sections.csv")},
+    }
 )
-
-#: Section letter -> name: ``"X"`` (the service's public-sector placeholder), then A-U.
-SIC_SECTIONS: dict[str, str] = {
-    "X": "Public sector",
-    **{letter: name for letter, _, _, name in _SIC_STRUCTURE},
-}
 
 #: The service's placeholder SIC code ``1`` ("public sector"), padded to five digits.
 PUBLIC_SECTOR_CODE: str = "00001"
@@ -109,24 +77,14 @@ EMPLOYER_SIZES: tuple[str, ...] = (
 #: "Not Provided" is no band (it would sort as the smallest), so it becomes missing.
 SIZE_BANDS: tuple[str, ...] = EMPLOYER_SIZES[1:]
 
-#: ONS region -> its GSS code: England's nine regions, then Wales, Scotland, Northern Ireland.
-REGION_CODES: dict[str, str] = {
-    "North East": "E12000001",
-    "North West": "E12000002",
-    "Yorkshire and The Humber": "E12000003",
-    "East Midlands": "E12000004",
-    "West Midlands": "E12000005",
-    "East of England": "E12000006",
-    "London": "E12000007",
-    "South East": "E12000008",
-    "South West": "E12000009",
-    "Wales": "W92000004",
-    "Scotland": "S92000003",
-    "Northern Ireland": "N92000002",
-}
+#: ONS region -> its GSS code (``tables/regions.csv``): England's nine regions, then Wales,
+#: Scotland, Northern Ireland.
+REGION_CODES: Mapping[str, str] = _LazyMapping(
+    lambda: {row["region"]: row["code"] for row in _table("regions.csv")}
+)
 
 #: The twelve ONS regions (England's nine, then the three other nations), north to south.
-REGIONS: tuple[str, ...] = tuple(REGION_CODES)
+REGIONS: Sequence[str] = _LazyTuple(lambda: tuple(REGION_CODES))
 
 #: The four nations of the UK.
 NATIONS: tuple[str, ...] = ("England", "Wales", "Scotland", "Northern Ireland")
@@ -138,11 +96,6 @@ CROWN_DEPENDENCIES: str = "Crown Dependencies"
 #: Every value of the ``nation`` column: the four nations, then :data:`CROWN_DEPENDENCIES`.
 NATION_VALUES: tuple[str, ...] = (*NATIONS, CROWN_DEPENDENCIES)
 
-_SECTION_OF_DIVISION = {
-    division: letter
-    for letter, first, last, _ in _SIC_STRUCTURE
-    for division in range(first, last + 1)
-}
 _SIC_SEPARATORS = re.compile(r"[,\s]+")
 _SIC_CODE = re.compile(r"[0-9]{1,5}")
 _NOT_ALPHANUMERIC = re.compile(r"[^0-9A-Z]")
@@ -154,14 +107,6 @@ _NORMALISED = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}")
 _POSTCODE_IN_TEXT = re.compile(
     r"(?<![0-9A-Z])[A-Z]{1,2}[ \t]?[0-9][A-Z0-9]?[ \t]*[0-9O][ \t]?[A-Z]{2}(?![0-9A-Z])"
 )
-
-
-def _is_missing(value: object) -> bool:
-    # None, NaN and pandas.NA are the values that do not equal themselves (NA refuses to say).
-    try:
-        return value is None or bool(value != value)
-    except TypeError:
-        return True
 
 
 def parse_sic_codes(text: str | int | float | None) -> list[str]:
@@ -202,7 +147,11 @@ def parse_sic_codes(text: str | int | float | None) -> list[str]:
     if isinstance(text, numbers.Integral) and not isinstance(text, bool):
         text = str(text)
     elif not isinstance(text, str):
-        if _is_missing(text):
+        try:  # None, NaN and pandas.NA do not equal themselves (NA refuses to say)
+            missing = text is None or bool(text != text)
+        except TypeError:
+            missing = True
+        if missing:
             return []
         raise TypeError(
             f"parse_sic_codes expects the SicCodes text, e.g. '93110,\\n93130', but got "
@@ -244,7 +193,7 @@ def sic_section(code: str) -> str | None:
     padded = code.strip().zfill(5)
     if padded == PUBLIC_SECTOR_CODE:
         return "X"
-    return _SECTION_OF_DIVISION.get(int(padded[:2]))
+    return _section_of_division().get(int(padded[:2]))
 
 
 def normalise_postcode(text: str | None) -> str | None:
@@ -432,11 +381,9 @@ def regions_for_postcodes(postcodes: pd.Series) -> pd.DataFrame:
     import pandas as pd
 
     codes, uniques = pd.factorize(postcodes)
-    found = [region_of_postcode(value) for value in uniques]
-    # One extra slot for code -1 (a missing postcode) so that it maps to a missing place.
-    regions = np.array([region for region, _ in found] + [None], dtype=object)
-    nations = np.array([nation for _, nation in found] + [None], dtype=object)
-    return pd.DataFrame({"region": regions[codes], "nation": nations[codes]}, index=postcodes.index)
+    # One extra row for code -1 (a missing postcode), so that it maps to a missing place.
+    places = np.array([*map(region_of_postcode, uniques), (None, None)], dtype=object)
+    return pd.DataFrame(places[codes], columns=["region", "nation"], index=postcodes.index)
 
 
 def _area(postcode: str) -> str:
@@ -444,10 +391,15 @@ def _area(postcode: str) -> str:
 
 
 @functools.cache
-def _postcode_table() -> dict[str, tuple[str | None, str]]:
-    import csv
-    from importlib.resources import files
+def _section_of_division() -> dict[int, str]:
+    return {
+        division: row["section"]
+        for row in _table("sic_sections.csv")
+        for division in range(int(row["first_division"]), int(row["last_division"]) + 1)
+    }
 
-    resource = files("paygap_utils.data") / "tables" / "postcode_regions.csv"
-    rows = csv.DictReader(resource.read_text(encoding="utf-8").splitlines())
+
+@functools.cache
+def _postcode_table() -> dict[str, tuple[str | None, str]]:
+    rows = _table("postcode_regions.csv")
     return {row["prefix"]: (row["region"] or None, row["nation"]) for row in rows}

@@ -30,6 +30,7 @@ __all__ = [
 
 _SIGN = "\n\u2190 women paid more | women paid less \u2192"
 _LABEL = {"textcoords": "offset points", "fontsize": 9}
+_ABOVE = {"xytext": (0, 4), "ha": "center", "va": "bottom", **_LABEL}
 
 
 def gap_histogram(
@@ -47,9 +48,8 @@ def gap_histogram(
 ) -> Axes:
     """Draw a histogram of a gap column, 0 and the sign convention marked; return ``ax``.
 
-    Bins are centred on multiples of ``binwidth``: with 1, each whole number sits in the
-    middle of its bin; with 0.1, the pile-ups at whole numbers show as spikes. Values
-    outside ``limits`` are not drawn but counted in a note; the median line uses them all.
+    Bins are centred on multiples of ``binwidth`` (with 0.1, pile-ups at whole numbers show
+    as spikes). Values outside ``limits`` are counted in a note; the median uses them all.
 
     Parameters
     ----------
@@ -60,11 +60,11 @@ def gap_histogram(
     limits, binwidth : (float, float), float
         The range of the x axis; the width of a bin in percentage points (above 0).
     color, label, alpha, mark_median : optional
-        Bar colour, legend label (the median line's too), opacity (so that two histograms
-        on one Axes both show) and whether to draw the median as a dashed line.
+        Bar colour, legend label (the median line's too), opacity (two histograms on one
+        Axes both show) and whether to draw the median as a dashed line.
     xlabel, unit : str
-        What the values are (the sign convention is added underneath); what the y axis
-        counts: ``"employers"`` for one year, ``"reports"`` when values pool several years.
+        What the values are (the sign convention is added); what the y axis counts:
+        ``"employers"`` for one year, ``"reports"`` when values pool several years.
 
     Examples
     --------
@@ -117,9 +117,8 @@ def by_year(
 ) -> Axes:
     """Plot one number per reporting year, labelled ``2017-18``, ``2018-19`` ...; return ``ax``.
 
-    A reporting year missing between two others (2023-24) keeps its place on the x axis,
-    labelled "no 2023-24", and a line crosses it dashed, so a step over two years is not
-    read as one year's change. Year labels stand upright when they would not fit side by side.
+    A missing year (2023-24) keeps its place, labelled "no 2023-24", and a line crosses it
+    dashed: a step over two years is not one year's change. Crowded labels stand upright.
 
     Parameters
     ----------
@@ -132,7 +131,7 @@ def by_year(
     annotate : str, optional
         A format such as ``"{:.1f}%"``: write each value on the chart.
     from_zero : bool
-        Start the y axis at 0 (or below), so differences between years are not magnified.
+        Start the y axis at 0 (or below), not magnifying differences between years.
 
     Examples
     --------
@@ -166,27 +165,14 @@ def by_year(
         ys = values.to_numpy(dtype="float64")
         starts = [0] + [i for i in range(1, len(years)) if years[i] != years[i - 1] + 1]
         for start, stop in zip(starts, [*starts[1:], len(years)], strict=True):
-            first = start == 0
-            ax.plot(
-                years[start:stop],
-                ys[start:stop],
-                marker="o",
-                color=colour,
-                label=label if first else None,
-            )
-            if not first:
+            run = slice(start, stop)
+            ax.plot(years[run], ys[run], marker="o", color=colour, label=None if start else label)
+            if start:
                 gap = slice(start - 1, start + 1)
                 ax.plot(years[gap], ys[gap], linestyle="--", color=colour, linewidth=1)
     if annotate:
         for year, value in zip(years, values, strict=True):
-            ax.annotate(
-                annotate.format(value),
-                (year, value),
-                xytext=(0, 4),
-                ha="center",
-                va="bottom",
-                **_LABEL,
-            )
+            ax.annotate(annotate.format(value), (year, value), **_ABOVE)
     if from_zero and len(values):
         low, high = ax.get_ylim()
         headroom = 1.12 if annotate else 1.05
@@ -217,8 +203,8 @@ def interval_plot(
 ) -> Axes:
     """Draw a dot and interval per row of ``table``, first at the top; return ``ax``.
 
-    Made for :func:`paygap_utils.stats.median_by_group_with_ci`'s result, so a small
-    group's wide interval is seen at once.
+    Made for :func:`paygap_utils.stats.median_by_group_with_ci`: a small group's wide
+    interval is seen at once.
 
     Parameters
     ----------
@@ -262,17 +248,10 @@ def interval_plot(
     ax.set_yticks(rows, [textwrap.fill(name, 28) for name in resolve_labels(table.index, labels)])
     ax.set_ylim(-0.7, len(table) - 0.3)
     ax.grid(axis="y", visible=False)
+    # x in axes coordinates, y in data coordinates: the counts line up at the right edge.
+    beside = {"transform": ax.get_yaxis_transform(), "va": "center", "fontsize": 8, "color": "0.35"}
     for row, count in zip(rows, table[n] if n is not None else [], strict=False):
-        # x in axes coordinates, y in data coordinates: the counts line up at the right edge.
-        ax.text(
-            1.01,
-            row,
-            f"n = {count:,.0f}",
-            transform=ax.get_yaxis_transform(),
-            va="center",
-            fontsize=8,
-            color="0.35",
-        )
+        ax.text(1.01, row, f"n = {count:,.0f}", **beside)
     ax.set_xlabel(xlabel + _SIGN)
     return ax
 
@@ -335,8 +314,8 @@ def quartile_profile(
 ) -> Axes:
     """Draw women's share of each pay quarter, lowest paid at the left; return ``ax``.
 
-    Made for :func:`paygap_utils.quartiles.women_share_by_quartile`'s result: a line
-    falling to the right means women are fewer among the higher paid.
+    Made for :func:`paygap_utils.quartiles.women_share_by_quartile`: a line falling to the
+    right means women are fewer among the higher paid.
 
     Parameters
     ----------
@@ -392,9 +371,8 @@ def density(
 ) -> Any:
     """Draw where tens of thousands of employers lie: hexagons shaded by count, on a log scale.
 
-    A scatter plot of this many points is a solid blot; hexagons coloured by how many fall
-    in each (the colour-blind-safe ``cividis``) show where most are. Points outside
-    ``xlim`` or ``ylim`` are not drawn but counted in a note.
+    A scatter of this many points is a blot; hexagons coloured by count (``cividis``, safe
+    for colour-blindness) show where most are. Points outside the axes are counted in a note.
 
     Parameters
     ----------
@@ -405,8 +383,7 @@ def density(
     xlim, ylim, gridsize : (float, float), int
         The ranges of the axes; the number of hexagons across.
     xlabel, ylabel, unit : str, optional
-        Axis labels (the Series' names by default); what a point is, for the note:
-        ``"employers"``, or ``"reports"`` for pooled years.
+        Axis labels (the Series' names by default); what a point is, for the note.
 
     Returns
     -------
@@ -430,16 +407,8 @@ def density(
     ys = numbers(y, "density", "y").to_numpy()
     present = ~(np.isnan(xs) | np.isnan(ys))
     inside = present & (xs >= xlim[0]) & (xs <= xlim[1]) & (ys >= ylim[0]) & (ys <= ylim[1])
-    hexes = ax.hexbin(
-        xs[inside],
-        ys[inside],
-        gridsize=gridsize,
-        extent=(*xlim, *ylim),
-        bins="log",
-        mincnt=1,
-        cmap="cividis",
-        linewidths=0.2,
-    )
+    shading = {"bins": "log", "mincnt": 1, "cmap": "cividis", "linewidths": 0.2}
+    hexes = ax.hexbin(xs[inside], ys[inside], gridsize=gridsize, extent=(*xlim, *ylim), **shading)
     if hidden := int(present.sum() - inside.sum()):
         what = unit if hidden != 1 else unit.removesuffix("s")
         _note(ax, f"{hidden:,} {what} outside the axes not shown", boxed=True)
@@ -461,9 +430,9 @@ def change_by_start(
 ) -> Axes:
     """Draw the median change per starting band, with the middle half of changes; return ``ax``.
 
-    Made for :func:`paygap_utils.panel.change_by_start`'s result: a dot per band at its
-    median start, a line across its 25th to 75th percentile of change, and 0 marked. Dots
-    above 0 at the left and below it at the right are what regression to the mean looks like.
+    Made for :func:`paygap_utils.panel.change_by_start`: a dot per band at its median start,
+    a line across its middle half of changes, 0 marked. Dots above 0 at the left and below
+    it at the right are what regression to the mean looks like.
 
     Parameters
     ----------
@@ -473,8 +442,7 @@ def change_by_start(
         One row per band with ``median_start``, ``median_change``, ``q25_change`` and
         ``q75_change``; empty bands are skipped.
     label, color, offset, xlabel, ylabel : optional
-        Legend label, colour, a shift along x (so two tables on one Axes do not overlap),
-        axis labels.
+        Legend label, colour, a shift along x (two tables on one Axes apart), axis labels.
 
     Examples
     --------

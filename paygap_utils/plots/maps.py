@@ -6,9 +6,11 @@ matplotlib is imported only when :func:`tile_map` is called.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._frames import numbers
+from ..data.schema import _LazyMapping, _table
 from .style import PALETTE
 
 if TYPE_CHECKING:
@@ -18,21 +20,13 @@ if TYPE_CHECKING:
 __all__ = ["UK_TILES", "tile_map"]
 
 #: Where each ONS region and nation sits in :func:`tile_map`'s grid, as (column, row), row 0
-#: at the top: roughly the UK's shape.
-UK_TILES: dict[str, tuple[int, int]] = {
-    "Scotland": (2, 0),
-    "Northern Ireland": (0, 1),
-    "North East": (3, 1),
-    "North West": (2, 2),
-    "Yorkshire and The Humber": (3, 2),
-    "Wales": (1, 3),
-    "West Midlands": (2, 3),
-    "East Midlands": (3, 3),
-    "East of England": (4, 3),
-    "South West": (1, 4),
-    "South East": (2, 4),
-    "London": (3, 4),
-}
+#: at the top: roughly the UK's shape (``tile_column`` and ``tile_row`` of
+#: ``paygap_utils/data/tables/regions.csv``).
+UK_TILES: Mapping[str, tuple[int, int]] = _LazyMapping(
+    lambda: {
+        r["region"]: (int(r["tile_column"]), int(r["tile_row"])) for r in _table("regions.csv")
+    }
+)
 _TILE_TEXT = {"ha": "center", "va": "center", "fontsize": 7.5, "zorder": 4}
 
 

@@ -2,8 +2,7 @@
 
 Every chart made with :mod:`paygap_utils.plots` states the reporting year(s), the number
 of employers or reports and the source, so a screenshot pasted into a slide still says
-what it is; :func:`save_figure` writes one at slide size. matplotlib is imported only when
-a function here is called.
+what it is; :func:`save_figure` writes one at slide size.
 """
 
 from __future__ import annotations
@@ -121,8 +120,7 @@ def set_title(
 ) -> None:
     """Title an Axes with what it shows, then the years and n of ``df`` (or ``subtitle``) below.
 
-    Both are wrapped to the room the Axes has, up to the next panel on its right, so the
-    titles of panels side by side never run into each other.
+    Both are wrapped to the room up to the next panel on the right: titles never collide.
 
     Examples
     --------
@@ -177,9 +175,8 @@ def _note(ax: Axes, text: str, boxed: bool = False) -> None:
 def add_source(fig: Figure, df: pd.DataFrame | None = None) -> None:
     """Write the data's source and licence under a figure.
 
-    With ``df``, the note names the as-of dates of the files behind its years and the
-    attribution, from the provenance :func:`paygap_utils.load` puts in ``df.attrs``;
-    without, the manifest's attribution.
+    With ``df``, the note names the as-of dates of the files behind its years, from the
+    provenance :func:`paygap_utils.load` puts in ``df.attrs``.
 
     Examples
     --------
@@ -226,16 +223,6 @@ def new_figure(ncols: int = 1, nrows: int = 1, **kwargs: Any) -> tuple[Figure, A
     use_style()
     kwargs.setdefault("figsize", (4.5 + 3.5 * ncols, 1.0 + 3.5 * nrows))
     return plt.subplots(nrows=nrows, ncols=ncols, **kwargs)
-
-
-def _written_by_us(path: Path) -> bool:
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            return image.info.get("Software") == _SOFTWARE_TAG
-    except Exception:  # not an image, unreadable: not ours
-        return False
 
 
 def save_figure(
@@ -292,11 +279,17 @@ def save_figure(
     target = Path(path) if Path(path).suffix else Path(path).with_suffix(".png")
     if target.suffix.lower() != ".png":
         raise ValueError(f"{target}: save_figure writes PNG files; give a name ending in .png.")
-    if target.exists() and not overwrite and not _written_by_us(target):
-        raise FileExistsError(
-            f"{target} already exists and was not written by save_figure, so it is left "
-            "alone. Choose another name, or pass overwrite=True to replace it."
-        )
+    if target.exists() and not overwrite:
+        try:
+            with Image.open(target) as image:
+                ours = image.info.get("Software") == _SOFTWARE_TAG
+        except Exception:  # not an image, unreadable: not ours
+            ours = False
+        if not ours:
+            raise FileExistsError(
+                f"{target} already exists and was not written by save_figure, so it is left "
+                "alone. Choose another name, or pass overwrite=True to replace it."
+            )
     if not any(text.get_text().startswith("Source:") for text in fig.texts):
         add_source(fig, df)
     shown, buffer = fig.get_size_inches().copy(), io.BytesIO()

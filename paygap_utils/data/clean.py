@@ -58,7 +58,6 @@ __all__ = [
 PUBLIC_DUE: tuple[int, int] = (3, 31)
 PRIVATE_DUE: tuple[int, int] = (4, 5)
 
-_OFFICIAL = [c.official for c in COLUMNS]
 # What each strftime field of a layout's date_format looks like in the file.
 _DATE_FIELDS = {
     "%d": r"\d{2}",
@@ -112,7 +111,8 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
     path = Path(path)
     header = _header_line(path)
     names = [name.strip('"') for name in header.split(",")]
-    unknown = [name for name in names if name not in _OFFICIAL]
+    official = {c.official for c in COLUMNS}
+    unknown = [name for name in names if name not in official]
     if unknown or not names or names[0] != "EmployerName":
         raise DataFormatError(
             f"{path.name} does not look like a Gender Pay Gap Service download: its header has "
@@ -390,10 +390,12 @@ def sector_columns(table: pd.DataFrame):
     """
     import pandas as pd
 
+    # sector's values: the SIC sections A-U, without the service's public-sector placeholder X.
+    industries = tuple(section for section in SIC_SECTIONS if section != "X")
     sectors = table["sic_codes"].map(_sections).astype(object)
-    sector = _categorical(sectors.map(lambda found: found[0] if found else None), _INDUSTRIES)
+    sector = _categorical(sectors.map(lambda found: found[0] if found else None), industries)
     names = pd.Series(sector, index=table.index).map(SIC_SECTIONS).astype(object)
-    return sector, _categorical(names, tuple(map(SIC_SECTIONS.get, _INDUSTRIES))), sectors
+    return sector, _categorical(names, tuple(map(SIC_SECTIONS.get, industries))), sectors
 
 
 def _late(table: pd.DataFrame):
@@ -459,10 +461,6 @@ _ABSENT: dict[ColumnKind, str] = {
     "codes": "object",
     "category": "object",
 }
-
-
-# sector's values: the SIC sections A-U, without the service's public-sector placeholder X.
-_INDUSTRIES = tuple(section for section in SIC_SECTIONS if section != "X")
 
 
 def _sections(codes: list[str]) -> list[str]:

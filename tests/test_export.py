@@ -269,12 +269,17 @@ def test_the_default_export_is_rewritten_when_out_of_date(mirror, tmp_path, monk
 # --- SQLite ------------------------------------------------------------------------------------
 
 
-def test_sqlite_has_every_row_and_the_marker(database, table):
+def test_sqlite_has_every_row_its_provenance_and_its_column_list(database, table):
     counts = query(database, "SELECT year, COUNT(*) AS n FROM paygap GROUP BY year")
     assert (
         dict(zip(counts["year"], counts["n"], strict=True))
         == table.groupby("year").size().to_dict()
     )
+    info = query(database, "SELECT value FROM paygap_export_info WHERE key = 'attrs'")
+    assert json.loads(info["value"].item())["attribution"] == table.attrs["attribution"]
+    listing = query(database, "SELECT * FROM paygap_columns")
+    expected = export.column_list(table.drop(columns="responsible_person"))
+    pd.testing.assert_frame_equal(listing, expected)
 
 
 def test_full_text_search_finds_current_and_past_names(database, table):

@@ -1,15 +1,10 @@
 """Writing the cleaned table for other tools: CSV (R, spreadsheets), parquet and SQLite.
 
-One cleaning implementation: R, SQL and Datasette users read what this module writes from
-:func:`paygap_utils.load`'s table, never the raw files.
-
-Without a path, the export goes to the library's own folder, ``<data folder>/paygap-export/``
-(:func:`export_path`): :func:`ensure_export` writes it there when it is missing or was made
-from other data or another version of the library (``export.json`` there says which). Given
-a path, :func:`export` never replaces a file that is there unless told to (``force=True``,
-``--force``). Every file goes through :func:`paygap_utils._files.write_file`: written beside
-its target and renamed into place when complete, so a full disk or a killed process leaves
-the previous file or nothing.
+R, SQL and Datasette users read what this module writes from :func:`paygap_utils.load`'s
+table, never the raw files: one cleaning. Without a path, :func:`ensure_export` writes into
+the library's own folder (:func:`export_path`) whenever the export there is missing or out of
+date. Given a path, :func:`export` never replaces a file there unless told to (``force``).
+Every file goes through :func:`paygap_utils._files.write_file`, whole or not at all.
 """
 
 from __future__ import annotations
@@ -85,29 +80,13 @@ def ensure_export(
 ) -> Path:
     """Write the default export of format ``fmt`` unless an up-to-date one is there.
 
-    An export is up to date when it was made from the same cleaned table (the cache key:
-    the data files' checksums and the library's code). The folder is the library's own:
-    an export there that is out of date is replaced. This is what ``python -m paygap_utils
-    export --format csv`` and ``postBuild`` run.
-
-    Parameters
-    ----------
-    fmt : {"csv", "parquet", "sqlite"}
-        The format.
-    data_home : str or Path, optional
-        The data folder; by default ``$PAYGAP_DATA_DIR`` or the system cache folder.
-    progressbar : bool
-        Show download progress if the data is not there yet.
-
-    Returns
-    -------
-    pathlib.Path
-        The export, :func:`export_path` ``(fmt)``.
-
-    Raises
-    ------
-    ExportError
-        When the folder cannot be written, or the disk is full.
+    An export is up to date when it was made from the same cleaned table: the same cache
+    key (the data files' checksums and the library's code), which ``export.json`` beside it
+    records. The folder is the library's own: an export there that is out of date is
+    replaced. This is what ``python -m paygap_utils export --format csv`` and ``postBuild``
+    run. ``fmt`` and ``data_home`` are as in :func:`export_path`; ``progressbar`` shows the
+    download's progress if the data is not there yet. Returns :func:`export_path`'s path,
+    or raises :class:`ExportError` when the folder cannot be written or the disk is full.
 
     Examples
     --------
@@ -244,33 +223,18 @@ def column_list(table: pd.DataFrame) -> pd.DataFrame:
 
     from ..data.schema import columns
 
-    described = columns().set_index("name")
-    types = pd.api.types
-    rows = []
-    for name in table.columns:
-        if name in described.index:
-            kind, description = described.loc[name, ["kind", "description"]]
-        else:
-            values, description = table[name], ""
-            kind = next(
-                (kind for kind, test in _DTYPE_KINDS.items() if getattr(types, test)(values)),
-                "text",
-            )
-        rows.append({"name": name, "kind": kind, "description": description})
+    known = columns().set_index("name")
+    by_dtype = {"b": "bool", "i": "id", "u": "id", "f": "float", "M": "datetime"}
+    rows = [
+        (name, *known.loc[name, ["kind", "description"]])
+        if name in known.index
+        else (name, by_dtype.get(table[name].dtype.kind, "text"), "")
+        for name in table.columns
+    ]
     return pd.DataFrame(rows, columns=["name", "kind", "description"])
 
 
-_DTYPE_KINDS = {
-    "bool": "is_bool_dtype",
-    "id": "is_integer_dtype",
-    "float": "is_float_dtype",
-    "datetime": "is_datetime64_any_dtype",
-}
-
-
-def _flat_chunks(
-    table: pd.DataFrame, kinds: dict[str, str], csv: bool
-) -> Iterator[tuple[int, pd.DataFrame]]:
+def _flat_chunks(table: pd.DataFrame, csv: bool) -> Iterator[tuple[int, pd.DataFrame]]:
     """The table a few thousand rows at a time, as text formats want it, with where each starts.
 
     Lists become comma-separated text, dates ISO 8601 text (the date alone when every value
@@ -279,6 +243,8 @@ def _flat_chunks(
     """
     import pandas as pd
 
+    listing = column_list(table)
+    kinds = dict(zip(listing["name"], listing["kind"], strict=True))
     dates = {}
     for column in table.columns:
         if pd.api.types.is_datetime64_any_dtype(table[column]):
@@ -306,21 +272,8 @@ def to_csv(table: pd.DataFrame, path: str | Path, force: bool = False) -> Path:
     ``<stem>.columns.csv`` beside it lists every column's name, kind and description
     (:func:`column_list`), and ``<stem>.provenance.json`` holds the table's ``attrs``
     (source, licence, attribution, files); the R notebooks read all three. The CSV is
-    written first: a file in its way stops the export before anything is written.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Usually :func:`paygap_utils.load`'s result.
-    path : str or Path
-        The CSV file to write.
-    force : bool
-        Replace the files if they exist.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
+    written first: a file in its way stops the export before anything is written. The
+    parameters and what it returns are :func:`export`'s.
 
     Examples
     --------
@@ -337,16 +290,15 @@ def to_csv(table: pd.DataFrame, path: str | Path, force: bool = False) -> Path:
     ['name', 'kind', 'description']
     """
     path = Path(path)
-    listing = column_list(table)
-    kinds = dict(zip(listing["name"], listing["kind"], strict=True))
 
     def write_rows(file: BinaryIO) -> None:
-        for start, rows in _flat_chunks(table, kinds, csv=True):
+        for start, rows in _flat_chunks(table, csv=True):
             text = rows.to_csv(index=False, header=start == 0, lineterminator="\n")
             file.write(text.encode("utf-8"))
 
     _write(path, write_rows, force)
-    _write(columns_path(path), listing.to_csv(index=False, lineterminator="\n"), force)
+    listing = column_list(table).to_csv(index=False, lineterminator="\n")
+    _write(columns_path(path), listing, force)
     provenance = json.dumps(table.attrs, indent=1, ensure_ascii=False, default=str) + "\n"
     _write(path.with_suffix(".provenance.json"), provenance, force)
     return path
@@ -387,30 +339,14 @@ def to_sqlite(
 ) -> Path:
     """Write ``table`` to a new SQLite database file, with full-text search of the names.
 
-    The data is small (about 70,000 rows), so a file is all the database a
-    hackathon needs: no server. Lists (SIC codes, sections) become
-    comma-separated text, categories text, booleans 0/1, dates ISO text.
-    ``<name>_fts`` indexes ``employer_name`` and ``current_name`` (FTS5), in the
-    form Datasette searches (:mod:`paygap_utils.organisers.datasette` serves the file);
-    ``paygap_export_info`` holds the table's provenance (its ``attrs``, as JSON).
-    ``responsible_person``, the people who signed, is left out: whatever is queried
-    here, in SQL or Datasette, names no one.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Usually :func:`paygap_utils.load`'s result.
-    path : str or Path
-        The database file to write.
-    name : str
-        The table name.
-    force : bool
-        Replace the file if it exists.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
+    A file is all the database 70,000 rows need: no server. Lists (SIC codes, sections)
+    become comma-separated text, categories text, booleans 0/1, dates ISO text.
+    ``<name>_fts`` indexes ``employer_name`` and ``current_name`` (FTS5) as Datasette
+    searches them; ``paygap_export_info`` holds the table's ``attrs`` (its provenance) and
+    ``paygap_columns`` what each column holds (:func:`column_list`).
+    ``responsible_person``, the people who signed, is left out: whatever is queried here,
+    in SQL or Datasette, names no one. ``name`` is the table's name; the other parameters
+    and what it returns are :func:`export`'s.
 
     Examples
     --------
@@ -424,14 +360,12 @@ def to_sqlite(
     10622
     """
     table = table.drop(columns=["responsible_person"], errors="ignore")
-    listing = column_list(table)
-    kinds = dict(zip(listing["name"], listing["kind"], strict=True))
     names = [c for c in ("employer_name", "current_name") if c in table.columns]
 
     def write_database(file: BinaryIO) -> None:
         # SQLite writes, by its name, the temporary file that write_file made.
         with closing(sqlite3.connect(file.name)) as connection, connection:
-            for start, rows in _flat_chunks(table, kinds, csv=False):
+            for start, rows in _flat_chunks(table, csv=False):
                 new = "replace" if start == 0 else "append"
                 rows.to_sql(name, connection, if_exists=new, index=False)
             connection.execute(f'CREATE INDEX "{name}_year" ON "{name}" (year)')
@@ -446,6 +380,7 @@ def to_sqlite(
             connection.execute("CREATE TABLE paygap_export_info (key TEXT PRIMARY KEY, value TEXT)")
             attrs = json.dumps(table.attrs, default=str)
             connection.execute("INSERT INTO paygap_export_info VALUES ('attrs', ?)", [attrs])
+            column_list(table).to_sql("paygap_columns", connection, index=False)
 
     _write(Path(path), write_database, force)
     return Path(path)

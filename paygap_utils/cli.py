@@ -183,22 +183,18 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("years", nargs="*", help="years to check (default: all)")
     command("list", _list, "years, sizes, as-of dates, downloaded or not")
     doctor = command("doctor", "paygap_utils.doctor:doctor", "check this set-up and report")
-    doctor.add_argument("--offline", dest="check_network", action="store_false", help="no network")
+    doctor.add_argument(
+        "--offline", dest="check_network", action="store_false", help="skip the network check"
+    )
 
     export = command("export", _export, "write the cleaned table as CSV (for R), parquet or SQLite")
     export.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     formats = ["csv", "parquet", "sqlite"]
-    export.add_argument(
-        "--format", dest="fmt", choices=formats, help="default: PATH's suffix, or csv"
-    )
+    export.add_argument("--format", dest="fmt", choices=formats, help="default: PATH's, or csv")
     export.add_argument("--force", action="store_true", help="replace PATH if it is there")
     where = export.add_mutually_exclusive_group()
     where.add_argument("path", type=Path, nargs="?", help="file to write (default: data folder)")
-    where.add_argument(
-        "--print-path",
-        action="store_true",
-        help="write the default export if needed, print its path",
-    )
+    where.add_argument("--print-path", action="store_true", help="print only the export's path")
 
     datasette = command(
         "datasette",
@@ -242,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = command("check-entry", _check_entry, "check entries before a pull request")
     check.add_argument("paths", nargs="*", type=Path, help="entry folders or files (default: all)")
     check.add_argument("--submissions", type=Path, help=_SUBMISSIONS)
-    check.add_argument("--run", action="store_true", dest="run_notebooks", help="then run each")
+    check.add_argument(
+        "--run", action="store_true", dest="run_notebooks", help="then run each entry's notebook"
+    )
     check.add_argument("--requirements-out", type=Path, help="write their extra packages here")
     return parser
 

@@ -8,8 +8,8 @@ the function of the module that does the work, by the names of its arguments.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
+import pkgutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -188,6 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     export = command("export", _export, "write the cleaned table as CSV (for R), parquet or SQLite")
+    export.description = (
+        "Write the cleaned table to PATH, or without PATH to the data folder's paygap-export/, "
+        "rewritten there when out of date (--print-path: then print only where, for scripts "
+        "and R). A file already at PATH is replaced only with --force."
+    )
     export.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     formats = ["csv", "parquet", "sqlite"]
     export.add_argument("--format", dest="fmt", choices=formats, help="default: PATH's, or csv")
@@ -258,8 +263,7 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
     function, done, errors = arguments.pop("_run")
     del arguments["command"]
     if isinstance(function, str):
-        module, name = function.split(":")
-        function = getattr(importlib.import_module(module), name)
+        function = pkgutil.resolve_name(function)
     try:
         result = function(**arguments)
     except (PaygapError, FileExistsError, *errors) as exc:

@@ -368,9 +368,8 @@ def to_sqlite(
             for start, rows in _flat_chunks(table, csv=False):
                 new = "replace" if start == 0 else "append"
                 rows.to_sql(name, connection, if_exists=new, index=False)
-            connection.execute(f'CREATE INDEX "{name}_year" ON "{name}" (year)')
-            if "linked_employer_id" in table.columns:
-                connection.execute(f'CREATE INDEX "{name}_linked" ON "{name}" (linked_employer_id)')
+            for column in [c for c in ("year", "linked_employer_id") if c in table.columns]:
+                connection.execute(f'CREATE INDEX "{name}_{column}" ON "{name}" ({column})')
             if names:  # an external-content FTS5 index, in the form Datasette recognises
                 connection.execute(
                     f"CREATE VIRTUAL TABLE [{name}_fts] USING FTS5 "

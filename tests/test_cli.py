@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -247,3 +248,26 @@ def test_refresh_fills_a_missing_year_when_it_can_be_downloaded(tmp_path, capsys
     assert added.rows == 2351 and added.layout == "27-columns-ymd"
     assert added.url == "https://data.example.org/p/" + quote(name)
     assert added.source_url == new.official_url(2023)
+
+
+def test_the_readme_lists_every_command_of_both_command_lines():
+    from paygap_utils.cli import build_parser
+    from paygap_utils.organisers.cli import build_parser as organisers_parser
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    attendees, organisers_part = readme.split("Organisers have their own", 1)
+    for text, parser in ((attendees, build_parser()), (organisers_part, organisers_parser())):
+        table = text[text.index("| command | does |") :].split("\n\n", 1)[0]
+        listed = re.findall(r"^\| `([a-z-]+)` \|", table, flags=re.MULTILINE)
+        assert listed == list(parser._subparsers._group_actions[0].choices)
+
+
+def test_export_and_print_path_exclude_each_other_and_datasette_says_a_missing_file(
+    tmp_path, capsys
+):
+    with pytest.raises(SystemExit):
+        main(["export", "--print-path", str(tmp_path / "x.csv")])
+    assert "not allowed with argument" in capsys.readouterr().err
+    missing = tmp_path / "paygap.sqlite"
+    assert main(["datasette", "--database", str(missing)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: There is no database at {missing}.")

@@ -32,21 +32,15 @@ from types import ModuleType
 
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import paygap_utils
 from paygap_utils.data.lookups import SIC_SECTIONS
 from paygap_utils.data.manifest import read_manifest
-from paygap_utils.organisers.datasette import (
-    CONFIG,
-    ICON,
-    PROXY_PATH,
-    datasette_command,
-    datasette_metadata,
-    jupyter_server_proxy,
-)
-from paygap_utils.organisers.export import to_sqlite
+from paygap_utils.organisers.datasette import CONFIG, ICON, PROXY_PATH, jupyter_server_proxy
+from paygap_utils.organisers.export import export_path, to_sqlite
 from tests.chromium import launched
 from tests.paths import REPO_ROOT
 from tests.servers import free_port, stop, wait_until
@@ -56,7 +50,8 @@ pytestmark = pytest.mark.data
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "datasette"
 START_TIMEOUT_S = 180
 EMPLOYER = "tesco"
-QUERIES = datasette_metadata()["databases"]["paygap"]["queries"]
+METADATA = yaml.safe_load((CONFIG / "metadata.yaml").read_text(encoding="utf-8"))
+QUERIES = METADATA["databases"]["paygap"]["queries"]
 #: Datasette's peak resident memory, however hostile the queries; one GET took it to 2 GB before.
 CEILING_MB = 300
 FIRST_SCREEN = {"width": 1280, "height": 800}
@@ -90,9 +85,9 @@ def _plugin(name: str) -> ModuleType:
 
 @pytest.fixture(scope="module")
 def connection(database) -> Iterator[sqlite3.Connection]:
-    """The export as Datasette opens it: read-only, with escape_fts() from plugins/search.py."""
+    """The export as Datasette opens it: read-only, with escape_fts() from plugins/limits.py."""
     with closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as connection:
-        connection.create_function("escape_fts", 1, _plugin("search").escape_fts)
+        connection.create_function("escape_fts", 1, _plugin("limits").escape_fts)
         yield connection
 
 
@@ -225,19 +220,22 @@ def test_the_late_filers_query_matches_the_table(connection, table):
 # --- the metadata and the command -------------------------------------------------------------
 
 
-def test_the_metadata_comes_from_the_one_source_of_truth(database):
-    command = datasette_command(port=8123, database=database)
-    meta = json.loads(Path(command[command.index("--metadata") + 1]).read_text())
-    licence = read_manifest().licence
-    assert meta["license"] == licence["name"] and meta["license_url"] == licence["url"]
-    assert licence["attribution"] in meta["description"]
+def test_the_metadata_comes_from_the_one_source_of_truth(server, database):
+    status, meta = get_json(f"{server[0]}-/metadata.json")
+    manifest = read_manifest()
+    assert status == 200 and meta["title"] == manifest.name
+    assert meta["license"] == manifest.licence["name"]
+    assert meta["license_url"] == manifest.licence["url"]
+    assert manifest.licence["attribution"] in meta["description"]
     with closing(sqlite3.connect(database)) as connection:
         served = [row[1] for row in connection.execute("PRAGMA table_info(paygap)")]
     described = paygap_utils.columns().set_index("name")["description"]
     paygap = meta["databases"]["paygap"]["tables"]["paygap"]
-    assert paygap["columns"] == {name: described[name] for name in served if name in described}
+    assert paygap["columns"] == {name: described[name] for name in served}
+    # metadata.yaml's part, read by Datasette from the configuration folder.
     assert paygap["facets"] == ["year", "sector_name", "employer_size", "region"]
-    assert set(meta["databases"]["paygap"]["queries"]) == set(QUERIES)
+    served = meta["databases"]["paygap"]["queries"]
+    assert {n: q["sql"] for n, q in served.items()} == {n: q["sql"] for n, q in QUERIES.items()}
 
 
 def test_the_names_of_people_are_not_in_the_database(database, table, server):
@@ -250,17 +248,17 @@ def test_the_names_of_people_are_not_in_the_database(database, table, server):
     assert status == 400 and answer["error"] == "no such column: responsible_person"
 
 
-def test_the_local_command_serves_the_export_with_its_configuration():
-    command = datasette_command(port=8123, base_url="/user/ana/datasette")
-    assert command[:4] == [sys.executable, "-m", "datasette", "serve"]
-    database = Path(command[command.index("-i") + 1])
-    metadata = json.loads(Path(command[command.index("--metadata") + 1]).read_text())
-    assert database.is_file() and metadata["databases"]["paygap"]["tables"]["paygap"]["fts_table"]
-    assert command[command.index("--template-dir") + 1] == str(CONFIG / "templates")
-    assert command[command.index("--plugins-dir") + 1] == str(CONFIG / "plugins")
-    assert command[command.index("base_url") + 1] == "/user/ana/datasette/"
-    assert command[command.index("--host") + 1] == "127.0.0.1"
-    assert "max_returned_rows" in command and "sql_time_limit_ms" in command
+def test_the_command_serves_the_export_read_only_with_its_configuration(server):
+    url = server[0]
+    status, databases = get_json(f"{url}-/databases.json")
+    assert status == 200
+    assert [(d["name"], d["is_mutable"]) for d in databases] == [("paygap", False)]
+    assert Path(databases[0]["path"]) == export_path("sqlite")
+    _, served_settings = get_json(f"{url}-/settings.json")
+    settings = json.loads((CONFIG / "settings.json").read_text())
+    assert served_settings == {**served_settings, **settings, "base_url": "/"}
+    _, plugins = get_json(f"{url}-/plugins.json")
+    assert {"limits.py", "metadata.py"} <= {p["name"] for p in plugins}
 
 
 # --- the memory ceiling ---------------------------------------------------------------------------
@@ -355,7 +353,7 @@ def test_each_canned_query_empty_and_with_an_apostrophe(
 
 
 def test_the_table_page_leads_with_rows_and_facets(
-    playwright_api: ModuleType, server: tuple[str, int], tmp_path: Path
+    playwright_api: ModuleType, server: tuple[str, int], table: pd.DataFrame, tmp_path: Path
 ) -> None:
     with launched(playwright_api, tmp_path / "chromium-profile", viewport=FIRST_SCREEN) as browser:
         page = browser.pages[0] if browser.pages else browser.new_page()
@@ -372,7 +370,11 @@ def test_the_table_page_leads_with_rows_and_facets(
         glossary = page.locator("#glossary").bounding_box()
         assert glossary["y"] > first_row["y"] and page.locator("a[href='#glossary']").count()
         year = page.locator("th.col-year").get_attribute("data-column-description")
-        assert year == paygap_utils.columns().set_index("name").loc["year", "description"]
+        described = paygap_utils.columns().set_index("name")["description"]
+        assert year == described["year"]
+        # Only the table's columns: responsible_person, left out of the database, is not there.
+        listed = page.locator("dl.column-descriptions dt").all_inner_texts()
+        assert listed == [c for c in table.columns if c != "responsible_person"]
 
 
 def _name_matches(table: pd.DataFrame, word: str) -> pd.Series:

@@ -1,8 +1,8 @@
 """organisers.export: CSV, parquet and SQLite from the one cleaned table, written safely.
 
 Every export is written beside its target and renamed into place; a failure leaves the old
-file or nothing; a file at a path of the user's is never replaced without ``force``, and the
-default export in the library's own folder is kept when someone edited it. The SQLite
+file or nothing; a file at a path of the user's is never replaced without ``force``; the
+default export, in the library's own folder, is rewritten when it is out of date. The SQLite
 database's rows and full-text index are checked against the Python library's own answers on
 the real data (what Datasette makes of them: tests/test_datasette.py).
 """
@@ -103,9 +103,11 @@ def test_the_provenance_travels_with_the_csv(table, tmp_path):
     assert about["licence"] == table.attrs["licence"]
 
 
-def test_parquet_round_trip_keeps_lists_and_categories(table, tmp_path):
+def test_parquet_round_trip_keeps_lists_categories_and_provenance(table, tmp_path):
     back = pd.read_parquet(to_parquet(table, tmp_path / "paygap.parquet"))
     assert len(back) == len(table)
+    assert back.attrs["attribution"] == table.attrs["attribution"]
+    assert [c["name"] for c in back.attrs["columns"]] == list(table.columns)
     assert back["sectors"].map(list).tolist() == table["sectors"].tolist()
     assert back["employer_size"].astype(str).equals(table["employer_size"].astype(str))
 
@@ -117,12 +119,12 @@ def test_a_file_that_is_there_is_left_alone_unless_forced(table, tmp_path):
     for name in ("notes.csv", "mine.parquet", "other.sqlite"):
         path = tmp_path / name
         path.write_text("my own work\n")
-        with pytest.raises(ExportError, match="already exists, so it is left alone.*--force"):
+        with pytest.raises(ExportError, match="already exists and was not written.*--force"):
             export.export(table.head(3), path)
         assert path.read_text() == "my own work\n"
     # Its own earlier export too: the user may have edited it since.
     path = to_csv(table.head(3), tmp_path / "paygap.csv")
-    with pytest.raises(ExportError, match="paygap.columns.csv already exists"):
+    with pytest.raises(ExportError, match="paygap.csv already exists.*force=True"):
         to_csv(table.head(5), path)
     to_csv(table.head(5), path, force=True)
     assert len(pd.read_csv(path)) == 5
@@ -187,21 +189,21 @@ def test_the_format_and_the_suffix_must_agree(table, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_missing_folder_and_read_only_folder(table, tmp_path, monkeypatch):
-    with pytest.raises(ExportError, match=r"does not exist\. Create it first"):
-        to_csv(table.head(1), tmp_path / "no-such-folder" / "paygap.csv")
+def test_a_new_folder_is_made_and_a_read_only_one_is_said(table, tmp_path, monkeypatch):
+    from paygap_utils import _files
+
+    assert to_csv(table.head(1), tmp_path / "new" / "paygap.csv").is_file()
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o555)
+    if os.access(locked, os.W_OK):  # root writes anywhere: fail as a user's write would
+
+        def refused(**kwargs):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+        monkeypatch.setattr(_files.tempfile, "mkstemp", refused)
     try:
-        if os.access(locked, os.W_OK):  # root writes anywhere: make the check see a read-only place
-            real_access = os.access
-
-            def access(path, mode):
-                return False if Path(path) == locked else real_access(path, mode)
-
-            monkeypatch.setattr(export.os, "access", access)
-        with pytest.raises(ExportError, match="permission denied"):
+        with pytest.raises(ExportError, match="Permission denied.*a folder you can write to"):
             to_sqlite(table.head(1), locked / "paygap.sqlite")
         assert list(locked.iterdir()) == []
     finally:
@@ -213,7 +215,7 @@ def test_the_command_line_gives_one_message_and_exit_2(tmp_path):
     other.write_text("not a database\n")
     for args in (
         ["export", "-q", str(other)],
-        ["export", "-q", "--format", "csv", str(tmp_path / "missing" / "x.csv")],
+        ["export", "-q", "--format", "csv", str(other)],
         ["export", "-q", "--format", "parquet", str(tmp_path)],
     ):
         out = subprocess.run(
@@ -246,31 +248,38 @@ def test_the_default_export_is_written_once_and_found(tmp_path, monkeypatch):
     ]
 
 
-def test_an_edited_default_export_is_kept_unless_forced(mirror, tmp_path, monkeypatch):
+def test_the_default_export_is_rewritten_when_out_of_date(mirror, tmp_path, monkeypatch):
     monkeypatch.setenv("PAYGAP_DATA_DIR", str(tmp_path / "data"))
     path = export.ensure_export("csv")
-    # Opened in a spreadsheet and saved: the library must not throw that work away.
-    edited = path.read_bytes().replace(b"\n", b"\r\n", 3)
-    path.write_bytes(edited)
-    stamp = json.loads((path.parent / "export.json").read_text())
-    stamp["csv"]["key"] = "an older library"  # so the export is out of date and rewritten
-    (path.parent / "export.json").write_text(json.dumps(stamp))
-    with pytest.raises(ExportError, match=r"paygap.csv already exists, so it is left alone"):
-        export.ensure_export("csv")
-    assert path.read_bytes() == edited
-    assert export.ensure_export("csv", force=True) == path
-    assert path.read_bytes() != edited and export.ensure_export("csv") == path
+    written = path.read_bytes()
+    # Up to date in a folder that cannot be written (a hub's data): found, nothing written.
+    with monkeypatch.context() as readonly:
+        readonly.setattr(export, "write_file", lambda *a, **k: pytest.fail("wrote a file"))
+        assert export.ensure_export("csv") == path
+    # Made by an older library, or missing its column list: written again.
+    record = path.parent / "export.json"
+    record.write_text(json.dumps({"csv": "an older library"}))
+    path.write_bytes(b"edited\n")
+    assert export.ensure_export("csv") == path and path.read_bytes() == written
+    columns_path(path).unlink()
+    assert export.ensure_export("csv") == path and columns_path(path).is_file()
+    assert json.loads(record.read_text())["csv"] != "an older library"
 
 
 # --- SQLite ------------------------------------------------------------------------------------
 
 
-def test_sqlite_has_every_row_and_the_marker(database, table):
+def test_sqlite_has_every_row_its_provenance_and_its_column_list(database, table):
     counts = query(database, "SELECT year, COUNT(*) AS n FROM paygap GROUP BY year")
     assert (
         dict(zip(counts["year"], counts["n"], strict=True))
         == table.groupby("year").size().to_dict()
     )
+    info = query(database, "SELECT value FROM paygap_export_info WHERE key = 'attrs'")
+    assert json.loads(info["value"].item())["attribution"] == table.attrs["attribution"]
+    listing = query(database, "SELECT * FROM paygap_columns")
+    expected = export.column_list(table.drop(columns="responsible_person"))
+    pd.testing.assert_frame_equal(listing, expected)
 
 
 def test_full_text_search_finds_current_and_past_names(database, table):

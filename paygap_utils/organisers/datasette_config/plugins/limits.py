@@ -1,13 +1,11 @@
-"""A memory ceiling for Datasette: one GET of ``randomblob(1e9)`` took the server to 2 GB.
+"""What a visitor sends cannot break Datasette: a memory ceiling, and search of any text.
 
-``datasette serve --plugins-dir`` loads this file. Each connection gets SQLite's own limits:
-no text or blob over ``VALUE_BYTES``, at most ``HEAP_BYTES`` for all of SQLite in the process
-(big sorts spill to temporary files as usual), and at most ``ANSWER_BYTES`` of rows from one
-statement, counted as they arrive. The whole server gets ``PROCESS_BYTES`` (``RLIMIT_DATA``),
-however many requests arrive at once.
+One GET of ``randomblob(1e9)`` took the server to 2 GB. Each connection gets SQLite's limits:
+no value over ``VALUE_BYTES``, ``HEAP_BYTES`` for all of SQLite (big sorts spill to temporary
+files), ``ANSWER_BYTES`` of rows from one statement, counted as they arrive; the server gets
+``PROCESS_BYTES``. Datasette's ``escape_fts()`` fails on a search of only spaces or quotes,
+with a line break or a NUL: the one here cleans the text first.
 """
-
-from __future__ import annotations
 
 import resource
 import sqlite3
@@ -16,6 +14,7 @@ import weakref
 
 import datasette.handle_exception as _errors
 from datasette import hookimpl
+from datasette.utils import escape_fts as _escape_fts
 from datasette.utils.asgi import BadRequest
 
 VALUE_BYTES = 4 * 2**20
@@ -32,8 +31,13 @@ def startup() -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (ceiling, ceiling))
 
 
-@hookimpl
+def escape_fts(text: str | None) -> str:
+    return _escape_fts(" ".join((text or "").split("\x00")[0].split())) or '"."'
+
+
+@hookimpl(trylast=True)  # after Datasette's own escape_fts(), which this one replaces
 def prepare_connection(conn: sqlite3.Connection) -> None:
+    conn.create_function("escape_fts", 1, escape_fts, deterministic=True)
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, VALUE_BYTES)
     conn.execute(f"PRAGMA hard_heap_limit = {HEAP_BYTES}")
     # Datasette runs each statement on a new cursor. A weak reference, so that a cursor
@@ -44,9 +48,8 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
         if spent["cursor"]() is not cursor:
             spent.update(cursor=weakref.ref(cursor), bytes=0)
         # Text at six bytes a character: what JSON's escapes (\u0001) can make of it.
-        spent["bytes"] += sum(
-            6 * len(v) if isinstance(v, str) else sys.getsizeof(v) for v in values
-        )
+        size = sum(6 * len(v) if isinstance(v, str) else sys.getsizeof(v) for v in values)
+        spent["bytes"] += size
         if spent["bytes"] > ANSWER_BYTES:
             raise sqlite3.DataError(
                 f"This answer would be over {ANSWER_BYTES // 2**20} MB, more than Datasette "
@@ -59,9 +62,7 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
 
 @hookimpl
 def handle_exception(datasette: object, request: object, exception: BaseException) -> object:
-    # SQLite out of its heap, or the server at its ceiling, raises MemoryError, which
-    # Datasette would show as a bare 500.
+    # SQLite out of its heap, or the server at its ceiling: Datasette would show a bare 500.
     if isinstance(exception, MemoryError):
         error = BadRequest(f"This query needs more memory than Datasette here allows. {_FEWER}")
         return _errors.handle_exception(datasette, request, error)
-    return None

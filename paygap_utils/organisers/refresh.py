@@ -1,11 +1,4 @@
-"""Re-pinning the data for organisers: download the current files and write a new manifest.
-
-The official downloads are regenerated hourly, so their checksums go stale. ``python -m
-paygap_utils.organisers refresh`` downloads every year (and the years the data lacks) into
-a temporary folder inside ``--dest``, checks each is a Gender Pay Gap CSV, and only then
-moves them into ``--dest`` (never over a file that is not a copy of the data) and returns
-the updated manifest, validated here (:func:`check_manifest`) before it is written.
-"""
+"""Re-pinning the data for organisers: download the current files and write a new manifest."""
 
 from __future__ import annotations
 
@@ -104,8 +97,7 @@ def check_manifest(raw: Any, source: str = "data_manifest.json") -> None:
     validator = jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
-    error = jsonschema.exceptions.best_match(validator.iter_errors(raw))
-    if error is not None:
+    if error := jsonschema.exceptions.best_match(validator.iter_errors(raw)):
         where = "/".join(map(str, error.absolute_path)) or "the top level"
         raise ManifestError(f"{source}, at {where}: {error.message[:300]}. {_RESTORE}")
     seen: set = set()
@@ -142,6 +134,10 @@ def refresh_manifest(
     max_bytes: int = MAX_FILE_BYTES,
 ) -> tuple[Manifest, list[str]]:
     """Download every year's current file into ``dest`` and return an updated manifest.
+
+    Every year is downloaded into a folder of its own inside ``dest`` and checked to be a
+    Gender Pay Gap CSV before any file reaches ``dest``; a file there that is not a copy of
+    the data is never replaced. The years the manifest lacks are tried too.
 
     Parameters
     ----------
@@ -184,15 +180,15 @@ def refresh_manifest(
     dest = Path(dest)
     from_url = _base_url(from_url, "--from-url")
     publish_url = _base_url(publish_url, "--publish-url")
-    # The years the data lacks are tried too; their facts are measured once downloaded.
-    gaps = []
+    gaps = []  # the years the data lacks, tried too
     for gap in manifest.missing:
         year, deadline = parse_year(gap["year"]), date.fromisoformat(gap["deadline"])
-        url, name = manifest.official_url(year), f"{_NAME} - {year} to {year + 1}.csv"
+        name, url = f"{_NAME} - {year} to {year + 1}.csv", manifest.source_url_template
+        url = url.format(year=year)
         gaps.append(DataFile(year, name, url, url, **_UNMEASURED, deadline=deadline, notes=_ADDED))
     files: list[DataFile] = []
     changes: list[str] = []
-    staged: list[tuple[str, Path, Path, tuple[str, str]]] = []
+    staged: list[tuple[DataFile, Path, tuple[str, str]]] = []
     try:
         dest.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=dest, prefix=".paygap-refresh-") as staging:
@@ -203,12 +199,12 @@ def refresh_manifest(
                     facts = _stage(entry, url, path, progressbar, max_bytes)
                 except (DownloadError, DataFormatError) as exc:
                     if entry not in gaps:
-                        raise
+                        unchanged = f"Nothing in {dest} and not the manifest was changed."
+                        raise type(exc)(f"{exc} {unchanged}") from None
                     reason = "no GPG CSV" if isinstance(exc, DataFormatError) else "no download"
                     changes.append(f"{entry.label}: still missing ({reason} from {url})")
                     continue
-                pins = (entry.sha256, facts["sha256"])
-                staged.append((entry.label, path, dest / entry.file_name, pins))
+                staged.append((entry, path, (entry.sha256, facts["sha256"])))
                 if facts["sha256"] == entry.sha256:
                     files.append(entry)
                     changes.append(f"{entry.label}: unchanged ({entry.rows} rows)")
@@ -221,7 +217,16 @@ def refresh_manifest(
                     else f"{entry.label}: changed, {entry.rows} -> {facts['rows']} rows, "
                     f"as of {facts['as_of']}, sha256 {facts['sha256'][:12]}..."
                 )
-            _commit(staged)
+            for entry, _, pins in staged:
+                target = dest / entry.file_name
+                if os.path.lexists(target) and (target.is_symlink() or sha256(target) not in pins):
+                    raise DataFolderError(
+                        f"{target} is not a copy of the {entry.label} data, so refresh does not "
+                        "replace it. Nothing was changed. Move it away, or give another --dest, "
+                        "and run again."
+                    )
+            for entry, path, _ in staged:  # each is a copy of the data: checked just above
+                write_file(dest / entry.file_name, path.read_bytes(), replace=True)
     except PaygapError:
         raise
     except OSError as exc:
@@ -239,39 +244,23 @@ def _stage(
     """Download one year into ``path`` and measure it, if it is a Gender Pay Gap CSV."""
     import requests
 
-    unchanged = f"Nothing in {path.parent.parent} and not the manifest was changed."
     try:
-        _download(url, path, replace(entry, sha256="", size=max_bytes), progressbar)
+        _download(replace(entry, sha256="", size=max_bytes), progressbar, url, str(path))
+        return file_facts(path)
     except ChecksumMismatchError:
         raise DownloadError(
             f"{url} sent more than the {max_bytes:,} bytes expected for {entry.label}; the "
-            f"download was stopped. {unchanged}"
+            "download was stopped."
         ) from None
     except requests.exceptions.RequestException as exc:
         raise DownloadError(
-            f"{_failed(entry, url, exc)} (refresh: check --from-url and your connection.) "
-            f"{unchanged}"
+            f"{_failed(entry, url, exc)} (refresh: check --from-url and your connection.)"
         ) from None
-    try:
-        return file_facts(path)
-    except (PaygapError, ValueError, UnicodeError) as exc:
+    except (PaygapError, ValueError) as exc:
         raise DataFormatError(
             f"What {url} sent for {entry.label} is not a Gender Pay Gap CSV ({str(exc)[:300]}). "
-            f"{unchanged} Open the address in a browser to see what it serves, then run "
-            "refresh again."
+            "Open the address in a browser to see what it serves, then run refresh again."
         ) from None
-
-
-def _commit(staged: list[tuple[str, Path, Path, tuple[str, str]]]) -> None:
-    """Move every staged file into place, once none would replace a stranger's file."""
-    for label, _path, target, pins in staged:
-        if os.path.lexists(target) and (target.is_symlink() or sha256(target) not in pins):
-            raise DataFolderError(
-                f"{target} is not a copy of the {label} data, so refresh does not replace it. "
-                "Nothing was changed. Move it away, or give another --dest, and run again."
-            )
-    for _label, path, target, _pins in staged:
-        os.replace(path, target)
 
 
 def write_manifest(manifest: Manifest, path: str | Path) -> None:
@@ -289,17 +278,15 @@ def write_manifest(manifest: Manifest, path: str | Path) -> None:
     """
     raw = manifest.to_json()
     check_manifest(raw, source=str(path))
+    mark = f'"$schema": "{raw["$schema"]}"'  # what every manifest this writes starts with
 
-    def is_manifest(existing: Path) -> bool:
-        try:
-            return json.loads(existing.read_text(encoding="utf-8")).get("$schema") == raw["$schema"]
-        except (OSError, ValueError, AttributeError):
-            return False
+    def is_manifest(old: Path) -> bool:
+        return old.is_file() and mark in old.read_text(encoding="utf-8", errors="replace")
 
     text = json.dumps(raw, indent=2, ensure_ascii=False) + "\n"
     try:
         write_file(path, text, replace=is_manifest, what="the manifest")
+    except FileExistsError as exc:
+        raise DataFolderError(str(exc)) from None
     except OSError as exc:
-        if isinstance(exc, FileExistsError):
-            raise DataFolderError(str(exc)) from None
         raise folder_error(Path(path).parent, exc, f"Writing {path}") from None

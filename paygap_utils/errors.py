@@ -1,15 +1,7 @@
 """Exceptions of :mod:`paygap_utils`: each message names the file or value and what to do next."""
 
-__all__ = [
-    "PaygapError",
-    "ManifestError",
-    "DownloadError",
-    "ChecksumMismatchError",
-    "DataFormatError",
-    "YearError",
-    "SettingsError",
-    "DataFolderError",
-]
+__all__ = ["PaygapError", "ManifestError", "DownloadError", "ChecksumMismatchError"]
+__all__ += ["DataFormatError", "YearError", "SettingsError", "DataFolderError"]
 
 
 class PaygapError(Exception):

@@ -1,8 +1,4 @@
-"""Getting the data files onto this computer: one pooch fetcher made from the manifest.
-
-pooch retries, checks the sha256 and moves a whole download into place; added here: a cap at
-the manifest's size, a lock per data folder, and every failure as an instruction.
-"""
+"""Getting the data files: one pooch fetcher from the manifest, its failures as instructions."""
 
 from __future__ import annotations
 
@@ -13,29 +9,16 @@ import logging
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import quote
 
 from ..errors import ChecksumMismatchError, DataFolderError, DownloadError, SettingsError
 from .manifest import DataFile, Manifest, Years, read_manifest
 
-__all__ = [
-    "DATA_DIR_ENV",
-    "DATA_URL_ENV",
-    "TIMEOUT",
-    "data_dir",
-    "mirror_url",
-    "file_url",
-    "fetch",
-    "verify",
-    "FileStatus",
-    "data_lock",
-    "folder_error",
-    "sha256",
-]
+__all__ = ["DATA_DIR_ENV", "DATA_URL_ENV", "TIMEOUT", "data_dir", "mirror_url", "file_url"]
+__all__ += ["fetch", "verify", "FileStatus", "data_lock", "folder_error", "sha256"]
 
 DATA_DIR_ENV = "PAYGAP_DATA_DIR"
 DATA_URL_ENV = "PAYGAP_DATA_URL"
@@ -46,17 +29,15 @@ _RETRIES = 2
 _LOCK = ".paygap_utils.lock"  # a name no other program uses
 _LOCK_WAIT = 600.0
 _FETCH = "`python -m paygap_utils fetch`"
+_logger = logging.getLogger("paygap_utils")
 #: Terminal escape sequences (colours, window titles) and other control characters.
 _CONTROL = re.compile(
     r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?)?|[\x00-\x1f\x7f-\x9f]"
 )
-_logger = logging.getLogger("paygap_utils")
 
 
 def data_dir(data_home: str | Path | None = None) -> Path:
-    """Return the data folder: ``data_home``, else ``$PAYGAP_DATA_DIR``, else the system's.
-
-    The folder holds the downloaded files and the cleaned table's cache; it may not exist yet.
+    """Return the data folder (``data_home``, else ``$PAYGAP_DATA_DIR``, else the system's cache).
 
     Examples
     --------
@@ -72,9 +53,7 @@ def data_dir(data_home: str | Path | None = None) -> Path:
 
 
 def mirror_url() -> str | None:
-    """Return the mirror in ``$PAYGAP_DATA_URL`` (ending in ``/``), or None when it is not set.
-
-    A value that is not an http(s) address raises :class:`~paygap_utils.errors.SettingsError`.
+    """Return ``$PAYGAP_DATA_URL`` ending in ``/``, or None if unset; SettingsError if not http(s).
 
     Examples
     --------
@@ -84,13 +63,18 @@ def mirror_url() -> str | None:
     True
     """
     base = os.environ.get(DATA_URL_ENV, "").strip()
-    if base and not re.match(r"https?://[^/@\s]+", base):
-        raise SettingsError(
-            f"${DATA_URL_ENV} is {base[:200]!r}, which is not an http(s) address. Set it to "
-            f"the mirror's address, e.g. http://192.168.1.10:8000/, or unset {DATA_URL_ENV} "
-            "to download from the internet."
-        )
-    return base.rstrip("/") + "/" if base else None
+    fix = (
+        "Set it to the mirror's address, e.g. http://192.168.1.10:8000/, or unset "
+        f"{DATA_URL_ENV} to download from the internet."
+    )
+    return _http_base(base, f"${DATA_URL_ENV}", fix) if base else None
+
+
+def _http_base(url: str, what: str, fix: str) -> str:
+    """``url`` ending in ``/``; anything but an http(s) address raises ``SettingsError``."""
+    if not re.match(r"https?://[^/@\s]+", url):
+        raise SettingsError(f"{what} is {url[:200]!r}, which is not an http(s) address. {fix}")
+    return url.rstrip("/") + "/"
 
 
 def file_url(entry: DataFile) -> str:
@@ -121,7 +105,7 @@ def _verified(path: Path, entry: DataFile) -> bool:
 
 
 def _clean(text: object, limit: int = 200) -> str:
-    """Text a server chose (a reason phrase, an address), without escapes, cut short."""
+    """Text a server chose (a reason, an address), without escapes, cut short."""
     text = " ".join(_CONTROL.sub(" ", str(text)).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -154,8 +138,7 @@ def _download(entry: DataFile, progressbar: bool, url: str, output: str, _pooch=
         how = f"its sha256 is {digest}, the pin's {entry.sha256}"
     if not how:
         return
-    with open(output, "rb") as file:
-        start = file.read(512).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    start = Path(output).read_bytes()[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     url = _clean(url, 500)
     if start.startswith((b"<!doctype", b"<html")):
         raise ChecksumMismatchError(
@@ -179,7 +162,6 @@ def _download(entry: DataFile, progressbar: bool, url: str, output: str, _pooch=
 
 
 def _problem(exc: Exception) -> str:
-    """What went wrong in a request, in plain words."""
     import requests
 
     if (response := getattr(exc, "response", None)) is not None:
@@ -194,7 +176,6 @@ def _problem(exc: Exception) -> str:
 
 
 def _failed(entry: DataFile, url: str, exc: Exception) -> DownloadError:
-    """A requests error as an instruction that names the URL and what to do."""
     advice = (
         f"Check that the mirror in ${DATA_URL_ENV} ({base}) is running and serves "
         f"'{entry.file_name}', or unset {DATA_URL_ENV} to use the internet."
@@ -216,13 +197,12 @@ def fetch(
     data_home: str | Path | None = None,
     manifest: Manifest | None = None,
 ) -> dict[int, Path]:
-    """Download the data files that are not in the data folder yet, and verify every one.
+    """Download the data files not in the data folder yet; return each year's verified path.
 
     Parameters
     ----------
     years : int, str or list of them, optional
-        Reporting years in any spelling :func:`~paygap_utils.data.manifest.parse_year`
-        accepts; all by default.
+        Reporting years in any spelling :func:`~paygap_utils.data.manifest.parse_year` accepts.
     progressbar : bool
         Show a progress bar while downloading.
     data_home : str or Path, optional
@@ -230,18 +210,11 @@ def fetch(
     manifest : Manifest, optional
         The files to fetch; the installed ``data_manifest.json`` by default.
 
-    Returns
-    -------
-    dict
-        Path of each year's verified file, keyed by first year.
-
     Raises
     ------
-    YearError
-        (a ``ValueError``) for a year that is not in the manifest.
-    DownloadError, ChecksumMismatchError, DataFolderError
-        When a file cannot be downloaded, differs from the pinned copy (or another file
-        of its name is in the way), or cannot be written (read-only folder, full disk).
+    YearError, DownloadError, ChecksumMismatchError, DataFolderError
+        A year not in the manifest; a file that cannot be downloaded, differs from its pin
+        (or a file of its name is in the way), or cannot be written (read-only, disk full).
 
     Examples
     --------
@@ -334,8 +307,7 @@ def folder_error(folder: Path, exc: OSError, doing: str) -> DataFolderError:
 def data_lock(folder: Path, doing: str) -> Iterator[Path]:
     """Hold the data folder's lock (creating the folder), so that one process writes at a time.
 
-    The lock, ``.paygap_utils.lock``, is freed by the system when its holder dies; a folder
-    that cannot be written, or a lock held for ten minutes, raises ``DataFolderError``.
+    A dead holder's lock is free; an unwritable folder, or ten minutes' wait: ``DataFolderError``.
 
     Examples
     --------
@@ -352,10 +324,10 @@ def data_lock(folder: Path, doing: str) -> Iterator[Path]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            lock.acquire(timeout=0)
+            held = lock.acquire(timeout=0)
         except Timeout:
             _logger.warning("%s: waiting for another process that is using %s.", doing, folder)
-            lock.acquire(timeout=_LOCK_WAIT)
+            held = lock.acquire(timeout=_LOCK_WAIT)
     except Timeout:
         raise DataFolderError(
             f"{doing} gave up after waiting {_LOCK_WAIT / 60:.0f} minutes for another process "
@@ -364,14 +336,11 @@ def data_lock(folder: Path, doing: str) -> Iterator[Path]:
         ) from None
     except OSError as exc:
         raise folder_error(folder, exc, doing) from None
-    try:
+    with held:  # released on the way out, even by an exception
         yield folder
-    finally:
-        lock.release()
 
 
-@dataclass(frozen=True)
-class FileStatus:
+class FileStatus(NamedTuple):
     """One data file's state: ``"ok"``, ``"missing"`` or ``"damaged"``, and what to do."""
 
     entry: DataFile
@@ -383,9 +352,7 @@ class FileStatus:
 def verify(
     years: Years = None, *, data_home: str | Path | None = None, manifest: Manifest | None = None
 ) -> list[FileStatus]:
-    """Re-hash the data files against the manifest, oldest first; download and write nothing.
-
-    ``years``, ``data_home`` and ``manifest`` are as for :func:`fetch`.
+    """Re-hash the data files against the manifest (arguments as for :func:`fetch`); write nothing.
 
     Examples
     --------

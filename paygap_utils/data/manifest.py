@@ -16,26 +16,15 @@ from typing import Any, TypeAlias
 
 from ..errors import ManifestError, YearError
 
-__all__ = [
-    "DataFile",
-    "Manifest",
-    "manifest_path",
-    "read_manifest",
-    "parse_year",
-    "year_label",
-    "SCHEMA_PATH",
-    "YearLike",
-    "Years",
-]
+__all__ = ["DataFile", "Manifest", "manifest_path", "read_manifest", "SCHEMA_PATH"]
+__all__ += ["parse_year", "year_label", "YearLike", "Years"]
 
-#: One reporting year in any spelling :func:`parse_year` accepts: ``2017``, ``"2017-18"``,
-#: a numpy integer ...
+#: One reporting year in any spelling :func:`parse_year` accepts (``2017``, ``"2017-18"``...).
 YearLike: TypeAlias = int | str | numbers.Integral
 #: What a ``years`` argument takes: one year, any collection of them, or None for every year.
 Years: TypeAlias = YearLike | Iterable[YearLike] | None
 
-#: The JSON Schema of ``data_manifest.json``, shipped in the package; the manifest names it
-#: in its ``$schema`` key (relative to the repository root), so editors check it too.
+#: The JSON Schema of ``data_manifest.json``, which names it (``$schema``) for editors too.
 SCHEMA_PATH = Path(__file__).resolve().parent / "manifest.schema.json"
 _RESTORE = (
     "Restore it with `git checkout data_manifest.json`, or rewrite it with "
@@ -83,11 +72,7 @@ class DataFile:
 
 @dataclass(frozen=True)
 class Manifest:
-    """The whole data set: its description, source page, licence and one :class:`DataFile` per year.
-
-    ``source_url_template`` is the official download of a year, ``{year}`` its first year;
-    ``missing`` lists the years the data lacks, as ``{"year", "deadline", "notes"}``.
-    """
+    """The whole data set, as ``data_manifest.json`` and its schema describe it (files by year)."""
 
     name: str
     description: str
@@ -242,9 +227,8 @@ def manifest_path() -> Path:
 def read_manifest(path: str | Path | None = None) -> Manifest:
     """Read ``data_manifest.json`` (by default :func:`manifest_path`'s), oldest year first.
 
-    Only the fields are read; whether they make sense is checked where the manifest is
-    written (:func:`paygap_utils.organisers.refresh.check_manifest`). A file that cannot
-    be read, is not JSON or lacks a field raises ``ManifestError``, saying how to restore it.
+    Only the fields are read (``refresh`` checks the rest where it writes the manifest). A file
+    that cannot be read, is not JSON or lacks a field raises ``ManifestError``, saying what to do.
 
     Examples
     --------

@@ -47,14 +47,12 @@ def _memory() -> str:
 def doctor(check_network: bool = True) -> None:
     """Print a report of this set-up: versions, memory, data folder, mirror, each file's state.
 
-    This is what an event helper asks an attendee to run, in a notebook
-    (``paygap_utils.doctor()``) or a terminal (``python -m paygap_utils doctor``).
+    What an event helper asks an attendee to run (or ``python -m paygap_utils doctor``).
 
     Parameters
     ----------
     check_network : bool
-        Also ask the server of the first file for its headers (waiting at most
-        :data:`paygap_utils.data.fetch.TIMEOUT`).
+        Also ask the first file's server for its headers (at most ``fetch.TIMEOUT`` long).
 
     Examples
     --------

@@ -213,8 +213,7 @@ def fetch(
     Raises
     ------
     YearError, DownloadError, ChecksumMismatchError, DataFolderError
-        A year not in the manifest; a file that cannot be downloaded, differs from its pin
-        (or a file of its name is in the way), or cannot be written (read-only, disk full).
+        A year not in the manifest; a file not downloadable, not the pinned copy, or not writable.
 
     Examples
     --------

@@ -78,16 +78,14 @@ def check_manifest(raw: Any, source: str = "data_manifest.json") -> None:
         import jsonschema
     except ImportError:
         raise ManifestError(
-            "Checking the manifest needs jsonschema, which organisers install with the test or "
-            "submissions extra: `pip install jsonschema`, then run the command again."
+            "Checking the manifest needs jsonschema: `pip install jsonschema`, and run again."
         ) from None
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-    if error := jsonschema.exceptions.best_match(validator.iter_errors(raw)):
+    try:  # the schema's draft, and its best match among the errors
+        jsonschema.validate(raw, schema, format_checker=jsonschema.FormatChecker())
+    except jsonschema.ValidationError as error:
         where = "/".join(map(str, error.absolute_path)) or "the top level"
-        raise ManifestError(f"{source}, at {where}: {error.message[:300]}. {_RESTORE}")
+        raise ManifestError(f"{source}, at {where}: {error.message[:300]}. {_RESTORE}") from None
     seen: set = set()
     for index, entry in enumerate([*raw["files"], *raw.get("missing", [])]):
         where = f"{source}: {'file' if index < len(raw['files']) else 'missing'} {entry['year']}"
@@ -200,9 +198,7 @@ def refresh_manifest(
     return updated, changes
 
 
-def _stage(
-    entry: DataFile, url: str, path: Path, progressbar: bool, max_bytes: int
-) -> dict[str, Any]:
+def _stage(entry: DataFile, url: str, path: Path, progressbar: bool, max_bytes: int) -> dict:
     """Download one year into ``path`` and measure it: a GPG CSV, whose target may be replaced."""
     import requests
 

@@ -153,8 +153,8 @@ def refresh_manifest(
     gaps = []  # the years the data lacks, tried too
     for gap in manifest.missing:
         year, deadline = parse_year(gap["year"]), date.fromisoformat(gap["deadline"])
-        name, url = f"{_NAME} - {year} to {year + 1}.csv", manifest.source_url_template
-        url = url.format(year=year)
+        url = manifest.source_url_template.format(year=year)
+        name = f"{_NAME} - {year} to {year + 1}.csv"
         gaps.append(DataFile(year, name, url, url, **_UNMEASURED, deadline=deadline, notes=_ADDED))
     files, changes, staged = [], [], []
     try:

@@ -23,7 +23,6 @@ __all__ = ["MAX_FILE_BYTES", "file_facts", "check_manifest", "refresh_manifest",
 #: A download's cap where its size is not known yet: the largest file is about 5 MB.
 MAX_FILE_BYTES = 200 * 2**20
 _RESTORE = "Restore it with `git checkout data_manifest.json`, or run refresh again."
-_NAME = "UK Gender Pay Gap Data"  # the service's file name, before " - 2017 to 2018.csv"
 _UNMEASURED = {"sha256": "", "size": 0, "rows": 0, "layout": "", "as_of": ""}
 _ADDED = (
     "Added by `python -m paygap_utils.organisers refresh` from the service's download; its file "
@@ -154,7 +153,7 @@ def refresh_manifest(
     for gap in manifest.missing:
         year, deadline = parse_year(gap["year"]), date.fromisoformat(gap["deadline"])
         url = manifest.source_url_template.format(year=year)
-        name = f"{_NAME} - {year} to {year + 1}.csv"
+        name = f"UK Gender Pay Gap Data - {year} to {year + 1}.csv"  # the service's name
         gaps.append(DataFile(year, name, url, url, **_UNMEASURED, deadline=deadline, notes=_ADDED))
     files, changes, staged = [], [], []
     try:

@@ -15,21 +15,16 @@ from .data.cache import cache_path
 from .data.manifest import read_manifest
 from .errors import SettingsError
 
-__all__ = ["doctor", "report"]
+__all__ = ["doctor"]
 
 _PACKAGES = ("paygap-utils", "pandas", "numpy", "pyarrow", "pooch", "requests", "matplotlib")
-_STATES = {
-    "ok": "ok, checksum verified",
-    "missing": "not downloaded",
-    "damaged": "NOT the pinned copy",
-}
+_STATES = dict(ok="ok, checksum verified", missing="not downloaded", damaged="NOT the pinned copy")
 
 
 def _version(package: str) -> str:
-    try:
+    with contextlib.suppress(metadata.PackageNotFoundError):
         return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
+    return "not installed"
 
 
 def _memory() -> str:
@@ -49,75 +44,15 @@ def _memory() -> str:
     return text
 
 
-def _probe(url: str) -> str:
-    """Ask the server for ``url``'s headers, and say in words how that went."""
-    import requests
+def doctor(check_network: bool = True) -> None:
+    """Print a report of this set-up: versions, memory, data folder, mirror, each file's state.
 
-    try:
-        answer = requests.head(url, timeout=fetching.TIMEOUT, allow_redirects=True)
-        answer.raise_for_status()
-    except requests.exceptions.RequestException as exc:
-        return f"NOT reachable ({fetching._problem(exc)})"
-    return f"reachable (HTTP {answer.status_code})"
-
-
-def report(check_network: bool = True) -> list[str]:
-    """Return the lines of the ``doctor`` report.
+    What an event helper asks an attendee to run (or ``python -m paygap_utils doctor``).
 
     Parameters
     ----------
     check_network : bool
-        Also ask the server of the first file for its headers (waiting at most
-        :data:`paygap_utils.data.fetch.TIMEOUT`).
-
-    Returns
-    -------
-    list of str
-
-    Examples
-    --------
-    >>> from paygap_utils.doctor import report
-    >>> lines = report(check_network=False)
-    >>> lines[0].startswith("paygap_utils doctor")
-    True
-    """
-    manifest, folder = read_manifest(), fetching.data_dir()
-    source = f"${fetching.DATA_DIR_ENV}" if os.environ.get(fetching.DATA_DIR_ENV) else "default"
-    lines = [
-        "paygap_utils doctor",
-        f"  python        {sys.version.split()[0]} ({platform.platform()})",
-        *(f"  {name:<13} {_version(name)}" for name in _PACKAGES),
-        f"  memory        {_memory()}",
-        f"  data folder   {folder} ({source})",
-    ]
-    existing = next(p for p in (folder, *folder.parents) if p.exists())
-    lines.append(f"  free space    {shutil.disk_usage(existing).free / 2**30:.1f} GiB")
-    try:
-        mirror = fetching.mirror_url()
-    except SettingsError as exc:
-        lines.append(f"  mirror        UNUSABLE: {exc}")
-        check_network = False
-    else:
-        lines.append(f"  mirror        {mirror or f'none (${fetching.DATA_URL_ENV} not set)'}")
-    if check_network:
-        first = fetching.file_url(manifest.files[0])
-        lines += [f"  first URL     {first}", f"                {_probe(first)}"]
-    statuses = fetching.verify(manifest=manifest)
-    lines += ["  files", *(f"    {s.entry.label}  {_STATES[s.status]}" for s in statuses)]
-    cached = cache_path(folder, manifest) is not None
-    lines.append(
-        f"  clean table   {'cached' if cached else 'not built yet (first load() builds it)'}"
-    )
-    problems = [s.message for s in statuses if s.status != "ok"]
-    lines.append("  verdict       " + (problems[0] if problems else "all good"))
-    return lines
-
-
-def doctor(check_network: bool = True) -> None:
-    """Print a report of this set-up: versions, memory, data folder, mirror, each file's state.
-
-    This is what an event helper asks an attendee to run, in a notebook
-    (``paygap_utils.doctor()``) or a terminal (``python -m paygap_utils doctor``).
+        Also ask the first file's server for its headers (at most ``fetch.TIMEOUT`` long).
 
     Examples
     --------
@@ -126,4 +61,39 @@ def doctor(check_network: bool = True) -> None:
     paygap_utils doctor
     ...
     """
-    print("\n".join(report(check_network)))
+    manifest, folder = read_manifest(), fetching.data_dir()
+    source = f"${fetching.DATA_DIR_ENV}" if os.environ.get(fetching.DATA_DIR_ENV) else "default"
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    lines = [
+        "paygap_utils doctor",
+        f"  python        {sys.version.split()[0]} ({platform.platform()})",
+        *(f"  {name:<13} {_version(name)}" for name in _PACKAGES),
+        f"  memory        {_memory()}",
+        f"  data folder   {folder} ({source})",
+        f"  free space    {shutil.disk_usage(existing).free / 2**30:.1f} GiB",
+    ]
+    try:
+        mirror = fetching.mirror_url()
+    except SettingsError as exc:
+        lines.append(f"  mirror        UNUSABLE: {exc}")
+        check_network = False
+    else:
+        lines.append(f"  mirror        {mirror or f'none (${fetching.DATA_URL_ENV} not set)'}")
+    if check_network:
+        import requests
+
+        first = fetching.file_url(manifest.files[0])
+        try:
+            answer = requests.head(first, timeout=fetching.TIMEOUT, allow_redirects=True)
+            answer.raise_for_status()
+            reached = f"reachable (HTTP {answer.status_code})"
+        except requests.exceptions.RequestException as exc:
+            reached = f"NOT reachable ({fetching._problem(exc)})"
+        lines += [f"  first URL     {first}", f"                {reached}"]
+    statuses = fetching.verify(manifest=manifest)
+    lines += ["  files", *(f"    {s.entry.label}  {_STATES[s.status]}" for s in statuses)]
+    cached = "cached" if cache_path(folder, manifest) else "not built yet (first load() builds it)"
+    lines.append(f"  clean table   {cached}")
+    problems = [s.message for s in statuses if s.status != "ok"]
+    lines.append("  verdict       " + (problems[0] if problems else "all good"))
+    print("\n".join(lines))

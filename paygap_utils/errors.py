@@ -1,11 +1,4 @@
-"""Exceptions raised by :mod:`paygap_utils`.
-
-Every message says what went wrong, names the file, year or value involved, and
-says what to do next, because the people who read them are at a hackathon with
-no maintainer at their elbow.
-"""
-
-from __future__ import annotations
+"""Exceptions of :mod:`paygap_utils`: each message names the file or value and what to do next."""
 
 __all__ = [
     "PaygapError",

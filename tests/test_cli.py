@@ -242,12 +242,12 @@ def test_refresh_fills_a_missing_year_when_it_can_be_downloaded(tmp_path, capsys
         )
     assert "2023-24: added, 2351 rows, as of 2024-03-04" in capsys.readouterr().out
     new = read_manifest(output)
-    assert new.years == [2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024]
+    assert [f.year for f in new.files] == [2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024]
     assert new.gaps == {} and json.loads(output.read_text())["missing"] == []
     added = new.file(2023)
     assert added.rows == 2351 and added.layout == "27-columns-ymd"
     assert added.url == "https://data.example.org/p/" + quote(name)
-    assert added.source_url == new.official_url(2023)
+    assert added.source_url == new.source_url_template.format(year=2023)
 
 
 def test_the_readme_lists_every_command_of_both_command_lines():

@@ -174,7 +174,7 @@ def test_warm_cache_loads_with_no_network_call_at_all(mirror, monkeypatch, sessi
     paths = fetch(progressbar=False)
     assert attempts == []
     assert len(table) == MANIFEST.file(2021).rows - table.attrs["duplicates_removed"]["2021-22"]
-    assert set(paths) == set(MANIFEST.years)
+    assert set(paths) == {f.year for f in MANIFEST.files}
 
 
 @pytest.mark.data

@@ -1,11 +1,4 @@
-"""Getting the data files onto this computer: one pooch fetcher made from the manifest.
-
-pooch downloads into a temporary file, retries, checks the sha256 and moves the file into
-place, in the folder ``$PAYGAP_DATA_DIR`` names, from the mirror ``$PAYGAP_DATA_URL`` names
-if set (README.md). Added here: a download longer than the manifest says is cut off, a
-silent server fails within a minute, a lock keeps two kernels from downloading one file,
-nothing the library did not write is replaced, and every failure says what to do.
-"""
+"""Getting the data files: one pooch fetcher from the manifest, its failures as instructions."""
 
 from __future__ import annotations
 
@@ -16,9 +9,9 @@ import logging
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import quote
 
 from ..errors import ChecksumMismatchError, DataFolderError, DownloadError, SettingsError
@@ -48,17 +41,15 @@ _RETRIES = 2
 _LOCK = ".paygap_utils.lock"  # a name no other program uses
 _LOCK_WAIT = 600.0
 _FETCH = "`python -m paygap_utils fetch`"
+_logger = logging.getLogger("paygap_utils")
 #: Terminal escape sequences (colours, window titles) and other control characters.
 _CONTROL = re.compile(
     r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?)?|[\x00-\x1f\x7f-\x9f]"
 )
-_logger = logging.getLogger("paygap_utils")
 
 
 def data_dir(data_home: str | Path | None = None) -> Path:
-    """Return the data folder: ``data_home``, else ``$PAYGAP_DATA_DIR``, else the system's.
-
-    The folder holds the downloaded files and the cleaned table's cache; it may not exist yet.
+    """Return the data folder (``data_home``, else ``$PAYGAP_DATA_DIR``, else the system's cache).
 
     Examples
     --------
@@ -74,12 +65,7 @@ def data_dir(data_home: str | Path | None = None) -> Path:
 
 
 def mirror_url() -> str | None:
-    """Return the mirror in ``$PAYGAP_DATA_URL`` (ending in ``/``), or None when it is not set.
-
-    Raises
-    ------
-    SettingsError
-        When it is not an http(s) address.
+    """Return ``$PAYGAP_DATA_URL`` ending in ``/``, or None if unset; SettingsError if not http(s).
 
     Examples
     --------
@@ -89,13 +75,18 @@ def mirror_url() -> str | None:
     True
     """
     base = os.environ.get(DATA_URL_ENV, "").strip()
-    if base and not re.match(r"https?://[^/@\s]+", base):
-        raise SettingsError(
-            f"${DATA_URL_ENV} is {base[:200]!r}, which is not an http(s) address. Set it to "
-            f"the mirror's address, e.g. http://192.168.1.10:8000/, or unset {DATA_URL_ENV} "
-            "to download from the internet."
-        )
-    return base.rstrip("/") + "/" if base else None
+    fix = (
+        "Set it to the mirror's address, e.g. http://192.168.1.10:8000/, or unset "
+        f"{DATA_URL_ENV} to download from the internet."
+    )
+    return _http_base(base, f"${DATA_URL_ENV}", fix) if base else None
+
+
+def _http_base(url: str, what: str, fix: str) -> str:
+    """``url`` ending in ``/``; anything but an http(s) address raises ``SettingsError``."""
+    if not re.match(r"https?://[^/@\s]+", url):
+        raise SettingsError(f"{what} is {url[:200]!r}, which is not an http(s) address. {fix}")
+    return url.rstrip("/") + "/"
 
 
 def file_url(entry: DataFile) -> str:
@@ -125,11 +116,8 @@ def _verified(path: Path, entry: DataFile) -> bool:
     return False
 
 
-# --- the download, and its failures as instructions -------------------------------------
-
-
 def _clean(text: object, limit: int = 200) -> str:
-    """Text a server chose (a reason phrase, an address), without escapes, cut short."""
+    """Text a server chose (a reason, an address), without escapes, cut short."""
     text = " ".join(_CONTROL.sub(" ", str(text)).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -146,8 +134,8 @@ class _Capped(io.FileIO):
         return super().write(chunk)
 
 
-def _download(url: str, output: str | Path, entry: DataFile, progressbar: bool) -> None:
-    """Download ``url`` into ``output`` with pooch's HTTP downloader; ``entry`` must match."""
+def _download(entry: DataFile, progressbar: bool, url: str, output: str, _pooch=None) -> None:
+    """pooch's downloader for ``entry``: its HTTP downloader, capped, checked against the pin."""
     import pooch
 
     download = pooch.HTTPDownloader(progressbar=progressbar, timeout=TIMEOUT, chunk_size=2**16)
@@ -162,8 +150,7 @@ def _download(url: str, output: str | Path, entry: DataFile, progressbar: bool) 
         how = f"its sha256 is {digest}, the pin's {entry.sha256}"
     if not how:
         return
-    with open(output, "rb") as file:
-        start = file.read(512).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    start = Path(output).read_bytes()[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     url = _clean(url, 500)
     if start.startswith((b"<!doctype", b"<html")):
         raise ChecksumMismatchError(
@@ -171,18 +158,15 @@ def _download(url: str, output: str | Path, entry: DataFile, progressbar: bool) 
             "error page). Nothing was kept. Open that address in a browser, sign in to the Wi-Fi "
             f"if it asks, and run {_FETCH} again."
         )
-    if base := mirror_url():
-        advice = (
-            f"The mirror in ${DATA_URL_ENV} ({base}) serves another copy of '{entry.file_name}': "
-            f"ask the organiser for a mirror of the pinned files, or unset {DATA_URL_ENV} to "
-            "download the pinned copy from the internet."
-        )
-    else:
-        advice = (
-            "The pinned URL now serves other bytes. Organisers: re-pin the data with "
-            "`python -m paygap_utils.organisers refresh` (docs/organisers.md); everyone else: "
-            f"ask for a mirror of the pinned files and set {DATA_URL_ENV} to it."
-        )
+    advice = (
+        f"The mirror in ${DATA_URL_ENV} ({base}) serves another copy of '{entry.file_name}': "
+        f"ask the organiser for a mirror of the pinned files, or unset {DATA_URL_ENV} to "
+        "download the pinned copy from the internet."
+        if (base := mirror_url())
+        else "The pinned URL now serves other bytes. Organisers: re-pin the data with "
+        "`python -m paygap_utils.organisers refresh` (docs/organisers.md); everyone else: "
+        f"ask for a mirror of the pinned files and set {DATA_URL_ENV} to it."
+    )
     raise ChecksumMismatchError(
         f"The {entry.label} file that {url} serves differs from the pinned copy in "
         f"data_manifest.json: {how}. Nothing was kept. {advice}"
@@ -190,7 +174,6 @@ def _download(url: str, output: str | Path, entry: DataFile, progressbar: bool) 
 
 
 def _problem(exc: Exception) -> str:
-    """What went wrong in a request, in plain words."""
     import requests
 
     if (response := getattr(exc, "response", None)) is not None:
@@ -205,18 +188,14 @@ def _problem(exc: Exception) -> str:
 
 
 def _failed(entry: DataFile, url: str, exc: Exception) -> DownloadError:
-    """A requests error as an instruction that names the URL and what to do."""
-    if base := mirror_url():
-        advice = (
-            f"Check that the mirror in ${DATA_URL_ENV} ({base}) is running and serves "
-            f"'{entry.file_name}', or unset {DATA_URL_ENV} to use the internet."
-        )
-    else:
-        advice = (
-            f"Connect to the internet and run {_FETCH} once (the files are then kept for "
-            "offline use), or ask the organiser for the venue mirror and set "
-            f"{DATA_URL_ENV} to its address."
-        )
+    advice = (
+        f"Check that the mirror in ${DATA_URL_ENV} ({base}) is running and serves "
+        f"'{entry.file_name}', or unset {DATA_URL_ENV} to use the internet."
+        if (base := mirror_url())
+        else f"Connect to the internet and run {_FETCH} once (the files are then kept for "
+        "offline use), or ask the organiser for the venue mirror and set "
+        f"{DATA_URL_ENV} to its address."
+    )
     return DownloadError(
         f"Could not download the {entry.label} data from {_clean(url, 500)}: "
         f"{_problem(exc)}. {advice}"
@@ -230,13 +209,12 @@ def fetch(
     data_home: str | Path | None = None,
     manifest: Manifest | None = None,
 ) -> dict[int, Path]:
-    """Download the data files that are not in the data folder yet, and verify every one.
+    """Download the data files not in the data folder yet; return each year's verified path.
 
     Parameters
     ----------
     years : int, str or list of them, optional
-        Reporting years in any spelling :func:`~paygap_utils.data.manifest.parse_year`
-        accepts; all by default.
+        Reporting years in any spelling :func:`~paygap_utils.data.manifest.parse_year` accepts.
     progressbar : bool
         Show a progress bar while downloading.
     data_home : str or Path, optional
@@ -244,18 +222,10 @@ def fetch(
     manifest : Manifest, optional
         The files to fetch; the installed ``data_manifest.json`` by default.
 
-    Returns
-    -------
-    dict
-        Path of each year's verified file, keyed by first year.
-
     Raises
     ------
-    YearError
-        (a ``ValueError``) for a year that is not in the manifest.
-    DownloadError, ChecksumMismatchError, DataFolderError
-        When a file cannot be downloaded, differs from the pinned copy (or another file
-        of its name is in the way), or cannot be written (read-only folder, full disk).
+    YearError, DownloadError, ChecksumMismatchError, DataFolderError
+        A year not in the manifest; a file not downloadable, not the pinned copy, or not writable.
 
     Examples
     --------
@@ -272,6 +242,7 @@ def fetch(
     if not todo:
         return paths
     import pooch
+    import requests
 
     fetcher = pooch.create(
         folder,
@@ -279,43 +250,33 @@ def fetch(
         registry={f.file_name: f"sha256:{f.sha256}" for f in manifest.files},
         urls={f.file_name: file_url(f) for f in manifest.files},
         retry_if_failed=_RETRIES,
-        allow_updates=False,
     )
     log, level = pooch.get_logger(), pooch.get_logger().level
     log.setLevel("WARNING")  # the progress bar and the errors here say what its lines would
     try:
         with data_lock(folder, "Downloading " + ", ".join(e.label for e in todo)):
             for entry in todo:
-                if not _verified(paths[entry.year], entry):  # another process's download
-                    _fetch_one(fetcher, entry, paths[entry.year], progressbar)
+                path, url = paths[entry.year], fetcher.get_url(entry.file_name)
+                if _verified(path, entry):  # another process downloaded it meanwhile
+                    continue
+                if os.path.lexists(path):
+                    raise ChecksumMismatchError(
+                        f"{path} is there but is not the pinned copy of the {entry.label} data "
+                        "(its sha256 differs), and this library never replaces a file it cannot "
+                        "tell is its own. If it is yours, move it elsewhere; if it is a damaged "
+                        f"download, delete it. Then run {_FETCH} again."
+                    )
+                try:
+                    fetcher.fetch(
+                        entry.file_name, downloader=partial(_download, entry, progressbar)
+                    )
+                except requests.exceptions.RequestException as exc:
+                    raise _failed(entry, url, exc) from None
+                except OSError as exc:
+                    raise folder_error(folder, exc, f"Downloading the {entry.label} data") from None
     finally:
         log.setLevel(level)
     return paths
-
-
-def _fetch_one(fetcher, entry: DataFile, path: Path, progressbar: bool) -> None:
-    """Download ``entry`` through ``fetcher`` into ``path``; the caller holds the lock."""
-    import requests
-
-    if os.path.lexists(path):
-        raise ChecksumMismatchError(
-            f"{path} is there but is not the pinned copy of the {entry.label} data (its sha256 "
-            "differs), and this library never replaces a file it cannot tell is its own. If it "
-            "is yours, move it elsewhere; if it is a damaged download, delete it. Then run "
-            f"{_FETCH} again."
-        )
-    url = fetcher.get_url(entry.file_name)
-    try:
-        fetcher.fetch(
-            entry.file_name, downloader=lambda url, out, _: _download(url, out, entry, progressbar)
-        )
-    except requests.exceptions.RequestException as exc:
-        raise _failed(entry, url, exc) from None
-    except OSError as exc:
-        raise folder_error(path.parent, exc, f"Downloading the {entry.label} data") from None
-
-
-# --- the data folder ----------------------------------------------------------------------
 
 
 def folder_error(folder: Path, exc: OSError, doing: str) -> DataFolderError:
@@ -357,9 +318,7 @@ def folder_error(folder: Path, exc: OSError, doing: str) -> DataFolderError:
 def data_lock(folder: Path, doing: str) -> Iterator[Path]:
     """Hold the data folder's lock (creating the folder), so that one process writes at a time.
 
-    The lock is the library's own file ``.paygap_utils.lock``, opened by filelock without
-    following links and released by the system when its holder dies. A folder that cannot
-    be written, or a lock held for ten minutes, raises :class:`DataFolderError`.
+    A dead holder's lock is free; an unwritable folder, or ten minutes' wait: ``DataFolderError``.
 
     Examples
     --------
@@ -376,10 +335,10 @@ def data_lock(folder: Path, doing: str) -> Iterator[Path]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            lock.acquire(timeout=0)
+            held = lock.acquire(timeout=0)
         except Timeout:
             _logger.warning("%s: waiting for another process that is using %s.", doing, folder)
-            lock.acquire(timeout=_LOCK_WAIT)
+            held = lock.acquire(timeout=_LOCK_WAIT)
     except Timeout:
         raise DataFolderError(
             f"{doing} gave up after waiting {_LOCK_WAIT / 60:.0f} minutes for another process "
@@ -388,17 +347,11 @@ def data_lock(folder: Path, doing: str) -> Iterator[Path]:
         ) from None
     except OSError as exc:
         raise folder_error(folder, exc, doing) from None
-    try:
+    with held:  # released on the way out, even by an exception
         yield folder
-    finally:
-        lock.release()
 
 
-# --- checking what is there ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FileStatus:
+class FileStatus(NamedTuple):
     """One data file's state: ``"ok"``, ``"missing"`` or ``"damaged"``, and what to do."""
 
     entry: DataFile
@@ -410,12 +363,7 @@ class FileStatus:
 def verify(
     years: Years = None, *, data_home: str | Path | None = None, manifest: Manifest | None = None
 ) -> list[FileStatus]:
-    """Re-hash the data files in the data folder against the manifest; download nothing.
-
-    Nothing is written, so this works in a read-only data folder.
-
-    ``years``, ``data_home`` and ``manifest`` are as for :func:`fetch`. Returns one
-    :class:`FileStatus` per year, oldest first.
+    """Re-hash the data files against the manifest (arguments as for :func:`fetch`); write nothing.
 
     Examples
     --------
@@ -424,21 +372,21 @@ def verify(
     >>> [s.status for s in paygap_utils.verify(2019)]
     ['ok']
     """
-    manifest = manifest or read_manifest()
+    manifest, folder = manifest or read_manifest(), data_dir(data_home)
     statuses = []
     for entry in manifest.select(years):
-        path = data_dir(data_home) / entry.file_name
+        path = folder / entry.file_name
         if not path.is_file():
-            message = f"{entry.label} is not downloaded: run {_FETCH}."
-            statuses.append(FileStatus(entry, path, "missing", message))
+            status, message = "missing", f"{entry.label} is not downloaded: run {_FETCH}."
         elif _verified(path, entry):
-            statuses.append(FileStatus(entry, path, "ok"))
+            status, message = "ok", ""
         else:
+            status = "damaged"
             message = (
                 f"{path} is not the pinned copy of the {entry.label} data: it changed since it "
                 "was downloaded, or it is another file of the same name. The source is not to "
                 "blame. Move it elsewhere if it is yours, or delete it, then run "
                 f"`python -m paygap_utils fetch {entry.label}` to download the pinned copy."
             )
-            statuses.append(FileStatus(entry, path, "damaged", message))
+        statuses.append(FileStatus(entry, path, status, message))
     return statuses

@@ -1,9 +1,6 @@
-"""The data manifest: which files make up the data set, where they come from, their checksums.
+"""The data manifest, ``data_manifest.json``: the files that make up the data set, read as records.
 
-``data_manifest.json`` (at the repository root, or inside the package in a wheel) is the
-one source of truth for the data; the fetcher, ``postBuild``, the docs' tables and the
-tests read it through :func:`read_manifest`, as plain records. Its JSON Schema
-(:data:`SCHEMA_PATH`) is checked where it is written: by ``refresh`` and by the tests.
+Its schema (:data:`SCHEMA_PATH`) is checked where it is written: by ``refresh`` and the tests.
 """
 
 from __future__ import annotations
@@ -12,7 +9,7 @@ import json
 import numbers
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -24,24 +21,20 @@ __all__ = [
     "Manifest",
     "manifest_path",
     "read_manifest",
-    "parse_manifest",
+    "SCHEMA_PATH",
     "parse_year",
     "year_label",
-    "SCHEMA_PATH",
     "YearLike",
     "Years",
 ]
 
-#: One reporting year in any spelling :func:`parse_year` accepts: ``2017``, ``"2017-18"``,
-#: a numpy integer ...
+#: One reporting year in any spelling :func:`parse_year` accepts (``2017``, ``"2017-18"``...).
 YearLike: TypeAlias = int | str | numbers.Integral
 #: What a ``years`` argument takes: one year, any collection of them, or None for every year.
 Years: TypeAlias = YearLike | Iterable[YearLike] | None
 
-#: The JSON Schema of ``data_manifest.json``, shipped in the package; the manifest names it
-#: in its ``$schema`` key (relative to the repository root), so editors check it too.
+#: The JSON Schema of ``data_manifest.json``, which names it (``$schema``) for editors too.
 SCHEMA_PATH = Path(__file__).resolve().parent / "manifest.schema.json"
-_SCHEMA_REF = f"paygap_utils/data/{SCHEMA_PATH.name}"
 _RESTORE = (
     "Restore it with `git checkout data_manifest.json`, or rewrite it with "
     "`python -m paygap_utils.organisers refresh`."
@@ -52,14 +45,7 @@ _RESTORE = (
 class DataFile:
     """One published file: a reporting year of the Gender Pay Gap Service data.
 
-    ``year`` is the first calendar year (2017 for 2017-18); ``file_name`` the service's
-    name for the download, also its name in the data folder; ``url`` an immutable copy
-    whose bytes match ``sha256`` and ``size``; ``source_url`` the official download
-    (regenerated hourly); ``rows`` data rows; ``layout`` a key of
-    :data:`paygap_utils.data.schema.LAYOUTS`; ``as_of`` the latest submission date in the
-    file; ``deadline`` the last day private employers could report (4 April of the
-    following year, 5 October 2021 for 2020-21, extended for COVID-19); ``notes`` the
-    file's quirks, in words.
+    An entry of ``data_manifest.json`` (see its schema), ``year`` as an int, ``deadline`` a date.
 
     Examples
     --------
@@ -91,18 +77,10 @@ class DataFile:
         """Days from the deadline to ``as_of`` (an early copy lacks the late filings)."""
         return (date.fromisoformat(self.as_of) - self.deadline) // timedelta(days=1)
 
-    def to_json(self) -> dict[str, Any]:
-        """Return the entry as it is written in ``data_manifest.json``."""
-        return {**asdict(self), "year": self.label, "deadline": self.deadline.isoformat()}
-
 
 @dataclass(frozen=True)
 class Manifest:
-    """The whole data set: its description, source page, licence and one :class:`DataFile` per year.
-
-    ``source_url_template`` is the official download of one year (:meth:`official_url`);
-    ``missing`` lists the years the data lacks, as ``{"year", "deadline", "notes"}``.
-    """
+    """The whole data set, as ``data_manifest.json`` and its schema describe it (files by year)."""
 
     name: str
     description: str
@@ -111,11 +89,6 @@ class Manifest:
     licence: dict[str, str]
     files: tuple[DataFile, ...]
     missing: tuple[dict[str, str], ...] = ()
-
-    @property
-    def years(self) -> list[int]:
-        """First years of the reporting years, oldest first."""
-        return [f.year for f in self.files]
 
     @property
     def gaps(self) -> dict[int, str]:
@@ -129,22 +102,8 @@ class Manifest:
         """
         return {parse_year(gap["year"]): gap["notes"] for gap in self.missing}
 
-    def official_url(self, year: YearLike) -> str:
-        """Return the service's own download of a year, regenerated hourly (what ``refresh`` reads).
-
-        Examples
-        --------
-        >>> from paygap_utils.data.manifest import read_manifest
-        >>> read_manifest().official_url("2023-24")
-        'https://gender-pay-gap.service.gov.uk/viewing/download-data/2023'
-        """
-        return self.source_url_template.format(year=parse_year(year))
-
     def file(self, year: YearLike) -> DataFile:
-        """Return the entry for ``year`` (any spelling :func:`parse_year` accepts).
-
-        Any other year raises :class:`~paygap_utils.errors.YearError` (a ``ValueError``)
-        that lists the years there are.
+        """Return the entry for ``year``; another year raises ``YearError`` naming those there are.
 
         Examples
         --------
@@ -167,9 +126,8 @@ class Manifest:
     def select(self, years: Years = None) -> list[DataFile]:
         """Return the entries for ``years``, oldest first.
 
-        ``years`` is one year in any spelling :func:`parse_year` accepts, any collection of
-        them (list, set, range, array, Series), or ``None`` for every year. A value that is
-        not a year of the manifest, or an empty collection, raises ``YearError``.
+        ``years`` is one year, any collection of them (list, set, range, array, Series), or
+        ``None`` for every year; an empty collection raises ``YearError``.
 
         Examples
         --------
@@ -192,9 +150,9 @@ class Manifest:
 
     def to_json(self) -> dict[str, Any]:
         """Return the manifest as it is written in ``data_manifest.json``."""
-        files, missing = [f.to_json() for f in self.files], [dict(gap) for gap in self.missing]
-        texts = {field.name: getattr(self, field.name) for field in fields(self)}
-        return {"$schema": _SCHEMA_REF, **texts, "files": files, "missing": missing}
+        files = [{**asdict(f), "year": f.label, "deadline": str(f.deadline)} for f in self.files]
+        missing, schema = [dict(g) for g in self.missing], f"paygap_utils/data/{SCHEMA_PATH.name}"
+        return {"$schema": schema, **asdict(self), "files": files, "missing": missing}
 
 
 _YEAR = re.compile(r"(?P<first>\d{4})((\s*[-/]\s*|\s+to\s+)(?P<second>\d{2}|\d{4}))?", re.I)
@@ -204,19 +162,15 @@ _SPELLINGS = "Write it as 2017, '2017-18', '2017/18' or '2017 to 2018'."
 def parse_year(year: Any) -> int:
     """Turn any usual spelling of a reporting year into its first calendar year.
 
-    ``2017``, ``"2017"``, ``"2017-18"``, ``"2017/18"``, ``"2017-2018"`` and ``"2017 to 2018"``
-    all mean 2017-18, and give ``2017``. Any whole-number type works (``numpy.int64``, a
-    value from a DataFrame); floats do not, even ``2017.0``: a year is not a measurement.
-    Anything else raises :class:`~paygap_utils.errors.YearError` (a ``ValueError``).
+    Any whole-number type works (``numpy.int64``, a value from a DataFrame); floats do not,
+    even ``2017.0``: a year is not a measurement. Anything else raises
+    :class:`~paygap_utils.errors.YearError` (a ``ValueError``).
 
     Examples
     --------
-    >>> import numpy as np
     >>> from paygap_utils.data.manifest import parse_year
     >>> [parse_year(y) for y in (2017, "2017", "2017-18", "2017/18", "2017 to 2018")]
     [2017, 2017, 2017, 2017, 2017]
-    >>> parse_year(np.int64(2021))
-    2021
     >>> parse_year(2017.5)
     Traceback (most recent call last):
     ...
@@ -265,74 +219,39 @@ def manifest_path() -> Path:
     'data_manifest.json'
     """
     here = Path(__file__).resolve().parent
-    for candidate in (here / "data_manifest.json", here.parents[1] / "data_manifest.json"):
-        if candidate.is_file():
-            return candidate
-    raise ManifestError(
-        f"data_manifest.json was not found next to the package ({here}) or at the "
-        "repository root. Reinstall the package (pip install --force-reinstall ...) or "
-        "run from a complete checkout of the repository."
-    )
+    packaged = here / "data_manifest.json"  # a wheel's; a checkout's is at the repository root
+    return packaged if packaged.is_file() else here.parents[1] / "data_manifest.json"
 
 
 def read_manifest(path: str | Path | None = None) -> Manifest:
-    """Read ``data_manifest.json`` (by default :func:`manifest_path`'s) as plain records.
+    """Read ``data_manifest.json`` (by default :func:`manifest_path`'s), oldest year first.
 
-    A file that is missing, is not JSON or lacks a field raises
-    :class:`~paygap_utils.errors.ManifestError`, saying how to restore it.
+    Only the fields are read (``refresh`` checks the rest where it writes the manifest). A file
+    that cannot be read, is not JSON or lacks a field raises ``ManifestError``, saying what to do.
 
     Examples
     --------
     >>> from paygap_utils.data.manifest import read_manifest
     >>> manifest = read_manifest()
-    >>> manifest.years[0], manifest.file(2017).rows
-    (2017, 10534)
+    >>> manifest.files[0].label, manifest.file(2017).rows
+    ('2017-18', 10534)
     """
     path = Path(path) if path is not None else manifest_path()
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ManifestError(f"Cannot read the data manifest {path}: {exc}. {_RESTORE}") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ManifestError(
-            f"The data manifest {path} is not valid JSON ({exc.msg} at line {exc.lineno}). "
-            f"{_RESTORE}"
-        ) from None
-    return parse_manifest(raw, source=str(path))
-
-
-def parse_manifest(raw: Any, source: str = "data_manifest.json") -> Manifest:
-    """Turn a manifest already read from JSON into a :class:`Manifest`, oldest year first.
-
-    Only the fields are read (a missing or unreadable one raises ``ManifestError``);
-    whether they make sense is checked where the manifest is written
-    (:func:`paygap_utils.organisers.refresh.check_manifest`).
-
-    Examples
-    --------
-    >>> from paygap_utils.data.manifest import parse_manifest
-    >>> parse_manifest({"name": "x"})
-    Traceback (most recent call last):
-    ...
-    paygap_utils.errors.ManifestError: data_manifest.json lacks the field 'files'. Restore it ...
-    """
-    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
         files = []
-        for entry in raw["files"]:
-            year, deadline = parse_year(entry["year"]), date.fromisoformat(entry["deadline"])
-            files.append(DataFile(**{**entry, "year": year, "deadline": deadline}))
-        texts = ("name", "description", "source", "source_url_template")
+        for f in raw["files"]:
+            deadline = date.fromisoformat(f["deadline"])
+            files.append(DataFile(**{**f, "year": parse_year(f["year"]), "deadline": deadline}))
         manifest = Manifest(
-            **{key: raw[key] for key in texts},
+            **{key: raw[key] for key in ("name", "description", "source", "source_url_template")},
             licence=dict(raw["licence"]),
             files=tuple(sorted(files, key=lambda f: f.year)),
             missing=tuple(dict(gap) for gap in raw.get("missing", ())),
         )
         manifest.gaps  # noqa: B018 - every missing year must parse too
     except KeyError as exc:
-        raise ManifestError(f"{source} lacks the field {exc}. {_RESTORE}") from None
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ManifestError(f"{source} is not a data manifest: {exc}. {_RESTORE}") from None
+        raise ManifestError(f"{path} lacks the field {exc}. {_RESTORE}") from None
+    except (OSError, TypeError, ValueError, AttributeError) as exc:
+        raise ManifestError(f"{path} is not a readable data manifest: {exc}. {_RESTORE}") from None
     return manifest

@@ -1,17 +1,9 @@
-"""Re-pinning the data for organisers: download the current files and write a new manifest.
-
-The official downloads are regenerated hourly, so their checksums go stale. ``python -m
-paygap_utils.organisers refresh`` downloads every year (and the years the data lacks) into
-a temporary folder inside ``--dest``, checks each is a Gender Pay Gap CSV, and only then
-moves them into ``--dest`` (never over a file that is not a copy of the data) and returns
-the updated manifest, validated here (:func:`check_manifest`) before it is written.
-"""
+"""Re-pinning the data for organisers: download the current files and write a new manifest."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from dataclasses import replace
 from datetime import date
@@ -21,26 +13,16 @@ from urllib.parse import quote
 
 from .._files import write_file
 from ..data.clean import as_of, detect_layout, read_raw
-from ..data.fetch import _download, _failed, folder_error, sha256
+from ..data.fetch import _download, _failed, _http_base, folder_error, sha256
 from ..data.manifest import SCHEMA_PATH, DataFile, Manifest, parse_year
 from ..data.schema import LAYOUTS
-from ..errors import (
-    ChecksumMismatchError,
-    DataFolderError,
-    DataFormatError,
-    DownloadError,
-    ManifestError,
-    PaygapError,
-    SettingsError,
-)
+from ..errors import DataFolderError, DataFormatError, DownloadError, ManifestError, PaygapError
 
 __all__ = ["MAX_FILE_BYTES", "file_facts", "check_manifest", "refresh_manifest", "write_manifest"]
 
-#: Where a file's size is not known yet: the largest is about 5 MB, so anything past this is
-#: a server that does not stop.
+#: A download's cap where its size is not known yet: the largest file is about 5 MB.
 MAX_FILE_BYTES = 200 * 2**20
 _RESTORE = "Restore it with `git checkout data_manifest.json`, or run refresh again."
-_NAME = "UK Gender Pay Gap Data"  # the service's file name, before " - 2017 to 2018.csv"
 _UNMEASURED = {"sha256": "", "size": 0, "rows": 0, "layout": "", "as_of": ""}
 _ADDED = (
     "Added by `python -m paygap_utils.organisers refresh` from the service's download; its file "
@@ -51,8 +33,7 @@ _ADDED = (
 def file_facts(path: str | Path) -> dict[str, Any]:
     """Measure one downloaded file: sha256, size, data rows, layout and as-of date.
 
-    ``rows`` counts records, not lines (fields span lines); ``layout`` is a key of
-    :data:`paygap_utils.data.schema.LAYOUTS`; ``as_of`` the latest submission date.
+    ``rows`` counts records, not lines; ``as_of`` is the latest submission date.
 
     Examples
     --------
@@ -76,9 +57,8 @@ def file_facts(path: str | Path) -> dict[str, Any]:
 def check_manifest(raw: Any, source: str = "data_manifest.json") -> None:
     """Check a manifest against its JSON Schema, and what a schema cannot say.
 
-    That is: each year and file name once, and layouts that ``layouts.json`` describes.
-    Needs ``jsonschema`` (the ``test`` and ``submissions`` extras). A problem raises
-    ``ManifestError``, naming the entry and field and how to restore the manifest.
+    (each year and file name once, layouts ``layouts.json`` describes), with ``jsonschema``.
+    A problem raises ``ManifestError``, naming the entry and field and how to restore it.
 
     Examples
     --------
@@ -97,17 +77,14 @@ def check_manifest(raw: Any, source: str = "data_manifest.json") -> None:
         import jsonschema
     except ImportError:
         raise ManifestError(
-            "Checking the manifest needs jsonschema, which organisers install with the test or "
-            "submissions extra: `pip install jsonschema`, then run the command again."
+            "Checking the manifest needs jsonschema: `pip install jsonschema`, and run again."
         ) from None
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-    error = jsonschema.exceptions.best_match(validator.iter_errors(raw))
-    if error is not None:
+    try:  # the schema's draft, and its best match among the errors
+        jsonschema.validate(raw, schema, format_checker=jsonschema.FormatChecker())
+    except jsonschema.ValidationError as error:
         where = "/".join(map(str, error.absolute_path)) or "the top level"
-        raise ManifestError(f"{source}, at {where}: {error.message[:300]}. {_RESTORE}")
+        raise ManifestError(f"{source}, at {where}: {error.message[:300]}. {_RESTORE}") from None
     seen: set = set()
     for index, entry in enumerate([*raw["files"], *raw.get("missing", [])]):
         where = f"{source}: {'file' if index < len(raw['files']) else 'missing'} {entry['year']}"
@@ -126,12 +103,6 @@ def check_manifest(raw: Any, source: str = "data_manifest.json") -> None:
         seen |= {year, name} - {None}
 
 
-def _base_url(url: str | None, what: str) -> str | None:
-    if url is not None and not re.match(r"https?://[^/@\s]+", url):
-        raise SettingsError(f"{what} {url!r} is not an http(s) address: fix it and run again.")
-    return url if url is None or url.endswith("/") else url + "/"
-
-
 def refresh_manifest(
     manifest: Manifest,
     dest: str | Path,
@@ -141,7 +112,10 @@ def refresh_manifest(
     progressbar: bool = True,
     max_bytes: int = MAX_FILE_BYTES,
 ) -> tuple[Manifest, list[str]]:
-    """Download every year's current file into ``dest`` and return an updated manifest.
+    """Download every year's current file into ``dest``; return the new manifest and its changes.
+
+    Each file is checked to be a Gender Pay Gap CSV before any reaches ``dest``, where a file
+    that is not a copy of the data is never replaced. The years the manifest lacks are tried.
 
     Parameters
     ----------
@@ -149,27 +123,18 @@ def refresh_manifest(
         The current manifest; its years, names and official URLs are kept.
     dest : str or Path
         Folder to download into (created if needed); publish its files.
-    from_url : str, optional
-        Base URL to download from, files by name; by default each ``source_url``.
-    publish_url : str, optional
-        Base URL where the files will be published: a changed entry's ``url`` becomes
-        ``publish_url + file name`` (without it, the URL it was downloaded from).
+    from_url, publish_url : str, optional
+        Base URL to download from (by default each ``source_url``), and where the files will
+        be published (a changed entry's ``url``; by default the URL it came from).
     progressbar : bool
         Show a progress bar for each download.
     max_bytes : int
         Stop a download that sends more than this (a server that never stops).
 
-    Returns
-    -------
-    tuple
-        The updated manifest (checked by :func:`check_manifest`), and one line per year
-        saying what changed.
-
     Raises
     ------
     DownloadError, DataFormatError
-        If a year cannot be downloaded, or is not a Gender Pay Gap CSV (e.g. an error
-        page); ``dest`` and the manifest are unchanged.
+        A year that cannot be downloaded, or is not a Gender Pay Gap CSV; nothing is changed.
 
     Examples
     --------
@@ -179,20 +144,18 @@ def refresh_manifest(
     >>> refresh_manifest(read_manifest(), tempfile.mkdtemp(), from_url="file:///x")
     Traceback (most recent call last):
     ...
-    paygap_utils.errors.SettingsError: --from-url 'file:///x' is not an http(s) address: ...
+    paygap_utils.errors.SettingsError: --from-url is 'file:///x', which is not an http(s) address...
     """
     dest = Path(dest)
-    from_url = _base_url(from_url, "--from-url")
-    publish_url = _base_url(publish_url, "--publish-url")
-    # The years the data lacks are tried too; their facts are measured once downloaded.
-    gaps = []
+    from_url = from_url and _http_base(from_url, "--from-url", "Fix it and run again.")
+    publish_url = publish_url and _http_base(publish_url, "--publish-url", "Fix it and run again.")
+    gaps = []  # the years the data lacks, tried too
     for gap in manifest.missing:
         year, deadline = parse_year(gap["year"]), date.fromisoformat(gap["deadline"])
-        url, name = manifest.official_url(year), f"{_NAME} - {year} to {year + 1}.csv"
+        url = manifest.source_url_template.format(year=year)
+        name = f"UK Gender Pay Gap Data - {year} to {year + 1}.csv"  # the service's name
         gaps.append(DataFile(year, name, url, url, **_UNMEASURED, deadline=deadline, notes=_ADDED))
-    files: list[DataFile] = []
-    changes: list[str] = []
-    staged: list[tuple[str, Path, Path, tuple[str, str]]] = []
+    files, changes, staged = [], [], []
     try:
         dest.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=dest, prefix=".paygap-refresh-") as staging:
@@ -203,12 +166,12 @@ def refresh_manifest(
                     facts = _stage(entry, url, path, progressbar, max_bytes)
                 except (DownloadError, DataFormatError) as exc:
                     if entry not in gaps:
-                        raise
+                        unchanged = f"Nothing in {dest} and not the manifest was changed."
+                        raise type(exc)(f"{exc} {unchanged}") from None
                     reason = "no GPG CSV" if isinstance(exc, DataFormatError) else "no download"
                     changes.append(f"{entry.label}: still missing ({reason} from {url})")
                     continue
-                pins = (entry.sha256, facts["sha256"])
-                staged.append((entry.label, path, dest / entry.file_name, pins))
+                staged.append((path, dest / entry.file_name))
                 if facts["sha256"] == entry.sha256:
                     files.append(entry)
                     changes.append(f"{entry.label}: unchanged ({entry.rows} rows)")
@@ -221,7 +184,8 @@ def refresh_manifest(
                     else f"{entry.label}: changed, {entry.rows} -> {facts['rows']} rows, "
                     f"as of {facts['as_of']}, sha256 {facts['sha256'][:12]}..."
                 )
-            _commit(staged)
+            for path, target in staged:  # each target is a copy of the data (see _stage)
+                write_file(target, path.read_bytes(), replace=True)
     except PaygapError:
         raise
     except OSError as exc:
@@ -233,45 +197,37 @@ def refresh_manifest(
     return updated, changes
 
 
-def _stage(
-    entry: DataFile, url: str, path: Path, progressbar: bool, max_bytes: int
-) -> dict[str, Any]:
-    """Download one year into ``path`` and measure it, if it is a Gender Pay Gap CSV."""
+def _stage(entry: DataFile, url: str, path: Path, progressbar: bool, max_bytes: int) -> dict:
+    """Download one year into ``path`` and measure it: a GPG CSV, whose target may be replaced."""
     import requests
 
-    unchanged = f"Nothing in {path.parent.parent} and not the manifest was changed."
     try:
-        _download(url, path, replace(entry, sha256="", size=max_bytes), progressbar)
-    except ChecksumMismatchError:
+        _download(replace(entry, sha256="", size=max_bytes), progressbar, url, str(path))
+    except PaygapError:  # without a pin, the size cap is the one check a download fails
         raise DownloadError(
             f"{url} sent more than the {max_bytes:,} bytes expected for {entry.label}; the "
-            f"download was stopped. {unchanged}"
+            "download was stopped."
         ) from None
     except requests.exceptions.RequestException as exc:
         raise DownloadError(
-            f"{_failed(entry, url, exc)} (refresh: check --from-url and your connection.) "
-            f"{unchanged}"
+            f"{_failed(entry, url, exc)} (refresh: check --from-url and your connection.)"
         ) from None
     try:
-        return file_facts(path)
-    except (PaygapError, ValueError, UnicodeError) as exc:
+        facts = file_facts(path)
+    except (PaygapError, ValueError) as exc:
         raise DataFormatError(
             f"What {url} sent for {entry.label} is not a Gender Pay Gap CSV ({str(exc)[:300]}). "
-            f"{unchanged} Open the address in a browser to see what it serves, then run "
-            "refresh again."
+            "Open the address in a browser to see what it serves, then run refresh again."
         ) from None
-
-
-def _commit(staged: list[tuple[str, Path, Path, tuple[str, str]]]) -> None:
-    """Move every staged file into place, once none would replace a stranger's file."""
-    for label, _path, target, pins in staged:
-        if os.path.lexists(target) and (target.is_symlink() or sha256(target) not in pins):
-            raise DataFolderError(
-                f"{target} is not a copy of the {label} data, so refresh does not replace it. "
-                "Nothing was changed. Move it away, or give another --dest, and run again."
-            )
-    for _label, path, target, _pins in staged:
-        os.replace(path, target)
+    target = path.parent.parent / entry.file_name
+    if os.path.lexists(target) and (
+        target.is_symlink() or sha256(target) not in (entry.sha256, facts["sha256"])
+    ):
+        raise DataFolderError(
+            f"{target} is not a copy of the {entry.label} data, so refresh does not replace it. "
+            "Nothing was changed. Move it away, or give another --dest, and run again."
+        )
+    return facts
 
 
 def write_manifest(manifest: Manifest, path: str | Path) -> None:
@@ -289,17 +245,11 @@ def write_manifest(manifest: Manifest, path: str | Path) -> None:
     """
     raw = manifest.to_json()
     check_manifest(raw, source=str(path))
-
-    def is_manifest(existing: Path) -> bool:
-        try:
-            return json.loads(existing.read_text(encoding="utf-8")).get("$schema") == raw["$schema"]
-        except (OSError, ValueError, AttributeError):
-            return False
-
+    mark = f'"$schema": "{raw["$schema"]}"'  # in every manifest this writes, and no other file
     text = json.dumps(raw, indent=2, ensure_ascii=False) + "\n"
     try:
-        write_file(path, text, replace=is_manifest, what="the manifest")
+        write_file(path, text, replace=lambda old: mark in old.read_text(errors="replace"))
+    except FileExistsError as exc:
+        raise DataFolderError(str(exc)) from None
     except OSError as exc:
-        if isinstance(exc, FileExistsError):
-            raise DataFolderError(str(exc)) from None
         raise folder_error(Path(path).parent, exc, f"Writing {path}") from None

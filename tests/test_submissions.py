@@ -34,7 +34,6 @@ from paygap_utils.organisers.submissions import (
     run_entry,
     team_schema,
 )
-from paygap_utils.organisers.submissions import _slugify as slugify
 from tests.paths import REPO_ROOT
 
 yaml = pytest.importorskip("yaml")
@@ -125,13 +124,13 @@ def test_the_schema_ships_in_the_package_and_says_what_each_field_is():
         ("x" * 60, "x" * 40),
     ],
 )
-def test_slugify(name, slug):
-    assert slugify(name) == slug
+def test_the_folder_is_named_after_the_team(tmp_path, name, slug):
+    assert new_team(name, submissions=tmp_path) == tmp_path / slug
 
 
-def test_a_name_without_letters_asks_for_a_slug():
+def test_a_name_without_letters_asks_for_a_slug(tmp_path):
     with pytest.raises(SubmissionError, match="--slug"):
-        slugify("!!! ???")
+        new_team("!!! ???", submissions=tmp_path)
 
 
 # --- new-team -------------------------------------------------------------------------------

@@ -1,9 +1,8 @@
 """Hackathon entries: one folder per team under ``submissions/``, made the same way and checked.
 
-An entry, ``submissions/<team-slug>/``, holds ``<team-slug>.ipynb``, ``team.yml`` (its JSON
-Schema is ``team.schema.json`` here) and, if the team likes, its slides and images; nothing
-else. It is data until a person has looked: :func:`check_entry` runs, imports and follows
-nothing in it. Reading ``team.yml`` needs the ``submissions`` extra.
+An entry is data until a person has looked: :func:`check_entry` runs, imports and follows
+nothing in it. Reading ``team.yml`` (its JSON Schema: ``team.schema.json``) needs the
+``submissions`` extra.
 """
 
 from __future__ import annotations
@@ -92,18 +91,6 @@ class Team:
     requirements: tuple[str, ...] = ()
 
 
-def _slugify(name: str) -> str:
-    """The folder name for a team: lower case ASCII letters and digits joined by ``-``."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].rstrip("-")
-    if not slug:
-        raise SubmissionError(
-            f"The team name {name!r} has no letters or digits to make a folder name from. "
-            "Pass one with --slug, e.g. --slug team-blue."
-        )
-    return slug
-
-
 def _template() -> dict[str, Any]:
     """The team template notebook: the one inside the package (a wheel), or the repository's."""
     here = Path(__file__).resolve().parent
@@ -170,10 +157,7 @@ def _entry_notebook(team: Team) -> dict[str, Any]:
             text = re.sub(
                 r"\]\((?![a-z]+:|#|/|\.\./)([^)\s]+\.ipynb)\)", r"](../../notebooks/\1)", text
             )
-            text = _COPY_BULLET.sub("", text).replace(
-                "submissions/<team-slug>/<team-slug>.ipynb",
-                f"submissions/{team.slug}/{team.slug}.ipynb",
-            )
+            text = _COPY_BULLET.sub("", text).replace("<team-slug>", team.slug)
         elif is_checked_cell(cell):
             text = text.lstrip()[len(CHECK_MARKER) :].lstrip("\n")
         cell["source"] = text.splitlines(keepends=True)
@@ -220,11 +204,9 @@ def new_team(
 ) -> Path:
     """Create ``submissions/<team-slug>/`` with the team's notebook and ``team.yml``.
 
-    ``name`` is the team's (the folder is made from it unless ``slug`` is given);
-    values not given are written as placeholders that ``check-entry`` refuses until the team
-    fills them in, and values ``team.yml`` cannot hold (control characters, an unknown
-    licence) are refused. ``submissions`` defaults to :func:`find_submissions_dir`. An
-    existing folder is never touched; the new one, returned, appears whole or not at all.
+    Values not given are placeholders ``check-entry`` refuses until the team fills them in;
+    values ``team.yml`` cannot hold are refused. An existing folder is never touched; the
+    new one, returned, appears whole or not at all.
 
     Examples
     --------
@@ -234,17 +216,21 @@ def new_team(
     >>> sorted(p.name for p in folder.iterdir())
     ['team-blue.ipynb', 'team.yml']
     """
-    slug = slug or _slugify(name)
+    if slug is None:
+        ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].rstrip("-")
+    if not slug:
+        raise SubmissionError(
+            f"The team name {name!r} has no letters or digits to make a folder name from. "
+            "Pass one with --slug, e.g. --slug team-blue."
+        )
     if not _SLUG.match(slug):
         raise SubmissionError(f"{slug!r} cannot name an entry's folder: use {_SLUG_RULE}.")
     title_, member, question_ = _PLACEHOLDERS
-    team = Team(
-        slug, name, title or title_, tuple(members or [member]), question or question_, licence
-    )
-    fields = {k: getattr(team, k) for k in ("team", "title", "question", "licence")}
-    problems = _schema_problems({**fields, "members": list(team.members)})
-    problems = [p for p in problems if "placeholder new-team wrote" not in p]
-    if problems:
+    members, title, question = members or [member], title or title_, question or question_
+    values = {"team": name, "title": title, "members": members, "question": question}
+    problems = _schema_problems({**values, "licence": licence})
+    if problems := [p for p in problems if "placeholder new-team wrote" not in p]:
         raise SubmissionError(f"Nothing was written: {'; '.join(problems)}.")
     root = Path(submissions) if submissions is not None else find_submissions_dir()
     folder = root / slug
@@ -253,14 +239,14 @@ def new_team(
             f"{folder} already exists (an entry, yours or another team's), so nothing was "
             "written: open it, or pick another name or --slug."
         )
-    notebook = _entry_notebook(team)
+    team = Team(slug, name, title, tuple(members), question, licence)
     root.mkdir(parents=True, exist_ok=True)
     # Written beside the final folder, then renamed: an interrupted run leaves no half entry.
     staging = root / f".{slug}.{secrets.token_hex(4)}.partial"
     staging.mkdir()
     try:
-        text = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-        write_file(staging / f"{slug}.ipynb", text)
+        text = json.dumps(_entry_notebook(team), indent=1, sort_keys=True, ensure_ascii=False)
+        write_file(staging / f"{slug}.ipynb", text + "\n")
         write_file(staging / "team.yml", _team_yml(team))
         os.rename(staging, folder)
     except BaseException:
@@ -273,23 +259,6 @@ def _shown(value: Any) -> str:
     """A value from an entry, quoted if it is short plain text; never the text of a whole file."""
     ok = isinstance(value, str) and len(value) <= 40 and value.isprintable()
     return repr(value) if ok else "this value"
-
-
-def _too_big(path: Path, kind: str, size: int) -> str:
-    return f"{path}: {size:,} bytes, more than the {_MAX_BYTES[kind]:,} an entry's {kind} may have."
-
-
-def _read(path: Path, kind: str) -> bytes:
-    """The bytes of an entry's file, without following a link or reading past its cap."""
-    try:
-        with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as file:
-            data = file.read(_MAX_BYTES[kind] + 1)
-            size = os.fstat(file.fileno()).st_size
-    except OSError as exc:
-        raise SubmissionError(f"{path}: cannot be read ({exc.strerror}).") from None
-    if len(data) > _MAX_BYTES[kind]:
-        raise SubmissionError(_too_big(path, kind, size))
-    return data
 
 
 def _file_problems(folder: Path) -> tuple[list[str], set[str]]:
@@ -321,7 +290,8 @@ def _file_problems(folder: Path) -> tuple[list[str], set[str]]:
         if why:
             problems.append(f"{shown}: {_REFUSED[why]}. Remove it.")
         elif facts.st_size > _MAX_BYTES[kind]:
-            problems.append(_too_big(shown, kind, facts.st_size))
+            limit = f"more than the {_MAX_BYTES[kind]:,} an entry's {kind} may have"
+            problems.append(f"{shown}: {facts.st_size:,} bytes, {limit}.")
         elif kind == "image":
             problems += _image_problems(path)
         else:
@@ -379,13 +349,12 @@ def _parse_team(folder: Path) -> Team:
     path = folder / "team.yml"
     if not os.path.lexists(path):
         raise SubmissionError(f"{path}: missing: copy submissions/example-team/team.yml, edit it.")
-    data = _read(path, "team.yml")
     try:
         import yaml
     except ImportError as exc:
         raise SubmissionError('Run `pip install "paygap-utils[submissions]"`.') from exc
     try:
-        text = data.decode("utf-8")
+        text = path.read_text(encoding="utf-8")
         # An alias repeats a node; a few nested ones make a document of gigabytes.
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent):
@@ -431,7 +400,7 @@ def entry_folders(
     """Return the entries that ``paths`` (folders or files inside them) belong to.
 
     Without ``paths``, every folder of ``submissions/`` but hidden ones; with them, whatever
-    is there (folder, file or link, but ``README.md``), so that all a pull request adds is checked.
+    is there (but ``README.md``), so that all a pull request adds is checked.
 
     Examples
     --------
@@ -445,21 +414,17 @@ def entry_folders(
         return []
     if not paths:
         return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    found: set[Path] = set()
-    for path in paths:
-        parts = Path(os.path.abspath(path)).parts
-        if parts[: len(root.parts)] == root.parts and len(parts) > len(root.parts):
-            first = root / parts[len(root.parts)]
-            if first.name != "README.md" and os.path.lexists(first):
-                found.add(first)
-    return sorted(found)
+    absolute = [Path(os.path.abspath(path)) for path in paths]
+    inside = [path.relative_to(root).parts for path in absolute if path.is_relative_to(root)]
+    found = {root / parts[0] for parts in inside if parts}
+    return sorted(f for f in found if f.name != "README.md" and os.path.lexists(f))
 
 
 def _notebook_problems(path: Path) -> list[str]:
     import nbformat
 
     try:
-        notebook = json.loads(_read(path, "notebook").decode("utf-8"))
+        notebook = json.loads(path.read_text(encoding="utf-8"))
         nbformat.validate(nbformat.from_dict(notebook))
     except (ValueError, UnicodeDecodeError, nbformat.ValidationError) as exc:
         detail = " ".join(str(exc).split())[:200]
@@ -493,11 +458,9 @@ def _notebook_problems(path: Path) -> list[str]:
 def check_entry(folder: str | Path) -> list[str]:
     """Return what stops the entry in ``folder`` from being accepted (empty: nothing).
 
-    Checked without running, importing or following anything in the entry: the folder name;
-    its files (the notebook, ``team.yml``, slides and images only: no links, no hidden,
-    oversized or configuration files, images that are what their names say); ``team.yml``
-    against :func:`team_schema`; the notebook without outputs, with the template's Colab
-    set-up cell, installing nothing, without ``# NBVAL_CHECK_OUTPUT`` or ``responsible_person``.
+    Without running, importing or following anything: the folder name, its files (the
+    notebook, ``team.yml``, slides and images only), ``team.yml`` against :func:`team_schema`,
+    and the notebook's cells (no outputs, the template's set-up cell, no installs).
 
     Examples
     --------
@@ -527,10 +490,9 @@ def check_entry(folder: str | Path) -> list[str]:
 def run_entry(folder: str | Path) -> Any:
     """Run the entry's notebook top to bottom in its folder; return the executed notebook.
 
-    It runs with nbclient in this environment's ``python3`` kernel, as "Restart Kernel and
-    Run All Cells" does: no test runner, so no file of the entry can change how it is run or
-    judged. Check the entry with :func:`check_entry` first. A cell that raises or times out
-    raises :class:`SubmissionError` naming the cell and the error.
+    With nbclient, as "Restart Kernel and Run All Cells" does: no test runner, so no file of
+    the entry can change how it is judged. Check it with :func:`check_entry` first. A cell
+    that raises or times out raises :class:`SubmissionError` naming the cell and the error.
 
     Examples
     --------
@@ -549,7 +511,7 @@ def run_entry(folder: str | Path) -> Any:
 
     folder = Path(folder)
     path = folder / f"{folder.name}.ipynb"
-    notebook = nbformat.reads(_read(path, "notebook").decode("utf-8"), as_version=4)
+    notebook = nbformat.read(path, as_version=4)
     resources = {"metadata": {"path": str(folder)}}
     # The kernel's own log (a warning about its local TCP ports) is not the entry's output.
     quiet = ["--IPKernelApp.log_level=ERROR"]

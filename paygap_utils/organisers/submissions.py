@@ -164,25 +164,24 @@ def _entry_notebook(team: Team) -> dict[str, Any]:
     return notebook
 
 
-def _yaml_string(value: str) -> str:
-    # A JSON string is a valid double-quoted YAML scalar.
-    return json.dumps(" ".join(value.split()), ensure_ascii=False)
-
-
 def _team_yml(team: Team) -> str:
     """``team.yml`` for ``team``, with comments saying what each field is for."""
+
+    def quoted(value: str) -> str:  # a JSON string is a double-quoted YAML scalar
+        return json.dumps(" ".join(value.split()), ensure_ascii=False)
+
     schema = team_schema()["properties"]
-    members = "\n".join(f"  - {_yaml_string(m)}" for m in team.members)
+    members = "\n".join(f"  - {quoted(m)}" for m in team.members)
     requirements = "".join(f"\n  - {r}" for r in team.requirements) or " []"
     return (
         "# team.yml: who made this entry and what it asks. Check it with\n"
         f"#   python -m paygap_utils check-entry submissions/{team.slug}\n"
         "# (the rules are in paygap_utils/organisers/team.schema.json). This file is public:\n"
         "# names or GitHub handles only, no e-mail addresses.\n"
-        f"team: {_yaml_string(team.team)}\n"
-        f"title: {_yaml_string(team.title)}\n"
+        f"team: {quoted(team.team)}\n"
+        f"title: {quoted(team.title)}\n"
         f"members:\n{members}\n"
-        f"question: {_yaml_string(team.question)}\n"
+        f"question: {quoted(team.question)}\n"
         "# The licence of your notebook and slides (the data stays under the Open Government\n"
         f"# Licence v3.0): one of {', '.join(schema['licence']['enum'])}.\n"
         f"licence: {team.licence}\n"

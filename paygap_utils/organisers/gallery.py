@@ -1,9 +1,8 @@
 """The gallery: one card per hackathon entry, a page that opens from disk and on the site.
 
-The folder it writes (default ``_build/gallery``) holds ``gallery.html`` (from the autoescaping
-jinja2 template ``templates/gallery.html.j2``), ``entries/<slug>.html`` and ``.ipynb`` (the
-entry as it ran, its own HTML outputs published as they are: reviewers read them before
-merging), ``thumbnails/<slug>.png`` and ``slides/<slug>.html``.
+Its folder holds ``gallery.html`` (autoescaped jinja2: ``templates/gallery.html.j2``),
+``entries/<slug>.html`` and ``.ipynb`` as run (their own HTML outputs published as they are:
+reviewers read them before merging), ``thumbnails/<slug>.png`` and ``slides/<slug>.html``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The gallery: one card per hackathon entry, a page that opens from disk and on the site.
 
-Its folder holds ``gallery.html`` (autoescaped jinja2: ``templates/gallery.html.j2``),
-``entries/<slug>.html`` and ``.ipynb`` as run (their own HTML outputs published as they are:
-reviewers read them before merging), ``thumbnails/<slug>.png`` and ``slides/<slug>.html``.
+``python -m paygap_utils.organisers gallery`` writes ``gallery.html`` (autoescaped jinja2:
+``templates/gallery.html.j2``), ``entries/<slug>.html`` and ``.ipynb`` as run (their own HTML
+outputs published as they are: reviewers read them before merging), ``thumbnails/<slug>.png``
+and ``slides/<slug>.html``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Slides: a team's notebook as one HTML deck that works offline and fits the screen.
 
-``nbconvert --to slides`` loads reveal.js from the internet; these decks hold it (from
-``sphinx-revealjs``), and their template shrinks a slide until it fits.
+``nbconvert --to slides`` loads reveal.js from the internet; :func:`to_slides` (the ``slides``
+command) puts it (from ``sphinx-revealjs``) in the deck, whose template shrinks a slide until
+it fits. A chart for other slide software: :func:`paygap_utils.plots.save_figure`.
 """
 
 from __future__ import annotations

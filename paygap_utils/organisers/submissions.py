@@ -1,8 +1,9 @@
 """Hackathon entries: one folder per team under ``submissions/``, made the same way and checked.
 
-An entry is data until a person has looked: :func:`check_entry` runs, imports and follows
-nothing in it. Reading ``team.yml`` (its JSON Schema: ``team.schema.json``) needs the
-``submissions`` extra.
+An entry, ``submissions/<team-slug>/``, holds ``<team-slug>.ipynb``, ``team.yml`` (its JSON
+Schema: ``team.schema.json``), and its slides and images. It is data until a person has looked:
+:func:`check_entry` runs, imports and follows nothing in it. Commands: ``new-team``,
+``check-entry [--run]``; reading ``team.yml`` needs the ``submissions`` extra.
 """
 
 from __future__ import annotations
@@ -425,7 +426,7 @@ def _notebook_problems(path: Path) -> list[str]:
     try:
         notebook = json.loads(path.read_text(encoding="utf-8"))
         nbformat.validate(nbformat.from_dict(notebook))
-    except (ValueError, UnicodeDecodeError, nbformat.ValidationError) as exc:
+    except (OSError, ValueError, nbformat.ValidationError) as exc:
         detail = " ".join(str(exc).split())[:200]
         return [f"{path}: not a valid notebook ({detail}). Re-save it from JupyterLab or Colab."]
     problems = []

@@ -23,7 +23,7 @@ import pytest
 from nbclient import NotebookClient
 
 from paygap_utils import cli
-from paygap_utils.organisers.slides import reveal_files, to_slides
+from paygap_utils.organisers.slides import to_slides
 from tests.chromium import launched
 from tests.paths import REPO_ROOT
 
@@ -42,12 +42,6 @@ def executed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = folder / "team_example.ipynb"
     nbformat.write(nb, path)
     return path
-
-
-def test_reveal_js_comes_from_an_installed_package():
-    files = reveal_files()
-    assert "reveal.js" in files["js"].read_text(encoding="utf-8")[:200]
-    assert "site-packages" in str(files["js"]) or "sphinx_revealjs" in str(files["js"])
 
 
 def test_slides_command_says_what_to_do_for_a_missing_notebook(tmp_path, capsys):

@@ -34,8 +34,6 @@ from paygap_utils.organisers.submissions import (
     run_entry,
     team_schema,
 )
-from paygap_utils.organisers.submissions import _slugify as slugify
-from paygap_utils.organisers.submissions import _template_path as template_path
 from tests.paths import REPO_ROOT
 
 yaml = pytest.importorskip("yaml")
@@ -43,6 +41,7 @@ jsonschema = pytest.importorskip("jsonschema")
 
 SUBMISSIONS = REPO_ROOT / "submissions"
 EXAMPLE = SUBMISSIONS / "example-team"
+TEMPLATE = REPO_ROOT / "notebooks" / "team_template.ipynb"
 #: The command that made the committed example entry.
 EXAMPLE_ARGS = [
     "new-team",
@@ -125,13 +124,13 @@ def test_the_schema_ships_in_the_package_and_says_what_each_field_is():
         ("x" * 60, "x" * 40),
     ],
 )
-def test_slugify(name, slug):
-    assert slugify(name) == slug
+def test_the_folder_is_named_after_the_team(tmp_path, name, slug):
+    assert new_team(name, submissions=tmp_path) == tmp_path / slug
 
 
-def test_a_name_without_letters_asks_for_a_slug():
+def test_a_name_without_letters_asks_for_a_slug(tmp_path):
     with pytest.raises(SubmissionError, match="--slug"):
-        slugify("!!! ???")
+        new_team("!!! ???", submissions=tmp_path)
 
 
 # --- new-team -------------------------------------------------------------------------------
@@ -209,7 +208,7 @@ def test_new_team_finds_the_repositorys_submissions_folder_from_notebooks(monkey
 
 
 def test_the_entry_notebook_keeps_the_template_and_names_the_team():
-    template, entry = _cells(template_path()), _cells(EXAMPLE / "example-team.ipynb")
+    template, entry = _cells(TEMPLATE), _cells(EXAMPLE / "example-team.ipynb")
     assert len(entry) == len(template)
     slide = [c["metadata"].get("slideshow") for c in entry]
     assert slide == [c["metadata"].get("slideshow") for c in template]
@@ -233,7 +232,7 @@ def test_the_entry_notebook_keeps_the_template_and_names_the_team():
 
 
 def test_the_template_tells_teams_to_use_new_team():
-    text = "\n".join(cell_source(c) for c in _cells(template_path()))
+    text = "\n".join(cell_source(c) for c in _cells(TEMPLATE))
     assert 'python -m paygap_utils new-team "Team name"' in text
     assert "submissions/<team-slug>/<team-slug>.ipynb" in text
 
@@ -705,7 +704,7 @@ def pull_request(tmp_path) -> tuple[Path, dict[str, str]]:
     """A git repository whose HEAD adds an entry on top of a base commit, and the step env."""
     repo = tmp_path / "repo"
     (repo / "notebooks").mkdir(parents=True)
-    shutil.copy(template_path(), repo / "notebooks")
+    shutil.copy(TEMPLATE, repo / "notebooks")
     shutil.copytree(EXAMPLE, repo / "submissions" / "example-team")
 
     def git(*args: str) -> str:

@@ -1,111 +1,65 @@
 """The gallery: one card per hackathon entry, a page that opens from disk and on the site.
 
-``python -m paygap_utils.organisers gallery`` checks and runs every entry and writes one folder
-(default ``_build/gallery``): ``gallery.html``, a card per entry (title, team, members,
-question, licence, first figure) from the autoescaping jinja2 template
-``templates/gallery.html.j2``; ``entries/<slug>.html`` and ``.ipynb``, the entry as it ran
-(its own HTML outputs published as they are: reviewers read them before merging);
-``thumbnails/<slug>.png``; ``slides/<slug>.html``. ``bash scripts/site`` copies the folder
-into the site as it is. It is built beside its place and renamed in, so a failure leaves
-the previous gallery (or nothing); an existing folder is replaced only if the gallery made it.
+``python -m paygap_utils.organisers gallery`` writes ``gallery.html`` (autoescaped jinja2:
+``templates/gallery.html.j2``), ``entries/<slug>.html`` and ``.ipynb`` as run (their own HTML
+outputs published as they are: reviewers read them before merging), ``thumbnails/<slug>.png``
+and ``slides/<slug>.html``.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import secrets
 import shutil
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .._files import TEMPORARY_SUFFIX, write_file
 from .slides import TEMPLATES, _deck_html
-from .submissions import (
-    SubmissionError,
-    Team,
-    entry_folders,
-    find_submissions_dir,
-    read_team,
-    run_entry,
-)
+from .submissions import SubmissionError, entry_folders, find_submissions_dir, read_team, run_entry
 
-__all__ = ["Card", "write_gallery", "MARKER"]
+__all__ = ["MARKER", "write_gallery"]
 
 #: The file that marks a folder as the gallery's own, so that it may be replaced.
 MARKER = ".paygap-gallery"
-_WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
-@dataclass(frozen=True)
-class Card:
-    """One entry as the gallery shows it: its ``team.yml``, and whether it has a figure, slides."""
-
-    team: Team
-    thumbnail: bool
-    slides: bool
-
-
-def _first_figure(notebook: Any) -> bytes | None:
-    """The first PNG a code cell of an executed notebook displays."""
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            png = output.get("data", {}).get("image/png")
-            if png:
-                return base64.b64decode("".join(png) if isinstance(png, list) else png)
-    return None
-
-
-def _without_progress(notebook: Any) -> Any:
-    """The notebook without download progress bars and warnings: they are not the entry."""
-    notebook.metadata.pop("widgets", None)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [
-                output
-                for output in cell.outputs
-                if output.get("name") != "stderr" and _WIDGET not in output.get("data", {})
-            ]
-    return notebook
-
-
-def _entry_html(notebook: Any, folder: Path) -> str:
-    """The executed entry as one HTML page, its images inside and no script from the network."""
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(
-        template_name="offline_entry", extra_template_basedirs=[str(TEMPLATES)], embed_images=True
-    )
-    resources = {"metadata": {"name": folder.name, "path": str(folder)}}
-    return exporter.from_notebook_node(notebook, resources=resources)[0]
-
-
-def _card(folder: Path, staging: Path, slides: bool) -> Card:
+def _card(folder: Path, staging: Path, slides: bool) -> dict[str, Any]:
     """Check and run one entry; write its pages, thumbnail and slides into ``staging``."""
     import nbformat
+    from nbconvert import HTMLExporter
 
     team = read_team(folder)
     print(f"Running {folder.name}'s notebook ...", flush=True)
-    notebook = _without_progress(run_entry(folder))
-    slug = team.slug
+    notebook, slug, png = run_entry(folder), team.slug, None
+    # Download progress bars and warnings are not the entry.
+    notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            widget = "application/vnd.jupyter.widget-view+json"
+            cell.outputs = [
+                output
+                for output in cell.outputs
+                if output.get("name") != "stderr" and widget not in output.get("data", {})
+            ]
+            for output in cell.outputs:
+                if png is None and "image/png" in output.get("data", {}):
+                    png = base64.b64decode(output.data["image/png"])  # the thumbnail
     write_file(staging / "entries" / f"{slug}.ipynb", nbformat.writes(notebook))
-    write_file(staging / "entries" / f"{slug}.html", _entry_html(notebook, folder))
-    png = _first_figure(notebook)
+    # The entry as one HTML page, its images inside and no script from the network.
+    exporter = HTMLExporter(
+        template_name="offline_entry", extra_template_basedirs=[str(TEMPLATES)], embed_images=True
+    )
+    resources = {"metadata": {"name": slug, "path": str(folder)}}
+    html = exporter.from_notebook_node(notebook, resources=resources)[0]
+    write_file(staging / "entries" / f"{slug}.html", html)
     if png is not None:
         write_file(staging / "thumbnails" / f"{slug}.png", png)
     if slides:
         deck = _deck_html(notebook, slug, show_code=False, where=f"{folder}/{slug}.ipynb")
         write_file(staging / "slides" / f"{slug}.html", deck)
-    return Card(team=team, thumbnail=png is not None, slides=slides)
-
-
-def _render(cards: list[Card], home: str | None) -> str:
-    from jinja2 import Environment, FileSystemLoader
-
-    # autoescape: every value a team wrote is escaped for the HTML text or attribute it is in.
-    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
-    return environment.get_template("gallery.html.j2").render(cards=cards, home=home)
+    return {"team": team, "thumbnail": png is not None, "slides": slides}
 
 
 def _check_ours(out: Path) -> None:
@@ -126,7 +80,8 @@ def write_gallery(
     """Check and run every entry, and write the gallery folder; return its ``gallery.html``.
 
     ``out`` defaults to ``_build/gallery`` beside ``submissions`` (the repository's by
-    default); ``slides`` exports each entry's deck; ``home`` is a page to link back to.
+    default); ``slides`` exports each entry's deck; ``home`` is a page to link back to. The
+    folder is built beside ``out`` and renamed into place, and replaces only a gallery:
     :class:`~.submissions.SubmissionError`, and nothing written, when an entry fails its
     check or its run (the message names the file and cell) or ``out`` is not the gallery's.
 
@@ -141,6 +96,8 @@ def write_gallery(
     >>> page.relative_to(empty.parent).as_posix(), "No entries yet" in page.read_text()
     ('_build/gallery/gallery.html', True)
     """
+    from jinja2 import Environment, FileSystemLoader
+
     root = Path(submissions) if submissions is not None else find_submissions_dir()
     if not root.is_dir():
         raise SubmissionError(
@@ -151,16 +108,15 @@ def write_gallery(
     _check_ours(out)
     made = [folder for folder in (out.parent, *out.parent.parents) if not folder.exists()]
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(
-        tempfile.mkdtemp(prefix=f".{out.name}.", suffix=TEMPORARY_SUFFIX, dir=out.parent)
-    )
+    staging = out.parent / f".{out.name}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
+    staging.mkdir()
     try:
         cards = [_card(folder, staging, slides) for folder in entry_folders(root=root)]
-        write_file(staging / "gallery.html", _render(cards, home))
+        # autoescape: every value a team wrote is escaped for the HTML text or attribute it is in.
+        environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
+        page = environment.get_template("gallery.html.j2").render(cards=cards, home=home)
+        write_file(staging / "gallery.html", page)
         write_file(staging / MARKER, "Written by the gallery command, which replaces it.\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o777 & ~umask)  # mkdtemp's folder is private; the gallery is not
         old = staging.with_name(staging.name + ".old")
         if out.exists():
             _check_ours(out)

@@ -1,16 +1,13 @@
 """Hackathon entries: one folder per team under ``submissions/``, made the same way and checked.
 
-An entry, ``submissions/<team-slug>/``, holds ``<team-slug>.ipynb`` (from the team template,
-without outputs), ``team.yml`` (its JSON Schema is ``team.schema.json`` here) and, if the
-team likes, its slides and images; nothing else. It is data until a person has looked:
-:func:`check_entry` runs, imports and follows nothing in it; :func:`run_entry` then runs the
-notebook with nbclient. :func:`new_team` makes an entry. Commands: ``new-team``,
-``check-entry [--run]``. Reading ``team.yml`` needs the ``submissions`` extra.
+An entry, ``submissions/<team-slug>/``, holds ``<team-slug>.ipynb``, ``team.yml`` (its JSON
+Schema: ``team.schema.json``), and its slides and images. It is data until a person has looked:
+:func:`check_entry` runs, imports and follows nothing in it. Commands: ``new-team``,
+``check-entry [--run]``; reading ``team.yml`` needs the ``submissions`` extra.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -28,7 +25,6 @@ from ..errors import PaygapError
 from ..notebook_cells import CHECK_MARKER, cell_source, is_checked_cell, is_setup_cell
 
 __all__ = [
-    "SUBMISSIONS",
     "SubmissionError",
     "Team",
     "check_entry",
@@ -40,8 +36,6 @@ __all__ = [
     "team_schema",
 ]
 
-SUBMISSIONS = "submissions"
-_TEAM_FILE = "team.yml"
 _SLUG = re.compile(r"^(?=.{1,40}$)[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SLUG_RULE = "lower case letters, digits and single hyphens, at most 40, e.g. team-blue"
 #: What ``new-team`` writes where a value was not given; the schema refuses it.
@@ -98,25 +92,13 @@ class Team:
     requirements: tuple[str, ...] = ()
 
 
-def _slugify(name: str) -> str:
-    """The folder name for a team: lower case ASCII letters and digits joined by ``-``."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].rstrip("-")
-    if not slug:
-        raise SubmissionError(
-            f"The team name {name!r} has no letters or digits to make a folder name from. "
-            "Pass one with --slug, e.g. --slug team-blue."
-        )
-    return slug
-
-
-def _template_path() -> Path:
-    """The team template notebook: inside the package (a wheel), or the repository's."""
+def _template() -> dict[str, Any]:
+    """The team template notebook: the one inside the package (a wheel), or the repository's."""
     here = Path(__file__).resolve().parent
-    for path in (here / "team_template.ipynb", here.parents[1] / "notebooks/team_template.ipynb"):
-        if path.is_file():
-            return path
-    raise SubmissionError(f"The team template is missing from {here}: reinstall the package.")
+    path = here / "team_template.ipynb"
+    if not path.is_file():
+        path = here.parents[1] / "notebooks" / "team_template.ipynb"
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def team_schema() -> dict[str, Any]:
@@ -143,8 +125,8 @@ def find_submissions_dir(start: str | Path | None = None) -> Path:
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "notebooks" / "team_template.ipynb").is_file():
-            return folder / SUBMISSIONS
-    return here / SUBMISSIONS
+            return folder / "submissions"
+    return here / "submissions"
 
 
 def _escape_markdown(text: str) -> str:
@@ -152,62 +134,55 @@ def _escape_markdown(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()<>#+!|~:$&])", r"\\\1", " ".join(text.split()))
 
 
-def _entry_notebook(template: dict[str, Any], team: Team) -> dict[str, Any]:
+def _entry_notebook(team: Team) -> dict[str, Any]:
     """The team's notebook: the template, titled for the team, its links leading back to it.
 
     The ``# NBVAL_CHECK_OUTPUT`` markers go: a team's numbers are its own.
     """
-    notebook = copy.deepcopy(template)
+    notebook = _template()
     cells = notebook["cells"]
     team_line, members = _escape_markdown(team.team), ", ".join(map(_escape_markdown, team.members))
-    rewritten = [f"# {team_line} · {_escape_markdown(team.title)}"]
-    for line in cell_source(cells[0]).split("\n")[1:]:
-        if line.startswith("[![Open In Colab]"):
-            continue  # the badges open the template; an entry is opened from the gallery
-        if line.startswith("**Team:**"):
-            line = (
-                f"**Team:** {team_line} · {members}\n\n"
-                f"**Question:** {_escape_markdown(team.question)}\n\n"
-                f"**Licence:** {team.licence} (the data: Open Government Licence v3.0)"
-            )
-        rewritten.append(line)
-    title = re.sub(r"\n{3,}", "\n\n", "\n".join(rewritten)).strip("\n")
-    cells[0]["source"] = title.splitlines(keepends=True)
+    about = (
+        f"**Team:** {team_line} · {members}\n\n"
+        f"**Question:** {_escape_markdown(team.question)}\n\n"
+        f"**Licence:** {team.licence} (the data: Open Government Licence v3.0)"
+    )
+    # The badges open the template; an entry is opened from the gallery.
+    text = re.sub(r"^\[!\[Open In Colab\].*\n?", "", cell_source(cells[0]), flags=re.MULTILINE)
+    text = re.sub(r"^\*\*Team:\*\*.*", lambda _: about, text, flags=re.MULTILINE)
+    text = f"# {team_line} · {_escape_markdown(team.title)}" + text[text.index("\n") :]
+    cells[0]["source"] = re.sub(r"\n{3,}", "\n\n", text).strip("\n").splitlines(keepends=True)
     for cell in cells[1:]:
         text = cell_source(cell)
         if cell["cell_type"] == "markdown":
             text = re.sub(
                 r"\]\((?![a-z]+:|#|/|\.\./)([^)\s]+\.ipynb)\)", r"](../../notebooks/\1)", text
             )
-            text = _COPY_BULLET.sub("", text).replace(
-                "submissions/<team-slug>/<team-slug>.ipynb",
-                f"{SUBMISSIONS}/{team.slug}/{team.slug}.ipynb",
-            )
+            text = _COPY_BULLET.sub("", text).replace("<team-slug>", team.slug)
         elif is_checked_cell(cell):
             text = text.lstrip()[len(CHECK_MARKER) :].lstrip("\n")
         cell["source"] = text.splitlines(keepends=True)
     return notebook
 
 
-def _yaml_string(value: str) -> str:
-    # A JSON string is a valid double-quoted YAML scalar.
-    return json.dumps(" ".join(value.split()), ensure_ascii=False)
-
-
 def _team_yml(team: Team) -> str:
     """``team.yml`` for ``team``, with comments saying what each field is for."""
+
+    def quoted(value: str) -> str:  # a JSON string is a double-quoted YAML scalar
+        return json.dumps(" ".join(value.split()), ensure_ascii=False)
+
     schema = team_schema()["properties"]
-    members = "\n".join(f"  - {_yaml_string(m)}" for m in team.members)
+    members = "\n".join(f"  - {quoted(m)}" for m in team.members)
     requirements = "".join(f"\n  - {r}" for r in team.requirements) or " []"
     return (
         "# team.yml: who made this entry and what it asks. Check it with\n"
-        f"#   python -m paygap_utils check-entry {SUBMISSIONS}/{team.slug}\n"
+        f"#   python -m paygap_utils check-entry submissions/{team.slug}\n"
         "# (the rules are in paygap_utils/organisers/team.schema.json). This file is public:\n"
         "# names or GitHub handles only, no e-mail addresses.\n"
-        f"team: {_yaml_string(team.team)}\n"
-        f"title: {_yaml_string(team.title)}\n"
+        f"team: {quoted(team.team)}\n"
+        f"title: {quoted(team.title)}\n"
         f"members:\n{members}\n"
-        f"question: {_yaml_string(team.question)}\n"
+        f"question: {quoted(team.question)}\n"
         "# The licence of your notebook and slides (the data stays under the Open Government\n"
         f"# Licence v3.0): one of {', '.join(schema['licence']['enum'])}.\n"
         f"licence: {team.licence}\n"
@@ -229,11 +204,9 @@ def new_team(
 ) -> Path:
     """Create ``submissions/<team-slug>/`` with the team's notebook and ``team.yml``.
 
-    ``name`` is the team's (the folder is made from it unless ``slug`` is given);
-    values not given are written as placeholders that ``check-entry`` refuses until the team
-    fills them in, and values ``team.yml`` cannot hold (control characters, an unknown
-    licence) are refused. ``submissions`` defaults to :func:`find_submissions_dir`. An
-    existing folder is never touched; the new one, returned, appears whole or not at all.
+    Values not given are placeholders ``check-entry`` refuses until the team fills them in;
+    values ``team.yml`` cannot hold are refused. An existing folder is never touched; the
+    new one, returned, appears whole or not at all.
 
     Examples
     --------
@@ -243,17 +216,21 @@ def new_team(
     >>> sorted(p.name for p in folder.iterdir())
     ['team-blue.ipynb', 'team.yml']
     """
-    slug = slug or _slugify(name)
+    if slug is None:
+        ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].rstrip("-")
+    if not slug:
+        raise SubmissionError(
+            f"The team name {name!r} has no letters or digits to make a folder name from. "
+            "Pass one with --slug, e.g. --slug team-blue."
+        )
     if not _SLUG.match(slug):
         raise SubmissionError(f"{slug!r} cannot name an entry's folder: use {_SLUG_RULE}.")
     title_, member, question_ = _PLACEHOLDERS
-    team = Team(
-        slug, name, title or title_, tuple(members or [member]), question or question_, licence
-    )
-    fields = {k: getattr(team, k) for k in ("team", "title", "question", "licence")}
-    problems = _schema_problems({**fields, "members": list(team.members)})
-    problems = [p for p in problems if "placeholder new-team wrote" not in p]
-    if problems:
+    members, title, question = members or [member], title or title_, question or question_
+    values = {"team": name, "title": title, "members": members, "question": question}
+    problems = _schema_problems({**values, "licence": licence})
+    if problems := [p for p in problems if "placeholder new-team wrote" not in p]:
         raise SubmissionError(f"Nothing was written: {'; '.join(problems)}.")
     root = Path(submissions) if submissions is not None else find_submissions_dir()
     folder = root / slug
@@ -262,15 +239,15 @@ def new_team(
             f"{folder} already exists (an entry, yours or another team's), so nothing was "
             "written: open it, or pick another name or --slug."
         )
-    notebook = _entry_notebook(json.loads(_template_path().read_text(encoding="utf-8")), team)
+    team = Team(slug, name, title, tuple(members), question, licence)
     root.mkdir(parents=True, exist_ok=True)
     # Written beside the final folder, then renamed: an interrupted run leaves no half entry.
     staging = root / f".{slug}.{secrets.token_hex(4)}.partial"
     staging.mkdir()
     try:
-        text = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-        write_file(staging / f"{slug}.ipynb", text)
-        write_file(staging / _TEAM_FILE, _team_yml(team))
+        text = json.dumps(_entry_notebook(team), indent=1, sort_keys=True, ensure_ascii=False)
+        write_file(staging / f"{slug}.ipynb", text + "\n")
+        write_file(staging / "team.yml", _team_yml(team))
         os.rename(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -284,66 +261,39 @@ def _shown(value: Any) -> str:
     return repr(value) if ok else "this value"
 
 
-def _too_big(path: Path, kind: str, size: int) -> str:
-    return f"{path}: {size:,} bytes, more than the {_MAX_BYTES[kind]:,} an entry's {kind} may have."
-
-
-def _read(path: Path, kind: str) -> bytes:
-    """The bytes of an entry's file, without following a link or reading past its cap."""
-    try:
-        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
-    except OSError as exc:
-        raise SubmissionError(f"{path}: cannot be read ({exc.strerror}).") from None
-    with os.fdopen(handle, "rb") as file:
-        facts = os.fstat(file.fileno())
-        data = file.read(_MAX_BYTES[kind] + 1) if stat.S_ISREG(facts.st_mode) else None
-    if data is None:
-        raise SubmissionError(f"{path}: {_REFUSED['other']}.")
-    if len(data) > _MAX_BYTES[kind]:
-        raise SubmissionError(_too_big(path, kind, facts.st_size))
-    return data
-
-
-def _kind(name: str, slug: str) -> str | None:
-    """What an entry's file is, by its name: notebook, team.yml, slides, image, or None."""
-    kinds = {f"{slug}.ipynb": "notebook", _TEAM_FILE: "team.yml", "slides.pdf": "slides"}
-    kinds[f"{slug}.slides.html"] = "slides"
-    return kinds.get(name, "image" if Path(name).suffix.lower() in _IMAGES else None)
-
-
-def _committed(folder: Path) -> set[str] | None:
-    """The names in ``folder`` git would commit (tracked, or new and not ignored); None: no git."""
-    command = ["git", "-c", "core.fsmonitor=", "ls-files", "-zco", "--exclude-standard"]
-    git = shutil.which("git") and subprocess.run(command, cwd=folder, capture_output=True)
-    if not git or git.returncode:
-        return None
-    return {Path(os.fsdecode(name)).parts[0] for name in git.stdout.split(b"\0") if name}
-
-
 def _file_problems(folder: Path) -> tuple[list[str], set[str]]:
     """What is wrong with the folder's files (none is opened), and the names safe to read."""
-    problems, readable, committed = [], set(), _committed(folder)
-    with os.scandir(folder) as scan:
-        # A hidden file git ignores (JupyterLab's checkpoints) is no team's doing until committed.
-        found = [e for e in scan if e.name[0] != "." or committed is None or e.name in committed]
-    for entry in sorted(found, key=lambda entry: entry.name):
-        name, kind = entry.name, _kind(entry.name, folder.name)
+    kinds = {f"{folder.name}.ipynb": "notebook", "team.yml": "team.yml", "slides.pdf": "slides"}
+    kinds[f"{folder.name}.slides.html"] = "slides"
+    # A hidden file git ignores (JupyterLab's checkpoints) is no team's doing until committed:
+    # hidden names are checked if git would commit them (tracked, or new and not ignored).
+    command = ["git", "-c", "core.fsmonitor=", "ls-files", "-zco", "--exclude-standard"]
+    git = shutil.which("git") and subprocess.run(command, cwd=folder, capture_output=True)
+    committed = None
+    if git and not git.returncode:
+        committed = {Path(os.fsdecode(n)).parts[0] for n in git.stdout.split(b"\0") if n}
+    problems, readable = [], set()
+    for path in sorted(folder.iterdir()):
+        name, facts = path.name, path.lstat()
+        if name[0] == "." and committed is not None and name not in committed:
+            continue
+        kind = kinds.get(name, "image" if path.suffix.lower() in _IMAGES else None)
         shown = folder / (name if _SAFE_NAME.match(name) else ascii(name)[1:-1][:60])
-        size = entry.stat(follow_symlinks=False).st_size
         refused = {
-            "link": entry.is_symlink(),
+            "link": stat.S_ISLNK(facts.st_mode),
             "hidden": name.startswith("."),
             "config": name in _CONFIG or name.endswith((".py", ".pth")),
             "name": not _SAFE_NAME.match(name),
-            "other": kind is None or not entry.is_file(follow_symlinks=False),
+            "other": kind is None or not stat.S_ISREG(facts.st_mode),
         }
         why = next((reason for reason, hit in refused.items() if hit), None)
         if why:
             problems.append(f"{shown}: {_REFUSED[why]}. Remove it.")
-        elif size > _MAX_BYTES[kind]:
-            problems.append(_too_big(shown, kind, size))
+        elif facts.st_size > _MAX_BYTES[kind]:
+            limit = f"more than the {_MAX_BYTES[kind]:,} an entry's {kind} may have"
+            problems.append(f"{shown}: {facts.st_size:,} bytes, {limit}.")
         elif kind == "image":
-            problems += _image_problems(folder / name)
+            problems += _image_problems(path)
         else:
             readable.add(name)
     return problems, readable
@@ -356,6 +306,7 @@ def _image_problems(path: Path) -> list[str]:
     try:
         with Image.open(path, formats=[expected]) as image:
             pixels = image.width * image.height
+            image.verify()
     except Exception:  # noqa: BLE001 - Pillow raises several kinds for what is not an image
         return [f"{path}: not a {expected} image, whatever its name says. Save it again as one."]
     too_many = f"{path}: {pixels:,} pixels, over the {_MAX_PIXELS:,} an image may have."
@@ -395,42 +346,36 @@ def _schema_problems(raw: Any) -> list[str]:
 
 def _parse_team(folder: Path) -> Team:
     """``team.yml`` read without links, aliases or more than its cap, checked by the schema."""
-    path = folder / _TEAM_FILE
+    path = folder / "team.yml"
     if not os.path.lexists(path):
-        raise SubmissionError(
-            f"{path}: missing: copy {SUBMISSIONS}/example-team/team.yml, edit it."
-        )
-    data = _read(path, "team.yml")
+        raise SubmissionError(f"{path}: missing: copy submissions/example-team/team.yml, edit it.")
     try:
         import yaml
     except ImportError as exc:
         raise SubmissionError('Run `pip install "paygap-utils[submissions]"`.') from exc
-
-    class NoAliases(yaml.SafeLoader):
-        # An alias repeats a node; a few nested ones make a document of gigabytes.
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            if self.check_event(yaml.AliasEvent):
-                mark = self.peek_event().start_mark
-                raise yaml.MarkedYAMLError(problem="an alias (*name)", problem_mark=mark)
-            return super().compose_node(parent, index)
-
     try:
-        raw = yaml.load(data.decode("utf-8"), Loader=NoAliases)  # noqa: S506 - a SafeLoader
+        text = path.read_text(encoding="utf-8")
+        # An alias repeats a node; a few nested ones make a document of gigabytes.
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                mark = event.start_mark
+                raise yaml.MarkedYAMLError(problem="an alias (*name)", problem_mark=mark)
+        raw = yaml.safe_load(text)
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SubmissionError(
             f"{path}: not valid YAML ({getattr(exc, 'problem', None) or type(exc).__name__}"
             f"{where}; anchors, aliases and tags are not allowed). Compare it with "
-            f"{SUBMISSIONS}/example-team/team.yml."
+            "submissions/example-team/team.yml."
         ) from None
     problems = _schema_problems(raw)
     if problems:
         raise SubmissionError("\n".join(f"{path}: {problem}." for problem in problems))
-    text = {k: " ".join(raw[k].split()) for k in ("team", "title", "question", "licence")}
+    fields = {k: " ".join(raw[k].split()) for k in ("team", "title", "question", "licence")}
     members = tuple(" ".join(m.split()) for m in raw["members"])
     return Team(
-        folder.name, **text, members=members, requirements=tuple(raw.get("requirements", []))
+        folder.name, **fields, members=members, requirements=tuple(raw.get("requirements", []))
     )
 
 
@@ -455,7 +400,7 @@ def entry_folders(
     """Return the entries that ``paths`` (folders or files inside them) belong to.
 
     Without ``paths``, every folder of ``submissions/`` but hidden ones; with them, whatever
-    is there (folder, file or link, but ``README.md``), so that all a pull request adds is checked.
+    is there (but ``README.md``), so that all a pull request adds is checked.
 
     Examples
     --------
@@ -469,31 +414,19 @@ def entry_folders(
         return []
     if not paths:
         return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    found: set[Path] = set()
-    for path in paths:
-        parts = Path(os.path.abspath(path)).parts
-        if parts[: len(root.parts)] == root.parts and len(parts) > len(root.parts):
-            first = root / parts[len(root.parts)]
-            if first.name != "README.md" and os.path.lexists(first):
-                found.add(first)
-    return sorted(found)
-
-
-def _installs(source: str) -> bool:
-    """Whether code names an installer and, within a few words, "install", however spelled."""
-    words = re.findall(r"[a-z0-9]+", source.lower())
-    return "ensurepip" in words or any(
-        word in _INSTALLERS and "install" in words[i + 1 : i + 6] for i, word in enumerate(words)
-    )
+    absolute = [Path(os.path.abspath(path)) for path in paths]
+    inside = [path.relative_to(root).parts for path in absolute if path.is_relative_to(root)]
+    found = {root / parts[0] for parts in inside if parts}
+    return sorted(f for f in found if f.name != "README.md" and os.path.lexists(f))
 
 
 def _notebook_problems(path: Path) -> list[str]:
     import nbformat
 
     try:
-        notebook = json.loads(_read(path, "notebook").decode("utf-8"))
+        notebook = json.loads(path.read_text(encoding="utf-8"))
         nbformat.validate(nbformat.from_dict(notebook))
-    except (ValueError, UnicodeDecodeError, nbformat.ValidationError) as exc:
+    except (OSError, ValueError, nbformat.ValidationError) as exc:
         detail = " ".join(str(exc).split())[:200]
         return [f"{path}: not a valid notebook ({detail}). Re-save it from JupyterLab or Colab."]
     problems = []
@@ -504,13 +437,17 @@ def _notebook_problems(path: Path) -> list[str]:
             f"{path}: cells {with_outputs} have outputs, which entries are committed without: "
             "Edit > Clear Outputs of All Cells (Colab: Edit > Clear all outputs), save, commit."
         )
-    template = json.loads(_template_path().read_text(encoding="utf-8"))
-    setup = next((cell_source(c) for c in template["cells"] if is_setup_cell(c)), None)
+    setup = next((cell_source(c) for c in _template()["cells"] if is_setup_cell(c)), None)
     for index, cell in code:
         text, setup_cell = cell_source(cell), is_setup_cell(cell)
+        # An installer named with "install" within a few words, however it is spelled.
+        words = re.findall(r"[a-z0-9]+", text.lower())
+        installs = "ensurepip" in words or any(
+            w in _INSTALLERS and "install" in words[i + 1 : i + 6] for i, w in enumerate(words)
+        )
         found = {
             "setup": setup_cell and setup is not None and text != setup,
-            "install": not setup_cell and _installs(text),
+            "install": not setup_cell and installs,
             "checked": is_checked_cell(cell),
             "person": not setup_cell and "responsible_person" in text,
         }
@@ -521,11 +458,9 @@ def _notebook_problems(path: Path) -> list[str]:
 def check_entry(folder: str | Path) -> list[str]:
     """Return what stops the entry in ``folder`` from being accepted (empty: nothing).
 
-    Checked without running, importing or following anything in the entry: the folder name;
-    its files (the notebook, ``team.yml``, slides and images only: no links, no hidden,
-    oversized or configuration files, images that are what their names say); ``team.yml``
-    against :func:`team_schema`; the notebook without outputs, with the template's Colab
-    set-up cell, installing nothing, without ``# NBVAL_CHECK_OUTPUT`` or ``responsible_person``.
+    Without running, importing or following anything: the folder name, its files (the
+    notebook, ``team.yml``, slides and images only), ``team.yml`` against :func:`team_schema`,
+    and the notebook's cells (no outputs, the template's set-up cell, no installs).
 
     Examples
     --------
@@ -539,7 +474,7 @@ def check_entry(folder: str | Path) -> list[str]:
     problems, readable = _file_problems(folder)
     if not _SLUG.match(folder.name):
         problems.insert(0, f"{folder}: rename the folder with {_SLUG_RULE}.")
-    if _TEAM_FILE in readable or not os.path.lexists(folder / _TEAM_FILE):
+    if "team.yml" in readable or not os.path.lexists(folder / "team.yml"):
         try:
             _parse_team(folder)
         except SubmissionError as exc:
@@ -555,10 +490,9 @@ def check_entry(folder: str | Path) -> list[str]:
 def run_entry(folder: str | Path) -> Any:
     """Run the entry's notebook top to bottom in its folder; return the executed notebook.
 
-    It runs with nbclient in this environment's ``python3`` kernel, as "Restart Kernel and
-    Run All Cells" does: no test runner, so no file of the entry can change how it is run or
-    judged. Check the entry with :func:`check_entry` first. A cell that raises or times out
-    raises :class:`SubmissionError` naming the cell and the error.
+    With nbclient, as "Restart Kernel and Run All Cells" does: no test runner, so no file of
+    the entry can change how it is judged. Check it with :func:`check_entry` first. A cell
+    that raises or times out raises :class:`SubmissionError` naming the cell and the error.
 
     Examples
     --------
@@ -577,7 +511,7 @@ def run_entry(folder: str | Path) -> Any:
 
     folder = Path(folder)
     path = folder / f"{folder.name}.ipynb"
-    notebook = nbformat.reads(_read(path, "notebook").decode("utf-8"), as_version=4)
+    notebook = nbformat.read(path, as_version=4)
     resources = {"metadata": {"path": str(folder)}}
     # The kernel's own log (a warning about its local TCP ports) is not the entry's output.
     quiet = ["--IPKernelApp.log_level=ERROR"]

@@ -114,9 +114,14 @@ def to_parquet(table: pd.DataFrame) -> pa.Buffer:
     schema = arrow.schema.with_metadata(
         {**arrow.schema.metadata, _ATTRS: json.dumps(table.attrs).encode()}
     )
+    # Uncompressed, and text (mostly distinct values) without dictionary pages: the fastest to
+    # read back (docs/performance.md).
+    text = (pa.string(), pa.large_string(), pa.list_(pa.string()))
+    dictionary = [field.name for field in schema if field.type not in text]
     sink = pa.BufferOutputStream()
-    # Uncompressed: the fastest to read back (docs/performance.md).
-    with pq.ParquetWriter(sink, schema, compression="none", write_page_checksum=True) as writer:
+    with pq.ParquetWriter(
+        sink, schema, compression="none", use_dictionary=dictionary, write_page_checksum=True
+    ) as writer:
         for year in sorted(set(table["year"])):
             writer.write_table(arrow.filter(pc.field("year") == year))
     return sink.getvalue()

@@ -149,7 +149,8 @@ def from_parquet(
     """Read the table from a cache file or its bytes (:func:`to_parquet`), every page checked.
 
     ``years`` and ``columns`` as in :func:`read_cache`. The types are the same under pandas 2.2
-    and 3: text as Arrow-backed strings (missing as NaN), lists as Arrow lists of text.
+    and 3: text as Arrow-backed strings (missing as NaN), lists as Arrow lists of text. From
+    then on, the process's Arrow memory comes from the system's allocator.
 
     Examples
     --------
@@ -164,7 +165,7 @@ def from_parquet(
     import pyarrow.parquet as pq
 
     # What pyarrow's default allocator (mimalloc here) kept is handed back, and the process's
-    # Arrow memory then comes from the system's: a notebook's kernel peaked 40 to 60 MB higher.
+    # Arrow memory then comes from the system's: with mimalloc, kernels peaked 30 to 40 MB higher.
     pa.default_memory_pool().release_unused()
     pa.set_memory_pool(pa.system_memory_pool())
     arrow = pq.read_table(

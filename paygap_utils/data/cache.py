@@ -164,10 +164,11 @@ def from_parquet(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    # What pyarrow's default allocator (mimalloc here) kept is handed back, and the process's
-    # Arrow memory then comes from the system's: with mimalloc, kernels peaked 30 to 40 MB higher.
-    pa.default_memory_pool().release_unused()
-    pa.set_memory_pool(pa.system_memory_pool())
+    if pa.default_memory_pool().backend_name != "system":
+        # What pyarrow's default allocator (mimalloc here) kept is handed back, and the Arrow
+        # memory then comes from the system's: with mimalloc, kernels peaked 30 to 40 MB higher.
+        pa.default_memory_pool().release_unused()
+        pa.set_memory_pool(pa.system_memory_pool())
     arrow = pq.read_table(
         pa.BufferReader(source) if isinstance(source, pa.Buffer) else source,
         columns=columns,

@@ -1,8 +1,7 @@
 """One clean table for all reporting years: :func:`load`.
 
-Each year's file is cleaned on its own (:mod:`paygap_utils.data.clean`); what needs all
-years at once (duplicates, links, public sector, places) is in
-:mod:`paygap_utils.data.across_years`.
+Each year's file is cleaned on its own (:mod:`paygap_utils.data.clean`); what needs all years
+at once (duplicates, links, public sector, places) is in :mod:`paygap_utils.data.across_years`.
 """
 
 from __future__ import annotations
@@ -11,16 +10,11 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
-from .across_years import (
-    drop_duplicates,
-    fill_places,
-    link_employers,
-    public_sector_from_other_years,
-)
-from .cache import as_cached, cache_path, read_cache, write_cache
+from . import across_years
+from .cache import cache_path, from_parquet, read_cache, to_parquet, write_cache
 from .clean import read_year
 from .fetch import data_dir, data_lock, fetch, folder_error
 from .impossible import impossible_values
@@ -45,19 +39,17 @@ def load(
 ) -> pd.DataFrame:
     """Load the Gender Pay Gap data for the requested years as one clean table.
 
-    The files are downloaded and verified on first use, cleaned once, and the
-    cleaned table of all years is cached, so later calls read it in a fraction
-    of a second, with no network.
+    The files are downloaded and verified on first use, cleaned once, and the cleaned table
+    of all years is cached, so later calls read it in a fraction of a second, with no network.
 
     Parameters
     ----------
     years : int, str or list of them, optional
-        Reporting years, e.g. ``2021``, ``"2021-22"`` or ``["2019/20", 2020]``;
-        all years by default.
+        Reporting years, e.g. ``2021``, ``"2021-22"`` or ``["2019/20", 2020]``; all years by
+        default.
     columns : list of str, optional
-        Only these columns, in this order (see :func:`paygap_utils.columns`); all
-        by default. Reading fewer columns is faster and leaves more memory for
-        the analysis.
+        Only these columns, in this order (see :func:`paygap_utils.columns`); all by
+        default. Reading fewer columns is faster and leaves more memory for the analysis.
     data_home : str or Path, optional
         Data folder; by default ``$PAYGAP_DATA_DIR`` or the system cache folder.
     progressbar : bool
@@ -68,22 +60,21 @@ def load(
     Returns
     -------
     pandas.DataFrame
-        One row per employer and year. The official columns in snake_case
-        (missing values where a year's layout lacks a column), ``year`` (first
-        year of the reporting year) and derived columns; see
-        :func:`paygap_utils.columns` for what each means. Where an employer filed
-        twice in a year, only its latest submission is kept.
-        ``DataFrame.attrs`` holds the provenance: ``files`` (per year: name, URL,
-        checksum, ``as_of``, ``days_after_deadline``, ``rows`` in this table and
-        the file's ``notes``), ``missing_years`` (years inside the span loaded that
-        the data lacks), licence and attribution, ``duplicates_removed`` and
-        ``impossible_values`` (rows per check, per year).
+        One row per employer and year. The official columns in snake_case (missing values
+        where a year's layout lacks a column), ``year`` (first year of the reporting year)
+        and derived columns; see :func:`paygap_utils.columns` for what each means. Where an
+        employer filed twice in a year, only its latest submission is kept.
+        ``DataFrame.attrs`` holds the provenance: ``files`` (per year: name, URL, checksum,
+        ``as_of``, ``days_after_deadline``, ``rows`` in this table and the file's
+        ``notes``), ``missing_years`` (years inside the span loaded that the data lacks),
+        licence and attribution, ``duplicates_removed`` and ``impossible_values`` (rows per
+        check, per year).
 
     Raises
     ------
     ValueError
-        For a year that is not in the data (the message lists the years there
-        are), or a column that is not in the table.
+        For a year that is not in the data (the message lists the years there are), or a
+        column that is not in the table.
     DownloadError
         When a file is not cached and cannot be downloaded.
     ChecksumMismatchError
@@ -106,19 +97,12 @@ def load(
     """
     manifest = manifest or read_manifest()
     wanted = [f.year for f in manifest.select(years)] if years is not None else None
-    wanted_columns = check_columns(columns)
-    # The provenance counts rows per year, so `year` is read even when not asked for.
-    read_columns = wanted_columns
-    if wanted_columns is not None and "year" not in wanted_columns:
-        read_columns = [*wanted_columns, "year"]
+    columns = check_columns(columns)
     folder = data_dir(data_home)
-    table = read_cache(cache_path(folder, manifest), wanted, read_columns)
+    table = read_cache(cache_path(folder, manifest), wanted, columns)
     if table is None:
-        table = _rebuild(manifest, folder, progressbar, wanted, read_columns)
-    attrs = _provenance(manifest, table, wanted)
-    if read_columns is not wanted_columns:
-        table = table.drop(columns="year")
-    table.attrs = attrs
+        table = _rebuild(manifest, folder, progressbar, wanted, columns)
+    table.attrs = _provenance(manifest, table.attrs, wanted)
     return table
 
 
@@ -142,10 +126,8 @@ def check_columns(columns: Sequence[str] | str | None) -> list[str] | None:
     """
     if columns is None:
         return None
-    if isinstance(columns, str):
-        columns = [columns]
     known = [c.name for c in COLUMNS + DERIVED_COLUMNS]
-    wanted = list(dict.fromkeys(columns))
+    wanted = list(dict.fromkeys([columns] if isinstance(columns, str) else columns))
     for name in wanted:
         if name not in known:
             import difflib
@@ -177,33 +159,20 @@ def _rebuild(
             "to, or ask whoever set up this computer to run `python -m paygap_utils fetch`.",
             folder,
         )
-        return as_cached(_build(manifest, paths), years, columns)
+        return from_parquet(to_parquet(_build(manifest, paths)), years, columns)
     with data_lock(folder, "Building the cleaned table"):
         # Another kernel may have built the cache while this one waited for the lock.
         table = read_cache(cache_path(folder, manifest), years, columns)
         if table is not None:
             return table
-        built = _build(manifest, paths)
+        data = to_parquet(_build(manifest, paths))
         try:
-            path = write_cache(built, folder, manifest)
+            write_cache(data, folder, manifest)
         except OSError as exc:
-            _logger.warning(
-                "%s This load is not cached.", folder_error(folder, exc, "Saving the cleaned table")
-            )
-            return as_cached(built, years, columns)
-        del built
-        # What was written is what every later load reads, so cold and warm loads agree.
-        table = read_cache(path, years, columns)
-    if table is None:
-        # Only a fault in this library gets here; the table is still served, from memory.
-        _logger.error(
-            "The cache %s was written but cannot be read back (the reason is above); this "
-            "load is built in memory. Please report this with the output of "
-            "`python -m paygap_utils doctor`.",
-            path,
-        )
-        table = as_cached(_build(manifest, paths), years, columns)
-    return table
+            error = folder_error(folder, exc, "Saving the cleaned table")
+            _logger.warning("%s This load is not cached.", error)
+    # The bytes every later load reads, read the same way: cold and warm loads agree.
+    return from_parquet(data, years, columns)
 
 
 def _build(manifest: Manifest, paths: dict[int, Path]) -> pd.DataFrame:
@@ -212,27 +181,23 @@ def _build(manifest: Manifest, paths: dict[int, Path]) -> pd.DataFrame:
     frames = [read_year(paths[entry.year], entry.year) for entry in manifest.files]
     table = pd.concat(frames, ignore_index=True)
     del frames
-    table, removed = drop_duplicates(table)
+    table, removed = across_years.drop_duplicates(table)
     # In place: reset_index() copies the whole table under pandas 2.
     table.index = pd.RangeIndex(len(table))
     # Columns are set in place: copies of the whole table would double the peak memory.
-    links = link_employers(table)
+    links = across_years.link_employers(table)
     table["linked_employer_id"] = links["linked_employer_id"]
     table["link_method"] = links["link_method"]
-    public = public_sector_from_other_years(table)
+    public = across_years.public_sector_from_other_years(table)
     table["is_public_sector"] = public["is_public_sector"]
     table["public_sector_source"] = public["public_sector_source"]
-    places = fill_places(table)
+    places = across_years.fill_places(table)
     for column in ("region", "nation", "region_source"):
         table[column] = places[column]
-    # Text columns as the cache gives them back: pandas' default string type, missing as
-    # NaN (pandas 3) or None (pandas 2), so a cold and a warm load return the same table.
-    string = pd.Series(["text"]).dtype
-    for column in (c.name for c in COLUMNS + DERIVED_COLUMNS if c.kind == "text"):
-        values = table[column].astype(string)
-        table[column] = values.where(values.notna(), None)
     counts = impossible_values(table)
+    # Per year, so that a load of some columns needs no column to count its rows.
     table.attrs = {
+        "rows": {str(year): int(n) for year, n in table["year"].value_counts().items()},
         "duplicates_removed": {str(year): n for year, n in removed.items()},
         "impossible_values": {
             str(year): {str(c): int(n) for c, n in zip(part["check"], part["n_rows"], strict=True)}
@@ -242,15 +207,9 @@ def _build(manifest: Manifest, paths: dict[int, Path]) -> pd.DataFrame:
     return table
 
 
-def _provenance(manifest: Manifest, table: pd.DataFrame, wanted: list[int] | None) -> dict:
+def _provenance(manifest: Manifest, built: dict[str, Any], wanted: list[int] | None) -> dict:
     files = [f for f in manifest.files if wanted is None or f.year in wanted]
-    removed = table.attrs.get("duplicates_removed", {})
-    impossible = table.attrs.get("impossible_values", {})
-    rows = table["year"].value_counts()
     years = [f.year for f in files]
-    missing = [
-        year_label(year) for year in manifest.gaps if years and min(years) < year < max(years)
-    ]
     return {
         "title": manifest.name,
         "source": manifest.source,
@@ -265,13 +224,17 @@ def _provenance(manifest: Manifest, table: pd.DataFrame, wanted: list[int] | Non
                 "sha256": f.sha256,
                 "as_of": f.as_of,
                 "days_after_deadline": f.days_after_deadline,
-                "rows": int(rows.get(f.year, 0)),
+                "rows": built["rows"].get(str(f.year), 0),
                 "notes": f.notes,
             }
             for f in files
         ],
-        "missing_years": missing,
-        "duplicates_removed": {f.label: int(removed.get(str(f.year), 0)) for f in files},
-        "impossible_values": {f.label: impossible.get(str(f.year), {}) for f in files},
+        "missing_years": [year_label(y) for y in manifest.gaps if min(years) < y < max(years)],
+        "duplicates_removed": {
+            f.label: built["duplicates_removed"].get(str(f.year), 0) for f in files
+        },
+        "impossible_values": {
+            f.label: built["impossible_values"].get(str(f.year), {}) for f in files
+        },
         "paygap_utils_version": __version__,
     }

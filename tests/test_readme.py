@@ -103,7 +103,7 @@ FOLDERS = (
     "submissions/example-team",
 )
 #: Backticked names that are not paths (commands, settings) or name what a build makes.
-NOT_PATHS = re.compile(r"[\s<>()\[\]$#]|^\.|^_build/|^python |^NN_")
+NOT_PATHS = re.compile(r"[\s<>()\[\]$#]|^\.|^_build/|^test-artifacts/|^python |^NN_")
 
 
 def test_contributing_names_only_paths_that_exist():

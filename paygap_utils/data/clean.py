@@ -59,26 +59,12 @@ PUBLIC_DUE: tuple[int, int] = (3, 31)
 PRIVATE_DUE: tuple[int, int] = (4, 5)
 
 _OFFICIAL = [c.official for c in COLUMNS]
-# What each strftime field of a layout's date_format looks like in the file.
-_DATE_FIELDS = {
-    "%d": r"\d{2}",
-    "%m": r"\d{2}",
-    "%Y": r"\d{4}",
-    "%H": r"\d{2}",
-    "%M": r"\d{2}",
-    "%S": r"\d{2}",
-}
 
 
 def _date_shape(date_format: str) -> re.Pattern[str]:
     """The text a date written in ``date_format`` matches, e.g. ``%d/%m/%Y`` -> ``dd/dd/dddd``."""
-    parts = re.split(r"(%[a-zA-Z])", date_format)
-    return re.compile("^" + "".join(_DATE_FIELDS.get(p, re.escape(p)) for p in parts) + "$")
-
-
-def _header_line(path: Path) -> str:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return handle.readline().rstrip("\r\n")
+    shape = re.sub(r"%[dmHMS]", r"\\d{2}", re.escape(date_format).replace("%Y", r"\d{4}"))
+    return re.compile(f"^{shape}$")
 
 
 def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
@@ -110,7 +96,8 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
     '27-columns-ymd'
     """
     path = Path(path)
-    header = _header_line(path)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        header = handle.readline().rstrip("\r\n")
     names = [name.strip('"') for name in header.split(",")]
     unknown = [name for name in names if name not in _OFFICIAL]
     if unknown or not names or names[0] != "EmployerName":
@@ -200,13 +187,14 @@ def read_raw(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
         ) from None
 
 
-def _text(values: pd.Series) -> pd.Series:
+def _text(values: pd.Series, *_: object) -> pd.Series:
     # Addresses and names span lines in some layouts; carriage returns and runs of spaces too.
     cleaned = values.str.replace(r"\s+", " ", regex=True).str.strip()
     return cleaned.mask(cleaned == "")
 
 
-def _numbers(values: pd.Series, file_name: str, column: str) -> pd.Series:
+# The parsers below take (raw text, layout, file name, official column) and return the values.
+def _numbers(values: pd.Series, layout: Layout, file_name: str, column: str) -> pd.Series:
     import pandas as pd
 
     stripped = values.str.strip()
@@ -239,7 +227,7 @@ def _dates(values: pd.Series, layout: Layout, file_name: str, column: str) -> pd
     return parsed.astype("datetime64[ns]")
 
 
-def _booleans(values: pd.Series, file_name: str, column: str) -> pd.Series:
+def _booleans(values: pd.Series, layout: Layout, file_name: str, column: str) -> pd.Series:
     lowered = values.str.strip().str.lower()
     mapped = lowered.map({"true": True, "false": False, "": None})
     if mapped.isna().sum() != (lowered == "").sum():
@@ -248,17 +236,29 @@ def _booleans(values: pd.Series, file_name: str, column: str) -> pd.Series:
     return mapped.astype("boolean")
 
 
-def _company_numbers(values: pd.Series) -> pd.Series:
+def _company_numbers(values: pd.Series, *_: object) -> pd.Series:
     cleaned = _text(values).str.upper()
     # A spreadsheet re-save turns '00226143' into 226143: Companies House numbers have 8 characters.
     short_digits = cleaned.str.fullmatch(r"\d{1,7}", na=False)
     return cleaned.mask(short_digits, cleaned.str.zfill(8))
 
 
-def _categorical(values: pd.Series, categories: tuple[str, ...], ordered: bool = False):
+def _size_bands(values: pd.Series, layout: Layout, file_name: str, column: str):
+    labels = _text(values)
+    unknown = sorted(set(labels.dropna()) - set(EMPLOYER_SIZES))
+    if unknown:
+        raise DataFormatError(
+            f"{file_name}: {column} holds {unknown[0]!r}, which is not one of the "
+            f"service's size bands ({', '.join(EMPLOYER_SIZES)})."
+        )
+    return _categorical(labels, SIZE_BANDS, ordered=True)
+
+
+def _categorical(values: Any, categories: Sequence[str], ordered: bool = False):
     import pandas as pd
 
     # Values outside the categories ("Not Provided" is no size band) become missing.
+    values = pd.Series(values)
     known = values.where(values.isin(categories))
     return pd.Categorical(known, categories=list(categories), ordered=ordered)
 
@@ -267,6 +267,32 @@ def _map_unique(values: pd.Series, func) -> pd.Series:
     # The same SIC strings and postcodes repeat thousands of times: parse each once.
     uniques = values.dropna().unique()
     return values.map(dict(zip(uniques, map(func, uniques), strict=True)))
+
+
+_PARSERS: dict[ColumnKind, Callable[[pd.Series, Layout, str, str], Any]] = {
+    "text": _text,
+    "id": lambda *args: _numbers(*args).astype("Int64"),
+    "float": _numbers,
+    "bool": _booleans,
+    "datetime": _dates,
+    "codes": lambda values, *_: _map_unique(values, parse_sic_codes),
+    "category": _size_bands,
+}
+# Columns whose text needs more than their kind's parser.
+_BY_NAME: dict[str, Callable[[pd.Series, Layout, str, str], Any]] = {
+    "company_number": _company_numbers,
+    "post_code": lambda values, *_: _map_unique(_text(values), parse_postcode),
+}
+# The type of a column that a layout lacks (all missing there), by its kind.
+_ABSENT: dict[ColumnKind, str] = {
+    "text": "object",
+    "id": "Int64",
+    "float": "float64",
+    "bool": "boolean",
+    "datetime": "datetime64[ns]",
+    "codes": "object",
+    "category": "object",
+}
 
 
 def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.DataFrame:
@@ -303,10 +329,8 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
 
     out["year"] = np.int64(year)
     out["linked_employer_id"] = out["employer_id"]
-    out["link_method"] = _categorical(
-        pd.Series(np.where(out["employer_id"].notna(), "employer_id", None), index=out.index),
-        LINK_METHODS,
-    )
+    has_id = out["employer_id"].notna()
+    out["link_method"] = _categorical(np.where(has_id, "employer_id", None), LINK_METHODS)
     out["is_public_sector"], out["public_sector_source"] = public_sector_from_due_date(out)
     out["sector"], out["sector_name"], out["sectors"] = sector_columns(out)
     typed = raw["PostCode"] if "PostCode" in raw else pd.Series("", index=raw.index)
@@ -318,12 +342,22 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
     out["region"] = _categorical(places["region"], REGIONS)
     out["nation"] = _categorical(places["nation"], NATION_VALUES)
     source = np.where(from_address, "address", "postcode")
-    out["region_source"] = _categorical(
-        pd.Series(np.where(places["nation"].notna(), source, None), index=out.index),
-        REGION_SOURCES,
-    )
-    out["submitted_late"], out["late_source"] = _late(out)
-    out["pays_bonus"] = _pays_bonus(out)
+    found = np.where(places["nation"].notna(), source, None)
+    out["region_source"] = _categorical(found, REGION_SOURCES)
+
+    flag = out["submitted_after_the_deadline"]
+    submitted, due = out["date_submitted"], out["due_date"]
+    by_dates = (submitted >= due).astype("boolean").mask(submitted.isna() | due.isna())
+    out["submitted_late"] = flag.where(flag.notna(), by_dates).astype("boolean")
+    source = np.select([flag.notna(), by_dates.notna()], ["service flag", "dates"], default=None)
+    out["late_source"] = _categorical(source, LATE_SOURCES)
+
+    men, women = out["male_bonus_percent"], out["female_bonus_percent"]
+    pays = (men > 0) | (women > 0)
+    # Nobody paid a bonus, yet a bonus gap other than 0: the row contradicts itself.
+    gaps = out[["diff_mean_bonus_percent", "diff_median_bonus_percent"]].fillna(0)
+    known = pays | (men.notna() & women.notna() & (gaps == 0).all(axis=1))
+    out["pays_bonus"] = pays.astype("boolean").where(known)
     out["has_impossible_value"] = impossible_value_flags(out).any(axis=1).to_numpy()
     return out[[c.name for c in COLUMNS + DERIVED_COLUMNS]]
 
@@ -360,14 +394,13 @@ def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Seri
     import pandas as pd
 
     due = table["due_date"]
-    month_day = list(zip(due.dt.month, due.dt.day, strict=True))
-    by_date = pd.Series([{PUBLIC_DUE: True, PRIVATE_DUE: False}.get(md) for md in month_day])
-    by_date.index = table.index
+    deadlines = {PUBLIC_DUE: True, PRIVATE_DUE: False}
+    month_day = zip(due.dt.month, due.dt.day, strict=True)
+    by_date = pd.Series([deadlines.get(md) for md in month_day], index=table.index)
     by_code = table["sic_codes"].map(lambda codes: PUBLIC_SECTOR_CODE in codes)
     decided = by_date.notna()
     public = by_date.where(decided, by_code).astype("boolean")
-    source = np.where(decided, "due date", "sic code")
-    return public, _categorical(pd.Series(source, index=table.index), PUBLIC_SECTOR_SOURCES)
+    return public, _categorical(np.where(decided, "due date", "sic code"), PUBLIC_SECTOR_SOURCES)
 
 
 def sector_columns(table: pd.DataFrame):
@@ -388,86 +421,15 @@ def sector_columns(table: pd.DataFrame):
     >>> sector.tolist(), sectors.tolist()
     (['P', 'O', nan], [['P'], ['O', 'Q'], []])
     """
-    import pandas as pd
+    def sections(codes: list[str]) -> list[str]:
+        found = (sic_section(code) for code in codes if code != PUBLIC_SECTOR_CODE)
+        return list(dict.fromkeys(section for section in found if section is not None))
 
-    sectors = table["sic_codes"].map(_sections).astype(object)
-    sector = _categorical(sectors.map(lambda found: found[0] if found else None), _INDUSTRIES)
-    names = pd.Series(sector, index=table.index).map(SIC_SECTIONS).astype(object)
-    return sector, _categorical(names, tuple(map(SIC_SECTIONS.get, _INDUSTRIES))), sectors
-
-
-def _late(table: pd.DataFrame):
-    import numpy as np
-    import pandas as pd
-
-    flag = table["submitted_after_the_deadline"]
-    by_dates = (table["date_submitted"] >= table["due_date"]).astype("boolean")
-    by_dates = by_dates.mask(table["date_submitted"].isna() | table["due_date"].isna())
-    late = flag.where(flag.notna(), by_dates).astype("boolean")
-    source = np.select([flag.notna(), by_dates.notna()], ["service flag", "dates"], default=None)
-    return late, _categorical(pd.Series(source, index=table.index), LATE_SOURCES)
-
-
-def _pays_bonus(table: pd.DataFrame):
-    men, women = table["male_bonus_percent"], table["female_bonus_percent"]
-    pays = (men > 0) | (women > 0)
-    # Nobody paid a bonus, yet a bonus gap other than 0: the row contradicts itself.
-    gaps = table[["diff_mean_bonus_percent", "diff_median_bonus_percent"]].fillna(0)
-    known = pays | (men.notna() & women.notna() & (gaps == 0).all(axis=1))
-    return pays.astype("boolean").where(known)
-
-
-def _size_bands(values: pd.Series, layout: Layout, file_name: str, column: str):
-    labels = _text(values)
-    unknown = sorted(set(labels.dropna()) - set(EMPLOYER_SIZES))
-    if unknown:
-        raise DataFormatError(
-            f"{file_name}: {column} holds {unknown[0]!r}, which is not one of the "
-            f"service's size bands ({', '.join(EMPLOYER_SIZES)})."
-        )
-    return _categorical(labels, SIZE_BANDS, ordered=True)
-
-
-def _ids(values: pd.Series, layout: Layout, file_name: str, column: str) -> pd.Series:
-    return _numbers(values, file_name, column).astype("Int64")
-
-
-# How each kind of column is parsed: (raw text, layout, file name, official column) -> values.
-_PARSERS: dict[ColumnKind, Callable[[pd.Series, Layout, str, str], Any]] = {
-    "text": lambda values, *_: _text(values),
-    "id": _ids,
-    "float": lambda values, _layout, file_name, column: _numbers(values, file_name, column),
-    "bool": lambda values, _layout, file_name, column: _booleans(values, file_name, column),
-    "datetime": _dates,
-    "codes": lambda values, *_: _map_unique(values, parse_sic_codes),
-    "category": _size_bands,
-}
-# Columns whose text needs more than their kind's parser.
-_BY_NAME: dict[str, Callable[[pd.Series, Layout, str, str], Any]] = {
-    "company_number": lambda values, *_: _company_numbers(values),
-    "post_code": lambda values, *_: _map_unique(_text(values), parse_postcode),
-}
-
-
-# The type of a column that a layout lacks (all missing there), by its kind.
-_ABSENT: dict[ColumnKind, str] = {
-    "text": "object",
-    "id": "Int64",
-    "float": "float64",
-    "bool": "boolean",
-    "datetime": "datetime64[ns]",
-    "codes": "object",
-    "category": "object",
-}
-
-
-# sector's values: the SIC sections A-U, without the service's public-sector placeholder X.
-_INDUSTRIES = tuple(section for section in SIC_SECTIONS if section != "X")
-
-
-def _sections(codes: list[str]) -> list[str]:
-    sections = (sic_section(code) for code in codes if code != PUBLIC_SECTOR_CODE)
-    return list(dict.fromkeys(section for section in sections if section is not None))
+    sectors = table["sic_codes"].map(sections).astype(object)
+    # sector's values: the SIC sections A-U, without the service's public-sector placeholder X.
+    industries = [section for section in SIC_SECTIONS if section != "X"]
+    sector = _categorical(sectors.map(lambda found: found[0] if found else None), industries)
+    return sector, sector.rename_categories(SIC_SECTIONS), sectors
 
 
 def read_year(path: str | Path, year: int) -> pd.DataFrame:

@@ -1,11 +1,7 @@
 """What needs several reporting years at once: duplicates, links, public sector, places.
 
-:func:`paygap_utils.load` reads each year's file on its own
-(:func:`paygap_utils.data.clean.read_year`), then applies these functions to all the
-years together, in this order: :func:`drop_duplicates`, :func:`link_employers`,
-:func:`public_sector_from_other_years` and :func:`fill_places`. Each returns the
-columns it decides, with a companion column that says which rule decided each row.
-pandas is imported only when a function here is called.
+:func:`paygap_utils.load` applies these to all the years together, in the order they are
+defined here; each returns the columns it decides and which rule decided each row.
 """
 
 from __future__ import annotations
@@ -153,7 +149,7 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
 
     from .schema import LINK_METHODS
 
-    linked = table["employer_id"].astype("Int64").copy()
+    linked = table["employer_id"].astype("Int64")
     method = pd.Series(np.where(linked.notna(), "employer_id", None), index=table.index)
     numbers, names = table["company_number"], table["current_name"]
     published = linked.notna()
@@ -203,13 +199,8 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
     link(todo, numbers[todo].map(new_ids), "company_number")
 
     _one_row_per_year(table["year"], linked, method)
-    return pd.DataFrame(
-        {
-            "linked_employer_id": linked,
-            "link_method": pd.Categorical(method, categories=list(LINK_METHODS)),
-        },
-        index=table.index,
-    )
+    links = pd.DataFrame({"linked_employer_id": linked, "link_method": method})
+    return links.astype({"link_method": pd.CategoricalDtype(LINK_METHODS)})
 
 
 def _one_row_per_year(years: pd.Series, linked: pd.Series, method: pd.Series) -> None:
@@ -265,24 +256,18 @@ def public_sector_from_other_years(table: pd.DataFrame) -> pd.DataFrame:
 
     source = table["public_sector_source"].astype(object)
     ids = table["linked_employer_id"]
-    known = table.loc[(source == "due date") & ids.notna(), ["year", "linked_employer_id"]]
-    known = known.assign(value=table["is_public_sector"])
-    todo = table.loc[(source == "sic code") & ids.notna(), ["year", "linked_employer_id"]]
+    columns = ["year", "linked_employer_id", "is_public_sector"]
+    known = table.loc[(source == "due date") & ids.notna(), columns]
+    todo = table.loc[(source == "sic code") & ids.notna(), columns[:2]]
     pairs = todo.reset_index().merge(known, on="linked_employer_id", suffixes=("", "_other"))
     pairs["distance"] = (pairs["year_other"] - pairs["year"]).abs()
     pairs = pairs.sort_values(["distance", "year_other"], ascending=[True, False], kind="stable")
-    nearest = pairs.drop_duplicates("index").set_index("index")["value"]
-    public = table["is_public_sector"].astype("boolean").copy()
+    nearest = pairs.drop_duplicates("index").set_index("index")["is_public_sector"]
+    public = table["is_public_sector"].astype("boolean")
     public.loc[nearest.index] = nearest.astype("boolean")
-    source = source.copy()
     source.loc[nearest.index] = "other year"
-    return pd.DataFrame(
-        {
-            "is_public_sector": public,
-            "public_sector_source": pd.Categorical(source, categories=list(PUBLIC_SECTOR_SOURCES)),
-        },
-        index=table.index,
-    )
+    source = source.astype(pd.CategoricalDtype(PUBLIC_SECTOR_SOURCES))
+    return pd.DataFrame({"is_public_sector": public, "public_sector_source": source})
 
 
 def fill_places(table: pd.DataFrame) -> pd.DataFrame:
@@ -327,19 +312,15 @@ def fill_places(table: pd.DataFrame) -> pd.DataFrame:
 
     own = table["region_source"].isin(["postcode", "address"])
     ids = table["linked_employer_id"]
-    columns = ["year", "linked_employer_id", "region", "nation"]
-    known = table.loc[own & ids.notna(), columns]
-    latest = known.sort_values("year", kind="stable")
-    latest = latest.drop_duplicates("linked_employer_id", keep="last").set_index(
-        "linked_employer_id"
-    )
-    todo = ~own & ids.notna()
-    found = table.loc[todo, "linked_employer_id"].map(latest["nation"]).dropna()
+    known = table.loc[own & ids.notna(), ["year", "linked_employer_id", "region", "nation"]]
+    latest = known.sort_values("year", kind="stable").drop_duplicates(ids.name, keep="last")
+    latest = latest.set_index(ids.name)
+    found = ids[~own & ids.notna()].map(latest["nation"]).dropna().index
     places = table[["region", "nation"]].copy()
-    source = table["region_source"].astype(object).copy()
     for column in ("region", "nation"):
-        values = table.loc[found.index, "linked_employer_id"].map(latest[column])
-        places.loc[found.index, column] = values.astype(object).where(values.notna(), None)
-    source.loc[found.index] = "other year"
-    places["region_source"] = pd.Categorical(source, categories=list(REGION_SOURCES))
+        values = ids.loc[found].map(latest[column])
+        places.loc[found, column] = values.astype(object).where(values.notna(), None)
+    source = table["region_source"].astype(object)
+    source.loc[found] = "other year"
+    places["region_source"] = source.astype(pd.CategoricalDtype(REGION_SOURCES))
     return places

@@ -18,7 +18,7 @@ implements three, and the other functions count and summarise under any of them:
 Public bodies count in the sections of their activity under every rule (a council
 in O, an academy trust in P); ``is_public_sector`` says which employers are public
 bodies. Employers that list no code other than ``1`` belong to no section under
-any rule. pandas and numpy are imported only when a function here is called.
+any rule.
 """
 
 from __future__ import annotations
@@ -116,23 +116,16 @@ def sector_membership(df: pd.DataFrame, rule: Rule = "first") -> pd.DataFrame:
     if rule not in RULES:
         choices = ", ".join(repr(r) for r in RULES)
         raise ValueError(f"rule must be one of {choices}, but got {rule!r}.")
-    categories = list(SIC_SECTIONS)
     if rule == "first":
-        first = df["sector"].dropna()
-        return pd.DataFrame(
-            {
-                "section": pd.Categorical(first.astype(object), categories=categories),
-                "weight": np.ones(len(first)),
-            },
-            index=first.index,
-        )
-    lists = df["sectors"].tolist()
+        lists = [[] if pd.isna(section) else [section] for section in df["sector"]]
+    else:
+        lists = df["sectors"].tolist()
     k = np.fromiter((len(sections) for sections in lists), dtype=np.int64, count=len(lists))
     letters = [letter for sections in lists for letter in sections]
     weight = 1.0 / np.maximum(k, 1) if rule == "fractional" else np.ones(len(lists))
     return pd.DataFrame(
         {
-            "section": pd.Categorical(letters, categories=categories),
+            "section": pd.Categorical(letters, categories=list(SIC_SECTIONS)),
             "weight": np.repeat(weight, k),
         },
         index=df.index.repeat(k),
@@ -267,14 +260,6 @@ def compare_rules(df: pd.DataFrame, column: str = "diff_median_hourly_percent") 
     import pandas as pd
 
     summaries = {rule: sector_summary(df, column, rule) for rule in RULES}
-    order = [s for s in SIC_SECTIONS if any(s in table.index for table in summaries.values())]
-    parts = {
-        statistic: pd.DataFrame(
-            {rule: table[statistic] for rule, table in summaries.items()}
-        ).reindex(order)
-        for statistic in ("employers", "median", "rank")
-    }
-    parts["rank"] = parts["rank"].astype("Int64")
-    combined = pd.concat(parts, axis=1)
-    combined.index.name = "section"
-    return combined
+    combined = pd.concat(summaries, axis=1).swaplevel(axis=1)[["employers", "median", "rank"]]
+    combined = combined.reindex([s for s in SIC_SECTIONS if s in combined.index])
+    return combined.astype({("rank", rule): "Int64" for rule in RULES})

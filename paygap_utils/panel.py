@@ -1,12 +1,8 @@
 """Following the same employers over time: links, balanced panels and year-on-year changes.
 
-An employer is followed through ``linked_employer_id``: the service's ``employer_id``
-where the file publishes it (2019-20 on), otherwise found by matching the company number,
-then the name, to later files (``link_method``). No two rows of one year share a linked
-id in :func:`paygap_utils.load`'s table; in other tables a shared id is ambiguous that
-year and left out rather than guessed. The data has no 2023-24
-(:func:`paygap_utils.missing_years`): :func:`year_on_year` pairs 2022-23 with 2024-25
-only when asked (``across_gaps=True``), saying so in ``years_apart``.
+An employer is followed through ``linked_employer_id``: the service's ``employer_id`` where
+the file publishes it (2019-20 on), otherwise a match by company number or name
+(``link_method``). An id two rows of one year share is ambiguous that year and left out.
 """
 
 from __future__ import annotations
@@ -136,9 +132,7 @@ def balanced_panel(
             f"paygap_utils.load({missing})."
         )
     rows = _unambiguous(df[df["year"].isin(wanted)], id_column)
-    present = rows.groupby(id_column)["year"].nunique()
-    keep = present.index[present == len(wanted)]
-    panel = rows[rows[id_column].isin(keep)]
+    panel = rows[rows.groupby(id_column)["year"].transform("nunique") == len(wanted)]
     panel.attrs = dict(df.attrs)
     return panel
 
@@ -207,14 +201,11 @@ def year_on_year(
     clean = _unambiguous(rows, id_column)
     dropped = len(rows) - len(clean)
     base = clean[[id_column, "year", column, *keep]].rename(columns={column: "value"})
-    later = clean[[id_column, "year", column]].rename(
-        columns={"year": "next_year", column: "next_value"}
-    )
+    renamed = {"year": "next_year", column: "next_value"}
+    later = clean[[id_column, "year", column]].rename(columns=renamed)
     present = sorted(int(y) for y in df["year"].unique())
-    following = {y: y + 1 for y in present}
-    if across_gaps:
-        following = dict(zip(present[:-1], present[1:], strict=True))
-    base = base.assign(next_year=base["year"].map(following))
+    following = present[1:] if across_gaps else [y + 1 for y in present]
+    base = base.assign(next_year=base["year"].map(dict(zip(present, following, strict=False))))
     base = base[base["next_year"].notna()].astype({"next_year": "int64"})
     pairs = base.merge(later, on=[id_column, "next_year"], how="inner", validate="one_to_one")
     pairs["years_apart"] = (pairs["next_year"] - pairs["year"]).astype("int64")
@@ -265,7 +256,7 @@ def change_by_start(pairs: pd.DataFrame, bins: Sequence[float], by: str = "value
     require_columns(pairs, [by, "change"], "change_by_start")
     band = pd.cut(numbers(pairs[by], "change_by_start", "column"), bins=list(bins)).rename("band")
     grouped = pairs.groupby(band, observed=False)
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "pairs": grouped.size(),
             "median_start": grouped[by].median(),
@@ -274,4 +265,3 @@ def change_by_start(pairs: pd.DataFrame, bins: Sequence[float], by: str = "value
             "q75_change": grouped["change"].quantile(0.75),
         }
     )
-    return table

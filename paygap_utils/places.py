@@ -1,7 +1,7 @@
 """Where employers are registered: why some rows have no region, and who registers where.
 
-``region`` and ``nation`` come from the employer's registered address (its head office),
-not from where its staff work. pandas is imported only when a function here is called.
+``region`` and ``nation`` come from the registered address (the head office), not from where
+the staff work.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._frames import group_keys, require_columns
-from .data.lookups import CROWN_DEPENDENCIES, postcode_from_address, region_of_postcode
+from .data.lookups import CROWN_DEPENDENCIES, REGIONS, postcode_from_address, region_of_postcode
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,16 +87,10 @@ def region_missing_reason(df: pd.DataFrame) -> pd.Series:
     import pandas as pd
 
     require_columns(df, ["region", "address", "post_code"], "region_missing_reason")
-    missing = df["region"].isna()
-    reasons = pd.Series(
-        pd.Categorical([None] * len(df), categories=MISSING_REGION_REASONS),
-        index=df.index,
-        name="reason",
-    )
-    rows = df.loc[missing, ["address", "post_code"]]
-    found = [_reason(a, p) for a, p in zip(rows["address"], rows["post_code"], strict=True)]
-    reasons[missing.to_numpy()] = found
-    return reasons
+    rows = zip(df["region"].isna(), df["address"], df["post_code"], strict=True)
+    reasons = [_reason(address, code) if missing else None for missing, address, code in rows]
+    dtype = pd.CategoricalDtype(MISSING_REGION_REASONS)
+    return pd.Series(reasons, index=df.index, dtype=dtype, name="reason")
 
 
 def share_in_region(df: pd.DataFrame, by: str, region: str = "London") -> pd.DataFrame:
@@ -129,8 +123,6 @@ def share_in_region(df: pd.DataFrame, by: str, region: str = "London") -> pd.Dat
     big            2          1   0.50
     small          4          1   0.25
     """
-    from .data.lookups import REGIONS
-
     if region not in REGIONS:
         raise ValueError(f"region must be one of {', '.join(REGIONS)}, but got {region!r}.")
     require_columns(df, ["region"], "share_in_region")

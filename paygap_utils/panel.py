@@ -45,7 +45,6 @@ def link_summary(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
     2018      10812             0   10558
     2019       7040          7040    7040
     """
-
     require_columns(df, ["year", "employer_id", id_column], "link_summary")
     counts = {"employers": ("year", "size"), "published_id": ("employer_id", "count")}
     summary = df.groupby("year").agg(**counts, linked=(id_column, "count"))
@@ -58,9 +57,9 @@ def link_summary(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
 def ambiguous_ids(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
     """Return the (year, id) pairs that more than one row of the same year shares.
 
-    They arise in 2017-18 and 2018-19, where the id is found by matching: two filings (a
-    company and a differently numbered body of the same name) can match one later
-    employer. Columns ``year``, ``id_column`` and ``rows`` (how many share it).
+    They arise in 2017-18 and 2018-19, where ids are matched: a company and a differently
+    numbered body of the same name can match one employer. Columns ``year``, ``id_column`` and
+    ``rows``.
 
     Examples
     --------
@@ -90,9 +89,8 @@ def balanced_panel(
 ) -> pd.DataFrame:
     """Keep only the employers that reported in every one of ``years``.
 
-    Comparing all reporters year by year mixes employers changing with a different set
-    of employers reporting; a balanced panel holds the set fixed. Rows without an id, and
-    ids two rows of one year share (:func:`ambiguous_ids`), are dropped.
+    Comparing all reporters year by year mixes change with turnover in who reports; a balanced
+    panel holds the set fixed. Rows without an id, or sharing one (:func:`ambiguous_ids`), go.
 
     Parameters
     ----------
@@ -106,8 +104,7 @@ def balanced_panel(
     Returns
     -------
     pandas.DataFrame
-        The rows of ``years`` whose employer is in all of them, as many in each year;
-        ``attrs`` kept.
+        The rows of ``years`` whose employer is in all of them; ``attrs`` kept.
 
     Raises
     ------
@@ -146,12 +143,10 @@ def year_on_year(
 ) -> pd.DataFrame:
     """Pair each employer's value in one year with its value in the next year.
 
-    One row per employer and pair of consecutive years it reported in; an employer that
-    skipped a year (many did in 2019-20) gives no pair across the gap, nor does a year the
-    data lacks (2023-24) unless ``across_gaps``: then the next year *in the table* follows
-    and ``years_apart`` says how far (2 for 2022-23 to 2024-25). Rows without an id or a
-    value are left out, and so is a year of an id two rows share (:func:`ambiguous_ids`),
-    counted in ``attrs["ambiguous_rows_dropped"]``.
+    One row per employer and pair of consecutive years it reported in: no pair across a year
+    it skipped (many did in 2019-20), nor across one the data lacks (2023-24) unless
+    ``across_gaps``, where ``years_apart`` says how far. Rows without an id or a value are left
+    out, and so is a year of an id two rows share (``attrs["ambiguous_rows_dropped"]``).
 
     Parameters
     ----------
@@ -170,8 +165,7 @@ def year_on_year(
     -------
     pandas.DataFrame
         ``id_column``, ``year``, ``next_year``, ``years_apart``, ``value``, ``next_value``,
-        ``change`` and the ``keep`` columns, by year then id; ``df``'s ``attrs`` and
-        ``ambiguous_rows_dropped``.
+        ``change`` and the ``keep`` columns, by year then id; ``df``'s ``attrs`` kept.
 
     Examples
     --------
@@ -219,9 +213,8 @@ def year_on_year(
 def change_by_start(pairs: pd.DataFrame, bins: Sequence[float], by: str = "value") -> pd.DataFrame:
     """Summarise year-on-year change by the band the employer started in.
 
-    The table behind a "regression to the mean" chart: if extreme employers move toward
-    the middle the next year, the median change is negative in the top band and positive
-    in the bottom one.
+    The table behind a "regression to the mean" chart: if extreme employers move toward the
+    middle, the median change is negative in the top band and positive in the bottom one.
 
     Parameters
     ----------

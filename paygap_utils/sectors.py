@@ -1,24 +1,21 @@
 """Sectors of employers that list several SIC codes: which section does each count in?
 
-An employer gives up to several SIC 2007 codes, so "the gap in manufacturing"
-depends on a rule for employers that span sections. :func:`sector_membership`
-implements three, and the other functions count and summarise under any of them:
+"The gap in manufacturing" depends on a rule for employers whose SIC 2007 codes span
+sections. The functions here count and summarise under any of three:
 
 ``"first"``
-    Each employer counts once, in the library's ``sector``: the section of its
-    first listed code other than the public-sector placeholder ``1``.
+    Each employer counts once, in the library's ``sector``: the section of its first
+    listed code other than the public-sector placeholder ``1``.
 ``"all"``
-    An employer counts once in *every* section it lists (``sectors``), so an
-    employer listed in three sections counts three times in the total. CIPD's
-    industry figures count this way.
+    An employer counts once in *every* section it lists (``sectors``), so one listed in
+    three sections counts three times in the total. CIPD's industry figures count this way.
 ``"fractional"``
-    An employer listed in ``k`` sections counts ``1/k`` in each, so the total is
-    again one per employer; medians are weighted medians.
+    An employer listed in ``k`` sections counts ``1/k`` in each, so the total is again one
+    per employer; medians are weighted medians.
 
-Public bodies count in the sections of their activity under every rule (a council
-in O, an academy trust in P); ``is_public_sector`` says which employers are public
-bodies. Employers that list no code other than ``1`` belong to no section under
-any rule.
+Public bodies count in the sections of their activity (a council in O, an academy trust in
+P); ``is_public_sector`` says which employers are public bodies. Employers that list no code
+other than ``1`` belong to no section.
 """
 
 from __future__ import annotations
@@ -85,11 +82,9 @@ def sector_membership(df: pd.DataFrame, rule: Rule = "first") -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per employer and section it counts in, indexed by the employer's
-        row label in ``df`` (repeated for an employer in several sections), with
-        columns ``section`` (a categorical of the :data:`~paygap_utils.data.lookups.SIC_SECTIONS`
-        letters) and ``weight`` (1.0, or ``1/k`` under ``"fractional"``). Employers
-        without a section are left out.
+        One row per employer and section it counts in, indexed by the employer's row label
+        in ``df``: ``section`` (a categorical of the section letters) and ``weight`` (1.0, or
+        ``1/k`` under ``"fractional"``). Employers without a section are left out.
 
     Raises
     ------
@@ -145,9 +140,8 @@ def sector_counts(df: pd.DataFrame, rule: Rule = "first") -> pd.Series:
     Returns
     -------
     pandas.Series
-        Named ``employers``, indexed by section letter in the order of
+        Named ``employers`` (floats), indexed by section letter in the order of
         :data:`~paygap_utils.data.lookups.SIC_SECTIONS`, only sections with employers.
-        Floats: whole numbers except under ``"fractional"``.
 
     Examples
     --------
@@ -169,7 +163,6 @@ def sector_counts(df: pd.DataFrame, rule: Rule = "first") -> pd.Series:
     members = sector_membership(df, rule)
     counts = members.groupby("section", observed=True)["weight"].sum()
     counts.index = counts.index.astype(object)
-    counts.index.name = "section"
     return counts.rename("employers")
 
 
@@ -191,11 +184,9 @@ def sector_summary(
     Returns
     -------
     pandas.DataFrame
-        Indexed by section letter (order of :data:`~paygap_utils.data.lookups.SIC_SECTIONS`),
-        only sections with employers, with columns ``name`` (the section's
-        name), ``employers`` (sum of weights), ``median`` (weighted median of
-        ``column``; the ordinary median unless ``rule="fractional"``) and ``rank``
-        (1 for the largest median, ties share the better rank).
+        Indexed by section letter, only sections with employers: ``name``, ``employers``
+        (sum of weights), ``median`` (of ``column``, weighted under ``"fractional"``) and
+        ``rank`` (1 for the largest median, ties share the better rank).
 
     Examples
     --------
@@ -242,10 +233,8 @@ def compare_rules(df: pd.DataFrame, column: str = "diff_median_hourly_percent") 
     Returns
     -------
     pandas.DataFrame
-        Indexed by section letter, with two-level columns: ``employers``,
-        ``median`` and ``rank``, each for ``"first"``, ``"all"`` and
-        ``"fractional"`` (so ``table["rank"]`` shows the three rankings), as
-        :func:`sector_summary` computes them.
+        Indexed by section letter, with two-level columns: :func:`sector_summary`'s
+        ``employers``, ``median`` and ``rank``, each for every rule in :data:`RULES`.
 
     Examples
     --------

@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from .manifest import year_label
+from .schema import LINK_METHODS, PUBLIC_SECTOR_SOURCES, REGION_SOURCES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,10 +31,9 @@ _STRENGTH = {"employer_id": 0, "company_number": 1, "name": 2}
 def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
     """Keep only the latest submission where an employer appears twice in a year.
 
-    The kept row has the latest figures, but where an earlier submission was on time
-    and the latest is not (a report re-submitted after the deadline), the report was
-    still filed by the deadline: the kept row's ``submitted_late`` becomes False, with
-    ``late_source`` ``"earlier report"``.
+    Where an earlier submission was on time and the latest is not (a report re-submitted
+    after the deadline), the report was still filed by the deadline: the kept row's
+    ``submitted_late`` becomes False, with ``late_source`` ``"earlier report"``.
 
     Parameters
     ----------
@@ -109,9 +109,8 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
        share a company number with a row of another year (one row per year) get
        a new negative id of their own.
 
-    No two rows of one year may share an id: after rule 3 and at the end, where
-    they would, the rows linked by the weakest rule lose the link (all of them
-    when tied).
+    No two rows of one year may share an id: after rule 3 and at the end, the rows linked
+    by the weaker rule lose the link (all of them when tied).
 
     Parameters
     ----------
@@ -146,8 +145,6 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
     """
     import numpy as np
     import pandas as pd
-
-    from .schema import LINK_METHODS
 
     linked = table["employer_id"].astype("Int64")
     method = pd.Series(np.where(linked.notna(), "employer_id", None), index=table.index)
@@ -220,10 +217,9 @@ def _one_row_per_year(years: pd.Series, linked: pd.Series, method: pd.Series) ->
 def public_sector_from_other_years(table: pd.DataFrame) -> pd.DataFrame:
     """Classify the employers whose due date says nothing by their other years.
 
-    Where :func:`paygap_utils.data.clean.public_sector_from_due_date` had to fall back on
-    the SIC code (``public_sector_source == "sic code"``: all of 2020-21), the
-    employer's classification by due date in the nearest other year it reported
-    (the later one on a tie) is used instead, through ``linked_employer_id``.
+    Where the due date said nothing (``public_sector_source == "sic code"``: all of 2020-21),
+    the employer's classification by due date in the nearest other year it reported (the
+    later one on a tie) is used instead, through ``linked_employer_id``.
 
     Parameters
     ----------
@@ -252,8 +248,6 @@ def public_sector_from_other_years(table: pd.DataFrame) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from .schema import PUBLIC_SECTOR_SOURCES
-
     source = table["public_sector_source"].astype(object)
     ids = table["linked_employer_id"]
     columns = ["year", "linked_employer_id", "is_public_sector"]
@@ -273,12 +267,11 @@ def public_sector_from_other_years(table: pd.DataFrame) -> pd.DataFrame:
 def fill_places(table: pd.DataFrame) -> pd.DataFrame:
     """Give rows whose own postcode gives no place the place of the same employer in other years.
 
-    An address in these files is the employer's latest one in every year, so a
-    row whose address is blank (281 rows of the 2018-19 Excel copy) or has no
-    recognisable postcode can take the place found from the postcode of the same
-    ``linked_employer_id`` in the most recent other year. A row whose own postcode
-    gives a place (``region_source`` ``"postcode"`` or ``"address"``, Crown
-    Dependencies included) is never changed, and a filled place is never passed on.
+    An address in these files is the employer's latest one in every year, so a row whose
+    address is blank (281 rows of the 2018-19 Excel copy) or has no recognisable postcode
+    takes the place of the same ``linked_employer_id`` in the most recent other year. A row
+    whose own postcode gives a place (Crown Dependencies included) is never changed, and a
+    filled place is never passed on.
 
     Parameters
     ----------
@@ -307,8 +300,6 @@ def fill_places(table: pd.DataFrame) -> pd.DataFrame:
     [['Wales', 'Wales', 'other year'], ['Wales', 'Wales', 'address'], [nan, nan, nan]]
     """
     import pandas as pd
-
-    from .schema import REGION_SOURCES
 
     own = table["region_source"].isin(["postcode", "address"])
     ids = table["linked_employer_id"]

@@ -1,7 +1,6 @@
 """Turning one raw CSV of the service into a clean table: layouts, dates, numbers, text.
 
-Each function here works on one reporting year's file. Combining the years,
-linking employers across them and removing duplicates is :mod:`paygap_utils.data.loader`'s job.
+Each function here works on one reporting year's file; :mod:`.across_years` combines them.
 """
 
 from __future__ import annotations
@@ -152,9 +151,8 @@ def read_raw(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
     path : str or Path
         A CSV downloaded from the Gender Pay Gap Service.
     columns : sequence of str, optional
-        Read only these of its columns (those the file lacks are left out), in the
-        file's order: a whole file of text takes tens of MB, above all under pandas 2,
-        where each field is a Python string. All columns by default.
+        Read only these of its columns (those the file lacks are left out), in the file's
+        order: a whole file of text takes tens of MB. All columns by default.
 
     Examples
     --------
@@ -169,15 +167,13 @@ def read_raw(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
     import pandas as pd
 
     path = Path(path)
-    wanted = None if columns is None else set(columns)
     try:
         return pd.read_csv(
             path,
             dtype=str,
-            keep_default_na=False,
             na_filter=False,
             encoding="utf-8-sig",
-            usecols=None if wanted is None else wanted.__contains__,
+            usecols=None if columns is None else set(columns).__contains__,
         )
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DataFormatError(
@@ -298,23 +294,11 @@ _ABSENT: dict[ColumnKind, str] = {
 def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.DataFrame:
     """Clean one year's raw table: snake_case columns, proper types, derived columns.
 
-    Parameters
-    ----------
-    raw : pandas.DataFrame
-        The file as :func:`read_raw` returns it.
-    layout : Layout
-        Its layout, from :func:`detect_layout`.
-    year : int
-        First year of the reporting year.
-    file_name : str
-        The file's name, for error messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Every official column (missing values where the layout lacks it), then
-        ``year`` and the derived columns of :data:`paygap_utils.data.schema.DERIVED_COLUMNS`
-        except ``linked_employer_id``, which needs all years.
+    ``raw`` is the file as :func:`read_raw` returns it, ``layout`` its :func:`detect_layout`,
+    ``year`` the first year of the reporting year and ``file_name`` the name errors give.
+    Returns every official column (missing where the layout lacks it), then ``year`` and
+    the derived columns of :data:`paygap_utils.data.schema.DERIVED_COLUMNS` (those that need
+    all years, such as ``linked_employer_id``, from this year alone).
     """
     import numpy as np
     import pandas as pd
@@ -365,12 +349,11 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
 def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Tell public bodies from private and voluntary employers by their ``due_date``.
 
-    The service gives public bodies the 30 March deadline (``DueDate`` 31 March)
-    and everyone else 4 April (``DueDate`` 5 April). Where a row's due date is
-    neither (2020-21: every deadline was moved to 5 October 2021; the 23-column
-    layout has no dates), the service's public-sector SIC code ``1`` decides;
-    :func:`paygap_utils.data.across_years.public_sector_from_other_years` then
-    replaces that guess with the employer's classification in another year.
+    The service gives public bodies the 30 March deadline (``DueDate`` 31 March) and everyone
+    else 4 April (``DueDate`` 5 April). Where a row's due date is neither (2020-21: every
+    deadline was moved to 5 October 2021; the 23-column layout has no dates), the public-sector
+    SIC code ``1`` decides, until :func:`.across_years.public_sector_from_other_years` replaces
+    that guess with the employer's classification in another year.
 
     Returns
     -------
@@ -421,6 +404,7 @@ def sector_columns(table: pd.DataFrame):
     >>> sector.tolist(), sectors.tolist()
     (['P', 'O', nan], [['P'], ['O', 'Q'], []])
     """
+
     def sections(codes: list[str]) -> list[str]:
         found = (sic_section(code) for code in codes if code != PUBLIC_SECTOR_CODE)
         return list(dict.fromkeys(section for section in found if section is not None))
@@ -462,8 +446,7 @@ def as_of(path: str | Path, raw: pd.DataFrame | None = None) -> str | None:
     '2022-02-13'
     """
     path = Path(path)
-    if raw is None:
-        raw = read_raw(path)
+    raw = read_raw(path, columns=["DateSubmitted"]) if raw is None else raw
     if "DateSubmitted" not in raw.columns:
         return None
     layout = detect_layout(path, raw)

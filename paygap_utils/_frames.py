@@ -110,7 +110,6 @@ def resolve_labels(keys: Iterable[Any], labels: Any = None, default: Any = str) 
 
     Keys a mapping lacks keep their name; without ``labels``, ``default(key)`` names each.
     """
-    keys = list(keys)
     if labels is None:
         return [str(default(key)) for key in keys]
     if hasattr(labels, "get"):  # a dict or a Series: look each key up

@@ -80,8 +80,7 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
     rows = df[df[TARGET].notna()]
     table = pd.DataFrame(index=rows.index)
     for column in CATEGORICAL:
-        text = rows[column].astype(object)
-        table[column] = text.where(text.notna(), "Not known").astype(object)
+        table[column] = rows[column].astype(object).fillna("Not known")
     for column in NUMERIC:
         # Shares are given to one decimal: float32 holds them exactly enough and halves
         # the matrices the models build from them.

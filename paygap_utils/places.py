@@ -31,8 +31,8 @@ def _reason(address: object, post_code: object) -> str:
     has_post_code = isinstance(post_code, str) and post_code.strip() != ""
     if not has_address and not has_post_code:
         return "no address"
-    in_address = postcode_from_address(address) if has_address else None
-    postcode = post_code if has_post_code else in_address
+    # Without a post code, there is an address.
+    postcode = post_code if has_post_code else postcode_from_address(address)
     if postcode is None:
         return "no UK postcode found"
     if region_of_postcode(postcode)[1] == CROWN_DEPENDENCIES:
@@ -49,8 +49,7 @@ def region_missing_reason(df: pd.DataFrame) -> pd.Series:
     ----------
     df : pandas.DataFrame
         Rows with ``region``, ``address`` and ``post_code``, as :func:`paygap_utils.load`
-        returns them (which already takes a row's region from another year of the
-        employer where it can: ``region_source == "other year"``).
+        returns them (with regions already taken from other years where it could).
 
     Returns
     -------

@@ -98,15 +98,12 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
     The rules, in order (a row keeps the first that links it):
 
     1. ``employer_id`` where the file publishes it.
-    2. ``company_number``: the id of the rows with that number in the years with
-       ids, when the number belongs to exactly one id.
-    3. ``name``: the id whose rows have that ``current_name``, when the name
-       belongs to exactly one id, and only if the company numbers do not
-       conflict (the row has none, the id's rows have none, or they share it).
-    4. ``company_number`` again, now against every linked row (a 2017-18 row can
-       join a 2018-19 row linked by name), never to an id that the row's year
-       already has; and rows of the early years that no id reaches but that
-       share a company number with a row of another year (one row per year) get
+    2. ``company_number``: the one id of the rows with that number in the years with ids.
+    3. ``name``: the one id whose rows have that ``current_name``, unless the company numbers
+       conflict (the row and the id's rows both have numbers, and none in common).
+    4. ``company_number`` again, against every linked row (a 2017-18 row can join a 2018-19
+       row linked by name), never to an id the row's year already has; then rows of the early
+       years that share a company number with a row of another year (one row per year) get
        a new negative id of their own.
 
     No two rows of one year may share an id: after rule 3 and at the end, the rows linked
@@ -115,15 +112,14 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     table : pandas.DataFrame
-        Rows of several years with ``year``, ``employer_id``, ``company_number``
-        and ``current_name``, duplicates already removed (:func:`drop_duplicates`).
+        Rows of several years with ``year``, ``employer_id``, ``company_number`` and
+        ``current_name``, duplicates already removed (:func:`drop_duplicates`).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``table``: ``linked_employer_id`` (``Int64``, missing where
-        not linked) and ``link_method`` (``"employer_id"``, ``"company_number"``,
-        ``"name"`` or missing).
+        Indexed like ``table``: ``linked_employer_id`` (``Int64``, missing where not linked)
+        and ``link_method`` (``"employer_id"``, ``"company_number"``, ``"name"`` or missing).
 
     Examples
     --------
@@ -208,8 +204,8 @@ def _one_row_per_year(years: pd.Series, linked: pd.Series, method: pd.Series) ->
     keyed = keyed[linked.notna()]
     best = keyed.groupby(["year", "id"])["strength"].transform("min")
     strongest = keyed[keyed["strength"] == best]
-    ties = strongest.groupby(["year", "id"])["strength"].transform("size")
-    lose = keyed.index[keyed["strength"] > best].union(ties.index[ties > 1])
+    tied = strongest.duplicated(["year", "id"], keep=False)
+    lose = keyed.index[keyed["strength"] > best].union(strongest.index[tied])
     linked.loc[lose] = pd.NA
     method.loc[lose] = None
 

@@ -55,10 +55,8 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The rows with a median hourly gap, their index kept: :data:`CATEGORICAL` as text
-        (missing as ``"Not known"``), :data:`NUMERIC` (the women's quartile shares,
-        ``float32``, missing where not given), :data:`TARGET`, :data:`GROUP`
-        (``linked_employer_id``, or a negative number of its own for an unlinked row, a
-        group by itself) and ``year``.
+        (missing as ``"Not known"``), :data:`NUMERIC` (``float32``), :data:`TARGET`,
+        :data:`GROUP` (``linked_employer_id``, or a negative id of its own) and ``year``.
 
     Examples
     --------
@@ -184,12 +182,11 @@ def cv_scores(
 ) -> pd.DataFrame:
     """Cross-validate a pipeline and return each fold's mean absolute error.
 
-    With several years most employers appear more than once, and a gap changes little
-    from year to year: split an employer's rows between training and test folds and the
-    model is tested on employers it has seen, scoring better than it will on a new one.
-    ``grouped=True`` keeps each employer's rows in one fold (``GroupKFold``);
-    ``grouped=False`` (``KFold``) shows the difference. Both shuffle with seed 0, so the
-    folds are the same in every scikit-learn from 1.6 on.
+    Most employers appear in several years with much the same gap: split an employer's rows
+    between training and test folds and the model is tested on employers it has seen, scoring
+    better than it will on a new one. ``grouped=True`` keeps each employer's rows in one fold
+    (``GroupKFold``); ``grouped=False`` (``KFold``) shows the difference. Both shuffle with
+    seed 0, the same folds in every scikit-learn from 1.6 on.
 
     Parameters
     ----------

@@ -53,10 +53,6 @@ def section_label(section: str, width: int = 40) -> str:
     width : int
         The longest label; a longer name is cut and ends with an ellipsis.
 
-    Returns
-    -------
-    str
-
     Examples
     --------
     >>> from paygap_utils.sectors import section_label

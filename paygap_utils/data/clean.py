@@ -57,8 +57,6 @@ __all__ = [
 PUBLIC_DUE: tuple[int, int] = (3, 31)
 PRIVATE_DUE: tuple[int, int] = (4, 5)
 
-_OFFICIAL = [c.official for c in COLUMNS]
-
 
 def _date_shape(date_format: str) -> re.Pattern[str]:
     """The text a date written in ``date_format`` matches, e.g. ``%d/%m/%Y`` -> ``dd/dd/dddd``."""
@@ -98,8 +96,9 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
     with open(path, encoding="utf-8-sig", newline="") as handle:
         header = handle.readline().rstrip("\r\n")
     names = [name.strip('"') for name in header.split(",")]
-    unknown = [name for name in names if name not in _OFFICIAL]
-    if unknown or not names or names[0] != "EmployerName":
+    official = {column.official for column in COLUMNS}
+    unknown = [name for name in names if name not in official]
+    if unknown or names[0] != "EmployerName":
         raise DataFormatError(
             f"{path.name} does not look like a Gender Pay Gap Service download: its header has "
             f"{', '.join(repr(n) for n in unknown) or 'no EmployerName first'}. Download the file "
@@ -116,23 +115,19 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
     dated = [layout for layout in candidates if layout.date_format is not None]
     if not dated:
         return candidates[0]
-    if raw is None:
-        raw = read_raw(path, columns=["DateSubmitted"])
+    raw = read_raw(path, columns=["DateSubmitted"]) if raw is None else raw
     submitted = raw["DateSubmitted"].str.strip()
     sample = submitted[submitted != ""].head(50)
     quoted = header.startswith('"')
+
     # The layout whose date shape most of the first dates have (a stray value in another
     # shape is then named by the date parser, with the format it should have had); between
     # layouts that write dates alike, the one quoted as the header is.
-    matches = {
-        layout.name: (
-            int(sample.str.match(_date_shape(layout.date_format)).sum()),
-            layout.quoted == quoted,
-        )
-        for layout in dated
-    }
-    best = max(matches, key=matches.get)
-    if matches[best][0] == 0:
+    def score(layout: Layout) -> tuple[int, bool]:
+        return int(sample.str.match(_date_shape(layout.date_format)).sum()), layout.quoted == quoted
+
+    best = max(dated, key=score)
+    if score(best)[0] == 0:
         example = sample.iloc[0] if len(sample) else "nothing"
         formats = ", ".join(dict.fromkeys(layout.date_format for layout in dated))
         raise DataFormatError(
@@ -140,7 +135,7 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
             f"formats of the service's {len(names)}-column layouts ({formats}). The file may "
             "have been re-saved by a spreadsheet: delete it and run `python -m paygap_utils fetch`."
         )
-    return LAYOUTS[best]
+    return best
 
 
 def read_raw(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:

@@ -57,9 +57,8 @@ def link_summary(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
 def ambiguous_ids(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
     """Return the (year, id) pairs that more than one row of the same year shares.
 
-    They arise in 2017-18 and 2018-19, where ids are matched: a company and a differently
-    numbered body of the same name can match one employer. Columns ``year``, ``id_column`` and
-    ``rows``.
+    They arise in 2017-18 and 2018-19, where ids are matched: a company and a differently numbered
+    body of the same name can match one employer. Columns ``year``, ``id_column`` and ``rows``.
 
     Examples
     --------

@@ -129,5 +129,4 @@ def share_in_region(df: pd.DataFrame, by: str, region: str = "London") -> pd.Dat
     rows = df[[by]].assign(in_region=(df["region"] == region).fillna(False).astype("int64"))
     grouped = rows.dropna(subset=[by]).groupby(by, observed=True, sort=True)["in_region"]
     table = grouped.agg(employers="count", in_region="sum")
-    table["share"] = table["in_region"] / table["employers"]
-    return table
+    return table.assign(share=table["in_region"] / table["employers"])

@@ -95,6 +95,4 @@ def women_share_by_quartile(
     shares = complete[columns].set_axis(list(QUARTILES), axis=1)
     keys = group_keys(complete, by, "women_share_by_quartile")
     grouped = shares.groupby(keys, observed=True, sort=True)
-    summary = grouped.agg(stat)
-    summary["n"] = grouped.size()
-    return summary
+    return grouped.agg(stat).assign(n=grouped.size())

@@ -105,8 +105,7 @@ def sector_membership(df: pd.DataFrame, rule: Rule = "first") -> pd.DataFrame:
     import pandas as pd
 
     if rule not in RULES:
-        choices = ", ".join(repr(r) for r in RULES)
-        raise ValueError(f"rule must be one of {choices}, but got {rule!r}.")
+        raise ValueError(f"rule must be one of {', '.join(map(repr, RULES))}, but got {rule!r}.")
     if rule == "first":
         lists = [[] if pd.isna(section) else [section] for section in df["sector"]]
     else:

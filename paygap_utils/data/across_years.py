@@ -76,12 +76,9 @@ def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
     kept.loc[filed_in_time, "submitted_late"] = False
     kept.loc[filed_in_time, "late_source"] = "earlier report"
     removed = order.loc[is_earlier, "year"].value_counts().sort_index()
+    message = "%s: removed %d earlier submission(s) of employers that filed twice."
     for year, n in removed.items():
-        _logger.info(
-            "%s: removed %d earlier submission(s) of employers that filed twice.",
-            year_label(int(year)),
-            n,
-        )
+        _logger.info(message, year_label(int(year)), n)
     return kept, {int(y): int(n) for y, n in removed.items()}
 
 
@@ -263,17 +260,15 @@ def public_sector_from_other_years(table: pd.DataFrame) -> pd.DataFrame:
 def fill_places(table: pd.DataFrame) -> pd.DataFrame:
     """Give rows whose own postcode gives no place the place of the same employer in other years.
 
-    An address in these files is the employer's latest one in every year, so a row whose
-    address is blank (281 rows of the 2018-19 Excel copy) or has no recognisable postcode
-    takes the place of the same ``linked_employer_id`` in the most recent other year. A row
-    whose own postcode gives a place (Crown Dependencies included) is never changed, and a
-    filled place is never passed on.
+    An address in these files is the employer's latest one in every year, so a row whose address is
+    blank (281 rows of the 2018-19 Excel copy) or has no recognisable postcode takes the place of
+    the same ``linked_employer_id`` in the most recent other year. A row whose own postcode gives a
+    place (Crown Dependencies included) is never changed, and a filled place is never passed on.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        Rows with ``year``, ``linked_employer_id``, ``region``, ``nation`` and
-        ``region_source``.
+        Rows with ``year``, ``linked_employer_id``, ``region``, ``nation`` and ``region_source``.
 
     Returns
     -------

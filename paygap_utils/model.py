@@ -166,8 +166,7 @@ def make_pipeline(
     steps = [("categories", encode, categorical)]
     if numeric:
         steps.append(("shares", scale, numeric))
-    prepare = ColumnTransformer(steps, remainder="drop")
-    return Pipeline([("prepare", prepare), ("model", estimator)])
+    return Pipeline([("prepare", ColumnTransformer(steps, remainder="drop")), ("model", estimator)])
 
 
 def cv_scores(

@@ -84,9 +84,8 @@ def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
 
 def _unique_map(keys: pd.Series, ids: pd.Series) -> pd.Series:
     """key -> id, for the keys that belong to exactly one id."""
-    pairs = ids.groupby(keys.to_numpy()).unique()
-    single = pairs[pairs.map(len) == 1]
-    return single.map(lambda values: values[0])
+    grouped = ids.groupby(keys.to_numpy())
+    return grouped.first()[grouped.nunique() == 1]
 
 
 def link_employers(table: pd.DataFrame) -> pd.DataFrame:

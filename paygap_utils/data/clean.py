@@ -120,9 +120,8 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
     sample = submitted[submitted != ""].head(50)
     quoted = header.startswith('"')
 
-    # The layout whose date shape most of the first dates have (a stray value in another
-    # shape is then named by the date parser, with the format it should have had); between
-    # layouts that write dates alike, the one quoted as the header is.
+    # The layout most of the first dates fit (the date parser then names a stray value and its
+    # format); between layouts that write dates alike, the one quoted as the header is.
     def score(layout: Layout) -> tuple[int, bool]:
         return int(sample.str.match(_date_shape(layout.date_format)).sum()), layout.quoted == quoted
 

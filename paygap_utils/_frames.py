@@ -1,9 +1,8 @@
-"""What the analysis and plotting modules check about what they are given, and share about it.
+"""What the analysis and plotting modules check about what they are given.
 
-Private (tested in ``tests/test_frames.py``). A beginner's mistake (a column the table lacks,
-text or dates where numbers belong, a column of lists to group by, a bin width of 0) gets one
-line naming the function, the column or argument and what was expected, before pandas or
-matplotlib fail deep inside.
+A beginner's mistake (a missing column, text where numbers belong, a column of lists to group
+by, a bin width of 0) gets one line naming the function, the column or argument and what was
+expected, before pandas or matplotlib fail deep inside.
 """
 
 from __future__ import annotations
@@ -37,6 +36,7 @@ def require_columns(df: Any, columns: Iterable[Hashable], where: str) -> None:
 
 def _holds(values: pd.Series) -> str | None:
     """What a Series holds in words, when it is not numbers; None for numbers."""
+    import numpy as np
     import pandas as pd
 
     dtype = values.dtype
@@ -49,7 +49,8 @@ def _holds(values: pd.Series) -> str | None:
     if pd.api.types.is_numeric_dtype(dtype):
         return None
     present = values.dropna()
-    if present.map(lambda v: isinstance(v, list | tuple | set | dict)).any():
+    # load()'s lists are Arrow lists, which map() hands over as numpy arrays.
+    if present.map(lambda v: isinstance(v, list | tuple | set | dict | np.ndarray)).any():
         return "lists"
     if pd.to_numeric(present, errors="coerce").notna().all():
         return None  # numbers kept as Python objects
@@ -109,7 +110,6 @@ def resolve_labels(keys: Iterable[Any], labels: Any = None, default: Any = str) 
 
     Keys a mapping lacks keep their name; without ``labels``, ``default(key)`` names each.
     """
-    keys = list(keys)
     if labels is None:
         return [str(default(key)) for key in keys]
     if hasattr(labels, "get"):  # a dict or a Series: look each key up

@@ -1,9 +1,4 @@
-"""Predicting an employer's median pay gap with scikit-learn, and scoring it honestly.
-
-:func:`features` turns the clean table into a modelling table, :func:`make_pipeline` returns
-a scikit-learn pipeline and :func:`cv_scores` cross-validates it with each employer's rows in
-one fold (or, to show why that matters, not). scikit-learn is imported only when needed.
-"""
+"""Predicting an employer's median pay gap with scikit-learn, and scoring it honestly."""
 
 from __future__ import annotations
 
@@ -47,8 +42,6 @@ KINDS: tuple[ModelKind, ...] = get_args(ModelKind)
 #: ``load(columns=model.INPUT_COLUMNS)`` to load nothing else.
 INPUT_COLUMNS: tuple[str, ...] = (*CATEGORICAL, *NUMERIC, TARGET, "linked_employer_id", "year")
 
-_MISSING_LABEL = "Not known"
-
 
 def features(df: pd.DataFrame) -> pd.DataFrame:
     """Build the modelling table: predictors, target and the employer each row belongs to.
@@ -62,10 +55,8 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The rows with a median hourly gap, their index kept: :data:`CATEGORICAL` as text
-        (missing as ``"Not known"``), :data:`NUMERIC` (the women's quartile shares,
-        ``float32``, missing where not given), :data:`TARGET`, :data:`GROUP`
-        (``linked_employer_id``, or a negative number of its own for an unlinked row, a
-        group by itself) and ``year``.
+        (missing as ``"Not known"``), :data:`NUMERIC` (``float32``), :data:`TARGET`,
+        :data:`GROUP` (``linked_employer_id``, or a negative id of its own) and ``year``.
 
     Examples
     --------
@@ -87,16 +78,14 @@ def features(df: pd.DataFrame) -> pd.DataFrame:
     rows = df[df[TARGET].notna()]
     table = pd.DataFrame(index=rows.index)
     for column in CATEGORICAL:
-        text = rows[column].astype(object)
-        table[column] = text.where(text.notna(), _MISSING_LABEL).astype(object)
+        table[column] = rows[column].astype(object).fillna("Not known")
     for column in NUMERIC:
         # Shares are given to one decimal: float32 holds them exactly enough and halves
         # the matrices the models build from them.
         table[column] = rows[column].astype("float32")
     table[TARGET] = rows[TARGET].astype("float64")
     own = pd.Series(-np.arange(1, len(rows) + 1), index=rows.index, dtype="int64")
-    linked = rows["linked_employer_id"]
-    table[GROUP] = linked.astype("float64").fillna(own).astype("int64")
+    table[GROUP] = rows["linked_employer_id"].astype("float64").fillna(own).astype("int64")
     table["year"] = rows["year"].astype("int64")
     return table
 
@@ -153,9 +142,8 @@ def make_pipeline(
         raise ValueError(f"make_pipeline: kind must be one of {KINDS}, not {kind!r}.")
     categorical, numeric = list(categorical), list(numeric)
     if kind == "boosting":
-        # The trees split on categories themselves: one code per category (a category not
-        # seen in training becomes missing) instead of a wide one-hot matrix, which took
-        # several times the memory and the time. They deal with missing shares too.
+        # The trees split on the categories' codes (one unseen in training becomes missing):
+        # a wide one-hot matrix took several times the memory and the time.
         encode = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan)
         scale = "passthrough"
         estimator = HistGradientBoostingRegressor(  # 100 trees, learning rate 0.1
@@ -164,10 +152,8 @@ def make_pipeline(
             categorical_features=list(range(len(categorical))) or None,
         )
     else:
-        # Distances on a sparse matrix are slow (and took gigabytes here); the other
-        # models take it as it is.
-        # float32, as the shares are: a float64 one-hot column would make the whole
-        # matrix float64, twice the memory.
+        # Distances on a sparse matrix are slow (and took gigabytes here). float32, as the
+        # shares are: one float64 column would make the whole matrix float64, twice the memory.
         encode = OneHotEncoder(
             handle_unknown="ignore", sparse_output=kind != "nearest", dtype=np.float32
         )
@@ -180,8 +166,7 @@ def make_pipeline(
     steps = [("categories", encode, categorical)]
     if numeric:
         steps.append(("shares", scale, numeric))
-    prepare = ColumnTransformer(steps, remainder="drop")
-    return Pipeline([("prepare", prepare), ("model", estimator)])
+    return Pipeline([("prepare", ColumnTransformer(steps, remainder="drop")), ("model", estimator)])
 
 
 def cv_scores(
@@ -196,12 +181,11 @@ def cv_scores(
 ) -> pd.DataFrame:
     """Cross-validate a pipeline and return each fold's mean absolute error.
 
-    With several years most employers appear more than once, and a gap changes little
-    from year to year: split an employer's rows between training and test folds and the
-    model is tested on employers it has seen, scoring better than it will on a new one.
-    ``grouped=True`` keeps each employer's rows in one fold (``GroupKFold``);
-    ``grouped=False`` (``KFold``) shows the difference. Both shuffle with seed 0, so the
-    folds are the same in every scikit-learn from 1.6 on.
+    Most employers appear in several years with much the same gap: split an employer's rows
+    between training and test folds and the model is tested on employers it has seen, scoring
+    better than it will on a new one. ``grouped=True`` keeps each employer's rows in one fold
+    (``GroupKFold``); ``grouped=False`` (``KFold``) shows the difference. Both shuffle with
+    seed 0, the same folds in every scikit-learn from 1.6 on.
 
     Parameters
     ----------
@@ -239,10 +223,8 @@ def cv_scores(
 
     y = table[target].to_numpy()
     groups = table[group].to_numpy()
-    if grouped:
-        splits = GroupKFold(n_splits=n_splits, shuffle=True, random_state=0).split(table, y, groups)
-    else:
-        splits = KFold(n_splits=n_splits, shuffle=True, random_state=0).split(table)
+    folds = (GroupKFold if grouped else KFold)(n_splits=n_splits, shuffle=True, random_state=0)
+    splits = folds.split(table, y, groups if grouped else None)
     rows = []
     # One thread: on a shared machine (Binder, a hub, a busy laptop) OpenMP threads that
     # compete for a few cores made the boosted trees many times slower, and used more memory.

@@ -1,9 +1,6 @@
 """The marks the starter notebooks put on their cells, for everything that reads them.
 
-The Colab set-up cell (every notebook's second, written by ``scripts/sync_links.py``) is
-tagged :data:`SETUP_TAG`; a code cell whose first line is :data:`CHECK_MARKER` prints key
-numbers nbval compares with ``tests/notebook_outputs.json``. Cells are the ``.ipynb``
-format's dictionaries, as ``json.load`` or ``nbformat`` returns them.
+Cells are the ``.ipynb`` format's dictionaries, as ``json.load`` or ``nbformat`` returns them.
 """
 
 from __future__ import annotations
@@ -13,9 +10,10 @@ from typing import Any
 
 __all__ = ["CHECK_MARKER", "SETUP_TAG", "cell_source", "is_checked_cell", "is_setup_cell"]
 
-#: The tag of the cell that installs the package in Colab and does nothing elsewhere.
+#: The tag of the Colab set-up cell (every notebook's second, written by scripts/sync_links.py),
+#: which installs the package in Colab and does nothing elsewhere.
 SETUP_TAG = "colab-setup"
-#: The first line of a code cell whose output the tests compare with the recorded one.
+#: The first line of a code cell whose output nbval compares with tests/notebook_outputs.json.
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 
 

@@ -1,12 +1,8 @@
 """Following the same employers over time: links, balanced panels and year-on-year changes.
 
-An employer is followed through ``linked_employer_id``: the service's ``employer_id``
-where the file publishes it (2019-20 on), otherwise found by matching the company number,
-then the name, to later files (``link_method``). No two rows of one year share a linked
-id in :func:`paygap_utils.load`'s table; in other tables a shared id is ambiguous that
-year and left out rather than guessed. The data has no 2023-24
-(:func:`paygap_utils.missing_years`): :func:`year_on_year` pairs 2022-23 with 2024-25
-only when asked (``across_gaps=True``), saying so in ``years_apart``.
+An employer is followed through ``linked_employer_id``: the service's ``employer_id`` where
+the file publishes it (2019-20 on), otherwise a match by company number or name
+(``link_method``). An id two rows of one year share is ambiguous that year and left out.
 """
 
 from __future__ import annotations
@@ -49,7 +45,6 @@ def link_summary(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
     2018      10812             0   10558
     2019       7040          7040    7040
     """
-
     require_columns(df, ["year", "employer_id", id_column], "link_summary")
     counts = {"employers": ("year", "size"), "published_id": ("employer_id", "count")}
     summary = df.groupby("year").agg(**counts, linked=(id_column, "count"))
@@ -62,9 +57,8 @@ def link_summary(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
 def ambiguous_ids(df: pd.DataFrame, id_column: str = ID_COLUMN) -> pd.DataFrame:
     """Return the (year, id) pairs that more than one row of the same year shares.
 
-    They arise in 2017-18 and 2018-19, where the id is found by matching: two filings (a
-    company and a differently numbered body of the same name) can match one later
-    employer. Columns ``year``, ``id_column`` and ``rows`` (how many share it).
+    They arise in 2017-18 and 2018-19, where ids are matched: a company and a differently numbered
+    body of the same name can match one employer. Columns ``year``, ``id_column`` and ``rows``.
 
     Examples
     --------
@@ -94,9 +88,8 @@ def balanced_panel(
 ) -> pd.DataFrame:
     """Keep only the employers that reported in every one of ``years``.
 
-    Comparing all reporters year by year mixes employers changing with a different set
-    of employers reporting; a balanced panel holds the set fixed. Rows without an id, and
-    ids two rows of one year share (:func:`ambiguous_ids`), are dropped.
+    Comparing all reporters year by year mixes change with turnover in who reports; a balanced
+    panel holds the set fixed. Rows without an id, or sharing one (:func:`ambiguous_ids`), go.
 
     Parameters
     ----------
@@ -110,8 +103,7 @@ def balanced_panel(
     Returns
     -------
     pandas.DataFrame
-        The rows of ``years`` whose employer is in all of them, as many in each year;
-        ``attrs`` kept.
+        The rows of ``years`` whose employer is in all of them; ``attrs`` kept.
 
     Raises
     ------
@@ -136,9 +128,7 @@ def balanced_panel(
             f"paygap_utils.load({missing})."
         )
     rows = _unambiguous(df[df["year"].isin(wanted)], id_column)
-    present = rows.groupby(id_column)["year"].nunique()
-    keep = present.index[present == len(wanted)]
-    panel = rows[rows[id_column].isin(keep)]
+    panel = rows[rows.groupby(id_column)["year"].transform("nunique") == len(wanted)]
     panel.attrs = dict(df.attrs)
     return panel
 
@@ -152,12 +142,10 @@ def year_on_year(
 ) -> pd.DataFrame:
     """Pair each employer's value in one year with its value in the next year.
 
-    One row per employer and pair of consecutive years it reported in; an employer that
-    skipped a year (many did in 2019-20) gives no pair across the gap, nor does a year the
-    data lacks (2023-24) unless ``across_gaps``: then the next year *in the table* follows
-    and ``years_apart`` says how far (2 for 2022-23 to 2024-25). Rows without an id or a
-    value are left out, and so is a year of an id two rows share (:func:`ambiguous_ids`),
-    counted in ``attrs["ambiguous_rows_dropped"]``.
+    One row per employer and pair of consecutive years it reported in: no pair across a year
+    it skipped (many did in 2019-20), nor across one the data lacks (2023-24) unless
+    ``across_gaps``, where ``years_apart`` says how far. Rows without an id or a value are left
+    out, and so is a year of an id two rows share (``attrs["ambiguous_rows_dropped"]``).
 
     Parameters
     ----------
@@ -176,8 +164,7 @@ def year_on_year(
     -------
     pandas.DataFrame
         ``id_column``, ``year``, ``next_year``, ``years_apart``, ``value``, ``next_value``,
-        ``change`` and the ``keep`` columns, by year then id; ``df``'s ``attrs`` and
-        ``ambiguous_rows_dropped``.
+        ``change`` and the ``keep`` columns, by year then id; ``df``'s ``attrs`` kept.
 
     Examples
     --------
@@ -207,14 +194,11 @@ def year_on_year(
     clean = _unambiguous(rows, id_column)
     dropped = len(rows) - len(clean)
     base = clean[[id_column, "year", column, *keep]].rename(columns={column: "value"})
-    later = clean[[id_column, "year", column]].rename(
-        columns={"year": "next_year", column: "next_value"}
-    )
+    renamed = {"year": "next_year", column: "next_value"}
+    later = clean[[id_column, "year", column]].rename(columns=renamed)
     present = sorted(int(y) for y in df["year"].unique())
-    following = {y: y + 1 for y in present}
-    if across_gaps:
-        following = dict(zip(present[:-1], present[1:], strict=True))
-    base = base.assign(next_year=base["year"].map(following))
+    following = present[1:] if across_gaps else [y + 1 for y in present]
+    base = base.assign(next_year=base["year"].map(dict(zip(present, following, strict=False))))
     base = base[base["next_year"].notna()].astype({"next_year": "int64"})
     pairs = base.merge(later, on=[id_column, "next_year"], how="inner", validate="one_to_one")
     pairs["years_apart"] = (pairs["next_year"] - pairs["year"]).astype("int64")
@@ -228,9 +212,8 @@ def year_on_year(
 def change_by_start(pairs: pd.DataFrame, bins: Sequence[float], by: str = "value") -> pd.DataFrame:
     """Summarise year-on-year change by the band the employer started in.
 
-    The table behind a "regression to the mean" chart: if extreme employers move toward
-    the middle the next year, the median change is negative in the top band and positive
-    in the bottom one.
+    The table behind a "regression to the mean" chart: if extreme employers move toward the
+    middle, the median change is negative in the top band and positive in the bottom one.
 
     Parameters
     ----------
@@ -265,7 +248,7 @@ def change_by_start(pairs: pd.DataFrame, bins: Sequence[float], by: str = "value
     require_columns(pairs, [by, "change"], "change_by_start")
     band = pd.cut(numbers(pairs[by], "change_by_start", "column"), bins=list(bins)).rename("band")
     grouped = pairs.groupby(band, observed=False)
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "pairs": grouped.size(),
             "median_start": grouped[by].median(),
@@ -274,4 +257,3 @@ def change_by_start(pairs: pd.DataFrame, bins: Sequence[float], by: str = "value
             "q75_change": grouped["change"].quantile(0.75),
         }
     )
-    return table

@@ -1,7 +1,7 @@
 """Where employers are registered: why some rows have no region, and who registers where.
 
-``region`` and ``nation`` come from the employer's registered address (its head office),
-not from where its staff work. pandas is imported only when a function here is called.
+``region`` and ``nation`` come from the registered address (the head office), not from where
+the staff work.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._frames import group_keys, require_columns
-from .data.lookups import CROWN_DEPENDENCIES, postcode_from_address, region_of_postcode
+from .data.lookups import CROWN_DEPENDENCIES, REGIONS, postcode_from_address, region_of_postcode
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,8 +31,8 @@ def _reason(address: object, post_code: object) -> str:
     has_post_code = isinstance(post_code, str) and post_code.strip() != ""
     if not has_address and not has_post_code:
         return "no address"
-    in_address = postcode_from_address(address) if has_address else None
-    postcode = post_code if has_post_code else in_address
+    # Without a post code, there is an address.
+    postcode = post_code if has_post_code else postcode_from_address(address)
     if postcode is None:
         return "no UK postcode found"
     if region_of_postcode(postcode)[1] == CROWN_DEPENDENCIES:
@@ -49,8 +49,7 @@ def region_missing_reason(df: pd.DataFrame) -> pd.Series:
     ----------
     df : pandas.DataFrame
         Rows with ``region``, ``address`` and ``post_code``, as :func:`paygap_utils.load`
-        returns them (which already takes a row's region from another year of the
-        employer where it can: ``region_source == "other year"``).
+        returns them (with regions already taken from other years where it could).
 
     Returns
     -------
@@ -87,16 +86,10 @@ def region_missing_reason(df: pd.DataFrame) -> pd.Series:
     import pandas as pd
 
     require_columns(df, ["region", "address", "post_code"], "region_missing_reason")
-    missing = df["region"].isna()
-    reasons = pd.Series(
-        pd.Categorical([None] * len(df), categories=MISSING_REGION_REASONS),
-        index=df.index,
-        name="reason",
-    )
-    rows = df.loc[missing, ["address", "post_code"]]
-    found = [_reason(a, p) for a, p in zip(rows["address"], rows["post_code"], strict=True)]
-    reasons[missing.to_numpy()] = found
-    return reasons
+    rows = zip(df["region"].isna(), df["address"], df["post_code"], strict=True)
+    reasons = [_reason(address, code) if missing else None for missing, address, code in rows]
+    dtype = pd.CategoricalDtype(MISSING_REGION_REASONS)
+    return pd.Series(reasons, index=df.index, dtype=dtype, name="reason")
 
 
 def share_in_region(df: pd.DataFrame, by: str, region: str = "London") -> pd.DataFrame:
@@ -129,8 +122,6 @@ def share_in_region(df: pd.DataFrame, by: str, region: str = "London") -> pd.Dat
     big            2          1   0.50
     small          4          1   0.25
     """
-    from .data.lookups import REGIONS
-
     if region not in REGIONS:
         raise ValueError(f"region must be one of {', '.join(REGIONS)}, but got {region!r}.")
     require_columns(df, ["region"], "share_in_region")
@@ -138,5 +129,4 @@ def share_in_region(df: pd.DataFrame, by: str, region: str = "London") -> pd.Dat
     rows = df[[by]].assign(in_region=(df["region"] == region).fillna(False).astype("int64"))
     grouped = rows.dropna(subset=[by]).groupby(by, observed=True, sort=True)["in_region"]
     table = grouped.agg(employers="count", in_region="sum")
-    table["share"] = table["in_region"] / table["employers"]
-    return table
+    return table.assign(share=table["in_region"] / table["employers"])

@@ -1,9 +1,8 @@
 """The pay quartiles: which columns hold them, and the share of women in each.
 
-Every employer ranks its full-pay relevant employees by hourly pay, splits them
-into four equal groups (lower, lower middle, upper middle, top) and reports the
-percentage of men and of women in each. The statistics here are
-employer-weighted: each employer counts once, whatever its size.
+Every employer ranks its full-pay relevant employees by hourly pay, splits them into four
+equal groups (lower, lower middle, upper middle, top) and reports the percentage of men and
+of women in each.
 """
 
 from __future__ import annotations
@@ -96,6 +95,4 @@ def women_share_by_quartile(
     shares = complete[columns].set_axis(list(QUARTILES), axis=1)
     keys = group_keys(complete, by, "women_share_by_quartile")
     grouped = shares.groupby(keys, observed=True, sort=True)
-    summary = grouped.agg(stat)
-    summary["n"] = grouped.size()
-    return summary
+    return grouped.agg(stat).assign(n=grouped.size())

@@ -1,24 +1,21 @@
 """Sectors of employers that list several SIC codes: which section does each count in?
 
-An employer gives up to several SIC 2007 codes, so "the gap in manufacturing"
-depends on a rule for employers that span sections. :func:`sector_membership`
-implements three, and the other functions count and summarise under any of them:
+"The gap in manufacturing" depends on a rule for employers whose SIC 2007 codes span
+sections. The functions here count and summarise under any of three:
 
 ``"first"``
-    Each employer counts once, in the library's ``sector``: the section of its
-    first listed code other than the public-sector placeholder ``1``.
+    Each employer counts once, in the library's ``sector``: the section of its first
+    listed code other than the public-sector placeholder ``1``.
 ``"all"``
-    An employer counts once in *every* section it lists (``sectors``), so an
-    employer listed in three sections counts three times in the total. CIPD's
-    industry figures count this way.
+    An employer counts once in *every* section it lists (``sectors``), so one listed in
+    three sections counts three times in the total. CIPD's industry figures count this way.
 ``"fractional"``
-    An employer listed in ``k`` sections counts ``1/k`` in each, so the total is
-    again one per employer; medians are weighted medians.
+    An employer listed in ``k`` sections counts ``1/k`` in each, so the total is again one
+    per employer; medians are weighted medians.
 
-Public bodies count in the sections of their activity under every rule (a council
-in O, an academy trust in P); ``is_public_sector`` says which employers are public
-bodies. Employers that list no code other than ``1`` belong to no section under
-any rule. pandas and numpy are imported only when a function here is called.
+Public bodies count in the sections of their activity (a council in O, an academy trust in
+P); ``is_public_sector`` says which employers are public bodies. Employers that list no code
+other than ``1`` belong to no section.
 """
 
 from __future__ import annotations
@@ -56,10 +53,6 @@ def section_label(section: str, width: int = 40) -> str:
     width : int
         The longest label; a longer name is cut and ends with an ellipsis.
 
-    Returns
-    -------
-    str
-
     Examples
     --------
     >>> from paygap_utils.sectors import section_label
@@ -85,11 +78,9 @@ def sector_membership(df: pd.DataFrame, rule: Rule = "first") -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per employer and section it counts in, indexed by the employer's
-        row label in ``df`` (repeated for an employer in several sections), with
-        columns ``section`` (a categorical of the :data:`~paygap_utils.data.lookups.SIC_SECTIONS`
-        letters) and ``weight`` (1.0, or ``1/k`` under ``"fractional"``). Employers
-        without a section are left out.
+        One row per employer and section it counts in, indexed by the employer's row label
+        in ``df``: ``section`` (a categorical of the section letters) and ``weight`` (1.0, or
+        ``1/k`` under ``"fractional"``). Employers without a section are left out.
 
     Raises
     ------
@@ -114,25 +105,17 @@ def sector_membership(df: pd.DataFrame, rule: Rule = "first") -> pd.DataFrame:
     import pandas as pd
 
     if rule not in RULES:
-        choices = ", ".join(repr(r) for r in RULES)
-        raise ValueError(f"rule must be one of {choices}, but got {rule!r}.")
-    categories = list(SIC_SECTIONS)
+        raise ValueError(f"rule must be one of {', '.join(map(repr, RULES))}, but got {rule!r}.")
     if rule == "first":
-        first = df["sector"].dropna()
-        return pd.DataFrame(
-            {
-                "section": pd.Categorical(first.astype(object), categories=categories),
-                "weight": np.ones(len(first)),
-            },
-            index=first.index,
-        )
-    lists = df["sectors"].tolist()
+        lists = [[] if pd.isna(section) else [section] for section in df["sector"]]
+    else:
+        lists = df["sectors"].tolist()
     k = np.fromiter((len(sections) for sections in lists), dtype=np.int64, count=len(lists))
     letters = [letter for sections in lists for letter in sections]
     weight = 1.0 / np.maximum(k, 1) if rule == "fractional" else np.ones(len(lists))
     return pd.DataFrame(
         {
-            "section": pd.Categorical(letters, categories=categories),
+            "section": pd.Categorical(letters, categories=list(SIC_SECTIONS)),
             "weight": np.repeat(weight, k),
         },
         index=df.index.repeat(k),
@@ -152,9 +135,8 @@ def sector_counts(df: pd.DataFrame, rule: Rule = "first") -> pd.Series:
     Returns
     -------
     pandas.Series
-        Named ``employers``, indexed by section letter in the order of
+        Named ``employers`` (floats), indexed by section letter in the order of
         :data:`~paygap_utils.data.lookups.SIC_SECTIONS`, only sections with employers.
-        Floats: whole numbers except under ``"fractional"``.
 
     Examples
     --------
@@ -176,7 +158,6 @@ def sector_counts(df: pd.DataFrame, rule: Rule = "first") -> pd.Series:
     members = sector_membership(df, rule)
     counts = members.groupby("section", observed=True)["weight"].sum()
     counts.index = counts.index.astype(object)
-    counts.index.name = "section"
     return counts.rename("employers")
 
 
@@ -198,11 +179,9 @@ def sector_summary(
     Returns
     -------
     pandas.DataFrame
-        Indexed by section letter (order of :data:`~paygap_utils.data.lookups.SIC_SECTIONS`),
-        only sections with employers, with columns ``name`` (the section's
-        name), ``employers`` (sum of weights), ``median`` (weighted median of
-        ``column``; the ordinary median unless ``rule="fractional"``) and ``rank``
-        (1 for the largest median, ties share the better rank).
+        Indexed by section letter, only sections with employers: ``name``, ``employers``
+        (sum of weights), ``median`` (of ``column``, weighted under ``"fractional"``) and
+        ``rank`` (1 for the largest median, ties share the better rank).
 
     Examples
     --------
@@ -249,10 +228,8 @@ def compare_rules(df: pd.DataFrame, column: str = "diff_median_hourly_percent") 
     Returns
     -------
     pandas.DataFrame
-        Indexed by section letter, with two-level columns: ``employers``,
-        ``median`` and ``rank``, each for ``"first"``, ``"all"`` and
-        ``"fractional"`` (so ``table["rank"]`` shows the three rankings), as
-        :func:`sector_summary` computes them.
+        Indexed by section letter, with two-level columns: :func:`sector_summary`'s
+        ``employers``, ``median`` and ``rank``, each for every rule in :data:`RULES`.
 
     Examples
     --------
@@ -267,14 +244,6 @@ def compare_rules(df: pd.DataFrame, column: str = "diff_median_hourly_percent") 
     import pandas as pd
 
     summaries = {rule: sector_summary(df, column, rule) for rule in RULES}
-    order = [s for s in SIC_SECTIONS if any(s in table.index for table in summaries.values())]
-    parts = {
-        statistic: pd.DataFrame(
-            {rule: table[statistic] for rule, table in summaries.items()}
-        ).reindex(order)
-        for statistic in ("employers", "median", "rank")
-    }
-    parts["rank"] = parts["rank"].astype("Int64")
-    combined = pd.concat(parts, axis=1)
-    combined.index.name = "section"
-    return combined
+    combined = pd.concat(summaries, axis=1).swaplevel(axis=1)[["employers", "median", "rank"]]
+    combined = combined.reindex([s for s in SIC_SECTIONS if s in combined.index])
+    return combined.astype({("rank", rule): "Int64" for rule in RULES})

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from paygap_utils._frames import group_keys, numbers, positive, require_columns, resolve_labels
@@ -27,6 +28,7 @@ def test_require_columns_names_the_first_missing_column_and_refuses_what_is_not_
         (pd.Series([True, False]), "values hold True/False values"),
         (pd.Series(["a", "b"], dtype="category"), "values hold categories"),
         (pd.Series([["85200"], ["1", "2"]]), "values hold lists"),
+        (pd.Series([["C"], []], dtype=pd.ArrowDtype(pa.list_(pa.string()))), "values hold lists"),
     ],
 )
 def test_numbers_says_what_the_values_hold_instead(values, holds):
@@ -50,6 +52,10 @@ def test_group_keys_groups_by_nothing_one_column_or_several_and_refuses_lists():
         ["C", "C"],
     ]
     with pytest.raises(TypeError, match=r"column 'codes' holds lists.*df\.explode\('codes'\)"):
+        group_keys(rows, "codes", "summarise_gap")
+    # load()'s sic_codes and sectors are Arrow lists.
+    rows["codes"] = rows["codes"].astype(pd.ArrowDtype(pa.list_(pa.string())))
+    with pytest.raises(TypeError, match=r"column 'codes' holds lists"):
         group_keys(rows, "codes", "summarise_gap")
     with pytest.raises(KeyError, match="no column 'sectr'"):
         group_keys(rows, ["year", "sectr"], "f")

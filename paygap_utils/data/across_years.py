@@ -1,11 +1,7 @@
 """What needs several reporting years at once: duplicates, links, public sector, places.
 
-:func:`paygap_utils.load` reads each year's file on its own
-(:func:`paygap_utils.data.clean.read_year`), then applies these functions to all the
-years together, in this order: :func:`drop_duplicates`, :func:`link_employers`,
-:func:`public_sector_from_other_years` and :func:`fill_places`. Each returns the
-columns it decides, with a companion column that says which rule decided each row.
-pandas is imported only when a function here is called.
+:func:`paygap_utils.load` applies these to all the years together, in the order they are
+defined here; each returns the columns it decides and which rule decided each row.
 """
 
 from __future__ import annotations
@@ -14,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from .manifest import year_label
+from .schema import LINK_METHODS, PUBLIC_SECTOR_SOURCES, REGION_SOURCES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,10 +31,9 @@ _STRENGTH = {"employer_id": 0, "company_number": 1, "name": 2}
 def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
     """Keep only the latest submission where an employer appears twice in a year.
 
-    The kept row has the latest figures, but where an earlier submission was on time
-    and the latest is not (a report re-submitted after the deadline), the report was
-    still filed by the deadline: the kept row's ``submitted_late`` becomes False, with
-    ``late_source`` ``"earlier report"``.
+    Where an earlier submission was on time and the latest is not (a report re-submitted
+    after the deadline), the report was still filed by the deadline: the kept row's
+    ``submitted_late`` becomes False, with ``late_source`` ``"earlier report"``.
 
     Parameters
     ----------
@@ -80,20 +76,16 @@ def drop_duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
     kept.loc[filed_in_time, "submitted_late"] = False
     kept.loc[filed_in_time, "late_source"] = "earlier report"
     removed = order.loc[is_earlier, "year"].value_counts().sort_index()
+    message = "%s: removed %d earlier submission(s) of employers that filed twice."
     for year, n in removed.items():
-        _logger.info(
-            "%s: removed %d earlier submission(s) of employers that filed twice.",
-            year_label(int(year)),
-            n,
-        )
+        _logger.info(message, year_label(int(year)), n)
     return kept, {int(y): int(n) for y, n in removed.items()}
 
 
 def _unique_map(keys: pd.Series, ids: pd.Series) -> pd.Series:
     """key -> id, for the keys that belong to exactly one id."""
-    pairs = ids.groupby(keys.to_numpy()).unique()
-    single = pairs[pairs.map(len) == 1]
-    return single.map(lambda values: values[0])
+    grouped = ids.groupby(keys.to_numpy())
+    return grouped.first()[grouped.nunique() == 1]
 
 
 def link_employers(table: pd.DataFrame) -> pd.DataFrame:
@@ -102,33 +94,28 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
     The rules, in order (a row keeps the first that links it):
 
     1. ``employer_id`` where the file publishes it.
-    2. ``company_number``: the id of the rows with that number in the years with
-       ids, when the number belongs to exactly one id.
-    3. ``name``: the id whose rows have that ``current_name``, when the name
-       belongs to exactly one id, and only if the company numbers do not
-       conflict (the row has none, the id's rows have none, or they share it).
-    4. ``company_number`` again, now against every linked row (a 2017-18 row can
-       join a 2018-19 row linked by name), never to an id that the row's year
-       already has; and rows of the early years that no id reaches but that
-       share a company number with a row of another year (one row per year) get
+    2. ``company_number``: the one id of the rows with that number in the years with ids.
+    3. ``name``: the one id whose rows have that ``current_name``, unless the company numbers
+       conflict (the row and the id's rows both have numbers, and none in common).
+    4. ``company_number`` again, against every linked row (a 2017-18 row can join a 2018-19
+       row linked by name), never to an id the row's year already has; then rows of the early
+       years that share a company number with a row of another year (one row per year) get
        a new negative id of their own.
 
-    No two rows of one year may share an id: after rule 3 and at the end, where
-    they would, the rows linked by the weakest rule lose the link (all of them
-    when tied).
+    No two rows of one year may share an id: after rule 3 and at the end, the rows linked
+    by the weaker rule lose the link (all of them when tied).
 
     Parameters
     ----------
     table : pandas.DataFrame
-        Rows of several years with ``year``, ``employer_id``, ``company_number``
-        and ``current_name``, duplicates already removed (:func:`drop_duplicates`).
+        Rows of several years with ``year``, ``employer_id``, ``company_number`` and
+        ``current_name``, duplicates already removed (:func:`drop_duplicates`).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``table``: ``linked_employer_id`` (``Int64``, missing where
-        not linked) and ``link_method`` (``"employer_id"``, ``"company_number"``,
-        ``"name"`` or missing).
+        Indexed like ``table``: ``linked_employer_id`` (``Int64``, missing where not linked)
+        and ``link_method`` (``"employer_id"``, ``"company_number"``, ``"name"`` or missing).
 
     Examples
     --------
@@ -151,9 +138,7 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
-    from .schema import LINK_METHODS
-
-    linked = table["employer_id"].astype("Int64").copy()
+    linked = table["employer_id"].astype("Int64")
     method = pd.Series(np.where(linked.notna(), "employer_id", None), index=table.index)
     numbers, names = table["company_number"], table["current_name"]
     published = linked.notna()
@@ -203,13 +188,8 @@ def link_employers(table: pd.DataFrame) -> pd.DataFrame:
     link(todo, numbers[todo].map(new_ids), "company_number")
 
     _one_row_per_year(table["year"], linked, method)
-    return pd.DataFrame(
-        {
-            "linked_employer_id": linked,
-            "link_method": pd.Categorical(method, categories=list(LINK_METHODS)),
-        },
-        index=table.index,
-    )
+    links = pd.DataFrame({"linked_employer_id": linked, "link_method": method})
+    return links.astype({"link_method": pd.CategoricalDtype(LINK_METHODS)})
 
 
 def _one_row_per_year(years: pd.Series, linked: pd.Series, method: pd.Series) -> None:
@@ -220,8 +200,8 @@ def _one_row_per_year(years: pd.Series, linked: pd.Series, method: pd.Series) ->
     keyed = keyed[linked.notna()]
     best = keyed.groupby(["year", "id"])["strength"].transform("min")
     strongest = keyed[keyed["strength"] == best]
-    ties = strongest.groupby(["year", "id"])["strength"].transform("size")
-    lose = keyed.index[keyed["strength"] > best].union(ties.index[ties > 1])
+    tied = strongest.duplicated(["year", "id"], keep=False)
+    lose = keyed.index[keyed["strength"] > best].union(strongest.index[tied])
     linked.loc[lose] = pd.NA
     method.loc[lose] = None
 
@@ -229,10 +209,9 @@ def _one_row_per_year(years: pd.Series, linked: pd.Series, method: pd.Series) ->
 def public_sector_from_other_years(table: pd.DataFrame) -> pd.DataFrame:
     """Classify the employers whose due date says nothing by their other years.
 
-    Where :func:`paygap_utils.data.clean.public_sector_from_due_date` had to fall back on
-    the SIC code (``public_sector_source == "sic code"``: all of 2020-21), the
-    employer's classification by due date in the nearest other year it reported
-    (the later one on a tie) is used instead, through ``linked_employer_id``.
+    Where the due date said nothing (``public_sector_source == "sic code"``: all of 2020-21),
+    the employer's classification by due date in the nearest other year it reported (the
+    later one on a tie) is used instead, through ``linked_employer_id``.
 
     Parameters
     ----------
@@ -261,45 +240,34 @@ def public_sector_from_other_years(table: pd.DataFrame) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from .schema import PUBLIC_SECTOR_SOURCES
-
     source = table["public_sector_source"].astype(object)
     ids = table["linked_employer_id"]
-    known = table.loc[(source == "due date") & ids.notna(), ["year", "linked_employer_id"]]
-    known = known.assign(value=table["is_public_sector"])
-    todo = table.loc[(source == "sic code") & ids.notna(), ["year", "linked_employer_id"]]
+    columns = ["year", "linked_employer_id", "is_public_sector"]
+    known = table.loc[(source == "due date") & ids.notna(), columns]
+    todo = table.loc[(source == "sic code") & ids.notna(), columns[:2]]
     pairs = todo.reset_index().merge(known, on="linked_employer_id", suffixes=("", "_other"))
     pairs["distance"] = (pairs["year_other"] - pairs["year"]).abs()
     pairs = pairs.sort_values(["distance", "year_other"], ascending=[True, False], kind="stable")
-    nearest = pairs.drop_duplicates("index").set_index("index")["value"]
-    public = table["is_public_sector"].astype("boolean").copy()
+    nearest = pairs.drop_duplicates("index").set_index("index")["is_public_sector"]
+    public = table["is_public_sector"].astype("boolean")
     public.loc[nearest.index] = nearest.astype("boolean")
-    source = source.copy()
     source.loc[nearest.index] = "other year"
-    return pd.DataFrame(
-        {
-            "is_public_sector": public,
-            "public_sector_source": pd.Categorical(source, categories=list(PUBLIC_SECTOR_SOURCES)),
-        },
-        index=table.index,
-    )
+    source = source.astype(pd.CategoricalDtype(PUBLIC_SECTOR_SOURCES))
+    return pd.DataFrame({"is_public_sector": public, "public_sector_source": source})
 
 
 def fill_places(table: pd.DataFrame) -> pd.DataFrame:
     """Give rows whose own postcode gives no place the place of the same employer in other years.
 
-    An address in these files is the employer's latest one in every year, so a
-    row whose address is blank (281 rows of the 2018-19 Excel copy) or has no
-    recognisable postcode can take the place found from the postcode of the same
-    ``linked_employer_id`` in the most recent other year. A row whose own postcode
-    gives a place (``region_source`` ``"postcode"`` or ``"address"``, Crown
-    Dependencies included) is never changed, and a filled place is never passed on.
+    An address in these files is the employer's latest one in every year, so a row whose address is
+    blank (281 rows of the 2018-19 Excel copy) or has no recognisable postcode takes the place of
+    the same ``linked_employer_id`` in the most recent other year. A row whose own postcode gives a
+    place (Crown Dependencies included) is never changed, and a filled place is never passed on.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        Rows with ``year``, ``linked_employer_id``, ``region``, ``nation`` and
-        ``region_source``.
+        Rows with ``year``, ``linked_employer_id``, ``region``, ``nation`` and ``region_source``.
 
     Returns
     -------
@@ -323,23 +291,17 @@ def fill_places(table: pd.DataFrame) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from .schema import REGION_SOURCES
-
     own = table["region_source"].isin(["postcode", "address"])
     ids = table["linked_employer_id"]
-    columns = ["year", "linked_employer_id", "region", "nation"]
-    known = table.loc[own & ids.notna(), columns]
-    latest = known.sort_values("year", kind="stable")
-    latest = latest.drop_duplicates("linked_employer_id", keep="last").set_index(
-        "linked_employer_id"
-    )
-    todo = ~own & ids.notna()
-    found = table.loc[todo, "linked_employer_id"].map(latest["nation"]).dropna()
+    known = table.loc[own & ids.notna(), ["year", "linked_employer_id", "region", "nation"]]
+    latest = known.sort_values("year", kind="stable").drop_duplicates(ids.name, keep="last")
+    latest = latest.set_index(ids.name)
+    found = ids[~own & ids.notna()].map(latest["nation"]).dropna().index
     places = table[["region", "nation"]].copy()
-    source = table["region_source"].astype(object).copy()
     for column in ("region", "nation"):
-        values = table.loc[found.index, "linked_employer_id"].map(latest[column])
-        places.loc[found.index, column] = values.astype(object).where(values.notna(), None)
-    source.loc[found.index] = "other year"
-    places["region_source"] = pd.Categorical(source, categories=list(REGION_SOURCES))
+        values = ids.loc[found].map(latest[column])
+        places.loc[found, column] = values.astype(object).where(values.notna(), None)
+    source = table["region_source"].astype(object)
+    source.loc[found] = "other year"
+    places["region_source"] = source.astype(pd.CategoricalDtype(REGION_SOURCES))
     return places

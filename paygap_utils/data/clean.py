@@ -1,7 +1,6 @@
 """Turning one raw CSV of the service into a clean table: layouts, dates, numbers, text.
 
-Each function here works on one reporting year's file. Combining the years,
-linking employers across them and removing duplicates is :mod:`paygap_utils.data.loader`'s job.
+Each function here works on one reporting year's file; :mod:`.across_years` combines them.
 """
 
 from __future__ import annotations
@@ -58,26 +57,11 @@ __all__ = [
 PUBLIC_DUE: tuple[int, int] = (3, 31)
 PRIVATE_DUE: tuple[int, int] = (4, 5)
 
-# What each strftime field of a layout's date_format looks like in the file.
-_DATE_FIELDS = {
-    "%d": r"\d{2}",
-    "%m": r"\d{2}",
-    "%Y": r"\d{4}",
-    "%H": r"\d{2}",
-    "%M": r"\d{2}",
-    "%S": r"\d{2}",
-}
-
 
 def _date_shape(date_format: str) -> re.Pattern[str]:
     """The text a date written in ``date_format`` matches, e.g. ``%d/%m/%Y`` -> ``dd/dd/dddd``."""
-    parts = re.split(r"(%[a-zA-Z])", date_format)
-    return re.compile("^" + "".join(_DATE_FIELDS.get(p, re.escape(p)) for p in parts) + "$")
-
-
-def _header_line(path: Path) -> str:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return handle.readline().rstrip("\r\n")
+    shape = re.sub(r"%[dmHMS]", r"\\d{2}", re.escape(date_format).replace("%Y", r"\d{4}"))
+    return re.compile(f"^{shape}$")
 
 
 def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
@@ -109,11 +93,12 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
     '27-columns-ymd'
     """
     path = Path(path)
-    header = _header_line(path)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        header = handle.readline().rstrip("\r\n")
     names = [name.strip('"') for name in header.split(",")]
-    official = {c.official for c in COLUMNS}
+    official = {column.official for column in COLUMNS}
     unknown = [name for name in names if name not in official]
-    if unknown or not names or names[0] != "EmployerName":
+    if unknown or names[0] != "EmployerName":
         raise DataFormatError(
             f"{path.name} does not look like a Gender Pay Gap Service download: its header has "
             f"{', '.join(repr(n) for n in unknown) or 'no EmployerName first'}. Download the file "
@@ -130,23 +115,18 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
     dated = [layout for layout in candidates if layout.date_format is not None]
     if not dated:
         return candidates[0]
-    if raw is None:
-        raw = read_raw(path, columns=["DateSubmitted"])
+    raw = read_raw(path, columns=["DateSubmitted"]) if raw is None else raw
     submitted = raw["DateSubmitted"].str.strip()
     sample = submitted[submitted != ""].head(50)
     quoted = header.startswith('"')
-    # The layout whose date shape most of the first dates have (a stray value in another
-    # shape is then named by the date parser, with the format it should have had); between
-    # layouts that write dates alike, the one quoted as the header is.
-    matches = {
-        layout.name: (
-            int(sample.str.match(_date_shape(layout.date_format)).sum()),
-            layout.quoted == quoted,
-        )
-        for layout in dated
-    }
-    best = max(matches, key=matches.get)
-    if matches[best][0] == 0:
+
+    # The layout most of the first dates fit (the date parser then names a stray value and its
+    # format); between layouts that write dates alike, the one quoted as the header is.
+    def score(layout: Layout) -> tuple[int, bool]:
+        return int(sample.str.match(_date_shape(layout.date_format)).sum()), layout.quoted == quoted
+
+    best = max(dated, key=score)
+    if score(best)[0] == 0:
         example = sample.iloc[0] if len(sample) else "nothing"
         formats = ", ".join(dict.fromkeys(layout.date_format for layout in dated))
         raise DataFormatError(
@@ -154,7 +134,7 @@ def detect_layout(path: str | Path, raw: pd.DataFrame | None = None) -> Layout:
             f"formats of the service's {len(names)}-column layouts ({formats}). The file may "
             "have been re-saved by a spreadsheet: delete it and run `python -m paygap_utils fetch`."
         )
-    return LAYOUTS[best]
+    return best
 
 
 def read_raw(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -165,9 +145,8 @@ def read_raw(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
     path : str or Path
         A CSV downloaded from the Gender Pay Gap Service.
     columns : sequence of str, optional
-        Read only these of its columns (those the file lacks are left out), in the
-        file's order: a whole file of text takes tens of MB, above all under pandas 2,
-        where each field is a Python string. All columns by default.
+        Read only these of its columns (those the file lacks are left out), in the file's
+        order: a whole file of text takes tens of MB. All columns by default.
 
     Examples
     --------
@@ -182,15 +161,13 @@ def read_raw(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
     import pandas as pd
 
     path = Path(path)
-    wanted = None if columns is None else set(columns)
     try:
         return pd.read_csv(
             path,
             dtype=str,
-            keep_default_na=False,
             na_filter=False,
             encoding="utf-8-sig",
-            usecols=None if wanted is None else wanted.__contains__,
+            usecols=None if columns is None else set(columns).__contains__,
         )
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DataFormatError(
@@ -200,13 +177,14 @@ def read_raw(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
         ) from None
 
 
-def _text(values: pd.Series) -> pd.Series:
+def _text(values: pd.Series, *_: object) -> pd.Series:
     # Addresses and names span lines in some layouts; carriage returns and runs of spaces too.
     cleaned = values.str.replace(r"\s+", " ", regex=True).str.strip()
     return cleaned.mask(cleaned == "")
 
 
-def _numbers(values: pd.Series, file_name: str, column: str) -> pd.Series:
+# The parsers below take (raw text, layout, file name, official column) and return the values.
+def _numbers(values: pd.Series, layout: Layout, file_name: str, column: str) -> pd.Series:
     import pandas as pd
 
     stripped = values.str.strip()
@@ -239,7 +217,7 @@ def _dates(values: pd.Series, layout: Layout, file_name: str, column: str) -> pd
     return parsed.astype("datetime64[ns]")
 
 
-def _booleans(values: pd.Series, file_name: str, column: str) -> pd.Series:
+def _booleans(values: pd.Series, layout: Layout, file_name: str, column: str) -> pd.Series:
     lowered = values.str.strip().str.lower()
     mapped = lowered.map({"true": True, "false": False, "": None})
     if mapped.isna().sum() != (lowered == "").sum():
@@ -248,17 +226,29 @@ def _booleans(values: pd.Series, file_name: str, column: str) -> pd.Series:
     return mapped.astype("boolean")
 
 
-def _company_numbers(values: pd.Series) -> pd.Series:
+def _company_numbers(values: pd.Series, *_: object) -> pd.Series:
     cleaned = _text(values).str.upper()
     # A spreadsheet re-save turns '00226143' into 226143: Companies House numbers have 8 characters.
     short_digits = cleaned.str.fullmatch(r"\d{1,7}", na=False)
     return cleaned.mask(short_digits, cleaned.str.zfill(8))
 
 
-def _categorical(values: pd.Series, categories: tuple[str, ...], ordered: bool = False):
+def _size_bands(values: pd.Series, layout: Layout, file_name: str, column: str):
+    labels = _text(values)
+    unknown = sorted(set(labels.dropna()) - set(EMPLOYER_SIZES))
+    if unknown:
+        raise DataFormatError(
+            f"{file_name}: {column} holds {unknown[0]!r}, which is not one of the "
+            f"service's size bands ({', '.join(EMPLOYER_SIZES)})."
+        )
+    return _categorical(labels, SIZE_BANDS, ordered=True)
+
+
+def _categorical(values: Any, categories: Sequence[str], ordered: bool = False):
     import pandas as pd
 
     # Values outside the categories ("Not Provided" is no size band) become missing.
+    values = pd.Series(values)
     known = values.where(values.isin(categories))
     return pd.Categorical(known, categories=list(categories), ordered=ordered)
 
@@ -269,26 +259,40 @@ def _map_unique(values: pd.Series, func) -> pd.Series:
     return values.map(dict(zip(uniques, map(func, uniques), strict=True)))
 
 
+_PARSERS: dict[ColumnKind, Callable[[pd.Series, Layout, str, str], Any]] = {
+    "text": _text,
+    "id": lambda *args: _numbers(*args).astype("Int64"),
+    "float": _numbers,
+    "bool": _booleans,
+    "datetime": _dates,
+    "codes": lambda values, *_: _map_unique(values, parse_sic_codes),
+    "category": _size_bands,
+}
+# Columns whose text needs more than their kind's parser.
+_BY_NAME: dict[str, Callable[[pd.Series, Layout, str, str], Any]] = {
+    "company_number": _company_numbers,
+    "post_code": lambda values, *_: _map_unique(_text(values), parse_postcode),
+}
+# The type of a column that a layout lacks (all missing there), by its kind.
+_ABSENT: dict[ColumnKind, str] = {
+    "text": "object",
+    "id": "Int64",
+    "float": "float64",
+    "bool": "boolean",
+    "datetime": "datetime64[ns]",
+    "codes": "object",
+    "category": "object",
+}
+
+
 def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.DataFrame:
     """Clean one year's raw table: snake_case columns, proper types, derived columns.
 
-    Parameters
-    ----------
-    raw : pandas.DataFrame
-        The file as :func:`read_raw` returns it.
-    layout : Layout
-        Its layout, from :func:`detect_layout`.
-    year : int
-        First year of the reporting year.
-    file_name : str
-        The file's name, for error messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Every official column (missing values where the layout lacks it), then
-        ``year`` and the derived columns of :data:`paygap_utils.data.schema.DERIVED_COLUMNS`
-        except ``linked_employer_id``, which needs all years.
+    ``raw`` is the file as :func:`read_raw` returns it, ``layout`` its :func:`detect_layout`,
+    ``year`` the first year of the reporting year and ``file_name`` the name errors give.
+    Returns every official column (missing where the layout lacks it), then ``year`` and
+    the derived columns of :data:`paygap_utils.data.schema.DERIVED_COLUMNS` (those that need
+    all years, such as ``linked_employer_id``, from this year alone).
     """
     import numpy as np
     import pandas as pd
@@ -303,10 +307,8 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
 
     out["year"] = np.int64(year)
     out["linked_employer_id"] = out["employer_id"]
-    out["link_method"] = _categorical(
-        pd.Series(np.where(out["employer_id"].notna(), "employer_id", None), index=out.index),
-        LINK_METHODS,
-    )
+    has_id = out["employer_id"].notna()
+    out["link_method"] = _categorical(np.where(has_id, "employer_id", None), LINK_METHODS)
     out["is_public_sector"], out["public_sector_source"] = public_sector_from_due_date(out)
     out["sector"], out["sector_name"], out["sectors"] = sector_columns(out)
     typed = raw["PostCode"] if "PostCode" in raw else pd.Series("", index=raw.index)
@@ -318,12 +320,22 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
     out["region"] = _categorical(places["region"], REGIONS)
     out["nation"] = _categorical(places["nation"], NATION_VALUES)
     source = np.where(from_address, "address", "postcode")
-    out["region_source"] = _categorical(
-        pd.Series(np.where(places["nation"].notna(), source, None), index=out.index),
-        REGION_SOURCES,
-    )
-    out["submitted_late"], out["late_source"] = _late(out)
-    out["pays_bonus"] = _pays_bonus(out)
+    found = np.where(places["nation"].notna(), source, None)
+    out["region_source"] = _categorical(found, REGION_SOURCES)
+
+    flag = out["submitted_after_the_deadline"]
+    submitted, due = out["date_submitted"], out["due_date"]
+    by_dates = (submitted >= due).astype("boolean").mask(submitted.isna() | due.isna())
+    out["submitted_late"] = flag.where(flag.notna(), by_dates).astype("boolean")
+    source = np.select([flag.notna(), by_dates.notna()], ["service flag", "dates"], default=None)
+    out["late_source"] = _categorical(source, LATE_SOURCES)
+
+    men, women = out["male_bonus_percent"], out["female_bonus_percent"]
+    pays = (men > 0) | (women > 0)
+    # Nobody paid a bonus, yet a bonus gap other than 0: the row contradicts itself.
+    gaps = out[["diff_mean_bonus_percent", "diff_median_bonus_percent"]].fillna(0)
+    known = pays | (men.notna() & women.notna() & (gaps == 0).all(axis=1))
+    out["pays_bonus"] = pays.astype("boolean").where(known)
     out["has_impossible_value"] = impossible_value_flags(out).any(axis=1).to_numpy()
     return out[[c.name for c in COLUMNS + DERIVED_COLUMNS]]
 
@@ -331,12 +343,11 @@ def clean(raw: pd.DataFrame, layout: Layout, year: int, file_name: str) -> pd.Da
 def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Tell public bodies from private and voluntary employers by their ``due_date``.
 
-    The service gives public bodies the 30 March deadline (``DueDate`` 31 March)
-    and everyone else 4 April (``DueDate`` 5 April). Where a row's due date is
-    neither (2020-21: every deadline was moved to 5 October 2021; the 23-column
-    layout has no dates), the service's public-sector SIC code ``1`` decides;
-    :func:`paygap_utils.data.across_years.public_sector_from_other_years` then
-    replaces that guess with the employer's classification in another year.
+    The service gives public bodies the 30 March deadline (``DueDate`` 31 March) and everyone
+    else 4 April (``DueDate`` 5 April). Where a row's due date is neither (2020-21: every
+    deadline was moved to 5 October 2021; the 23-column layout has no dates), the public-sector
+    SIC code ``1`` decides, until :func:`.across_years.public_sector_from_other_years` replaces
+    that guess with the employer's classification in another year.
 
     Returns
     -------
@@ -360,14 +371,13 @@ def public_sector_from_due_date(table: pd.DataFrame) -> tuple[pd.Series, pd.Seri
     import pandas as pd
 
     due = table["due_date"]
-    month_day = list(zip(due.dt.month, due.dt.day, strict=True))
-    by_date = pd.Series([{PUBLIC_DUE: True, PRIVATE_DUE: False}.get(md) for md in month_day])
-    by_date.index = table.index
+    deadlines = {PUBLIC_DUE: True, PRIVATE_DUE: False}
+    month_day = zip(due.dt.month, due.dt.day, strict=True)
+    by_date = pd.Series([deadlines.get(md) for md in month_day], index=table.index)
     by_code = table["sic_codes"].map(lambda codes: PUBLIC_SECTOR_CODE in codes)
     decided = by_date.notna()
     public = by_date.where(decided, by_code).astype("boolean")
-    source = np.where(decided, "due date", "sic code")
-    return public, _categorical(pd.Series(source, index=table.index), PUBLIC_SECTOR_SOURCES)
+    return public, _categorical(np.where(decided, "due date", "sic code"), PUBLIC_SECTOR_SOURCES)
 
 
 def sector_columns(table: pd.DataFrame):
@@ -388,84 +398,16 @@ def sector_columns(table: pd.DataFrame):
     >>> sector.tolist(), sectors.tolist()
     (['P', 'O', nan], [['P'], ['O', 'Q'], []])
     """
-    import pandas as pd
 
+    def sections(codes: list[str]) -> list[str]:
+        found = (sic_section(code) for code in codes if code != PUBLIC_SECTOR_CODE)
+        return list(dict.fromkeys(section for section in found if section is not None))
+
+    sectors = table["sic_codes"].map(sections).astype(object)
     # sector's values: the SIC sections A-U, without the service's public-sector placeholder X.
-    industries = tuple(section for section in SIC_SECTIONS if section != "X")
-    sectors = table["sic_codes"].map(_sections).astype(object)
+    industries = [section for section in SIC_SECTIONS if section != "X"]
     sector = _categorical(sectors.map(lambda found: found[0] if found else None), industries)
-    names = pd.Series(sector, index=table.index).map(SIC_SECTIONS).astype(object)
-    return sector, _categorical(names, tuple(map(SIC_SECTIONS.get, industries))), sectors
-
-
-def _late(table: pd.DataFrame):
-    import numpy as np
-    import pandas as pd
-
-    flag = table["submitted_after_the_deadline"]
-    by_dates = (table["date_submitted"] >= table["due_date"]).astype("boolean")
-    by_dates = by_dates.mask(table["date_submitted"].isna() | table["due_date"].isna())
-    late = flag.where(flag.notna(), by_dates).astype("boolean")
-    source = np.select([flag.notna(), by_dates.notna()], ["service flag", "dates"], default=None)
-    return late, _categorical(pd.Series(source, index=table.index), LATE_SOURCES)
-
-
-def _pays_bonus(table: pd.DataFrame):
-    men, women = table["male_bonus_percent"], table["female_bonus_percent"]
-    pays = (men > 0) | (women > 0)
-    # Nobody paid a bonus, yet a bonus gap other than 0: the row contradicts itself.
-    gaps = table[["diff_mean_bonus_percent", "diff_median_bonus_percent"]].fillna(0)
-    known = pays | (men.notna() & women.notna() & (gaps == 0).all(axis=1))
-    return pays.astype("boolean").where(known)
-
-
-def _size_bands(values: pd.Series, layout: Layout, file_name: str, column: str):
-    labels = _text(values)
-    unknown = sorted(set(labels.dropna()) - set(EMPLOYER_SIZES))
-    if unknown:
-        raise DataFormatError(
-            f"{file_name}: {column} holds {unknown[0]!r}, which is not one of the "
-            f"service's size bands ({', '.join(EMPLOYER_SIZES)})."
-        )
-    return _categorical(labels, SIZE_BANDS, ordered=True)
-
-
-def _ids(values: pd.Series, layout: Layout, file_name: str, column: str) -> pd.Series:
-    return _numbers(values, file_name, column).astype("Int64")
-
-
-# How each kind of column is parsed: (raw text, layout, file name, official column) -> values.
-_PARSERS: dict[ColumnKind, Callable[[pd.Series, Layout, str, str], Any]] = {
-    "text": lambda values, *_: _text(values),
-    "id": _ids,
-    "float": lambda values, _layout, file_name, column: _numbers(values, file_name, column),
-    "bool": lambda values, _layout, file_name, column: _booleans(values, file_name, column),
-    "datetime": _dates,
-    "codes": lambda values, *_: _map_unique(values, parse_sic_codes),
-    "category": _size_bands,
-}
-# Columns whose text needs more than their kind's parser.
-_BY_NAME: dict[str, Callable[[pd.Series, Layout, str, str], Any]] = {
-    "company_number": lambda values, *_: _company_numbers(values),
-    "post_code": lambda values, *_: _map_unique(_text(values), parse_postcode),
-}
-
-
-# The type of a column that a layout lacks (all missing there), by its kind.
-_ABSENT: dict[ColumnKind, str] = {
-    "text": "object",
-    "id": "Int64",
-    "float": "float64",
-    "bool": "boolean",
-    "datetime": "datetime64[ns]",
-    "codes": "object",
-    "category": "object",
-}
-
-
-def _sections(codes: list[str]) -> list[str]:
-    sections = (sic_section(code) for code in codes if code != PUBLIC_SECTOR_CODE)
-    return list(dict.fromkeys(section for section in sections if section is not None))
+    return sector, sector.rename_categories(SIC_SECTIONS), sectors
 
 
 def read_year(path: str | Path, year: int) -> pd.DataFrame:
@@ -498,8 +440,7 @@ def as_of(path: str | Path, raw: pd.DataFrame | None = None) -> str | None:
     '2022-02-13'
     """
     path = Path(path)
-    if raw is None:
-        raw = read_raw(path)
+    raw = read_raw(path, columns=["DateSubmitted"]) if raw is None else raw
     if "DateSubmitted" not in raw.columns:
         return None
     layout = detect_layout(path, raw)

@@ -12,6 +12,7 @@ import ast
 import importlib
 import json
 import pkgutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,58 @@ def test_the_checks_find_what_they_look_for():
         "x:5: gone is not in paygap_utils.stats.__all__",
         "x:5: hidden is not in paygap_utils.__all__",
     ]
+
+
+def _module_imports() -> dict[str, set[str]]:
+    """Package module -> the package modules it imports, at any depth (functions included)."""
+    graph = {}
+    for path in PACKAGE_FILES:
+        name = ".".join(path.relative_to(REPO_ROOT / "paygap_utils").with_suffix("").parts)
+        name = name.removesuffix("__init__").rstrip(".")
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (target := _target(node, _package_of(path))):
+                found |= {target} | {f"{target}.{alias.name}" for alias in node.names}
+        graph[name] = {module for module in found if module in MODULES and module != name}
+    return graph
+
+
+def test_imports_go_one_way_with_no_cycles():
+    """docs/contributing.md: data/ imports only errors and the shared private helpers, never the
+    analysis or organisers' modules; and no two modules import each other, however indirectly."""
+    graph = _module_imports()
+    wrong = [
+        f"{name} imports {other}"
+        for name, imports in graph.items()
+        if name.startswith("data")
+        for other in imports
+        if not other.startswith("data") and other not in ("errors", "_files", "_frames", "_version")
+    ]
+    assert not wrong, "\n".join(wrong)
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in graph.get(start, ()):
+            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
+                return True
+        return False
+
+    cycles = [name for name in graph if reaches(name, name, {name})]
+    assert not cycles, f"modules in an import cycle: {sorted(cycles)}"
+
+
+def test_the_package_stays_within_its_size_budget():
+    """Every tracked .py outside tests/, bench/, scripts/ and site/, docstrings included, at most
+    8,500 lines; no module over 600 (docs/contributing.md)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "*.py"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout: the budget counts the files git tracks")
+    files = [
+        REPO_ROOT / name
+        for name in listed.stdout.split()
+        if name.split("/")[0] not in ("tests", "bench", "scripts", "site")
+    ]
+    sizes = {path: len(path.read_text(encoding="utf-8").splitlines()) for path in files}
+    assert sum(sizes.values()) <= 8500, f"the package is {sum(sizes.values())} lines"
+    assert not [p for p, n in sizes.items() if n > 600], "modules over 600 lines"

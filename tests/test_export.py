@@ -231,7 +231,7 @@ def test_the_command_line_gives_one_message_and_exit_2(tmp_path):
     assert other.read_text() == "not a database\n"
 
 
-def test_the_default_export_is_written_once_and_found(tmp_path, monkeypatch):
+def test_the_default_export_is_written_once_and_found(mirror, tmp_path, monkeypatch):
     monkeypatch.setenv("PAYGAP_DATA_DIR", str(tmp_path / "data"))
     command = [sys.executable, "-m", "paygap_utils", "export", "--format", "csv", "--print-path"]
     first = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)

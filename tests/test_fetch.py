@@ -128,7 +128,7 @@ def test_without_a_mirror_a_changed_pin_sends_organisers_to_refresh(monkeypatch,
     served.mkdir()
     (served / "x.csv").write_bytes(b"EmployerName\nchanged\n")
     with FileServer(served) as server:
-        monkeypatch.delenv("PAYGAP_DATA_URL")
+        monkeypatch.delenv("PAYGAP_DATA_URL", raising=False)
         moved = replace(SMALLEST, url=server.url + "x.csv")
         with pytest.raises(ChecksumMismatchError) as caught:
             fetch(manifest=replace(MANIFEST, files=(moved,)), progressbar=False)

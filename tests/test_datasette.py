@@ -293,7 +293,7 @@ def test_hostile_queries_get_a_clear_error_and_the_server_stays_under_its_ceilin
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(lambda sql: get_json(sql_url(url, sql)), [*hostile] * 4))
     for status, answer in answers:
-        assert status == 400 and any(e in answer["error"] for e in set(hostile.values()))
+        assert status == 400 and any(e in answer["error"] for e in set(hostile.values())), answer
     # Padding past the longest value allowed: SQLite's printf gives NULL, not 100 MB.
     status, answer = get_json(sql_url(url, "SELECT printf('%.*c', 100000000, 'x') AS padded"))
     assert status == 200 and answer["rows"] == [[None]]

@@ -3,8 +3,10 @@
 One GET of ``randomblob(1e9)`` took the server to 2 GB. Each connection gets SQLite's limits:
 no value over ``VALUE_BYTES``, ``HEAP_BYTES`` for all of SQLite (big sorts spill to temporary
 files), ``ANSWER_BYTES`` of rows from one statement, counted as they arrive; the server gets
-``PROCESS_BYTES``. Datasette's ``escape_fts()`` fails on a search of only spaces or quotes,
-with a line break or a NUL: the one here cleans the text first.
+``PROCESS_BYTES``. The heap limit is the whole process's, so queries run one at a time
+(``num_sql_threads`` in settings.json): side by side, one query's memory made another fail
+where Datasette does not expect it, as a bare 500. Datasette's ``escape_fts()`` fails on a
+search of only spaces or quotes, with a line break or a NUL: the one here cleans the text first.
 """
 
 import resource
